@@ -1,0 +1,147 @@
+//! Typed view of the service catalog embedded from `assets/services.toml`.
+
+mod service;
+mod validate;
+
+pub use service::{AuthKind, Field, Method, Rule, Service};
+pub use validate::{FieldError, domain_url, is_loopback_http};
+
+use std::sync::OnceLock;
+
+const SERVICES_TOML: &str = include_str!("../../assets/services.toml");
+
+/// Every service a connection can be made for, in catalog order.
+#[derive(Debug)]
+pub struct Catalog {
+    services: Vec<Service>,
+}
+
+/// Why the embedded catalog could not be read; only a test should ever see it.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("catalog does not parse: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("catalog is inconsistent: {0}")]
+    Invalid(String),
+}
+
+impl Catalog {
+    /// The catalog built into the binary, parsed once.
+    pub fn embedded() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            Catalog::parse(SERVICES_TOML).expect("embedded catalog is checked by tests")
+        })
+    }
+
+    /// Parses and checks a catalog text.
+    pub fn parse(text: &str) -> Result<Catalog, CatalogError> {
+        let services = service::parse_services(text)?;
+        Ok(Catalog { services })
+    }
+
+    /// All services, in catalog order.
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// The service with this id.
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_parses_with_all_21_services() {
+        let catalog = Catalog::parse(SERVICES_TOML).unwrap();
+        assert_eq!(catalog.services().len(), 21);
+        for id in [
+            "auth0",
+            "http",
+            "jwt",
+            "twilio",
+            "sendgrid",
+            "mailjet",
+            "telegram",
+            "whatsapp",
+            "slack",
+            "zapier",
+            "stripe",
+            "hubspot",
+            "mailchimp",
+            "pipedrive",
+            "salesforce",
+            "google_sheets",
+            "docusign",
+            "bigquery",
+            "clearbit",
+            "airtable",
+            "activecampaign",
+        ] {
+            assert!(catalog.service(id).is_some(), "missing service {id}");
+        }
+    }
+
+    #[test]
+    fn auth0_fields_follow_the_reference_labels() {
+        let auth0 = Catalog::embedded().service("auth0").unwrap();
+        let labels: Vec<_> = auth0.methods[0]
+            .fields
+            .iter()
+            .map(|f| f.label.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            ["Tenant Domain", "Client ID", "Client Secret", "Audience"]
+        );
+        assert!(auth0.methods[0].field("client_secret").unwrap().secret);
+        assert!(!auth0.methods[0].field("audience").unwrap().required);
+    }
+
+    #[test]
+    fn http_offers_four_methods() {
+        let http = Catalog::embedded().service("http").unwrap();
+        let ids: Vec<_> = http.methods.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["bearer", "api_key", "basic", "oauth2"]);
+    }
+
+    #[test]
+    fn duplicate_field_keys_are_rejected() {
+        let text = r#"
+[[services]]
+id = "x"
+name = "X"
+[[services.methods]]
+id = "m"
+name = "M"
+auth = "static_key"
+fields = [ { key = "a", label = "A" }, { key = "a", label = "B" } ]
+"#;
+        assert!(matches!(
+            Catalog::parse(text),
+            Err(CatalogError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn a_bad_pattern_is_rejected() {
+        let text = r#"
+[[services]]
+id = "x"
+name = "X"
+[[services.methods]]
+id = "m"
+name = "M"
+auth = "static_key"
+fields = [ { key = "a", label = "A", rule = "pattern", pattern = "(" } ]
+"#;
+        assert!(matches!(
+            Catalog::parse(text),
+            Err(CatalogError::Invalid(_))
+        ));
+    }
+}

@@ -1,0 +1,77 @@
+//! Errors of the headless commands and their exit codes (CLI.md).
+
+use std::process::ExitCode;
+
+use crate::catalog::FieldError;
+use crate::vault::VaultError;
+
+/// The exit codes scripts rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Failure = 1,
+    Usage = 2,
+    CannotUnlock = 3,
+    Integrity = 4,
+    NotFound = 5,
+}
+
+/// A failed command: one line for stderr and its exit code; never a secret.
+#[derive(Debug)]
+pub struct CliError {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl CliError {
+    /// A usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> CliError {
+        CliError {
+            exit: Exit::Usage,
+            message: message.into(),
+        }
+    }
+
+    /// A general failure (exit 1).
+    pub fn failure(message: impl Into<String>) -> CliError {
+        CliError {
+            exit: Exit::Failure,
+            message: message.into(),
+        }
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.exit as u8)
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<VaultError> for CliError {
+    fn from(e: VaultError) -> CliError {
+        let exit = match &e {
+            VaultError::CannotUnlock => Exit::CannotUnlock,
+            VaultError::Missing(_) | VaultError::NotFound(_) | VaultError::IdNotFound(_) => {
+                Exit::NotFound
+            }
+            VaultError::DuplicateName(_) | VaultError::AlreadyExists(_) => Exit::Usage,
+            VaultError::Damaged { .. } => Exit::Integrity,
+            VaultError::KeyFile { .. } => Exit::CannotUnlock,
+            _ => Exit::Failure,
+        };
+        CliError {
+            exit,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<FieldError> for CliError {
+    fn from(e: FieldError) -> CliError {
+        CliError::usage(e.to_string())
+    }
+}

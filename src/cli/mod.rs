@@ -1,0 +1,168 @@
+//! The headless commands of CLI.md.
+
+mod connections;
+mod error;
+mod fields;
+mod output;
+mod services;
+pub mod unlock;
+mod vault_cmds;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use error::{CliError, Exit};
+pub use output::detail_text;
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "flowvault",
+    version,
+    about = "A vault of connections for flow actions"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes, before or after it.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Vault file [default: <user data dir>/flowvault/vault.db]
+    #[arg(long, global = true, env = "FLOWVAULT_VAULT", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+    /// Unlock with a key file (32+ random bytes)
+    #[arg(long, global = true, env = "FLOWVAULT_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+    /// Unlock with the first line of a file
+    #[arg(
+        long,
+        global = true,
+        env = "FLOWVAULT_PASSPHRASE_FILE",
+        value_name = "PATH",
+        conflicts_with = "key_file"
+    )]
+    pub passphrase_file: Option<PathBuf>,
+    /// Interface language (en, fr, ja)
+    #[arg(long, global = true, env = "FLOWVAULT_LANG", value_name = "LANG")]
+    pub lang: Option<String>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a vault
+    Init {
+        /// Write a fresh random key file (mode 0600) and unlock with it
+        #[arg(long, value_name = "PATH")]
+        new_key_file: Option<PathBuf>,
+    },
+    /// The catalog of services and their fields
+    Services {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List connections
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a connection
+    Add {
+        service: String,
+        name: String,
+        /// One of the service's methods (http: bearer, api_key, basic, oauth2)
+        #[arg(long)]
+        method: Option<String>,
+        /// A non-secret field
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Read KEY=VALUE lines (secrets) from standard input
+        #[arg(long)]
+        secrets_stdin: bool,
+        /// Allow required fields to be missing; the connection is marked empty
+        #[arg(long)]
+        empty: bool,
+    },
+    /// Show one connection
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+        /// Show secret values
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Change a connection's fields
+    Edit {
+        name: String,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[arg(long)]
+        secrets_stdin: bool,
+    },
+    /// Rename a connection
+    Rename { name: String, new_name: String },
+    /// Delete a connection
+    Rm {
+        name: String,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Change how the vault is unlocked (rewraps the data key only)
+    Passwd {
+        /// Write a fresh random key file and unlock with it from now on
+        #[arg(long, value_name = "PATH", conflicts_with = "new_passphrase_file")]
+        new_key_file: Option<PathBuf>,
+        /// Unlock with the first line of this file from now on
+        #[arg(long, value_name = "PATH")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+}
+
+/// Runs a headless command; `None` (no command) is the caller's to handle.
+pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Init { new_key_file } => vault_cmds::init(global, new_key_file.as_deref()),
+        Command::Services { json } => services::services(json),
+        Command::List { json } => connections::list(global, json),
+        Command::Add {
+            service,
+            name,
+            method,
+            set,
+            secrets_stdin,
+            empty,
+        } => connections::add(
+            global,
+            connections::AddArgs {
+                service,
+                name,
+                method,
+                set,
+                secrets_stdin,
+                empty,
+            },
+        ),
+        Command::Show { name, json, reveal } => connections::show(global, &name, json, reveal),
+        Command::Edit {
+            name,
+            set,
+            secrets_stdin,
+        } => connections::edit(global, &name, &set, secrets_stdin),
+        Command::Rename { name, new_name } => connections::rename(global, &name, &new_name),
+        Command::Rm { name, force } => connections::remove(global, &name, force),
+        Command::Passwd {
+            new_key_file,
+            new_passphrase_file,
+        } => vault_cmds::passwd(
+            global,
+            new_key_file.as_deref(),
+            new_passphrase_file.as_deref(),
+        ),
+    }
+}

@@ -1,0 +1,64 @@
+//! `services [--json]`: the catalog.
+
+use serde_json::json;
+
+use crate::catalog::Catalog;
+
+use super::error::CliError;
+
+/// Prints the catalog of services with their methods and fields.
+pub fn services(json: bool) -> Result<(), CliError> {
+    let catalog = Catalog::embedded();
+    if json {
+        let services: Vec<_> = catalog
+            .services()
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": s.id,
+                    "name": s.name,
+                    "methods": s.methods.iter().map(|m| json!({
+                        "id": m.id,
+                        "name": m.name,
+                        "fields": m.fields.iter().map(|f| json!({
+                            "key": f.key,
+                            "label": f.label,
+                            "secret": f.secret,
+                            "required": f.required,
+                            "default": f.default,
+                        })).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                    // The first method's fields, for scripts that ignore methods.
+                    "fields": s.default_method().fields.iter().map(|f| json!({
+                        "key": f.key, "label": f.label, "secret": f.secret, "required": f.required,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&services).expect("JSON of plain values")
+        );
+        return Ok(());
+    }
+    for s in catalog.services() {
+        println!("{:<16} {}", s.id, s.name);
+        for m in &s.methods {
+            if s.methods.len() > 1 {
+                println!("  --method {} ({})", m.id, m.name);
+            }
+            for f in &m.fields {
+                let mut marks = Vec::new();
+                if f.required {
+                    marks.push("required");
+                }
+                if f.secret {
+                    marks.push("secret");
+                }
+                let indent = if s.methods.len() > 1 { "    " } else { "  " };
+                println!("{indent}{:<18} {:<24} {}", f.key, f.label, marks.join(", "));
+            }
+        }
+    }
+    Ok(())
+}

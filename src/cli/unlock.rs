@@ -1,0 +1,123 @@
+//! Finding the vault file and the key that unlocks it.
+
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::vault::{KdfParams, UnlockKey, Vault};
+
+use super::GlobalArgs;
+use super::error::{CliError, Exit};
+
+/// Shortest passphrase accepted for a new vault.
+const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// The vault file the command works on.
+pub fn vault_path(args: &GlobalArgs) -> Result<PathBuf, CliError> {
+    match &args.vault {
+        Some(path) => Ok(path.clone()),
+        None => crate::vault::default_path().ok_or_else(|| {
+            CliError::failure("cannot find the user data folder; give --vault PATH")
+        }),
+    }
+}
+
+/// Opens the vault, asking for the passphrase on the terminal if no file gives a key.
+pub fn open_vault(args: &GlobalArgs) -> Result<Vault, CliError> {
+    let path = vault_path(args)?;
+    // Say "no vault" before asking for a passphrase that could not be used.
+    if !path.exists() && std::fs::symlink_metadata(&path).is_err() {
+        return Err(crate::vault::VaultError::Missing(path).into());
+    }
+    let key = existing_key(args, &path)?;
+    Ok(Vault::open(&path, &key)?)
+}
+
+/// The key given by `--key-file` or `--passphrase-file`, else asked for.
+pub fn existing_key(args: &GlobalArgs, vault: &Path) -> Result<UnlockKey, CliError> {
+    if let Some(path) = &args.key_file {
+        return Ok(UnlockKey::read_key_file(path)?);
+    }
+    if let Some(path) = &args.passphrase_file {
+        return passphrase_from_file(path);
+    }
+    let prompt = format!("Passphrase for {}: ", vault.display());
+    Ok(UnlockKey::Passphrase(prompt_secret(&prompt)?))
+}
+
+/// The key for a new vault: the key file or passphrase file given, else a
+/// passphrase typed twice.
+pub fn new_key(args: &GlobalArgs) -> Result<UnlockKey, CliError> {
+    if let Some(path) = &args.key_file {
+        return Ok(UnlockKey::read_key_file(path)?);
+    }
+    if let Some(path) = &args.passphrase_file {
+        return checked_new_passphrase(passphrase_from_file(path)?);
+    }
+    checked_new_passphrase(prompt_new_passphrase()?)
+}
+
+/// Asks for a new passphrase twice on the terminal.
+pub fn prompt_new_passphrase() -> Result<UnlockKey, CliError> {
+    let first = prompt_secret("New passphrase: ")?;
+    let second = prompt_secret("Repeat the passphrase: ")?;
+    if *first != *second {
+        return Err(CliError::usage(
+            "the two passphrases differ; nothing was changed",
+        ));
+    }
+    Ok(UnlockKey::Passphrase(first))
+}
+
+/// Refuses a passphrase too short to protect production credentials.
+pub fn checked_new_passphrase(key: UnlockKey) -> Result<UnlockKey, CliError> {
+    if let UnlockKey::Passphrase(p) = &key {
+        if p.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(CliError::usage(format!(
+                "the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters"
+            )));
+        }
+    }
+    Ok(key)
+}
+
+/// The first line of a passphrase file.
+pub fn passphrase_from_file(path: &Path) -> Result<UnlockKey, CliError> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| CliError {
+        exit: Exit::CannotUnlock,
+        message: format!("cannot read passphrase file {}: {e}", path.display()),
+    })?);
+    let line = text.lines().next().unwrap_or_default();
+    Ok(UnlockKey::Passphrase(Zeroizing::new(line.to_owned())))
+}
+
+/// The KDF cost for new passphrase slots.
+pub fn kdf_params() -> KdfParams {
+    KdfParams::default()
+}
+
+/// Reads a secret from the terminal without echo; no terminal is exit 3.
+pub fn prompt_secret(prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    if !has_terminal() {
+        return Err(CliError {
+            exit: Exit::CannotUnlock,
+            message: "no terminal to ask for the passphrase; use --key-file or --passphrase-file"
+                .into(),
+        });
+    }
+    rpassword::prompt_password(prompt)
+        .map(Zeroizing::new)
+        .map_err(|e| CliError {
+            exit: Exit::CannotUnlock,
+            message: format!("cannot read from the terminal: {e}"),
+        })
+}
+
+/// Whether a terminal is there to ask the operator.
+pub fn has_terminal() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
+}

@@ -1,0 +1,68 @@
+//! The vault's typed errors.
+
+use std::path::PathBuf;
+
+use super::crypto::CryptoError;
+use super::model::ConnectionId;
+
+/// What can go wrong opening or using a vault; never carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// Wrong passphrase or key file, or an altered header: deliberately one error.
+    #[error("cannot unlock the vault: wrong passphrase or key file, or its header was altered")]
+    CannotUnlock,
+    #[error("no vault at {0}; create one with `flowvault init`")]
+    Missing(PathBuf),
+    #[error("a vault already exists at {0}; it was left untouched")]
+    AlreadyExists(PathBuf),
+    #[error("refusing to use {path}: {reason}")]
+    InsecurePath { path: PathBuf, reason: String },
+    #[error("{0} is not a flowvault vault")]
+    NotAVault(PathBuf),
+    #[error("this vault was written by a newer flowvault (schema {0}); upgrade flowvault")]
+    TooNew(i64),
+    #[error("key file {path}: {reason}")]
+    KeyFile { path: PathBuf, reason: String },
+    #[error("no connection named \"{0}\"")]
+    NotFound(String),
+    #[error("no connection with id {0}")]
+    IdNotFound(ConnectionId),
+    #[error("a connection named \"{0}\" already exists")]
+    DuplicateName(String),
+    #[error("connection {} failed its integrity check: its stored values were altered", display_damaged(.id, .name))]
+    Damaged {
+        id: ConnectionId,
+        name: Option<String>,
+    },
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("{context}: {source}")]
+    Sqlite {
+        context: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("{context} {path}: {source}")]
+    Io {
+        context: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn display_damaged(id: &ConnectionId, name: &Option<String>) -> String {
+    match name {
+        Some(name) => format!("\"{name}\""),
+        None => id.to_string(),
+    }
+}
+
+/// Adds a short context to SQLite errors at the vault's border.
+pub(crate) trait SqliteContext<T> {
+    fn context(self, context: &'static str) -> Result<T, VaultError>;
+}
+
+impl<T> SqliteContext<T> for Result<T, rusqlite::Error> {
+    fn context(self, context: &'static str) -> Result<T, VaultError> {
+        self.map_err(|source| VaultError::Sqlite { context, source })
+    }
+}

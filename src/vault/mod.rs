@@ -1,0 +1,24 @@
+//! The encrypted vault: crypto, the SQLite file and its migrations, the domain model.
+
+pub mod crypto;
+mod error;
+mod file;
+mod keyslot;
+mod migrations;
+mod model;
+mod sqlite;
+pub mod status;
+mod store;
+
+pub use error::VaultError;
+pub use keyslot::{KdfParams, MIN_KEY_FILE_LEN, UnlockKey};
+pub use model::{
+    Connection, ConnectionId, Credentials, DamagedConnection, SecretValue, StoredConnection, now,
+};
+pub use sqlite::Vault;
+pub use store::VaultStore;
+
+/// The default vault file: `<user data dir>/flowvault/vault.db`.
+pub fn default_path() -> Option<std::path::PathBuf> {
+    directories::BaseDirs::new().map(|d| d.data_dir().join("flowvault").join("vault.db"))
+}

@@ -1,0 +1,203 @@
+//! The vault's domain records: connections and their credentials.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+/// Stable identity of a connection; flow actions refer to it, not to the name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConnectionId(String);
+
+impl ConnectionId {
+    /// A new random id.
+    pub fn random() -> ConnectionId {
+        ConnectionId(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// Wraps an id read from storage.
+    pub fn from_stored(id: String) -> ConnectionId {
+        ConnectionId(id)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A credential value, wiped on drop and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretValue(Zeroizing<String>);
+
+impl SecretValue {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> SecretValue {
+        SecretValue(Zeroizing::new(value.into()))
+    }
+
+    /// The value itself; callers decide whether it may be shown.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+/// A connection's field values by field key.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Credentials(BTreeMap<String, SecretValue>);
+
+impl Credentials {
+    /// The value of a field, if set and not blank.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(SecretValue::expose)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// Sets a field; a blank value removes it.
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        let value = value.into();
+        if value.trim().is_empty() {
+            self.0.remove(&key);
+        } else {
+            self.0.insert(key, SecretValue::new(value));
+        }
+    }
+
+    /// Field keys and values, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SecretValue)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+/// A named set of credentials for one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub name: String,
+    /// Catalog service id ("auth0").
+    pub service: String,
+    /// Catalog method id of that service ("client_credentials").
+    pub method: String,
+    pub fields: Credentials,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl Connection {
+    /// A new connection with a fresh id, created now.
+    pub fn new(
+        name: impl Into<String>,
+        service: &str,
+        method: &str,
+        fields: Credentials,
+    ) -> Connection {
+        let now = now();
+        Connection {
+            id: ConnectionId::random(),
+            name: name.into(),
+            service: service.to_owned(),
+            method: method.to_owned(),
+            fields,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// A connection whose sealed values failed their integrity check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DamagedConnection {
+    pub id: ConnectionId,
+    /// The name, when that value itself was intact.
+    pub name: Option<String>,
+}
+
+/// One row of the connection table as read back.
+#[derive(Debug, Clone)]
+pub enum StoredConnection {
+    Intact(Connection),
+    Damaged(DamagedConnection),
+}
+
+impl StoredConnection {
+    /// The id, whatever the row's state.
+    pub fn id(&self) -> &ConnectionId {
+        match self {
+            StoredConnection::Intact(c) => &c.id,
+            StoredConnection::Damaged(d) => &d.id,
+        }
+    }
+
+    /// The readable name, if any.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            StoredConnection::Intact(c) => Some(&c.name),
+            StoredConnection::Damaged(d) => d.name.as_deref(),
+        }
+    }
+}
+
+/// The current time, to the second (the vault stores no finer).
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_credentials_hides_every_value() {
+        let mut fields = Credentials::default();
+        fields.set("client_secret", "canary-secret-value");
+        let conn = Connection::new("Mgmt", "auth0", "client_credentials", fields);
+        let debug = format!("{conn:?}");
+        assert!(!debug.contains("canary"), "{debug}");
+        assert!(
+            debug.contains("client_secret") && debug.contains("[REDACTED]"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn blank_values_unset_a_field() {
+        let mut fields = Credentials::default();
+        fields.set("a", "x");
+        fields.set("a", "  ");
+        assert!(fields.is_empty());
+    }
+}

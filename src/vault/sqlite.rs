@@ -1,0 +1,432 @@
+//! The vault file: SQLite with every user value sealed.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection as Db, OpenFlags, OptionalExtension, Row, Transaction, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::crypto::{NameHasher, SealContext, SealingKey, SecretKey, VAULT_ID_LEN, fill_random};
+use super::error::{SqliteContext, VaultError};
+use super::file;
+use super::keyslot::{KdfParams, KeySlot, SlotKind, UnlockKey};
+use super::migrations;
+use super::model::{Connection, ConnectionId, Credentials, DamagedConnection, StoredConnection};
+use super::store::VaultStore;
+
+const CONNECTIONS: &str = "connections";
+/// The data key's version; bound into every sealed value for later rotation.
+const KEY_VERSION: u32 = 1;
+
+/// An unlocked vault file.
+pub struct Vault {
+    db: Db,
+    path: PathBuf,
+    vault_id: [u8; VAULT_ID_LEN],
+    /// Kept (zeroized on drop) so `passwd` can rewrap it.
+    data_key: SecretKey,
+    sealing: SealingKey,
+    names: NameHasher,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Creates a new vault at `path` unlocked by `unlock`; refuses an existing file.
+    /// On any failure the half-made file is removed.
+    pub fn create(path: &Path, unlock: &UnlockKey, kdf: KdfParams) -> Result<Vault, VaultError> {
+        file::create_private_file(path)?;
+        Self::initialise(path, unlock, kdf).inspect_err(|_| file::remove_vault_files(path))
+    }
+
+    fn initialise(path: &Path, unlock: &UnlockKey, kdf: KdfParams) -> Result<Vault, VaultError> {
+        let mut db = open_db(path)?;
+        db.pragma_update(None, "application_id", migrations::APPLICATION_ID)
+            .context("cannot mark the vault file")?;
+        migrations::migrate(&mut db)?;
+        let mut vault_id = [0u8; VAULT_ID_LEN];
+        fill_random(&mut vault_id)?;
+        let data_key = SecretKey::random()?;
+        let slot = KeySlot::wrap(&vault_id, unlock, kdf, &data_key)?;
+        let tx = db
+            .transaction()
+            .context("cannot start creating the vault")?;
+        tx.execute(
+            "INSERT INTO vault_meta (id, vault_id, key_version, created_at) VALUES (1, ?1, ?2, ?3)",
+            params![&vault_id[..], KEY_VERSION, timestamp(super::model::now())],
+        )
+        .context("cannot write the vault header")?;
+        insert_slot(&tx, &slot)?;
+        tx.commit().context("cannot write the vault header")?;
+        Ok(Vault::from_parts(db, path, vault_id, data_key))
+    }
+
+    /// Opens and unlocks the vault at `path`. A wrong key changes nothing on disk.
+    pub fn open(path: &Path, unlock: &UnlockKey) -> Result<Vault, VaultError> {
+        file::check_existing(path)?;
+        let mut db = open_db(path)?;
+        let app_id: i32 = db
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(|_| VaultError::NotAVault(path.to_owned()))?;
+        if app_id != migrations::APPLICATION_ID || migrations::current(&db)? == 0 {
+            return Err(VaultError::NotAVault(path.to_owned()));
+        }
+        let (vault_id, key_version) = read_meta(&db)?;
+        if key_version != KEY_VERSION {
+            return Err(VaultError::CannotUnlock);
+        }
+        let data_key = read_slots(&db)?
+            .iter()
+            .find_map(|slot| slot.unwrap(&vault_id, unlock).ok())
+            .ok_or(VaultError::CannotUnlock)?;
+        // Only an unlocked vault is migrated: a wrong key must leave the file as it was.
+        migrations::migrate(&mut db)?;
+        Ok(Vault::from_parts(db, path, vault_id, data_key))
+    }
+
+    fn from_parts(db: Db, path: &Path, vault_id: [u8; VAULT_ID_LEN], data_key: SecretKey) -> Vault {
+        Vault {
+            db,
+            path: path.to_owned(),
+            vault_id,
+            sealing: SealingKey::new(&data_key.derive("flowvault/seal/v1"), KEY_VERSION),
+            names: NameHasher::new(data_key.derive("flowvault/name-hash/v1")),
+            data_key,
+        }
+    }
+
+    /// The file this vault lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Replaces every key slot by one for `unlock`, in one transaction; the data
+    /// key and every sealed value stay as they are.
+    pub fn change_unlock(&mut self, unlock: &UnlockKey, kdf: KdfParams) -> Result<(), VaultError> {
+        let slot = KeySlot::wrap(&self.vault_id, unlock, kdf, &self.data_key)?;
+        let tx = self
+            .db
+            .transaction()
+            .context("cannot start changing the unlock method")?;
+        tx.execute("DELETE FROM key_slots", [])
+            .context("cannot remove the old key slots")?;
+        insert_slot(&tx, &slot)?;
+        tx.commit().context("cannot change the unlock method")
+    }
+
+    /// Direct access for tests and benchmarks that inspect the file.
+    pub fn raw_db(&self) -> &Db {
+        &self.db
+    }
+
+    fn seal(&self, row: &str, column: &str, plain: &[u8]) -> Result<Vec<u8>, VaultError> {
+        Ok(self.sealing.seal(&self.ctx(row, column), plain)?)
+    }
+
+    fn open_text(&self, row: &str, column: &str, sealed: &[u8]) -> Option<String> {
+        let plain = self.sealing.open(&self.ctx(row, column), sealed).ok()?;
+        String::from_utf8(plain.to_vec()).ok()
+    }
+
+    fn ctx<'a>(&'a self, row: &'a str, column: &'a str) -> SealContext<'a> {
+        SealContext {
+            vault_id: &self.vault_id,
+            table: CONNECTIONS,
+            row_id: row,
+            column,
+        }
+    }
+
+    fn decode_row(&self, row: &SealedRow) -> StoredConnection {
+        let id = row.id.as_str();
+        let name = self.open_text(id, "name", &row.name);
+        let rest = (|| {
+            let service = self.open_text(id, "service", &row.service)?;
+            let method = self.open_text(id, "method", &row.method)?;
+            let fields = self
+                .sealing
+                .open(&self.ctx(id, "fields"), &row.fields)
+                .ok()?;
+            let fields: Credentials = serde_json::from_slice(&fields).ok()?;
+            let created_at = OffsetDateTime::parse(&row.created_at, &Rfc3339).ok()?;
+            let updated_at = OffsetDateTime::parse(&row.updated_at, &Rfc3339).ok()?;
+            Some((service, method, fields, created_at, updated_at))
+        })();
+        let id = ConnectionId::from_stored(row.id.clone());
+        match (name, rest) {
+            (Some(name), Some((service, method, fields, created_at, updated_at))) => {
+                StoredConnection::Intact(Connection {
+                    id,
+                    name,
+                    service,
+                    method,
+                    fields,
+                    created_at,
+                    updated_at,
+                })
+            }
+            (name, _) => StoredConnection::Damaged(DamagedConnection { id, name }),
+        }
+    }
+
+    fn write_row(
+        &self,
+        tx: &Transaction<'_>,
+        c: &Connection,
+        insert: bool,
+    ) -> Result<(), VaultError> {
+        let id = c.id.as_str();
+        let fields =
+            zeroize::Zeroizing::new(serde_json::to_vec(&c.fields).expect("credentials serialise"));
+        let name_hash = self.names.hash(&c.name);
+        let values = params![
+            id,
+            name_hash,
+            self.seal(id, "name", c.name.as_bytes())?,
+            self.seal(id, "service", c.service.as_bytes())?,
+            self.seal(id, "method", c.method.as_bytes())?,
+            self.seal(id, "fields", &fields)?,
+            timestamp(c.created_at),
+            timestamp(c.updated_at),
+        ];
+        let sql = if insert {
+            "INSERT INTO connections (id, name_hash, name, service, method, fields, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        } else {
+            "UPDATE connections SET name_hash = ?2, name = ?3, service = ?4, method = ?5, fields = ?6,
+             created_at = ?7, updated_at = ?8 WHERE id = ?1"
+        };
+        let changed = tx
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(values))
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    VaultError::DuplicateName(c.name.clone())
+                } else {
+                    VaultError::Sqlite {
+                        context: "cannot write the connection",
+                        source: e,
+                    }
+                }
+            })?;
+        if changed == 0 {
+            return Err(VaultError::IdNotFound(c.id.clone()));
+        }
+        Ok(())
+    }
+
+    fn find_row(
+        &self,
+        clause: &str,
+        key: &dyn rusqlite::ToSql,
+    ) -> Result<Option<SealedRow>, VaultError> {
+        let sql = format!("SELECT {SEALED_COLUMNS} FROM connections WHERE {clause}");
+        self.db
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([key], SealedRow::read).optional())
+            .context("cannot read the connection")
+    }
+
+    fn intact(&self, row: SealedRow) -> Result<Connection, VaultError> {
+        match self.decode_row(&row) {
+            StoredConnection::Intact(c) => Ok(c),
+            StoredConnection::Damaged(DamagedConnection { id, name }) => {
+                Err(VaultError::Damaged { id, name })
+            }
+        }
+    }
+}
+
+impl VaultStore for Vault {
+    fn connections(&self) -> Result<Vec<StoredConnection>, VaultError> {
+        let sql = format!("SELECT {SEALED_COLUMNS} FROM connections ORDER BY created_at, rowid");
+        let mut stmt = self
+            .db
+            .prepare_cached(&sql)
+            .context("cannot list connections")?;
+        let rows = stmt
+            .query_map([], SealedRow::read)
+            .context("cannot list connections")?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(self.decode_row(&row.context("cannot list connections")?));
+        }
+        Ok(out)
+    }
+
+    fn connection(&self, name: &str) -> Result<Connection, VaultError> {
+        let hash = self.names.hash(name);
+        let row = self.find_row("name_hash = ?1", &hash)?;
+        self.intact(row.ok_or_else(|| VaultError::NotFound(name.to_owned()))?)
+    }
+
+    fn connection_by_id(&self, id: &ConnectionId) -> Result<Connection, VaultError> {
+        let row = self.find_row("id = ?1", &id.as_str())?;
+        self.intact(row.ok_or_else(|| VaultError::IdNotFound(id.clone()))?)
+    }
+
+    fn add_connection(&mut self, connection: &Connection) -> Result<(), VaultError> {
+        self.add_connections(std::slice::from_ref(connection))
+    }
+
+    fn add_connections(&mut self, connections: &[Connection]) -> Result<(), VaultError> {
+        let tx = self
+            .db
+            .unchecked_transaction()
+            .context("cannot start adding")?;
+        for c in connections {
+            self.write_row(&tx, c, true)?;
+        }
+        tx.commit().context("cannot save the connection")
+    }
+
+    fn update_connection(&mut self, connection: &Connection) -> Result<(), VaultError> {
+        let tx = self
+            .db
+            .unchecked_transaction()
+            .context("cannot start saving")?;
+        self.write_row(&tx, connection, false)?;
+        tx.commit().context("cannot save the connection")
+    }
+
+    fn delete_connection(&mut self, id: &ConnectionId) -> Result<(), VaultError> {
+        let n = self
+            .db
+            .execute("DELETE FROM connections WHERE id = ?1", [id.as_str()])
+            .context("cannot delete the connection")?;
+        if n == 0 {
+            return Err(VaultError::IdNotFound(id.clone()));
+        }
+        Ok(())
+    }
+}
+
+const SEALED_COLUMNS: &str = "id, name, service, method, fields, created_at, updated_at";
+
+/// A connection row as stored: id in clear, the rest sealed.
+struct SealedRow {
+    id: String,
+    name: Vec<u8>,
+    service: Vec<u8>,
+    method: Vec<u8>,
+    fields: Vec<u8>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl SealedRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<SealedRow> {
+        Ok(SealedRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            service: r.get(2)?,
+            method: r.get(3)?,
+            fields: r.get(4)?,
+            created_at: r.get(5)?,
+            updated_at: r.get(6)?,
+        })
+    }
+}
+
+fn open_db(path: &Path) -> Result<Db, VaultError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let db = Db::open_with_flags(path, flags).context("cannot open the vault file")?;
+    db.busy_timeout(std::time::Duration::from_secs(10))
+        .context("cannot configure the vault file")?;
+    db.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(|_| VaultError::NotAVault(path.to_owned()))?;
+    Ok(db)
+}
+
+fn read_meta(db: &Db) -> Result<([u8; VAULT_ID_LEN], u32), VaultError> {
+    let (id, version): (Vec<u8>, u32) = db
+        .query_row(
+            "SELECT vault_id, key_version FROM vault_meta WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(|_| VaultError::CannotUnlock)?;
+    let id = id.try_into().map_err(|_| VaultError::CannotUnlock)?;
+    Ok((id, version))
+}
+
+fn read_slots(db: &Db) -> Result<Vec<KeySlot>, VaultError> {
+    let mut stmt = db
+        .prepare("SELECT kind, kdf_memory_kib, kdf_iterations, kdf_parallelism, salt, wrapped_key FROM key_slots ORDER BY id")
+        .context("cannot read the key slots")?;
+    let rows = stmt
+        .query_map([], |r| {
+            let kind: String = r.get(0)?;
+            let m: Option<u32> = r.get(1)?;
+            let t: Option<u32> = r.get(2)?;
+            let p: Option<u32> = r.get(3)?;
+            Ok((
+                kind,
+                m,
+                t,
+                p,
+                r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+            ))
+        })
+        .context("cannot read the key slots")?;
+    let mut slots = Vec::new();
+    for row in rows {
+        // An unreadable slot is skipped; if none is left, unlocking fails as usual.
+        let Ok((kind, m, t, p, salt, wrapped)) = row else {
+            continue;
+        };
+        let Some(kind) = SlotKind::parse(&kind) else {
+            continue;
+        };
+        let kdf = match (m, t, p) {
+            (Some(memory_kib), Some(iterations), Some(parallelism)) => Some(KdfParams {
+                memory_kib,
+                iterations,
+                parallelism,
+            }),
+            _ => None,
+        };
+        slots.push(KeySlot {
+            kind,
+            kdf,
+            salt,
+            wrapped,
+        });
+    }
+    Ok(slots)
+}
+
+fn insert_slot(tx: &Transaction<'_>, slot: &KeySlot) -> Result<(), VaultError> {
+    tx.execute(
+        "INSERT INTO key_slots (kind, kdf_memory_kib, kdf_iterations, kdf_parallelism, salt, wrapped_key, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            slot.kind.as_str(),
+            slot.kdf.map(|k| k.memory_kib),
+            slot.kdf.map(|k| k.iterations),
+            slot.kdf.map(|k| k.parallelism),
+            slot.salt,
+            slot.wrapped,
+            timestamp(super::model::now()),
+        ],
+    )
+    .context("cannot write the key slot")?;
+    Ok(())
+}
+
+fn timestamp(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).expect("UTC times format as RFC 3339")
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}

@@ -1,0 +1,29 @@
+//! The storage interface of typed records, so another backend can replace SQLite.
+
+use super::error::VaultError;
+use super::model::{Connection, ConnectionId, StoredConnection};
+
+/// Typed access to the vault's records; values arrive and leave in clear,
+/// sealing is the backend's business.
+pub trait VaultStore {
+    /// Every connection, intact or damaged, oldest first.
+    fn connections(&self) -> Result<Vec<StoredConnection>, VaultError>;
+
+    /// The connection with this name (case and spacing do not matter).
+    fn connection(&self, name: &str) -> Result<Connection, VaultError>;
+
+    /// The connection with this id.
+    fn connection_by_id(&self, id: &ConnectionId) -> Result<Connection, VaultError>;
+
+    /// Adds a new connection; its name must be unused.
+    fn add_connection(&mut self, connection: &Connection) -> Result<(), VaultError>;
+
+    /// Adds many connections in one transaction: all or none.
+    fn add_connections(&mut self, connections: &[Connection]) -> Result<(), VaultError>;
+
+    /// Replaces a connection's name, method and fields.
+    fn update_connection(&mut self, connection: &Connection) -> Result<(), VaultError>;
+
+    /// Removes a connection.
+    fn delete_connection(&mut self, id: &ConnectionId) -> Result<(), VaultError>;
+}
