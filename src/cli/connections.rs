@@ -2,16 +2,13 @@
 
 use crate::catalog::{Catalog, Method, Service};
 use crate::vault::status::{assess, assess_connection};
-use crate::vault::{Connection, Credentials, StoredConnection, VaultStore, now};
+use crate::vault::{Connection, Credentials, StoredConnection, VaultStore, now, validate_name};
 
 use super::GlobalArgs;
-use super::error::{CliError, Exit};
+use super::error::CliError;
 use super::fields::{FieldInput, require_complete};
 use super::output::{detail_text, list_entry, show_json, show_text};
 use super::unlock::open_vault;
-
-/// Longest connection name accepted.
-pub const MAX_NAME_CHARS: usize = 100;
 
 /// Arguments of `add`.
 pub struct AddArgs {
@@ -158,12 +155,12 @@ pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), Cli
     Ok(())
 }
 
-/// `rm NAME [--force]`.
+/// `rm NAME [--force]`; also takes the id of a damaged connection whose name is unreadable.
 pub fn remove(global: &GlobalArgs, name: &str, _force: bool) -> Result<(), CliError> {
     let mut vault = open_vault(global)?;
-    let connection = vault.connection(name)?;
-    vault.delete_connection(&connection.id)?;
-    println!("deleted \"{}\"", connection.name);
+    let id = vault.connection_id(name)?;
+    vault.delete_connection(&id)?;
+    println!("deleted \"{name}\"");
     Ok(())
 }
 
@@ -194,20 +191,5 @@ pub fn service_and_method(
 
 /// A connection name must be non-blank, printable and of reasonable length.
 pub fn check_name(name: &str) -> Result<(), CliError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(CliError::usage("the connection name is empty"));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(CliError::usage(format!(
-            "the connection name is longer than {MAX_NAME_CHARS} characters"
-        )));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(CliError {
-            exit: Exit::Usage,
-            message: "the connection name contains control characters".into(),
-        });
-    }
-    Ok(())
+    validate_name(name).map_err(|e| CliError::usage(e.to_string()))
 }

@@ -58,7 +58,9 @@ impl From<VaultError> for CliError {
             VaultError::Missing(_) | VaultError::NotFound(_) | VaultError::IdNotFound(_) => {
                 Exit::NotFound
             }
-            VaultError::DuplicateName(_) | VaultError::AlreadyExists(_) => Exit::Usage,
+            VaultError::DuplicateName(_)
+            | VaultError::AlreadyExists(_)
+            | VaultError::FileExists(_) => Exit::Usage,
             VaultError::Damaged { .. } => Exit::Integrity,
             VaultError::KeyFile { .. } => Exit::CannotUnlock,
             _ => Exit::Failure,

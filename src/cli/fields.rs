@@ -27,7 +27,7 @@ impl FieldInput {
         for set in sets {
             let (key, value) = set
                 .split_once('=')
-                .ok_or_else(|| CliError::usage(format!("--set takes KEY=VALUE, not \"{set}\"")))?;
+                .ok_or_else(|| CliError::usage("--set takes KEY=VALUE"))?;
             let field = known_field(service, method, key)?;
             if field.secret {
                 return Err(CliError::usage(format!(
@@ -67,7 +67,15 @@ impl FieldInput {
             let (key, value) = line.split_once('=').ok_or_else(|| {
                 CliError::usage(format!("standard input line {} is not KEY=VALUE", n + 1))
             })?;
-            known_field(service, method, key.trim())?;
+            if method.field(key.trim()).is_none() {
+                return Err(CliError::usage(format!(
+                    "standard input line {} names no field of {} ({}); its fields are: {}",
+                    n + 1,
+                    service.name,
+                    method.id,
+                    field_keys(method)
+                )));
+            }
             self.values
                 .push((key.trim().to_owned(), Zeroizing::new(value.to_owned())));
         }
@@ -148,12 +156,11 @@ fn known_field<'m>(
     key: &str,
 ) -> Result<&'m crate::catalog::Field, CliError> {
     method.field(key).ok_or_else(|| {
-        let keys: Vec<_> = method.fields.iter().map(|f| f.key.as_str()).collect();
         CliError::usage(format!(
             "{} ({}) has no field \"{key}\"; its fields are: {}",
             service.name,
             method.id,
-            keys.join(", ")
+            field_keys(method)
         ))
     })
 }
@@ -211,4 +218,13 @@ mod tests {
             err.message
         );
     }
+}
+
+fn field_keys(method: &Method) -> String {
+    method
+        .fields
+        .iter()
+        .map(|f| f.key.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

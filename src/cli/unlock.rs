@@ -71,12 +71,12 @@ pub fn prompt_new_passphrase() -> Result<UnlockKey, CliError> {
 
 /// Refuses a passphrase too short to protect production credentials.
 pub fn checked_new_passphrase(key: UnlockKey) -> Result<UnlockKey, CliError> {
-    if let UnlockKey::Passphrase(p) = &key {
-        if p.chars().count() < MIN_PASSPHRASE_CHARS {
-            return Err(CliError::usage(format!(
-                "the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters"
-            )));
-        }
+    if let UnlockKey::Passphrase(p) = &key
+        && p.chars().count() < MIN_PASSPHRASE_CHARS
+    {
+        return Err(CliError::usage(format!(
+            "the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters"
+        )));
     }
     Ok(key)
 }

@@ -19,11 +19,11 @@ pub fn init(global: &GlobalArgs, new_key_file: Option<&Path>) -> Result<(), CliE
         None => unlock::new_key(global)?,
     };
     let created = Vault::create(&path, &key, unlock::kdf_params());
-    if created.is_err() {
-        if let Some(key_path) = new_key_file {
-            // The key file would unlock nothing.
-            let _ = std::fs::remove_file(key_path);
-        }
+    if created.is_err()
+        && let Some(key_path) = new_key_file
+    {
+        // The key file would unlock nothing.
+        let _ = std::fs::remove_file(key_path);
     }
     created?;
     println!("created vault {}", path.display());

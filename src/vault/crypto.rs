@@ -186,16 +186,20 @@ impl NameHasher {
 
     /// HMAC-SHA256 of the normalised name: trimmed, inner spaces collapsed, lower case.
     pub fn hash(&self, name: &str) -> Vec<u8> {
-        let normalised: Zeroizing<String> = Zeroizing::new(
-            name.split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase(),
-        );
+        self.mac(name).finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `hash` is the hash of `name`, compared in constant time.
+    pub fn verify(&self, name: &str, hash: &[u8]) -> bool {
+        self.mac(name).verify_slice(hash).is_ok()
+    }
+
+    fn mac(&self, name: &str) -> Hmac<Sha256> {
+        let normalised = Zeroizing::new(super::model::normalise_name(name));
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.expose())
             .expect("HMAC takes keys of any length");
         mac.update(normalised.as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        mac
     }
 }
 

@@ -21,6 +21,8 @@ pub enum VaultError {
     NotAVault(PathBuf),
     #[error("this vault was written by a newer flowvault (schema {0}); upgrade flowvault")]
     TooNew(i64),
+    #[error("{0} already exists; it was left untouched")]
+    FileExists(PathBuf),
     #[error("key file {path}: {reason}")]
     KeyFile { path: PathBuf, reason: String },
     #[error("no connection named \"{0}\"")]

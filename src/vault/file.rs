@@ -14,14 +14,14 @@ pub fn create_private_file(path: &Path) -> Result<(), VaultError> {
     if path.exists() {
         return Err(VaultError::AlreadyExists(path.to_owned()));
     }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.exists() {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .map_err(|source| io_error("cannot create folder", parent, source))?;
-        }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.exists()
+    {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|source| io_error("cannot create folder", parent, source))?;
     }
     OpenOptions::new()
         .write(true)
@@ -43,10 +43,7 @@ pub fn write_new_private_file(path: &Path, bytes: &[u8]) -> Result<(), VaultErro
         .mode(0o600)
         .open(path)
         .map_err(|source| match source.kind() {
-            std::io::ErrorKind::AlreadyExists => VaultError::KeyFile {
-                path: path.to_owned(),
-                reason: "already exists; it was left untouched".into(),
-            },
+            std::io::ErrorKind::AlreadyExists => VaultError::FileExists(path.to_owned()),
             _ => io_error("cannot create file", path, source),
         })?;
     let written = file.write_all(bytes).and_then(|()| file.sync_all());

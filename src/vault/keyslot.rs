@@ -89,7 +89,7 @@ impl KdfParams {
     /// Whether the parameters are sane; checked before the KDF runs, so an
     /// altered header can neither exhaust memory nor weaken the derivation.
     pub fn is_sane(&self) -> bool {
-        (8 * 1024..=4 * 1024 * 1024).contains(&self.memory_kib)
+        (8 * 1024..=1024 * 1024).contains(&self.memory_kib)
             && (1..=64).contains(&self.iterations)
             && (1..=16).contains(&self.parallelism)
     }

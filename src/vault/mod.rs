@@ -13,7 +13,8 @@ mod store;
 pub use error::VaultError;
 pub use keyslot::{KdfParams, MIN_KEY_FILE_LEN, UnlockKey};
 pub use model::{
-    Connection, ConnectionId, Credentials, DamagedConnection, SecretValue, StoredConnection, now,
+    Connection, ConnectionId, Credentials, DamagedConnection, MAX_NAME_CHARS, NameError,
+    SecretValue, StoredConnection, normalise_name, now, validate_name,
 };
 pub use sqlite::Vault;
 pub use store::VaultStore;

@@ -96,9 +96,7 @@ impl Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.0.iter().map(|(k, v)| (k, v)))
-            .finish()
+        f.debug_map().entries(self.0.iter()).finish()
     }
 }
 
@@ -168,6 +166,42 @@ impl StoredConnection {
             StoredConnection::Damaged(d) => d.name.as_deref(),
         }
     }
+}
+
+/// Longest connection name accepted.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Why a connection name is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("the connection name is empty")]
+    Empty,
+    #[error("the connection name is longer than 100 characters")]
+    TooLong,
+    #[error("the connection name contains control characters")]
+    ControlCharacters,
+}
+
+/// Checks a new connection name: non-blank, printable, of reasonable length.
+pub fn validate_name(name: &str) -> Result<(), NameError> {
+    let name = name.trim();
+    if name.is_empty() {
+        Err(NameError::Empty)
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        Err(NameError::TooLong)
+    } else if name.chars().any(char::is_control) {
+        Err(NameError::ControlCharacters)
+    } else {
+        Ok(())
+    }
+}
+
+/// The form names are compared in: trimmed, inner spaces collapsed, lower case.
+pub fn normalise_name(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// The current time, to the second (the vault stores no finer).

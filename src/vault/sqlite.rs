@@ -145,32 +145,32 @@ impl Vault {
 
     fn decode_row(&self, row: &SealedRow) -> StoredConnection {
         let id = row.id.as_str();
-        let name = self.open_text(id, "name", &row.name);
+        // A name is trusted only if it also matches the clear hash it is found by,
+        // so swapping two rows' hashes cannot make one name open another row.
+        let name = self
+            .open_text(id, "name", &row.name)
+            .filter(|name| self.names.verify(name, &row.name_hash));
         let rest = (|| {
             let service = self.open_text(id, "service", &row.service)?;
             let method = self.open_text(id, "method", &row.method)?;
-            let fields = self
+            let body = self
                 .sealing
                 .open(&self.ctx(id, "fields"), &row.fields)
                 .ok()?;
-            let fields: Credentials = serde_json::from_slice(&fields).ok()?;
-            let created_at = OffsetDateTime::parse(&row.created_at, &Rfc3339).ok()?;
-            let updated_at = OffsetDateTime::parse(&row.updated_at, &Rfc3339).ok()?;
-            Some((service, method, fields, created_at, updated_at))
+            let body: SealedBody = serde_json::from_slice(&body).ok()?;
+            Some((service, method, body))
         })();
         let id = ConnectionId::from_stored(row.id.clone());
         match (name, rest) {
-            (Some(name), Some((service, method, fields, created_at, updated_at))) => {
-                StoredConnection::Intact(Connection {
-                    id,
-                    name,
-                    service,
-                    method,
-                    fields,
-                    created_at,
-                    updated_at,
-                })
-            }
+            (Some(name), Some((service, method, body))) => StoredConnection::Intact(Connection {
+                id,
+                name,
+                service,
+                method,
+                fields: body.fields,
+                created_at: body.created_at,
+                updated_at: body.updated_at,
+            }),
             (name, _) => StoredConnection::Damaged(DamagedConnection { id, name }),
         }
     }
@@ -182,8 +182,13 @@ impl Vault {
         insert: bool,
     ) -> Result<(), VaultError> {
         let id = c.id.as_str();
+        let body = SealedBody {
+            fields: c.fields.clone(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        };
         let fields =
-            zeroize::Zeroizing::new(serde_json::to_vec(&c.fields).expect("credentials serialise"));
+            zeroize::Zeroizing::new(serde_json::to_vec(&body).expect("credentials serialise"));
         let name_hash = self.names.hash(&c.name);
         let values = params![
             id,
@@ -266,6 +271,21 @@ impl VaultStore for Vault {
         self.intact(row.ok_or_else(|| VaultError::NotFound(name.to_owned()))?)
     }
 
+    fn connection_id(&self, name_or_id: &str) -> Result<ConnectionId, VaultError> {
+        let hash = self.names.hash(name_or_id);
+        let found: Option<String> = self
+            .db
+            .prepare_cached("SELECT id FROM connections WHERE name_hash = ?1 OR id = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![hash, name_or_id], |r| r.get(0))
+                    .optional()
+            })
+            .context("cannot read the connection")?;
+        found
+            .map(ConnectionId::from_stored)
+            .ok_or_else(|| VaultError::NotFound(name_or_id.to_owned()))
+    }
+
     fn connection_by_id(&self, id: &ConnectionId) -> Result<Connection, VaultError> {
         let row = self.find_row("id = ?1", &id.as_str())?;
         self.intact(row.ok_or_else(|| VaultError::IdNotFound(id.clone()))?)
@@ -307,29 +327,39 @@ impl VaultStore for Vault {
     }
 }
 
-const SEALED_COLUMNS: &str = "id, name, service, method, fields, created_at, updated_at";
+const SEALED_COLUMNS: &str = "id, name_hash, name, service, method, fields";
+
+/// The sealed `fields` column: values with the times they were made and changed,
+/// sealed together so the times cannot be altered either. The clear time
+/// columns only order the list.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SealedBody {
+    fields: Credentials,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
 
 /// A connection row as stored: id in clear, the rest sealed.
 struct SealedRow {
     id: String,
+    name_hash: Vec<u8>,
     name: Vec<u8>,
     service: Vec<u8>,
     method: Vec<u8>,
     fields: Vec<u8>,
-    created_at: String,
-    updated_at: String,
 }
 
 impl SealedRow {
     fn read(r: &Row<'_>) -> rusqlite::Result<SealedRow> {
         Ok(SealedRow {
             id: r.get(0)?,
-            name: r.get(1)?,
-            service: r.get(2)?,
-            method: r.get(3)?,
-            fields: r.get(4)?,
-            created_at: r.get(5)?,
-            updated_at: r.get(6)?,
+            name_hash: r.get(1)?,
+            name: r.get(2)?,
+            service: r.get(3)?,
+            method: r.get(4)?,
+            fields: r.get(5)?,
         })
     }
 }

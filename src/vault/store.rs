@@ -12,6 +12,9 @@ pub trait VaultStore {
     /// The connection with this name (case and spacing do not matter).
     fn connection(&self, name: &str) -> Result<Connection, VaultError>;
 
+    /// The id of the connection with this name or id, even if it is damaged.
+    fn connection_id(&self, name_or_id: &str) -> Result<ConnectionId, VaultError>;
+
     /// The connection with this id.
     fn connection_by_id(&self, id: &ConnectionId) -> Result<Connection, VaultError>;
 
