@@ -2,4 +2,6 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod locale;
+pub mod tui;
 pub mod vault;

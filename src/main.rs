@@ -1,18 +1,43 @@
-//! The `flowvault` binary: parse arguments, install error hooks, run a command.
+//! The `flowvault` binary: parse arguments, install error hooks, pick the UI or a command.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use flowvault::cli::{self, Cli, Command};
+use flowvault::cli::{self, Cli, unlock};
+use flowvault::locale::{Locale, choose_lang};
+use flowvault::vault::UnlockKey;
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    let command = args.command.unwrap_or(Command::List { json: false });
-    match cli::run(&args.global, command) {
+    let (lang, unknown) = choose_lang(args.global.lang.as_deref());
+    if let Some(code) = unknown {
+        eprintln!(
+            "{}",
+            Locale::get(lang).f("cli.unknown_lang", &[("lang", &code)])
+        );
+    }
+    let result = match args.command {
+        Some(command) => cli::run(&args.global, command),
+        None => open_ui(&args.global, Locale::get(lang)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
         }
     }
+}
+
+/// No command: the terminal UI on the chosen (or default) vault.
+fn open_ui(global: &cli::GlobalArgs, locale: &'static Locale) -> Result<(), cli::CliError> {
+    // color-eyre first, so a panic report prints after the terminal is restored.
+    let _ = color_eyre::install();
+    let path = unlock::vault_path(global)?;
+    let key: Option<UnlockKey> = match (&global.key_file, &global.passphrase_file) {
+        (Some(_), _) | (_, Some(_)) => Some(unlock::existing_key(global, &path)?),
+        _ => None,
+    };
+    flowvault::tui::launch::launch(path, key, locale)
+        .map_err(|e| cli::CliError::failure(format!("{e:#}")))
 }

@@ -1,0 +1,617 @@
+//! The app's state, `update` (messages in, effects out) and `render` (state to frame).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::keymap::{Mode, action_for};
+use super::message::{Effect, Msg, Timer, VaultCommand, VaultReply};
+use super::screens::View;
+use super::screens::confirm::{ConfirmDelete, ConfirmOutcome};
+use super::screens::details::{Details, DetailsOutcome, REVEAL_SECONDS};
+use super::screens::help::Help;
+use super::screens::list::{ConnectionList, ListOutcome, ListRow};
+use super::screens::unlock::{UnlockOutcome, UnlockScreen};
+use super::screens::wizard::{Wizard, WizardOutcome};
+use super::theme::Theme;
+use super::widgets::footer;
+use super::widgets::text::{truncate, width};
+use crate::locale::Locale;
+use crate::vault::{Connection, ConnectionId, StoredConnection, UnlockKey};
+
+/// Smallest terminal the UI draws in; below it says so instead.
+pub const MIN_WIDTH: u16 = 60;
+/// See [`MIN_WIDTH`].
+pub const MIN_HEIGHT: u16 = 15;
+/// How long a notice stays in the status line.
+const NOTICE_SECONDS: u64 = 6;
+
+/// Locked behind the unlock screen, or open.
+#[derive(Debug)]
+pub enum Phase {
+    Locked(UnlockScreen),
+    Open,
+}
+
+/// A screen over the list.
+#[derive(Debug)]
+pub enum Overlay {
+    Wizard(Box<Wizard>),
+    Details(Details),
+    Confirm(ConfirmDelete),
+    Help(Help),
+}
+
+/// A short message in the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// The whole state of the UI.
+#[derive(Debug)]
+pub struct App {
+    locale: &'static Locale,
+    theme: Theme,
+    vault_path: PathBuf,
+    size: (u16, u16),
+    phase: Phase,
+    /// Unlocking with a key file: a failure cannot be retried by typing.
+    key_file_unlock: bool,
+    rows: Vec<ListRow>,
+    list: ConnectionList,
+    overlay: Option<Overlay>,
+    notice: Option<Notice>,
+    notice_generation: u64,
+    changed: bool,
+}
+
+/// The parts of the screen, shared by `update` (for scrolling) and `render`.
+struct Areas {
+    header: Rect,
+    table: Rect,
+    status: Rect,
+    footer: Rect,
+}
+
+impl Areas {
+    fn of(area: Rect) -> Areas {
+        let [header, table, status, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        Areas {
+            header,
+            table,
+            status,
+            footer,
+        }
+    }
+}
+
+impl App {
+    /// A locked app for the vault at `path`; `exists` decides unlock or create.
+    pub fn new(
+        vault_path: PathBuf,
+        exists: bool,
+        locale: &'static Locale,
+        theme: Theme,
+        size: (u16, u16),
+    ) -> App {
+        App {
+            locale,
+            theme,
+            phase: Phase::Locked(UnlockScreen::new(vault_path.clone(), exists)),
+            vault_path,
+            size,
+            key_file_unlock: false,
+            rows: Vec::new(),
+            list: ConnectionList::default(),
+            overlay: None,
+            notice: None,
+            notice_generation: 0,
+            changed: true,
+        }
+    }
+
+    /// Effects to run at start: unlocking at once when a key file was given.
+    pub fn start(&mut self, key: Option<UnlockKey>) -> Vec<Effect> {
+        let Some(key) = key else { return Vec::new() };
+        self.key_file_unlock = true;
+        let exists = matches!(&self.phase, Phase::Locked(s) if matches!(s.stage, super::screens::unlock::Stage::Unlock));
+        let mut screen = UnlockScreen::working(self.vault_path.clone());
+        if !exists {
+            screen.failed(
+                self.locale.f(
+                    "unlock.no_vault_key_file",
+                    &[("path", &self.vault_path.display().to_string())],
+                ),
+                false,
+            );
+            self.phase = Phase::Locked(screen);
+            return Vec::new();
+        }
+        self.phase = Phase::Locked(screen);
+        vec![Effect::Vault(VaultCommand::Open(key))]
+    }
+
+    /// Whether anything visible changed since the last call.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// The connections shown, in order.
+    pub fn rows(&self) -> &[ListRow] {
+        &self.rows
+    }
+
+    /// The keymap mode the app is in.
+    pub fn mode(&self) -> Mode {
+        if let Phase::Locked(_) = self.phase {
+            return Mode::Unlock;
+        }
+        match &self.overlay {
+            Some(Overlay::Wizard(w)) => w.mode(),
+            Some(Overlay::Details(_)) => Mode::Details,
+            Some(Overlay::Confirm(_)) => Mode::Confirm,
+            Some(Overlay::Help(_)) => Mode::Help,
+            None if self.list.filtering => Mode::Filter,
+            None => Mode::List,
+        }
+    }
+
+    fn list_height(&self) -> usize {
+        let areas = Areas::of(Rect::new(0, 0, self.size.0, self.size.1));
+        areas.table.height.saturating_sub(1) as usize
+    }
+
+    /// Applies one message; returns the effects for the event loop.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => match self.handle_key(key) {
+                Some(effects) => {
+                    self.changed = true;
+                    effects
+                }
+                None => Vec::new(),
+            },
+            Msg::Paste(text) => {
+                let mut effects = Vec::new();
+                if self.mode().is_typing() {
+                    for c in text.chars().filter(|c| !c.is_control()) {
+                        effects.extend(self.update(Msg::Key(KeyEvent::new(
+                            KeyCode::Char(c),
+                            KeyModifiers::NONE,
+                        ))));
+                    }
+                }
+                effects
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                let keep = self.list.selected_id(&self.rows).cloned();
+                self.list
+                    .refilter(&self.rows, keep.as_ref(), self.list_height());
+                self.changed = true;
+                Vec::new()
+            }
+            Msg::Vault(reply) => {
+                self.changed = true;
+                self.handle_vault(reply)
+            }
+            Msg::Timer(timer) => self.handle_timer(timer),
+        }
+    }
+
+    fn handle_timer(&mut self, timer: Timer) -> Vec<Effect> {
+        match timer {
+            Timer::HideSecrets(generation) => {
+                if let Some(Overlay::Details(d)) = &mut self.overlay {
+                    self.changed |= d.hide_if(generation);
+                }
+            }
+            Timer::ClearNotice(generation) if generation == self.notice_generation => {
+                self.changed |= self.notice.take().is_some();
+            }
+            Timer::ClearNotice(_) => {}
+        }
+        Vec::new()
+    }
+
+    fn notify(&mut self, text: String, is_error: bool) -> Effect {
+        self.notice = Some(Notice { text, is_error });
+        self.notice_generation += 1;
+        Effect::StartTimer(
+            Timer::ClearNotice(self.notice_generation),
+            Duration::from_secs(NOTICE_SECONDS),
+        )
+    }
+
+    fn handle_vault(&mut self, reply: VaultReply) -> Vec<Effect> {
+        let locale = self.locale;
+        match reply {
+            VaultReply::Opened(rows) => {
+                self.phase = Phase::Open;
+                self.set_rows(rows, None);
+                Vec::new()
+            }
+            VaultReply::WrongKey => {
+                let key_file = self.key_file_unlock;
+                if let Phase::Locked(screen) = &mut self.phase {
+                    let text = if key_file {
+                        "unlock.wrong_key_file"
+                    } else {
+                        "unlock.wrong"
+                    };
+                    screen.failed(locale.t(text).to_owned(), !key_file);
+                }
+                Vec::new()
+            }
+            VaultReply::Failed(text) => match &mut self.phase {
+                Phase::Locked(screen) => {
+                    screen.failed(text, !self.key_file_unlock);
+                    Vec::new()
+                }
+                Phase::Open => {
+                    if let Some(Overlay::Wizard(w)) = &mut self.overlay {
+                        w.save_error = Some(text.clone());
+                    }
+                    vec![self.notify(locale.f("notice.failed", &[("error", &text)]), true)]
+                }
+            },
+            VaultReply::DuplicateName(name) => {
+                if let Some(Overlay::Wizard(w)) = &mut self.overlay {
+                    w.name_taken(locale, &name);
+                }
+                Vec::new()
+            }
+            VaultReply::Saved { rows, select } => {
+                let text = match (&self.overlay, &select) {
+                    (Some(Overlay::Confirm(c)), _) => {
+                        locale.f("notice.deleted", &[("name", &c.name)])
+                    }
+                    (Some(Overlay::Wizard(w)), _) if w.editing.is_some() => {
+                        locale.f("notice.updated", &[("name", w.name.value().trim())])
+                    }
+                    _ => locale.f(
+                        "notice.added",
+                        &[("name", &self.name_of(&rows, select.as_ref()))],
+                    ),
+                };
+                self.overlay = None;
+                self.set_rows(rows, select.as_ref());
+                vec![self.notify(text, false)]
+            }
+        }
+    }
+
+    fn name_of(&self, rows: &[StoredConnection], id: Option<&ConnectionId>) -> String {
+        rows.iter()
+            .find(|r| Some(r.id()) == id)
+            .and_then(|r| r.name())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn set_rows(&mut self, rows: Vec<StoredConnection>, select: Option<&ConnectionId>) {
+        let keep = select
+            .cloned()
+            .or_else(|| self.list.selected_id(&self.rows).cloned());
+        self.rows = rows.into_iter().map(ListRow::new).collect();
+        let height = self.list_height();
+        self.list.refilter(&self.rows, keep.as_ref(), height);
+    }
+
+    fn connection(&self, id: &ConnectionId) -> Option<&Connection> {
+        self.rows.iter().find_map(|r| match &r.stored {
+            StoredConnection::Intact(c) if &c.id == id => Some(c),
+            _ => None,
+        })
+    }
+
+    /// `None` when the key meant nothing here (nothing to redraw).
+    fn handle_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let mode = self.mode();
+        let action = action_for(mode, &key);
+        let event = Event::Key(key);
+        // A copy, so screens can borrow it while the app's state is changed.
+        let theme = self.theme;
+        let view = View {
+            theme: &theme,
+            locale: self.locale,
+        };
+        if let Phase::Locked(screen) = &mut self.phase {
+            return match screen.handle(action, &event, view) {
+                UnlockOutcome::Ignored => None,
+                UnlockOutcome::Changed => Some(Vec::new()),
+                UnlockOutcome::Quit => Some(vec![Effect::Quit]),
+                UnlockOutcome::Submit(command) => Some(vec![Effect::Vault(command)]),
+            };
+        }
+        let height = self.list_height();
+        match self.overlay.take() {
+            None if mode == Mode::Filter => {
+                let outcome = self.list.handle_filter(action, &event, &self.rows, height);
+                self.list_outcome(outcome)
+            }
+            None => {
+                let outcome = self.list.handle(action?, &self.rows, height);
+                self.list_outcome(outcome)
+            }
+            Some(Overlay::Wizard(mut wizard)) => {
+                match wizard.handle(action, &event, &self.rows, self.locale) {
+                    WizardOutcome::Ignored => {
+                        self.overlay = Some(Overlay::Wizard(wizard));
+                        None
+                    }
+                    WizardOutcome::Changed => {
+                        self.overlay = Some(Overlay::Wizard(wizard));
+                        Some(Vec::new())
+                    }
+                    WizardOutcome::Cancel => Some(Vec::new()),
+                    WizardOutcome::Save(command) => {
+                        self.overlay = Some(Overlay::Wizard(wizard));
+                        Some(vec![Effect::Vault(command)])
+                    }
+                }
+            }
+            Some(Overlay::Details(mut details)) => {
+                let Some(connection) = self.connection(&details.id).cloned() else {
+                    return Some(Vec::new());
+                };
+                let outcome = details.handle(action?, &connection, view);
+                self.details_outcome(details, connection, outcome)
+            }
+            Some(Overlay::Confirm(confirm)) => match confirm.handle(action?) {
+                ConfirmOutcome::Ignored => {
+                    self.overlay = Some(Overlay::Confirm(confirm));
+                    None
+                }
+                ConfirmOutcome::No => Some(Vec::new()),
+                ConfirmOutcome::Yes => {
+                    let id = confirm.id.clone();
+                    self.overlay = Some(Overlay::Confirm(confirm));
+                    Some(vec![Effect::Vault(VaultCommand::Delete(id))])
+                }
+            },
+            Some(Overlay::Help(mut help)) => {
+                if !help.handle(action?) {
+                    self.overlay = Some(Overlay::Help(help));
+                }
+                Some(Vec::new())
+            }
+        }
+    }
+
+    fn list_outcome(&mut self, outcome: ListOutcome) -> Option<Vec<Effect>> {
+        match outcome {
+            ListOutcome::Ignored => None,
+            ListOutcome::Changed => Some(Vec::new()),
+            ListOutcome::Quit => Some(vec![Effect::Quit]),
+            ListOutcome::Help => {
+                self.overlay = Some(Overlay::Help(Help::default()));
+                Some(Vec::new())
+            }
+            ListOutcome::Add => {
+                self.overlay = Some(Overlay::Wizard(Box::new(Wizard::add())));
+                Some(Vec::new())
+            }
+            ListOutcome::Open(id) => {
+                if self.connection(&id).is_none() {
+                    return Some(vec![
+                        self.notify(self.locale.t("notice.damaged").to_owned(), true),
+                    ]);
+                }
+                self.overlay = Some(Overlay::Details(Details::new(id)));
+                Some(Vec::new())
+            }
+            ListOutcome::Edit(id) => Some(self.open_edit(&id)),
+            ListOutcome::Delete(id) => {
+                self.open_confirm(&id);
+                Some(Vec::new())
+            }
+            ListOutcome::Refresh => Some(vec![self.notify(
+                self.locale.t("notice.refresh_unavailable").to_owned(),
+                false,
+            )]),
+            ListOutcome::NextPane => {
+                Some(vec![self.notify(
+                    self.locale.t("notice.flows_unavailable").to_owned(),
+                    false,
+                )])
+            }
+        }
+    }
+
+    fn open_edit(&mut self, id: &ConnectionId) -> Vec<Effect> {
+        match self.connection(id).cloned().and_then(Wizard::edit) {
+            Some(wizard) => {
+                self.overlay = Some(Overlay::Wizard(Box::new(wizard)));
+                Vec::new()
+            }
+            None => vec![self.notify(self.locale.t("notice.damaged").to_owned(), true)],
+        }
+    }
+
+    fn open_confirm(&mut self, id: &ConnectionId) {
+        let row = self.rows.iter().find(|r| r.stored.id() == id);
+        let name = row.and_then(|r| r.stored.name()).map_or_else(
+            || self.locale.t("list.unreadable_short").to_owned(),
+            str::to_owned,
+        );
+        self.overlay = Some(Overlay::Confirm(ConfirmDelete {
+            id: id.clone(),
+            name,
+        }));
+    }
+
+    fn details_outcome(
+        &mut self,
+        details: Details,
+        connection: Connection,
+        outcome: DetailsOutcome,
+    ) -> Option<Vec<Effect>> {
+        let id = details.id.clone();
+        let keep = |app: &mut App, details: Details| app.overlay = Some(Overlay::Details(details));
+        match outcome {
+            DetailsOutcome::Ignored => {
+                keep(self, details);
+                None
+            }
+            DetailsOutcome::Changed => {
+                keep(self, details);
+                Some(Vec::new())
+            }
+            DetailsOutcome::Back => Some(Vec::new()),
+            DetailsOutcome::Edit => Some(self.open_edit(&id)),
+            DetailsOutcome::Delete => {
+                self.open_confirm(&id);
+                Some(Vec::new())
+            }
+            DetailsOutcome::Revealed(generation) => {
+                keep(self, details);
+                Some(vec![Effect::StartTimer(
+                    Timer::HideSecrets(generation),
+                    Duration::from_secs(REVEAL_SECONDS),
+                )])
+            }
+            DetailsOutcome::Copy { value, label } => {
+                keep(self, details);
+                let notice = self.notify(
+                    self.locale.f(
+                        "notice.copied",
+                        &[("field", &label), ("name", &connection.name)],
+                    ),
+                    false,
+                );
+                Some(vec![Effect::Copy(value), notice])
+            }
+        }
+    }
+
+    /// Draws the whole screen from the state; changes nothing.
+    pub fn render(&self, frame: &mut Frame) {
+        let area = frame.area();
+        let view = View {
+            theme: &self.theme,
+            locale: self.locale,
+        };
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let text = self.locale.f(
+                "app.too_small",
+                &[
+                    ("w", &MIN_WIDTH.to_string()),
+                    ("h", &MIN_HEIGHT.to_string()),
+                    ("cw", &area.width.to_string()),
+                    ("ch", &area.height.to_string()),
+                ],
+            );
+            frame.render_widget(
+                Paragraph::new(truncate(&text, area.width as usize))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        let areas = Areas::of(area);
+        self.render_header(frame, areas.header);
+        footer::render(frame, areas.footer, self.mode(), &self.theme, self.locale);
+        if let Phase::Locked(screen) = &self.phase {
+            screen.render(frame, area, view);
+            return;
+        }
+        self.list
+            .render(frame, areas.table, areas.status, &self.rows, view);
+        if let Some(notice) = &self.notice
+            && !self.list.filtering
+        {
+            let style = if notice.is_error {
+                self.theme.error
+            } else {
+                self.theme.success
+            };
+            let w = areas.status.width as usize;
+            let filter_width = if self.list.filter.value().is_empty() {
+                0
+            } else {
+                (w / 2) as u16
+            };
+            let notice_area = Rect {
+                x: areas.status.x + filter_width,
+                width: areas.status.width - filter_width,
+                ..areas.status
+            };
+            let text = truncate(&notice.text, notice_area.width as usize);
+            frame.render_widget(
+                Paragraph::new(Span::styled(text, style)).right_aligned(),
+                notice_area,
+            );
+        }
+        match &self.overlay {
+            Some(Overlay::Wizard(w)) => w.render(frame, area, view),
+            Some(Overlay::Details(d)) => {
+                if let Some(c) = self.connection(&d.id) {
+                    d.render(frame, area, c, view);
+                }
+            }
+            Some(Overlay::Confirm(c)) => c.render(frame, area, view),
+            Some(Overlay::Help(h)) => h.render(frame, area, view),
+            None => {}
+        }
+    }
+
+    fn render_header(&self, frame: &mut Frame, area: Rect) {
+        let locale = self.locale;
+        let count = if self.list.filter.value().is_empty() {
+            locale.f("list.count", &[("n", &self.rows.len().to_string())])
+        } else {
+            locale.f(
+                "list.count_filtered",
+                &[
+                    ("shown", &self.list.visible.len().to_string()),
+                    ("n", &self.rows.len().to_string()),
+                ],
+            )
+        };
+        let title = format!(" flowvault · {} ", locale.t("list.title"));
+        let left = if matches!(self.phase, Phase::Open) {
+            format!("{title}({count})")
+        } else {
+            title
+        };
+        let path = self.vault_path.display().to_string();
+        let room = (area.width as usize).saturating_sub(width(&left) + 2);
+        let path = if room > 10 {
+            truncate_left(&path, room)
+        } else {
+            String::new()
+        };
+        let pad = (area.width as usize).saturating_sub(width(&left) + width(&path) + 1);
+        let line = Line::from(vec![
+            Span::styled(left, self.theme.title),
+            Span::raw(" ".repeat(pad)),
+            Span::styled(path, self.theme.muted),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+    }
+}
+
+/// Keeps the end of a path, which says most: `…/flowvault/vault.db`.
+fn truncate_left(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    let reversed: String = s.chars().rev().collect();
+    let kept = truncate(&reversed, max);
+    let kept: String = kept.trim_end_matches('…').chars().rev().collect();
+    format!("…{kept}")
+}

@@ -1,0 +1,94 @@
+//! The one loop that owns the state: input events and app messages in, frames out.
+
+use std::collections::VecDeque;
+use std::io;
+
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::crossterm::event::{Event, KeyEventKind};
+use tokio::sync::mpsc;
+
+use super::app::App;
+use super::message::{Effect, Msg};
+use super::session::VaultSession;
+use super::terminal::TerminalExtras;
+
+/// Runs the app until it quits or the input ends. Draws only after a change,
+/// when no message is waiting; an idle app sleeps in `select!` and writes nothing.
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    mut events: S,
+    mut app: App,
+    mut session: VaultSession,
+    start: Vec<Effect>,
+) -> io::Result<()>
+where
+    B: Backend + TerminalExtras,
+    B::Error: Into<io::Error>,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut pending: VecDeque<Effect> = start.into();
+    let size = terminal.size().map_err(Into::into)?;
+    pending.extend(app.update(Msg::Resize(size.width, size.height)));
+    loop {
+        while let Some(effect) = pending.pop_front() {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::Vault(command) => {
+                    // Show "working" (e.g. unlocking) before the command blocks.
+                    draw(terminal, &mut app)?;
+                    let reply = session.perform(command);
+                    pending.extend(app.update(Msg::Vault(reply)));
+                }
+                Effect::Copy(text) => terminal.backend_mut().copy_to_clipboard(&text)?,
+                Effect::StartTimer(timer, delay) => {
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        let _ = tx.send(Msg::Timer(timer));
+                    });
+                }
+            }
+        }
+        draw(terminal, &mut app)?;
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => match to_msg(event) {
+                    Some(msg) => msg,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(e),
+                None => return Ok(()),
+            },
+            Some(msg) = rx.recv() => msg,
+        };
+        pending.extend(app.update(msg));
+    }
+}
+
+fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
+where
+    B: Backend + TerminalExtras,
+    B::Error: Into<io::Error>,
+{
+    if !app.take_changed() {
+        return Ok(());
+    }
+    terminal.backend_mut().begin_frame()?;
+    terminal
+        .draw(|frame| app.render(frame))
+        .map_err(Into::into)?;
+    terminal.backend_mut().end_frame()
+}
+
+/// The message an input event becomes; key releases and mouse events are dropped.
+pub fn to_msg(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}

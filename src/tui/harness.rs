@@ -1,0 +1,166 @@
+//! Drives the app without a terminal: keys in, screen text out. For tests and
+//! measurements; performs effects the way the event loop does, timers on demand.
+
+use std::path::Path;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use unicode_width::UnicodeWidthStr;
+
+use super::app::App;
+use super::message::{Effect, Msg, Timer};
+use super::session::VaultSession;
+use super::theme::Theme;
+use crate::locale::{Lang, Locale};
+use crate::vault::{KdfParams, UnlockKey};
+
+/// An app on a `TestBackend`, with its vault session.
+pub struct Harness {
+    pub app: App,
+    pub session: VaultSession,
+    pub terminal: Terminal<TestBackend>,
+    /// Texts put on the clipboard, in order.
+    pub copied: Vec<String>,
+    /// Timers started and not yet fired.
+    pub timers: Vec<Timer>,
+    pub quit: bool,
+}
+
+impl Harness {
+    /// An app on the vault at `path`, `width` x `height`, in `lang`, plain theme.
+    /// With `key`, it unlocks at once, as with `--key-file`.
+    pub fn new(
+        path: &Path,
+        key: Option<UnlockKey>,
+        lang: Lang,
+        width: u16,
+        height: u16,
+    ) -> Harness {
+        let exists = path.exists();
+        let app = App::new(
+            path.to_owned(),
+            exists,
+            Locale::get(lang),
+            Theme::plain(),
+            (width, height),
+        );
+        // Cheap KDF costs: vaults created by tests need not resist attack.
+        let kdf = KdfParams {
+            memory_kib: 8 * 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let session = VaultSession::new(path).with_kdf(kdf);
+        let terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+        let mut harness = Harness {
+            app,
+            session,
+            terminal,
+            copied: Vec::new(),
+            timers: Vec::new(),
+            quit: false,
+        };
+        let start = harness.app.start(key);
+        harness.perform(start);
+        harness
+    }
+
+    /// Sends one message and performs the effects that follow.
+    pub fn send(&mut self, msg: Msg) {
+        let effects = self.app.update(msg);
+        self.perform(effects);
+    }
+
+    fn perform(&mut self, effects: Vec<Effect>) {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::Quit => self.quit = true,
+                Effect::Vault(command) => {
+                    let reply = self.session.perform(command);
+                    queue.extend(self.app.update(Msg::Vault(reply)));
+                }
+                Effect::Copy(text) => self.copied.push(text.to_string()),
+                Effect::StartTimer(timer, _) => self.timers.push(timer),
+            }
+        }
+    }
+
+    /// Presses a key.
+    pub fn press(&mut self, code: KeyCode) {
+        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    /// Presses Ctrl and a letter.
+    pub fn ctrl(&mut self, c: char) {
+        self.send(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )));
+    }
+
+    /// Types text, one key per character.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let modifiers = if c.is_uppercase() {
+                KeyModifiers::SHIFT
+            } else {
+                KeyModifiers::NONE
+            };
+            self.send(Msg::Key(KeyEvent::new(KeyCode::Char(c), modifiers)));
+        }
+    }
+
+    /// Fires every pending timer.
+    pub fn fire_timers(&mut self) {
+        for timer in std::mem::take(&mut self.timers) {
+            self.send(Msg::Timer(timer));
+        }
+    }
+
+    /// Resizes the terminal.
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.terminal.backend_mut().resize(width, height);
+        self.send(Msg::Resize(width, height));
+    }
+
+    /// Draws and returns the screen as text, one line per row, right-trimmed.
+    pub fn screen(&mut self) -> String {
+        self.app.take_changed();
+        let frame = self
+            .terminal
+            .draw(|f| self.app.render(f))
+            .expect("draw on a test backend");
+        buffer_text(frame.buffer)
+    }
+
+    /// The cursor position after the last draw, if shown.
+    pub fn cursor(&mut self) -> Option<(u16, u16)> {
+        use ratatui::backend::Backend;
+        let backend = self.terminal.backend_mut();
+        backend.get_cursor_position().ok().map(|p| (p.x, p.y))
+    }
+}
+
+/// A buffer as text; a wide character's second cell is not printed twice.
+pub fn buffer_text(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            line.push_str(symbol);
+            skip = symbol.width().saturating_sub(1);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

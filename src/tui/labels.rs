@@ -1,0 +1,129 @@
+//! Text for catalog and vault values: labels, status words, error messages.
+
+use crate::catalog::{Field, FieldError, Method, Service};
+use crate::locale::Locale;
+use crate::vault::NameError;
+use crate::vault::status::{Detail, Status};
+
+/// A field's label in the interface language, else the catalog's.
+pub fn field_label<'a>(locale: &'a Locale, service: &str, field: &'a Field) -> &'a str {
+    translated(
+        locale,
+        format!("catalog.{service}.{}", field.key),
+        &field.label,
+    )
+}
+
+/// A service's name in the interface language (product names stay as they are).
+pub fn service_name<'a>(locale: &'a Locale, service: &'a Service) -> &'a str {
+    translated(
+        locale,
+        format!("catalog.{}.name", service.id),
+        &service.name,
+    )
+}
+
+/// A method's name in the interface language.
+pub fn method_name<'a>(locale: &'a Locale, service: &str, method: &'a Method) -> &'a str {
+    translated(
+        locale,
+        format!("catalog.{service}.method.{}", method.id),
+        &method.name,
+    )
+}
+
+fn translated<'a>(locale: &'a Locale, key: String, fallback: &'a str) -> &'a str {
+    locale.lookup(&key).unwrap_or(fallback)
+}
+
+/// The status mark and word; never colour alone.
+pub fn status_mark(status: Status) -> &'static str {
+    match status {
+        Status::Ready => "✓",
+        Status::Pending => "○",
+        Status::Empty => "!",
+        Status::Refreshing => "↻",
+        Status::Failed => "✗",
+        Status::Damaged => "⚠",
+    }
+}
+
+/// The status word in the interface language.
+pub fn status_word(locale: &Locale, status: Status) -> &str {
+    locale.t(match status {
+        Status::Ready => "status.ready",
+        Status::Pending => "status.pending",
+        Status::Empty => "status.empty",
+        Status::Refreshing => "status.refreshing",
+        Status::Failed => "status.failed",
+        Status::Damaged => "status.damaged",
+    })
+}
+
+/// A connection's detail in words, field labels translated.
+pub fn detail(
+    locale: &Locale,
+    service: Option<&Service>,
+    method: Option<&Method>,
+    missing: &[String],
+    detail: &Detail,
+) -> String {
+    match detail {
+        Detail::Missing(_) => {
+            let labels: Vec<&str> = missing
+                .iter()
+                .map(|key| match (service, method.and_then(|m| m.field(key))) {
+                    (Some(s), Some(f)) => field_label(locale, &s.id, f),
+                    _ => key.as_str(),
+                })
+                .collect();
+            locale.f("detail.missing", &[("fields", &labels.join(", "))])
+        }
+        Detail::NoTokenYet => locale.t("detail.no_token").to_owned(),
+        Detail::Static(kind) => {
+            use crate::catalog::AuthKind::*;
+            locale
+                .t(match kind {
+                    Webhook => "detail.webhook",
+                    Basic => "detail.basic",
+                    Bearer => "detail.bearer",
+                    KeyPair => "detail.key_pair",
+                    JwtLocal => "detail.jwt_local",
+                    ServiceAccount => "detail.service_account",
+                    _ => "detail.static_key",
+                })
+                .to_owned()
+        }
+        Detail::UnknownService(s) => locale.f("detail.unknown_service", &[("service", s)]),
+        Detail::IntegrityFailed => locale.t("detail.integrity").to_owned(),
+    }
+}
+
+/// A field validation error in the interface language.
+pub fn field_error(locale: &Locale, label: &str, error: &FieldError) -> String {
+    let (key, choices) = match error {
+        FieldError::Required { .. } => ("field_error.required", None),
+        FieldError::NotAHost { .. } => ("field_error.not_a_host", None),
+        FieldError::NotAUrl { .. } => ("field_error.not_a_url", None),
+        FieldError::NotHttps { .. } => ("field_error.not_https", None),
+        FieldError::NotAnEmail { .. } => ("field_error.not_an_email", None),
+        FieldError::NotPem { .. } => ("field_error.not_pem", None),
+        FieldError::NotAChoice { choices, .. } => {
+            ("field_error.not_a_choice", Some(choices.as_str()))
+        }
+        FieldError::NoMatch { .. } => ("field_error.no_match", None),
+    };
+    locale.f(
+        key,
+        &[("label", label), ("choices", choices.unwrap_or_default())],
+    )
+}
+
+/// A name validation error in the interface language.
+pub fn name_error(locale: &Locale, error: NameError) -> &str {
+    locale.t(match error {
+        NameError::Empty => "name_error.empty",
+        NameError::TooLong => "name_error.too_long",
+        NameError::ControlCharacters => "name_error.control",
+    })
+}

@@ -1,0 +1,64 @@
+//! Messages into `update` and the effects it asks the event loop to perform.
+
+use std::time::Duration;
+
+use ratatui::crossterm::event::KeyEvent;
+use zeroize::Zeroizing;
+
+use crate::vault::{Connection, ConnectionId, StoredConnection, UnlockKey};
+
+/// Everything that can change the app's state.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    Vault(VaultReply),
+    Timer(Timer),
+}
+
+/// What a vault command came back with.
+#[derive(Debug)]
+pub enum VaultReply {
+    /// The vault is open; here are its connections.
+    Opened(Vec<StoredConnection>),
+    /// Wrong passphrase or key (or an altered header); the operator may retry.
+    WrongKey,
+    /// Any other failure, in words.
+    Failed(String),
+    /// A write succeeded; the fresh list, and the connection to select.
+    Saved {
+        rows: Vec<StoredConnection>,
+        select: Option<ConnectionId>,
+    },
+    /// A write was refused because the name is taken.
+    DuplicateName(String),
+}
+
+/// Work for the event loop; `update` never does I/O itself.
+#[derive(Debug)]
+pub enum Effect {
+    Quit,
+    Vault(VaultCommand),
+    /// Put text on the clipboard with OSC 52 (works over SSH).
+    Copy(Zeroizing<String>),
+    /// Send `Msg::Timer` after the delay.
+    StartTimer(Timer, Duration),
+}
+
+/// A change to the vault file.
+#[derive(Debug)]
+pub enum VaultCommand {
+    Open(UnlockKey),
+    Create(UnlockKey),
+    Add(Connection),
+    Update(Connection),
+    Delete(ConnectionId),
+}
+
+/// A timer; the generation lets a newer timer supersede an older one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    HideSecrets(u64),
+    ClearNotice(u64),
+}

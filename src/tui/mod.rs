@@ -1,0 +1,16 @@
+//! The terminal UI: app state, messages, event loop, screens, widgets, theme.
+
+pub mod app;
+pub mod event_loop;
+pub mod harness;
+pub mod keymap;
+pub mod labels;
+pub mod launch;
+pub mod message;
+pub mod screens;
+pub mod session;
+pub mod terminal;
+pub mod theme;
+pub mod widgets;
+
+pub use app::App;

@@ -1,0 +1,216 @@
+//! Details of one connection: every field, secrets masked unless revealed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use zeroize::Zeroizing;
+
+use super::{View, centered};
+use crate::catalog::{Catalog, Method};
+use crate::tui::keymap::Action;
+use crate::tui::labels::{
+    detail, field_label, method_name, service_name, status_mark, status_word,
+};
+use crate::tui::widgets::text::{truncate, width};
+use crate::vault::status::assess_connection;
+use crate::vault::{Connection, ConnectionId};
+
+/// How long revealed secrets stay visible.
+pub const REVEAL_SECONDS: u64 = 10;
+const MASK: &str = "••••••";
+
+/// The details screen's state.
+#[derive(Debug, Clone)]
+pub struct Details {
+    pub id: ConnectionId,
+    pub selected: usize,
+    pub revealed: bool,
+    /// Bumped on each reveal so an older timer does not hide a newer reveal.
+    pub reveal_generation: u64,
+}
+
+/// What the details screen asks the app to do.
+#[derive(Debug)]
+pub enum DetailsOutcome {
+    Ignored,
+    Changed,
+    Back,
+    Edit,
+    Delete,
+    /// Secrets now show; hide them when this generation's timer fires.
+    Revealed(u64),
+    /// Copy a field's value; the label is for the notice.
+    Copy {
+        value: Zeroizing<String>,
+        label: String,
+    },
+}
+
+impl Details {
+    /// Details of a connection, nothing revealed.
+    pub fn new(id: ConnectionId) -> Details {
+        Details {
+            id,
+            selected: 0,
+            revealed: false,
+            reveal_generation: 0,
+        }
+    }
+
+    /// Handles a key.
+    pub fn handle(
+        &mut self,
+        action: Action,
+        connection: &Connection,
+        view: View<'_>,
+    ) -> DetailsOutcome {
+        let method = method_of(connection);
+        let count = method.map_or(0, |m| m.fields.len());
+        match action {
+            Action::Down => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Reveal => {
+                self.revealed = !self.revealed;
+                if self.revealed {
+                    self.reveal_generation += 1;
+                    return DetailsOutcome::Revealed(self.reveal_generation);
+                }
+            }
+            Action::Copy => {
+                let Some(field) = method.and_then(|m| m.fields.get(self.selected)) else {
+                    return DetailsOutcome::Ignored;
+                };
+                let Some(value) = connection.fields.get(&field.key) else {
+                    return DetailsOutcome::Ignored;
+                };
+                return DetailsOutcome::Copy {
+                    value: Zeroizing::new(value.to_owned()),
+                    label: field_label(view.locale, &connection.service, field).to_owned(),
+                };
+            }
+            Action::Edit => return DetailsOutcome::Edit,
+            Action::Delete => return DetailsOutcome::Delete,
+            Action::Back | Action::ForceQuit => return DetailsOutcome::Back,
+            _ => return DetailsOutcome::Ignored,
+        }
+        DetailsOutcome::Changed
+    }
+
+    /// Hides secrets when the reveal of this generation times out.
+    pub fn hide_if(&mut self, generation: u64) -> bool {
+        let hide = self.revealed && generation == self.reveal_generation;
+        if hide {
+            self.revealed = false;
+        }
+        hide
+    }
+
+    /// Draws the connection's header and fields.
+    pub fn render(&self, frame: &mut Frame, area: Rect, connection: &Connection, view: View<'_>) {
+        let View { theme, locale } = view;
+        let catalog = Catalog::embedded();
+        let service = catalog.service(&connection.service);
+        let method = method_of(connection);
+        let popup = centered(
+            area,
+            area.width.saturating_sub(4).min(100),
+            area.height.saturating_sub(2),
+        );
+        let block = Block::bordered()
+            .title(Span::styled(
+                format!(
+                    " {} ",
+                    truncate(&connection.name, popup.width.saturating_sub(6) as usize)
+                ),
+                theme.title,
+            ))
+            .border_style(theme.focused_border);
+        let inner = block.inner(popup);
+        frame.render_widget(Clear, popup);
+        frame.render_widget(block, popup);
+        let w = inner.width as usize;
+        let a = assess_connection(connection, catalog);
+        let detail_text = detail(locale, service, method, &a.missing, &a.detail);
+        let service_text = match (service, method) {
+            (Some(s), Some(m)) if s.methods.len() > 1 => {
+                format!(
+                    "{} · {}",
+                    service_name(locale, s),
+                    method_name(locale, &s.id, m)
+                )
+            }
+            (Some(s), _) => service_name(locale, s).to_owned(),
+            _ => connection.service.clone(),
+        };
+        let mut lines = vec![
+            Line::from(vec![
+                Span::styled(format!("{:<14}", locale.t("details.service")), theme.muted),
+                Span::raw(truncate(&service_text, w.saturating_sub(14))),
+            ]),
+            Line::from(vec![
+                Span::styled(format!("{:<14}", locale.t("details.status")), theme.muted),
+                Span::raw(truncate(
+                    &format!(
+                        "{} {} — {}",
+                        status_mark(a.status),
+                        status_word(locale, a.status),
+                        detail_text
+                    ),
+                    w.saturating_sub(14),
+                )),
+            ]),
+            Line::from(""),
+        ];
+        let fields = method.map_or(&[][..], |m| &m.fields[..]);
+        let label_width = fields
+            .iter()
+            .map(|f| width(field_label(locale, &connection.service, f)))
+            .max()
+            .unwrap_or(0)
+            .clamp(8, w / 2);
+        let domain = connection.fields.get("domain");
+        for (i, f) in fields.iter().enumerate() {
+            let selected = i == self.selected;
+            let value = match connection.fields.get(&f.key) {
+                Some(_) if f.secret && !self.revealed => Span::raw(MASK),
+                Some(v) => Span::raw(v.to_owned()),
+                None => match f.default_for(domain) {
+                    Some(d) => {
+                        Span::styled(locale.f("form.default", &[("value", &d)]), theme.muted)
+                    }
+                    None if f.required => Span::styled(locale.t("details.missing"), theme.warning),
+                    None => Span::styled(locale.t("details.not_set"), theme.muted),
+                },
+            };
+            let label = truncate(field_label(locale, &connection.service, f), label_width);
+            let pad = label_width.saturating_sub(width(&label));
+            let value_width = w.saturating_sub(label_width + 4);
+            let value = Span::styled(truncate(&value.content, value_width), value.style);
+            let marker = if selected { "> " } else { "  " };
+            let mut line = Line::from(vec![
+                Span::styled(marker, theme.key),
+                Span::styled(format!("{label}{}  ", " ".repeat(pad)), theme.muted),
+                value,
+            ]);
+            if selected {
+                line = line.style(theme.selected);
+            }
+            lines.push(line);
+        }
+        if self.revealed {
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                locale.f("details.revealed", &[("n", &REVEAL_SECONDS.to_string())]),
+                theme.warning,
+            )));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+fn method_of(connection: &Connection) -> Option<&'static Method> {
+    Catalog::embedded()
+        .service(&connection.service)
+        .and_then(|s| s.method(&connection.method))
+}

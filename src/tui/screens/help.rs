@@ -1,0 +1,69 @@
+//! The help screen, generated from the keymap so it never lies.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::{View, centered};
+use crate::tui::keymap::{Action, HELP_MODES, bindings, keys_label};
+
+/// The help screen's scroll position.
+#[derive(Debug, Default)]
+pub struct Help {
+    pub scroll: u16,
+}
+
+impl Help {
+    /// Handles a key; `true` closes the screen.
+    pub fn handle(&mut self, action: Action) -> bool {
+        match action {
+            Action::Down => self.scroll = self.scroll.saturating_add(1),
+            Action::Up => self.scroll = self.scroll.saturating_sub(1),
+            Action::Back | Action::ForceQuit => return true,
+            _ => {}
+        }
+        false
+    }
+
+    fn lines<'a>(view: View<'a>) -> Vec<Line<'a>> {
+        let View { theme, locale } = view;
+        let mut lines = Vec::new();
+        for mode in HELP_MODES {
+            if !lines.is_empty() {
+                lines.push(Line::from(""));
+            }
+            lines.push(Line::from(Span::styled(
+                locale.t(mode.title_key()),
+                theme.title,
+            )));
+            for b in bindings(mode) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {:<16}", keys_label(b)), theme.key),
+                    Span::raw(locale.t(b.hint)),
+                ]));
+            }
+        }
+        lines
+    }
+
+    /// Draws the keys of every mode, scrolled.
+    pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
+        let popup = centered(area, 64, area.height.saturating_sub(2));
+        let block = Block::bordered()
+            .title(Span::styled(
+                format!(" {} ", view.locale.t("help.title")),
+                view.theme.title,
+            ))
+            .border_style(view.theme.focused_border);
+        let inner = block.inner(popup);
+        let lines = Help::lines(view);
+        let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
+        frame.render_widget(Clear, popup);
+        frame.render_widget(block, popup);
+        frame.render_widget(
+            Paragraph::new(lines).scroll((self.scroll.min(max_scroll), 0)),
+            inner,
+        );
+    }
+}

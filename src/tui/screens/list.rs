@@ -1,0 +1,358 @@
+//! The connection list: status, name, service and detail of every connection.
+
+use ratatui::Frame;
+use ratatui::crossterm::event::Event;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use time::format_description::well_known::Rfc3339;
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::View;
+use crate::catalog::Catalog;
+use crate::tui::keymap::Action;
+use crate::tui::labels::{detail, method_name, service_name, status_mark, status_word};
+use crate::tui::widgets::text::truncate;
+use crate::tui::widgets::text_input::InputView;
+use crate::vault::status::{Assessment, Status, assess};
+use crate::vault::{ConnectionId, StoredConnection};
+
+/// Widths above which the list shows its extra columns.
+pub const WIDE: u16 = 120;
+
+/// One connection as the list shows it.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub stored: StoredConnection,
+    pub assessment: Assessment,
+    /// Lower-cased name and service, for the filter.
+    search: String,
+}
+
+impl ListRow {
+    /// Assesses a stored connection for display.
+    pub fn new(stored: StoredConnection) -> ListRow {
+        let catalog = Catalog::embedded();
+        let assessment = assess(&stored, catalog);
+        let service = match &stored {
+            StoredConnection::Intact(c) => catalog
+                .service(&c.service)
+                .map_or(c.service.clone(), |s| s.name.clone()),
+            StoredConnection::Damaged(_) => String::new(),
+        };
+        let search = format!("{} {}", stored.name().unwrap_or_default(), service).to_lowercase();
+        ListRow {
+            stored,
+            assessment,
+            search,
+        }
+    }
+}
+
+/// What the list asks the app to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ListOutcome {
+    Ignored,
+    Changed,
+    Open(ConnectionId),
+    Add,
+    Edit(ConnectionId),
+    Delete(ConnectionId),
+    Help,
+    Refresh,
+    NextPane,
+    Quit,
+}
+
+/// The list's state: filter, selection and scroll.
+#[derive(Debug, Default)]
+pub struct ConnectionList {
+    pub filter: Input,
+    pub filtering: bool,
+    /// Indices into the app's rows that pass the filter.
+    pub visible: Vec<usize>,
+    /// Index into `visible`.
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl ConnectionList {
+    /// Recomputes which rows pass the filter, keeping `keep` selected if it still shows.
+    pub fn refilter(&mut self, rows: &[ListRow], keep: Option<&ConnectionId>, height: usize) {
+        let needle = self.filter.value().trim().to_lowercase();
+        self.visible = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| needle.is_empty() || r.search.contains(&needle))
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(id) = keep
+            && let Some(pos) = self.visible.iter().position(|&i| rows[i].stored.id() == id)
+        {
+            self.selected = pos;
+        }
+        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+        self.scroll_to_selection(height);
+    }
+
+    /// The selected row's id.
+    pub fn selected_id<'a>(&self, rows: &'a [ListRow]) -> Option<&'a ConnectionId> {
+        self.visible
+            .get(self.selected)
+            .map(|&i| rows[i].stored.id())
+    }
+
+    /// Handles a navigation-mode action.
+    pub fn handle(&mut self, action: Action, rows: &[ListRow], height: usize) -> ListOutcome {
+        let selected = self.selected_id(rows).cloned();
+        let last = self.visible.len().saturating_sub(1);
+        match action {
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            Action::PageDown => self.selected = (self.selected + height.max(1)).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(height.max(1)),
+            Action::Filter => self.filtering = true,
+            Action::Back if !self.filter.value().is_empty() => {
+                self.filter.reset();
+                self.refilter(rows, selected.as_ref(), height);
+            }
+            Action::Open => return selected.map_or(ListOutcome::Ignored, ListOutcome::Open),
+            Action::Add => return ListOutcome::Add,
+            Action::Edit => return selected.map_or(ListOutcome::Ignored, ListOutcome::Edit),
+            Action::Delete => return selected.map_or(ListOutcome::Ignored, ListOutcome::Delete),
+            Action::Help => return ListOutcome::Help,
+            Action::Refresh => return ListOutcome::Refresh,
+            Action::NextPane => return ListOutcome::NextPane,
+            Action::Quit | Action::ForceQuit => return ListOutcome::Quit,
+            _ => return ListOutcome::Ignored,
+        }
+        self.scroll_to_selection(height);
+        ListOutcome::Changed
+    }
+
+    /// Handles a key while the filter is being typed.
+    pub fn handle_filter(
+        &mut self,
+        action: Option<Action>,
+        event: &Event,
+        rows: &[ListRow],
+        height: usize,
+    ) -> ListOutcome {
+        let selected = self.selected_id(rows).cloned();
+        match action {
+            Some(Action::Submit) => self.filtering = false,
+            Some(Action::Back) => {
+                self.filtering = false;
+                self.filter.reset();
+                self.refilter(rows, selected.as_ref(), height);
+            }
+            Some(Action::ForceQuit) => return ListOutcome::Quit,
+            Some(other) => return self.handle(other, rows, height),
+            None => {
+                if self.filter.handle_event(event).is_none() {
+                    return ListOutcome::Ignored;
+                }
+                self.selected = 0;
+                self.refilter(rows, None, height);
+            }
+        }
+        ListOutcome::Changed
+    }
+
+    fn scroll_to_selection(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        let max_offset = self.visible.len().saturating_sub(height);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// Draws the table (only the rows that show) and the filter line.
+    pub fn render(
+        &self,
+        frame: &mut Frame,
+        table_area: Rect,
+        filter_area: Rect,
+        rows: &[ListRow],
+        view: View<'_>,
+    ) {
+        let View { theme, locale } = view;
+        if self.filtering || !self.filter.value().is_empty() {
+            let prompt = Span::styled("/ ", theme.key);
+            frame.render_widget(
+                Paragraph::new(Line::from(prompt)),
+                Rect {
+                    width: 2,
+                    ..filter_area
+                },
+            );
+            let input = InputView {
+                input: &self.filter,
+                masked: false,
+                placeholder: None,
+                focused: self.filtering,
+            };
+            input.render(
+                frame,
+                Rect {
+                    x: filter_area.x + 2,
+                    width: filter_area.width.saturating_sub(2),
+                    ..filter_area
+                },
+                theme,
+            );
+        }
+        if rows.is_empty() {
+            let text = Paragraph::new(locale.t("list.empty_vault")).style(theme.muted);
+            frame.render_widget(
+                text,
+                Rect {
+                    y: table_area.y + 1,
+                    height: 1,
+                    ..table_area
+                },
+            );
+            return;
+        }
+        if self.visible.is_empty() {
+            let text = locale.f("list.no_match", &[("filter", self.filter.value())]);
+            frame.render_widget(
+                Paragraph::new(text).style(theme.muted),
+                Rect {
+                    y: table_area.y + 1,
+                    height: 1,
+                    ..table_area
+                },
+            );
+            return;
+        }
+        let wide = table_area.width > WIDE;
+        let body_height = table_area.height.saturating_sub(1) as usize;
+        let catalog = Catalog::embedded();
+        let status_width = 13u16;
+        let service_width = if wide { 16 } else { 14 };
+        let name_width = if wide {
+            30
+        } else {
+            ((table_area
+                .width
+                .saturating_sub(status_width + service_width + 3))
+                / 2)
+            .max(12)
+        };
+        let mut widths = vec![
+            Constraint::Length(status_width),
+            Constraint::Length(name_width),
+            Constraint::Length(service_width),
+            Constraint::Fill(1),
+        ];
+        let mut header = vec![
+            locale.t("list.col.status"),
+            locale.t("list.col.name"),
+            locale.t("list.col.service"),
+            locale.t("list.col.detail"),
+        ];
+        if wide {
+            widths.insert(3, Constraint::Length(22));
+            widths.push(Constraint::Length(20));
+            header.insert(3, locale.t("list.col.method"));
+            header.push(locale.t("list.col.updated"));
+        }
+        let detail_width = table_area.width.saturating_sub(
+            widths
+                .iter()
+                .map(|c| match c {
+                    Constraint::Length(n) => n + 1,
+                    _ => 1,
+                })
+                .sum::<u16>(),
+        ) as usize;
+        let body: Vec<Row> = self
+            .visible
+            .iter()
+            .enumerate()
+            .skip(self.offset)
+            .take(body_height)
+            .map(|(pos, &i)| {
+                let row = &rows[i];
+                let a = &row.assessment;
+                let selected = pos == self.selected;
+                let marker = if selected { ">" } else { " " };
+                let status_style = match a.status {
+                    Status::Ready => theme.success,
+                    Status::Empty | Status::Pending | Status::Refreshing => theme.warning,
+                    Status::Failed | Status::Damaged => theme.error,
+                };
+                let (name, service, method, updated) = match &row.stored {
+                    StoredConnection::Intact(c) => {
+                        let svc = catalog.service(&c.service);
+                        let m = svc.and_then(|s| s.method(&c.method));
+                        (
+                            c.name.clone(),
+                            svc.map_or(c.service.clone(), |s| service_name(locale, s).to_owned()),
+                            m.map_or(String::new(), |m| {
+                                method_name(locale, &c.service, m).to_owned()
+                            }),
+                            c.updated_at
+                                .format(&Rfc3339)
+                                .unwrap_or_default()
+                                .replace('T', " ")
+                                .replace('Z', ""),
+                        )
+                    }
+                    StoredConnection::Damaged(d) => (
+                        d.name.clone().unwrap_or_else(|| {
+                            locale.f("list.unreadable", &[("id", &d.id.as_str()[..8])])
+                        }),
+                        "?".to_owned(),
+                        String::new(),
+                        String::new(),
+                    ),
+                };
+                let (svc, m) = match &row.stored {
+                    StoredConnection::Intact(c) => {
+                        let s = catalog.service(&c.service);
+                        (s, s.and_then(|s| s.method(&c.method)))
+                    }
+                    StoredConnection::Damaged(_) => (None, None),
+                };
+                let detail_text = detail(locale, svc, m, &a.missing, &a.detail);
+                let status = format!(
+                    "{marker}{} {}",
+                    status_mark(a.status),
+                    status_word(locale, a.status)
+                );
+                let mut cells = vec![
+                    Cell::from(Span::styled(
+                        truncate(&status, status_width as usize),
+                        status_style,
+                    )),
+                    Cell::from(truncate(&name, name_width as usize)),
+                    Cell::from(truncate(&service, service_width as usize)),
+                    Cell::from(Span::styled(
+                        truncate(&detail_text, detail_width),
+                        if a.status == Status::Ready {
+                            theme.muted
+                        } else {
+                            status_style
+                        },
+                    )),
+                ];
+                if wide {
+                    cells.insert(3, Cell::from(truncate(&method, 22)));
+                    cells.push(Cell::from(Span::styled(updated, theme.muted)));
+                }
+                let r = Row::new(cells);
+                if selected { r.style(theme.selected) } else { r }
+            })
+            .collect();
+        let table = Table::new(body, widths).header(Row::new(header).style(theme.title));
+        frame.render_widget(table, table_area);
+    }
+}

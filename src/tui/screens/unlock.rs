@@ -1,0 +1,240 @@
+//! The unlock screen: a masked passphrase, or a new vault's passphrase twice.
+
+use std::path::PathBuf;
+
+use ratatui::Frame;
+use ratatui::crossterm::event::Event;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+use zeroize::Zeroizing;
+
+use super::{View, centered};
+use crate::tui::keymap::Action;
+use crate::tui::message::VaultCommand;
+use crate::tui::widgets::text::truncate;
+use crate::tui::widgets::text_input::InputView;
+use crate::vault::UnlockKey;
+
+/// Shortest passphrase accepted for a new vault.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// Where the operator is in unlocking or creating.
+#[derive(Debug)]
+pub enum Stage {
+    Unlock,
+    NewPassphrase,
+    ConfirmPassphrase(Zeroizing<String>),
+    /// Waiting for the vault to open (the KDF takes a moment).
+    Working,
+    /// Nothing can be done here (e.g. a key file for a missing vault).
+    Blocked,
+}
+
+/// What the unlock screen asks the app to do.
+#[derive(Debug)]
+pub enum UnlockOutcome {
+    Ignored,
+    Changed,
+    Quit,
+    Submit(VaultCommand),
+}
+
+/// The unlock screen's state.
+#[derive(Debug)]
+pub struct UnlockScreen {
+    pub path: PathBuf,
+    pub stage: Stage,
+    input: Input,
+    /// Locale key of the message under the field, with its arguments.
+    pub message: Option<String>,
+    /// Stage to go back to if the attempt fails.
+    creating: bool,
+}
+
+impl UnlockScreen {
+    /// Asks for the passphrase of an existing vault, or a new one when none exists.
+    pub fn new(path: PathBuf, exists: bool) -> UnlockScreen {
+        let stage = if exists {
+            Stage::Unlock
+        } else {
+            Stage::NewPassphrase
+        };
+        UnlockScreen {
+            path,
+            stage,
+            input: Input::default(),
+            message: None,
+            creating: !exists,
+        }
+    }
+
+    /// Shows that a key-file unlock is in progress.
+    pub fn working(path: PathBuf) -> UnlockScreen {
+        UnlockScreen {
+            path,
+            stage: Stage::Working,
+            input: Input::default(),
+            message: None,
+            creating: false,
+        }
+    }
+
+    /// The attempt failed: show why and let the operator try again.
+    pub fn failed(&mut self, message: String, can_retry: bool) {
+        self.message = Some(message);
+        self.input = Input::default();
+        self.stage = match (can_retry, self.creating) {
+            (false, _) => Stage::Blocked,
+            (true, true) => Stage::NewPassphrase,
+            (true, false) => Stage::Unlock,
+        };
+    }
+
+    /// Handles a key.
+    pub fn handle(
+        &mut self,
+        action: Option<Action>,
+        event: &Event,
+        view: View<'_>,
+    ) -> UnlockOutcome {
+        match action {
+            Some(Action::Quit | Action::ForceQuit) => UnlockOutcome::Quit,
+            Some(Action::Submit) => self.submit(view),
+            _ if matches!(self.stage, Stage::Working | Stage::Blocked) => UnlockOutcome::Ignored,
+            _ => match self.input.handle_event(event) {
+                Some(_) => UnlockOutcome::Changed,
+                None => UnlockOutcome::Ignored,
+            },
+        }
+    }
+
+    fn submit(&mut self, view: View<'_>) -> UnlockOutcome {
+        let typed = Zeroizing::new(std::mem::take(&mut self.input).value().to_owned());
+        match std::mem::replace(&mut self.stage, Stage::Working) {
+            Stage::Unlock => {
+                self.message = None;
+                UnlockOutcome::Submit(VaultCommand::Open(UnlockKey::Passphrase(typed)))
+            }
+            Stage::NewPassphrase => {
+                if typed.chars().count() < MIN_PASSPHRASE_CHARS {
+                    self.stage = Stage::NewPassphrase;
+                    self.message = Some(view.locale.f(
+                        "unlock.too_short",
+                        &[("n", &MIN_PASSPHRASE_CHARS.to_string())],
+                    ));
+                } else {
+                    self.stage = Stage::ConfirmPassphrase(typed);
+                    self.message = None;
+                }
+                UnlockOutcome::Changed
+            }
+            Stage::ConfirmPassphrase(first) => {
+                if *first == *typed {
+                    self.message = None;
+                    UnlockOutcome::Submit(VaultCommand::Create(UnlockKey::Passphrase(typed)))
+                } else {
+                    self.stage = Stage::NewPassphrase;
+                    self.message = Some(view.locale.t("unlock.mismatch").to_owned());
+                    UnlockOutcome::Changed
+                }
+            }
+            other => {
+                self.stage = other;
+                UnlockOutcome::Ignored
+            }
+        }
+    }
+
+    /// Draws the dialog in the middle of the screen.
+    pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
+        let View { theme, locale } = view;
+        let popup = centered(area, 64, 9);
+        let title = if self.creating {
+            locale.t("unlock.create_title")
+        } else {
+            locale.t("unlock.title")
+        };
+        let block = Block::bordered()
+            .title(Span::styled(format!(" {title} "), theme.title))
+            .border_style(theme.focused_border);
+        let inner = block.inner(popup);
+        frame.render_widget(Clear, popup);
+        frame.render_widget(block, popup);
+        let w = inner.width as usize;
+        let path = locale.f(
+            "unlock.vault",
+            &[("path", &self.path.display().to_string())],
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(truncate(&path, w), theme.muted)),
+            row(inner, 0),
+        );
+        let prompt = match self.stage {
+            Stage::Unlock => Some(locale.t("unlock.passphrase")),
+            Stage::NewPassphrase => Some(locale.t("unlock.new_passphrase")),
+            Stage::ConfirmPassphrase(_) => Some(locale.t("unlock.repeat_passphrase")),
+            Stage::Working => {
+                let text = if self.creating {
+                    locale.t("unlock.creating")
+                } else {
+                    locale.t("unlock.unlocking")
+                };
+                frame.render_widget(Paragraph::new(text), row(inner, 2));
+                None
+            }
+            Stage::Blocked => None,
+        };
+        if let Some(prompt) = prompt {
+            let prompt = truncate(prompt, w / 2);
+            let pw = super::super::widgets::text::width(&prompt) as u16 + 1;
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled(prompt, theme.title))),
+                row(inner, 2),
+            );
+            let field = Rect {
+                x: inner.x + pw,
+                width: inner.width.saturating_sub(pw),
+                ..row(inner, 2)
+            };
+            InputView {
+                input: &self.input,
+                masked: true,
+                placeholder: None,
+                focused: true,
+            }
+            .render(frame, field, theme);
+        }
+        if let Some(message) = &self.message {
+            frame.render_widget(
+                Paragraph::new(Span::styled(truncate(message, w), theme.error)),
+                row(inner, 4),
+            );
+        }
+        if self.creating
+            && matches!(
+                self.stage,
+                Stage::NewPassphrase | Stage::ConfirmPassphrase(_)
+            )
+            && self.message.is_none()
+        {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    truncate(locale.t("unlock.create_hint"), w),
+                    theme.muted,
+                )),
+                row(inner, 4),
+            );
+        }
+    }
+}
+
+fn row(area: Rect, n: u16) -> Rect {
+    Rect {
+        y: area.y + n.min(area.height.saturating_sub(1)),
+        height: 1,
+        ..area
+    }
+}

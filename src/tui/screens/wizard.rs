@@ -1,0 +1,574 @@
+//! The add-connection wizard (service, method, name, credentials) and the edit form.
+
+use ratatui::Frame;
+use ratatui::crossterm::event::Event;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::list::ListRow;
+use super::{View, centered};
+use crate::catalog::{Catalog, Method, Service};
+use crate::locale::Locale;
+use crate::tui::keymap::{Action, Mode};
+use crate::tui::labels::{method_name, name_error, service_name};
+use crate::tui::message::VaultCommand;
+use crate::tui::widgets::form::CredentialsForm;
+use crate::tui::widgets::text::{truncate, width};
+use crate::tui::widgets::text_input::InputView;
+use crate::vault::{Connection, Credentials, normalise_name, now, validate_name};
+
+/// The wizard's steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Service,
+    Method,
+    Name,
+    Credentials,
+}
+
+/// What the wizard asks the app to do.
+#[derive(Debug)]
+pub enum WizardOutcome {
+    Ignored,
+    Changed,
+    Cancel,
+    Save(VaultCommand),
+}
+
+/// The wizard's state; every step keeps what was typed when stepping back.
+#[derive(Debug)]
+pub struct Wizard {
+    /// Editing this connection (the form only), rather than adding one.
+    pub editing: Option<Connection>,
+    pub step: Step,
+    pub service_filter: Input,
+    pub service_selected: usize,
+    pub service: Option<&'static Service>,
+    /// Opened with the service already chosen: `Esc` at the name step cancels.
+    preset_service: bool,
+    pub method_selected: usize,
+    pub name: Input,
+    pub name_error: Option<String>,
+    pub form: Option<CredentialsForm>,
+    /// A save the vault refused, in words.
+    pub save_error: Option<String>,
+}
+
+impl Wizard {
+    /// The wizard from its first step.
+    pub fn add() -> Wizard {
+        Wizard {
+            editing: None,
+            step: Step::Service,
+            service_filter: Input::default(),
+            service_selected: 0,
+            service: None,
+            preset_service: false,
+            method_selected: 0,
+            name: Input::default(),
+            name_error: None,
+            form: None,
+            save_error: None,
+        }
+    }
+
+    /// The wizard with the service chosen, starting at the name (or method) step.
+    pub fn add_for_service(service: &'static Service) -> Wizard {
+        let mut wizard = Wizard::add();
+        wizard.service = Some(service);
+        wizard.preset_service = true;
+        wizard.step = if service.methods.len() > 1 {
+            Step::Method
+        } else {
+            Step::Name
+        };
+        wizard
+    }
+
+    /// The credentials form of an existing connection, prefilled.
+    pub fn edit(connection: Connection) -> Option<Wizard> {
+        let service = Catalog::embedded().service(&connection.service)?;
+        let method = service.method(&connection.method)?;
+        let mut wizard = Wizard::add();
+        wizard.form = Some(CredentialsForm::for_edit(
+            &service.id,
+            method,
+            &connection.fields,
+        ));
+        wizard.service = Some(service);
+        wizard.step = Step::Credentials;
+        wizard.name = Input::new(connection.name.clone());
+        wizard.editing = Some(connection);
+        Some(wizard)
+    }
+
+    /// The keymap mode of the current step.
+    pub fn mode(&self) -> Mode {
+        match self.step {
+            Step::Service => Mode::WizardService,
+            Step::Method => Mode::WizardMethod,
+            Step::Name => Mode::WizardName,
+            Step::Credentials => Mode::WizardForm,
+        }
+    }
+
+    fn method(&self) -> Option<&'static Method> {
+        self.service
+            .and_then(|s| s.methods.get(self.method_selected))
+    }
+
+    /// Services that match the filter, in catalog order.
+    pub fn matching_services(&self, locale: &Locale) -> Vec<&'static Service> {
+        let needle = self.service_filter.value().trim().to_lowercase();
+        Catalog::embedded()
+            .services()
+            .iter()
+            .filter(|s| {
+                needle.is_empty()
+                    || s.id.contains(&needle)
+                    || s.name.to_lowercase().contains(&needle)
+                    || service_name(locale, s).to_lowercase().contains(&needle)
+            })
+            .collect()
+    }
+
+    /// (step number, number of steps) for "Step 2 of 3".
+    pub fn progress(&self) -> (usize, usize) {
+        let has_method = self.service.is_some_and(|s| s.methods.len() > 1);
+        let total = if has_method { 4 } else { 3 };
+        let n = match self.step {
+            Step::Service => 1,
+            Step::Method => 2,
+            Step::Name => total - 1,
+            Step::Credentials => total,
+        };
+        (n, total)
+    }
+
+    /// A save came back refused because of the name: back to the name step.
+    pub fn name_taken(&mut self, locale: &Locale, name: &str) {
+        self.step = Step::Name;
+        self.name_error = Some(locale.f("wizard.duplicate", &[("name", name)]));
+    }
+
+    /// Handles a key.
+    pub fn handle(
+        &mut self,
+        action: Option<Action>,
+        event: &Event,
+        rows: &[ListRow],
+        locale: &Locale,
+    ) -> WizardOutcome {
+        if action == Some(Action::ForceQuit) {
+            return WizardOutcome::Cancel;
+        }
+        if action == Some(Action::Back) {
+            return self.back();
+        }
+        match self.step {
+            Step::Service => self.handle_service(action, event, locale),
+            Step::Method => self.handle_method(action),
+            Step::Name => self.handle_name(action, event, rows, locale),
+            Step::Credentials => self.handle_form(action, event),
+        }
+    }
+
+    fn back(&mut self) -> WizardOutcome {
+        let has_method = self.service.is_some_and(|s| s.methods.len() > 1);
+        self.save_error = None;
+        self.step = match self.step {
+            Step::Credentials if self.editing.is_some() => return WizardOutcome::Cancel,
+            Step::Credentials => Step::Name,
+            Step::Name if has_method => Step::Method,
+            Step::Name | Step::Method if self.preset_service => return WizardOutcome::Cancel,
+            Step::Name | Step::Method => Step::Service,
+            Step::Service => return WizardOutcome::Cancel,
+        };
+        WizardOutcome::Changed
+    }
+
+    fn handle_service(
+        &mut self,
+        action: Option<Action>,
+        event: &Event,
+        locale: &Locale,
+    ) -> WizardOutcome {
+        let matching = self.matching_services(locale);
+        match action {
+            Some(Action::Down) => {
+                self.service_selected =
+                    (self.service_selected + 1).min(matching.len().saturating_sub(1))
+            }
+            Some(Action::Up) => self.service_selected = self.service_selected.saturating_sub(1),
+            Some(Action::Submit) => {
+                let Some(&chosen) = matching.get(self.service_selected) else {
+                    return WizardOutcome::Ignored;
+                };
+                if self.service.is_none_or(|s| s.id != chosen.id) {
+                    self.method_selected = 0;
+                    self.form = None;
+                }
+                self.service = Some(chosen);
+                self.step = if chosen.methods.len() > 1 {
+                    Step::Method
+                } else {
+                    Step::Name
+                };
+            }
+            Some(_) => return WizardOutcome::Ignored,
+            None => {
+                if self.service_filter.handle_event(event).is_none() {
+                    return WizardOutcome::Ignored;
+                }
+                self.service_selected = 0;
+            }
+        }
+        WizardOutcome::Changed
+    }
+
+    fn handle_method(&mut self, action: Option<Action>) -> WizardOutcome {
+        let count = self.service.map_or(0, |s| s.methods.len());
+        match action {
+            Some(Action::Down) => {
+                self.method_selected = (self.method_selected + 1).min(count.saturating_sub(1))
+            }
+            Some(Action::Up) => self.method_selected = self.method_selected.saturating_sub(1),
+            Some(Action::Submit) => {
+                let method = self.method();
+                if self.form.as_ref().zip(method).is_some_and(|(f, m)| {
+                    f.fields.len() != m.fields.len()
+                        || f.fields
+                            .iter()
+                            .zip(&m.fields)
+                            .any(|(a, b)| a.field.key != b.key)
+                }) {
+                    self.form = None;
+                }
+                self.step = Step::Name;
+            }
+            _ => return WizardOutcome::Ignored,
+        }
+        WizardOutcome::Changed
+    }
+
+    fn handle_name(
+        &mut self,
+        action: Option<Action>,
+        event: &Event,
+        rows: &[ListRow],
+        locale: &Locale,
+    ) -> WizardOutcome {
+        match action {
+            Some(Action::Submit) => {
+                self.check_name(rows, locale);
+                if self.name_error.is_some() {
+                    return WizardOutcome::Changed;
+                }
+                if self.form.is_none() {
+                    let (Some(service), Some(method)) = (self.service, self.method()) else {
+                        return WizardOutcome::Ignored;
+                    };
+                    self.form = Some(CredentialsForm::new(&service.id, method));
+                }
+                self.step = Step::Credentials;
+                WizardOutcome::Changed
+            }
+            Some(_) => WizardOutcome::Ignored,
+            None => {
+                if self.name.handle_event(event).is_none() {
+                    return WizardOutcome::Ignored;
+                }
+                self.check_name(rows, locale);
+                WizardOutcome::Changed
+            }
+        }
+    }
+
+    fn check_name(&mut self, rows: &[ListRow], locale: &Locale) {
+        let name = self.name.value();
+        self.name_error = match validate_name(name) {
+            Err(e) => Some(name_error(locale, e).to_owned()),
+            Ok(()) => {
+                let wanted = normalise_name(name);
+                let taken = rows
+                    .iter()
+                    .any(|r| r.stored.name().is_some_and(|n| normalise_name(n) == wanted));
+                taken.then(|| locale.f("wizard.duplicate", &[("name", name.trim())]))
+            }
+        };
+    }
+
+    fn handle_form(&mut self, action: Option<Action>, event: &Event) -> WizardOutcome {
+        let Some(form) = self.form.as_mut() else {
+            return WizardOutcome::Ignored;
+        };
+        match action {
+            Some(Action::NextField) => form.focus_next(),
+            Some(Action::PrevField) => form.focus_prev(),
+            Some(Action::Submit) if !form.on_last_field() => form.focus_next(),
+            Some(Action::Submit) => return self.save(true),
+            Some(Action::CreateEmpty) => return self.save(false),
+            Some(_) => return WizardOutcome::Ignored,
+            None => {
+                if !form.handle_input(event) {
+                    return WizardOutcome::Ignored;
+                }
+            }
+        }
+        WizardOutcome::Changed
+    }
+
+    fn save(&mut self, complete: bool) -> WizardOutcome {
+        let chosen = self.service.zip(self.method());
+        let Some(form) = self.form.as_mut() else {
+            return WizardOutcome::Ignored;
+        };
+        if !form.validate(complete) {
+            return WizardOutcome::Changed;
+        }
+        if let Some(existing) = &self.editing {
+            let mut connection = existing.clone();
+            connection.fields = form.credentials(&existing.fields);
+            connection.updated_at = now();
+            return WizardOutcome::Save(VaultCommand::Update(connection));
+        }
+        let Some((service, method)) = chosen else {
+            return WizardOutcome::Ignored;
+        };
+        let fields = form.credentials(&Credentials::default());
+        let connection = Connection::new(self.name.value().trim(), &service.id, &method.id, fields);
+        WizardOutcome::Save(VaultCommand::Add(connection))
+    }
+
+    /// Draws the current step.
+    pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
+        let View { theme, locale } = view;
+        let popup = centered(
+            area,
+            area.width.saturating_sub(4).min(90),
+            area.height.saturating_sub(2),
+        );
+        let title = match &self.editing {
+            Some(c) => locale.f("wizard.edit_title", &[("name", &c.name)]),
+            None => locale.t("wizard.title").to_owned(),
+        };
+        let block = Block::bordered()
+            .title(Span::styled(
+                format!(
+                    " {} ",
+                    truncate(&title, popup.width.saturating_sub(6) as usize)
+                ),
+                theme.title,
+            ))
+            .border_style(theme.focused_border);
+        let inner = block.inner(popup);
+        frame.render_widget(Clear, popup);
+        frame.render_widget(block, popup);
+        if inner.height < 4 {
+            return;
+        }
+        let w = inner.width as usize;
+        let (n, total) = self.progress();
+        let step_title = locale.t(match self.step {
+            Step::Service => "wizard.step_service",
+            Step::Method => "wizard.step_method",
+            Step::Name => "wizard.step_name",
+            Step::Credentials => "wizard.step_credentials",
+        });
+        let progress = if self.editing.is_some() {
+            step_title.to_owned()
+        } else {
+            format!(
+                "{} · {step_title}",
+                locale.f(
+                    "wizard.step",
+                    &[("n", &n.to_string()), ("total", &total.to_string())]
+                )
+            )
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(truncate(&progress, w), theme.title)),
+            line(inner, 0),
+        );
+        if let Some(service) = self.service.filter(|_| self.step != Step::Service) {
+            let mut text = service_name(locale, service).to_owned();
+            if let Some(m) = self
+                .method()
+                .filter(|_| service.methods.len() > 1 && self.step != Step::Method)
+            {
+                text = format!("{text} · {}", method_name(locale, &service.id, m));
+            }
+            if self.step == Step::Credentials && self.editing.is_none() {
+                text = format!("{text} · {}", self.name.value().trim());
+            }
+            frame.render_widget(
+                Paragraph::new(Span::styled(truncate(&text, w), theme.muted)),
+                line(inner, 1),
+            );
+        }
+        let body = Rect {
+            y: inner.y + 3,
+            height: inner.height.saturating_sub(4),
+            ..inner
+        };
+        match self.step {
+            Step::Service => self.render_services(frame, body, view),
+            Step::Method => self.render_methods(frame, body, view),
+            Step::Name => self.render_name(frame, body, view),
+            Step::Credentials => {
+                if let Some(form) = &self.form {
+                    let form_area = Rect {
+                        height: body.height.saturating_sub(2),
+                        ..body
+                    };
+                    form.render(frame, form_area, theme, locale);
+                }
+                let (text, style) = match &self.save_error {
+                    Some(e) => (e.clone(), theme.error),
+                    None if self.editing.is_some() => {
+                        (locale.t("wizard.edit_hint").to_owned(), theme.muted)
+                    }
+                    None => (locale.t("wizard.form_hint").to_owned(), theme.muted),
+                };
+                frame.render_widget(
+                    Paragraph::new(Span::styled(truncate(&text, w), style)),
+                    line(inner, inner.height - 1),
+                );
+            }
+        }
+    }
+
+    fn render_services(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
+        let View { theme, locale } = view;
+        let label = locale.t("wizard.search");
+        let lw = width(label) as u16 + 1;
+        frame.render_widget(
+            Paragraph::new(Span::styled(label, theme.title)),
+            line(area, 0),
+        );
+        let input_area = Rect {
+            x: area.x + lw,
+            width: area.width.saturating_sub(lw),
+            ..line(area, 0)
+        };
+        InputView {
+            input: &self.service_filter,
+            masked: false,
+            placeholder: Some(locale.t("wizard.search_hint")),
+            focused: true,
+        }
+        .render(frame, input_area, theme);
+        let matching = self.matching_services(locale);
+        let list_area = Rect {
+            y: area.y + 2,
+            height: area.height.saturating_sub(2),
+            ..area
+        };
+        if matching.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Span::styled(locale.t("wizard.no_service"), theme.muted)),
+                line(list_area, 0),
+            );
+            return;
+        }
+        let height = list_area.height as usize;
+        let skip = (self.service_selected + 1).saturating_sub(height);
+        let lines: Vec<Line> = matching
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .take(height)
+            .map(|(i, s)| {
+                selectable(
+                    i == self.service_selected,
+                    service_name(locale, s),
+                    &s.id,
+                    list_area.width as usize,
+                    view,
+                )
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), list_area);
+    }
+
+    fn render_methods(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
+        let Some(service) = self.service else { return };
+        let lines: Vec<Line> = service
+            .methods
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                selectable(
+                    i == self.method_selected,
+                    method_name(view.locale, &service.id, m),
+                    &m.id,
+                    area.width as usize,
+                    view,
+                )
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn render_name(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
+        let View { theme, locale } = view;
+        let label = locale.t("wizard.name");
+        let lw = width(label) as u16 + 1;
+        frame.render_widget(
+            Paragraph::new(Span::styled(label, theme.title)),
+            line(area, 0),
+        );
+        let input_area = Rect {
+            x: area.x + lw,
+            width: area.width.saturating_sub(lw),
+            ..line(area, 0)
+        };
+        InputView {
+            input: &self.name,
+            masked: false,
+            placeholder: Some(locale.t("wizard.name_hint")),
+            focused: true,
+        }
+        .render(frame, input_area, theme);
+        let w = area.width as usize;
+        let (text, style) = match &self.name_error {
+            Some(e) => (format!("✗ {e}"), theme.error),
+            None if !self.name.value().trim().is_empty() => {
+                (format!("✓ {}", locale.t("wizard.name_ok")), theme.success)
+            }
+            None => (String::new(), theme.muted),
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(truncate(&text, w), style)),
+            line(area, 2),
+        );
+    }
+}
+
+fn selectable<'a>(selected: bool, name: &str, id: &str, w: usize, view: View<'_>) -> Line<'a> {
+    let marker = if selected { "> " } else { "  " };
+    let name = truncate(name, w.saturating_sub(2).min(30));
+    let pad = 32usize.saturating_sub(width(&name) + 2);
+    let id = truncate(id, w.saturating_sub(32));
+    let line = Line::from(vec![
+        Span::styled(marker, view.theme.key),
+        Span::raw(format!("{name}{}", " ".repeat(pad))),
+        Span::styled(id, view.theme.muted),
+    ]);
+    if selected {
+        line.style(view.theme.selected)
+    } else {
+        line
+    }
+}
+
+fn line(area: Rect, n: u16) -> Rect {
+    Rect {
+        y: area.y + n.min(area.height.saturating_sub(1)),
+        height: 1,
+        ..area
+    }
+}

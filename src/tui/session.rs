@@ -1,0 +1,89 @@
+//! Performs vault commands for the event loop and turns results into replies.
+
+use std::path::{Path, PathBuf};
+
+use crate::vault::{KdfParams, Vault, VaultError, VaultStore};
+
+use super::message::{VaultCommand, VaultReply};
+
+/// The vault file the UI works on, open once unlocked.
+#[derive(Debug)]
+pub struct VaultSession {
+    path: PathBuf,
+    kdf: KdfParams,
+    vault: Option<Vault>,
+}
+
+impl VaultSession {
+    /// A session on `path`, locked.
+    pub fn new(path: &Path) -> VaultSession {
+        VaultSession {
+            path: path.to_owned(),
+            kdf: KdfParams::default(),
+            vault: None,
+        }
+    }
+
+    /// Uses other KDF costs for vaults created here (tests use cheaper ones).
+    pub fn with_kdf(mut self, kdf: KdfParams) -> VaultSession {
+        self.kdf = kdf;
+        self
+    }
+
+    /// Runs one command against the file.
+    pub fn perform(&mut self, command: VaultCommand) -> VaultReply {
+        match self.try_perform(command) {
+            Ok(reply) => reply,
+            Err(VaultError::CannotUnlock) => VaultReply::WrongKey,
+            Err(VaultError::DuplicateName(name)) => VaultReply::DuplicateName(name),
+            Err(e) => {
+                tracing::warn!(error = %e, "vault command failed");
+                VaultReply::Failed(e.to_string())
+            }
+        }
+    }
+
+    fn try_perform(&mut self, command: VaultCommand) -> Result<VaultReply, VaultError> {
+        match command {
+            VaultCommand::Open(key) => {
+                let vault = Vault::open(&self.path, &key)?;
+                let rows = vault.connections()?;
+                self.vault = Some(vault);
+                Ok(VaultReply::Opened(rows))
+            }
+            VaultCommand::Create(key) => {
+                let vault = Vault::create(&self.path, &key, self.kdf)?;
+                self.vault = Some(vault);
+                Ok(VaultReply::Opened(Vec::new()))
+            }
+            VaultCommand::Add(connection) => {
+                let vault = self.open_vault()?;
+                vault.add_connection(&connection)?;
+                Ok(VaultReply::Saved {
+                    rows: vault.connections()?,
+                    select: Some(connection.id),
+                })
+            }
+            VaultCommand::Update(connection) => {
+                let vault = self.open_vault()?;
+                vault.update_connection(&connection)?;
+                Ok(VaultReply::Saved {
+                    rows: vault.connections()?,
+                    select: Some(connection.id),
+                })
+            }
+            VaultCommand::Delete(id) => {
+                let vault = self.open_vault()?;
+                vault.delete_connection(&id)?;
+                Ok(VaultReply::Saved {
+                    rows: vault.connections()?,
+                    select: None,
+                })
+            }
+        }
+    }
+
+    fn open_vault(&mut self) -> Result<&mut Vault, VaultError> {
+        self.vault.as_mut().ok_or(VaultError::CannotUnlock)
+    }
+}

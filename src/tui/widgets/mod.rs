@@ -1,0 +1,6 @@
+//! Widgets shared by screens: text fitting, inputs, the credentials form, the footer.
+
+pub mod footer;
+pub mod form;
+pub mod text;
+pub mod text_input;
