@@ -165,6 +165,15 @@ fn known_field<'m>(
     })
 }
 
+fn field_keys(method: &Method) -> String {
+    method
+        .fields
+        .iter()
+        .map(|f| f.key.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,13 +227,4 @@ mod tests {
             err.message
         );
     }
-}
-
-fn field_keys(method: &Method) -> String {
-    method
-        .fields
-        .iter()
-        .map(|f| f.key.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
