@@ -91,9 +91,11 @@ fn list_many(c: &mut Criterion) {
     group.bench_function("10,000 connections, opened and assessed", |b| {
         b.iter(|| {
             let rows = vault.connections().unwrap();
+            let tokens = vault.token_records().unwrap();
+            let now = flowvault::vault::now();
             assert_eq!(rows.len(), COUNT);
             for row in &rows {
-                black_box(assess(row, catalog));
+                black_box(assess(row, catalog, tokens.get(row.id()), now));
             }
         })
     });

@@ -1,13 +1,15 @@
 //! `list`, `add`, `show`, `edit`, `rename`, `rm`.
 
 use crate::catalog::{Catalog, Method, Service};
+use crate::locale::labels::{detail, service_name, status_word};
+use crate::locale::width::width;
 use crate::vault::status::{assess, assess_connection};
 use crate::vault::{Connection, Credentials, StoredConnection, VaultStore, now, validate_name};
 
 use super::GlobalArgs;
 use super::error::CliError;
 use super::fields::{FieldInput, require_complete};
-use super::output::{detail_text, list_entry, show_json, show_text};
+use super::output::{list_entry, show_json, show_text};
 use super::unlock::open_vault;
 
 /// Arguments of `add`.
@@ -23,12 +25,19 @@ pub struct AddArgs {
 /// `list [--json]`.
 pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
     let vault = open_vault(global)?;
+    let locale = global.locale();
     let catalog = Catalog::embedded();
     let rows = vault.connections()?;
+    let tokens = vault.token_records()?;
+    let now = now();
+    let assessed: Vec<_> = rows
+        .iter()
+        .map(|r| (r, assess(r, catalog, tokens.get(r.id()), now)))
+        .collect();
     if json {
-        let entries: Vec<_> = rows
+        let entries: Vec<_> = assessed
             .iter()
-            .map(|r| list_entry(r, &assess(r, catalog)))
+            .map(|(r, a)| list_entry(r, a, locale, now))
             .collect();
         println!(
             "{}",
@@ -37,28 +46,75 @@ pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
         return Ok(());
     }
     if rows.is_empty() {
-        println!("no connections yet; add one with `flowvault add SERVICE NAME`");
+        println!("{}", locale.t("cli.list_empty"));
         return Ok(());
     }
-    println!("{:<11} {:<28} {:<15} DETAIL", "STATUS", "NAME", "SERVICE");
-    for row in &rows {
-        let a = assess(row, catalog);
-        let service = match row {
-            StoredConnection::Intact(c) => c.service.as_str(),
-            StoredConnection::Damaged(_) => "?",
+    let columns = [
+        locale.t("list.col.status"),
+        locale.t("list.col.name"),
+        locale.t("list.col.service"),
+        locale.t("list.col.detail"),
+    ];
+    println!(
+        "{}",
+        text_row(
+            &columns
+                .map(str::to_uppercase)
+                .each_ref()
+                .map(String::as_str)
+        )
+    );
+    for (row, a) in &assessed {
+        let connection = match row {
+            StoredConnection::Intact(c) => Some(c),
+            StoredConnection::Damaged(_) => None,
         };
-        let name = row
-            .name()
-            .map_or_else(|| format!("<unreadable {}>", row.id()), str::to_owned);
+        let service = connection.map_or("?", |c| c.service.as_str());
+        let name = row.name().map_or_else(
+            || locale.f("list.unreadable", &[("id", row.id().as_str())]),
+            str::to_owned,
+        );
+        let status = status_word(locale, a.status);
         println!(
-            "{:<11} {:<28} {:<15} {}",
-            a.status.as_str(),
-            name,
-            service,
-            detail_text(&a.detail)
+            "{}",
+            text_row(&[status, &name, service, &detail(locale, connection, a, now)])
         );
     }
     Ok(())
+}
+
+/// One line of the `list` table, padded by display width (CJK takes two cells).
+fn text_row(cells: &[&str; 4]) -> String {
+    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(width(s))));
+    format!(
+        "{} {} {} {}",
+        pad(cells[0], 11),
+        pad(cells[1], 28),
+        pad(cells[2], 15),
+        cells[3]
+    )
+}
+
+/// Prints what a write left: "added “x” (Auth0): pending, no token fetched yet".
+fn report(global: &GlobalArgs, key: &str, connection: &Connection) {
+    let locale = global.locale();
+    let now = now();
+    let a = assess_connection(connection, Catalog::embedded(), None, now);
+    let service = Catalog::embedded()
+        .service(&connection.service)
+        .map_or(connection.service.as_str(), |s| service_name(locale, s));
+    println!(
+        "{}",
+        locale.f(
+            key,
+            &[
+                ("name", &connection.name),
+                ("service", service),
+                ("status", status_word(locale, a.status)),
+                ("detail", &detail(locale, Some(connection), &a, now)),
+            ]
+        )
+    );
 }
 
 /// `add SERVICE NAME …`.
@@ -82,14 +138,7 @@ pub fn add(global: &GlobalArgs, args: AddArgs) -> Result<(), CliError> {
     }
     let connection = Connection::new(args.name.trim(), &service.id, &method.id, fields);
     vault.add_connection(&connection)?;
-    let a = assess_connection(&connection, Catalog::embedded());
-    println!(
-        "added \"{}\" ({}, {}: {})",
-        connection.name,
-        service.name,
-        a.status.as_str(),
-        detail_text(&a.detail)
-    );
+    report(global, "cli.added", &connection);
     Ok(())
 }
 
@@ -97,14 +146,16 @@ pub fn add(global: &GlobalArgs, args: AddArgs) -> Result<(), CliError> {
 pub fn show(global: &GlobalArgs, name: &str, json: bool, reveal: bool) -> Result<(), CliError> {
     let vault = open_vault(global)?;
     let connection = vault.connection(name)?;
+    let token = vault.token_record(&connection.id)?;
+    let (locale, now) = (global.locale(), now());
     if json {
-        let value = show_json(&connection, reveal);
+        let value = show_json(&connection, Some(&token), reveal, locale, now);
         println!(
             "{}",
             serde_json::to_string_pretty(&value).expect("JSON of plain values")
         );
     } else {
-        for line in show_text(&connection, reveal) {
+        for line in show_text(&connection, Some(&token), reveal, locale, now) {
             println!("{line}");
         }
     }
@@ -133,13 +184,7 @@ pub fn edit(
     input.apply(method, &mut connection.fields)?;
     connection.updated_at = now();
     vault.update_connection(&connection)?;
-    let a = assess_connection(&connection, Catalog::embedded());
-    println!(
-        "updated \"{}\" ({}: {})",
-        connection.name,
-        a.status.as_str(),
-        detail_text(&a.detail)
-    );
+    report(global, "cli.updated", &connection);
     Ok(())
 }
 
@@ -151,7 +196,12 @@ pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), Cli
     connection.name = new_name.trim().to_owned();
     connection.updated_at = now();
     vault.update_connection(&connection)?;
-    println!("renamed \"{name}\" to \"{}\"", connection.name);
+    println!(
+        "{}",
+        global
+            .locale()
+            .f("cli.renamed", &[("old", name), ("new", &connection.name)])
+    );
     Ok(())
 }
 
@@ -160,7 +210,7 @@ pub fn remove(global: &GlobalArgs, name: &str, _force: bool) -> Result<(), CliEr
     let mut vault = open_vault(global)?;
     let id = vault.connection_id(name)?;
     vault.delete_connection(&id)?;
-    println!("deleted \"{name}\"");
+    println!("{}", global.locale().f("cli.deleted", &[("name", name)]));
     Ok(())
 }
 

@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use error::{CliError, Exit};
-pub use output::detail_text;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -122,6 +121,13 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         new_passphrase_file: Option<PathBuf>,
     },
+}
+
+impl GlobalArgs {
+    /// The interface language's strings.
+    pub fn locale(&self) -> &'static crate::locale::Locale {
+        crate::locale::Locale::get(crate::locale::choose_lang(self.lang.as_deref()).0)
+    }
 }
 
 /// Runs a headless command; `None` (no command) is the caller's to handle.

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::keymap::{Mode, action_for};
-use super::message::{Effect, Msg, Timer, VaultCommand, VaultReply};
+use super::message::{Effect, Msg, Snapshot, Timer, VaultCommand, VaultReply};
 use super::screens::View;
 use super::screens::confirm::{ConfirmDelete, ConfirmOutcome};
 use super::screens::details::{Details, DetailsOutcome, REVEAL_SECONDS};
@@ -20,9 +20,11 @@ use super::screens::unlock::{UnlockOutcome, UnlockScreen};
 use super::screens::wizard::{Wizard, WizardOutcome};
 use super::theme::Theme;
 use super::widgets::footer;
-use super::widgets::text::{truncate, width};
 use crate::locale::Locale;
-use crate::vault::{Connection, ConnectionId, StoredConnection, UnlockKey};
+use crate::locale::width::{truncate, width};
+use time::OffsetDateTime;
+
+use crate::vault::{Connection, ConnectionId, StoredConnection, UnlockKey, now};
 
 /// Smallest terminal the UI draws in; below it says so instead.
 pub const MIN_WIDTH: u16 = 60;
@@ -69,6 +71,8 @@ pub struct App {
     overlay: Option<Overlay>,
     notice: Option<Notice>,
     notice_generation: u64,
+    /// The clock, set as messages arrive; `render` reads it, never the system clock.
+    now: OffsetDateTime,
     changed: bool,
 }
 
@@ -119,6 +123,7 @@ impl App {
             overlay: None,
             notice: None,
             notice_generation: 0,
+            now: now(),
             changed: true,
         }
     }
@@ -176,6 +181,7 @@ impl App {
 
     /// Applies one message; returns the effects for the event loop.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        self.now = now();
         match msg {
             Msg::Key(key) => match self.handle_key(key) {
                 Some(effects) => {
@@ -239,9 +245,9 @@ impl App {
     fn handle_vault(&mut self, reply: VaultReply) -> Vec<Effect> {
         let locale = self.locale;
         match reply {
-            VaultReply::Opened(rows) => {
+            VaultReply::Opened(snapshot) => {
                 self.phase = Phase::Open;
-                self.set_rows(rows, None);
+                self.set_rows(snapshot, None);
                 Vec::new()
             }
             VaultReply::WrongKey => {
@@ -274,7 +280,7 @@ impl App {
                 }
                 Vec::new()
             }
-            VaultReply::Saved { rows, select } => {
+            VaultReply::Saved { snapshot, select } => {
                 let text = match (&self.overlay, &select) {
                     (Some(Overlay::Confirm(c)), _) => {
                         locale.f("notice.deleted", &[("name", &c.name)])
@@ -284,11 +290,11 @@ impl App {
                     }
                     _ => locale.f(
                         "notice.added",
-                        &[("name", &self.name_of(&rows, select.as_ref()))],
+                        &[("name", &self.name_of(&snapshot.rows, select.as_ref()))],
                     ),
                 };
                 self.overlay = None;
-                self.set_rows(rows, select.as_ref());
+                self.set_rows(snapshot, select.as_ref());
                 vec![self.notify(text, false)]
             }
         }
@@ -302,11 +308,19 @@ impl App {
             .to_owned()
     }
 
-    fn set_rows(&mut self, rows: Vec<StoredConnection>, select: Option<&ConnectionId>) {
+    fn set_rows(&mut self, snapshot: Snapshot, select: Option<&ConnectionId>) {
         let keep = select
             .cloned()
             .or_else(|| self.list.selected_id(&self.rows).cloned());
-        self.rows = rows.into_iter().map(ListRow::new).collect();
+        let Snapshot { rows, mut tokens } = snapshot;
+        let now = self.now;
+        self.rows = rows
+            .into_iter()
+            .map(|r| {
+                let token = tokens.remove(r.id());
+                ListRow::new(r, token, now)
+            })
+            .collect();
         let height = self.list_height();
         self.list.refilter(&self.rows, keep.as_ref(), height);
     }
@@ -328,6 +342,7 @@ impl App {
         let view = View {
             theme: &theme,
             locale: self.locale,
+            now: self.now,
         };
         if let Phase::Locked(screen) = &mut self.phase {
             return match screen.handle(action, &event, view) {
@@ -504,6 +519,7 @@ impl App {
         let view = View {
             theme: &self.theme,
             locale: self.locale,
+            now: self.now,
         };
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let text = self.locale.f(
@@ -559,8 +575,9 @@ impl App {
         match &self.overlay {
             Some(Overlay::Wizard(w)) => w.render(frame, area, view),
             Some(Overlay::Details(d)) => {
-                if let Some(c) = self.connection(&d.id) {
-                    d.render(frame, area, c, view);
+                let row = self.rows.iter().find(|r| r.stored.id() == &d.id);
+                if let Some((c, a)) = row.and_then(|r| r.connection().map(|c| (c, &r.assessment))) {
+                    d.render(frame, area, c, a, view);
                 }
             }
             Some(Overlay::Confirm(c)) => c.render(frame, area, view),

@@ -1,11 +1,12 @@
 //! Messages into `update` and the effects it asks the event loop to perform.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use ratatui::crossterm::event::KeyEvent;
 use zeroize::Zeroizing;
 
-use crate::vault::{Connection, ConnectionId, StoredConnection, UnlockKey};
+use crate::vault::{Connection, ConnectionId, StoredConnection, TokenRecord, UnlockKey};
 
 /// Everything that can change the app's state.
 #[derive(Debug)]
@@ -21,18 +22,25 @@ pub enum Msg {
 #[derive(Debug)]
 pub enum VaultReply {
     /// The vault is open; here are its connections.
-    Opened(Vec<StoredConnection>),
+    Opened(Snapshot),
     /// Wrong passphrase or key (or an altered header); the operator may retry.
     WrongKey,
     /// Any other failure, in words.
     Failed(String),
     /// A write succeeded; the fresh list, and the connection to select.
     Saved {
-        rows: Vec<StoredConnection>,
+        snapshot: Snapshot,
         select: Option<ConnectionId>,
     },
     /// A write was refused because the name is taken.
     DuplicateName(String),
+}
+
+/// The vault's connections and what is known of their tokens.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub rows: Vec<StoredConnection>,
+    pub tokens: HashMap<ConnectionId, TokenRecord>,
 }
 
 /// Work for the event loop; `update` never does I/O itself.

@@ -4,7 +4,6 @@ pub mod app;
 pub mod event_loop;
 pub mod harness;
 pub mod keymap;
-pub mod labels;
 pub mod launch;
 pub mod message;
 pub mod screens;

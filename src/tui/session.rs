@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::vault::{KdfParams, Vault, VaultError, VaultStore};
 
-use super::message::{VaultCommand, VaultReply};
+use super::message::{Snapshot, VaultCommand, VaultReply};
 
 /// The vault file the UI works on, open once unlocked.
 #[derive(Debug)]
@@ -47,20 +47,20 @@ impl VaultSession {
         match command {
             VaultCommand::Open(key) => {
                 let vault = Vault::open(&self.path, &key)?;
-                let rows = vault.connections()?;
+                let snapshot = snapshot(&vault)?;
                 self.vault = Some(vault);
-                Ok(VaultReply::Opened(rows))
+                Ok(VaultReply::Opened(snapshot))
             }
             VaultCommand::Create(key) => {
                 let vault = Vault::create(&self.path, &key, self.kdf)?;
                 self.vault = Some(vault);
-                Ok(VaultReply::Opened(Vec::new()))
+                Ok(VaultReply::Opened(Snapshot::default()))
             }
             VaultCommand::Add(connection) => {
                 let vault = self.open_vault()?;
                 vault.add_connection(&connection)?;
                 Ok(VaultReply::Saved {
-                    rows: vault.connections()?,
+                    snapshot: snapshot(vault)?,
                     select: Some(connection.id),
                 })
             }
@@ -68,7 +68,7 @@ impl VaultSession {
                 let vault = self.open_vault()?;
                 vault.update_connection(&connection)?;
                 Ok(VaultReply::Saved {
-                    rows: vault.connections()?,
+                    snapshot: snapshot(vault)?,
                     select: Some(connection.id),
                 })
             }
@@ -76,14 +76,26 @@ impl VaultSession {
                 let vault = self.open_vault()?;
                 vault.delete_connection(&id)?;
                 Ok(VaultReply::Saved {
-                    rows: vault.connections()?,
+                    snapshot: snapshot(vault)?,
                     select: None,
                 })
             }
         }
     }
 
+    /// The open vault, for a second handle (the token refresher).
+    pub fn vault(&self) -> Option<&Vault> {
+        self.vault.as_ref()
+    }
+
     fn open_vault(&mut self) -> Result<&mut Vault, VaultError> {
         self.vault.as_mut().ok_or(VaultError::CannotUnlock)
     }
+}
+
+fn snapshot(vault: &Vault) -> Result<Snapshot, VaultError> {
+    Ok(Snapshot {
+        rows: vault.connections()?,
+        tokens: vault.token_records()?,
+    })
 }

@@ -8,9 +8,10 @@ use super::error::{SqliteContext, VaultError};
 pub const APPLICATION_ID: i32 = 0x464C_5756;
 
 /// The migrations in order; the version of each is its position, from 1.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "vault header, key slots and connections",
-    "CREATE TABLE vault_meta (
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "vault header, key slots and connections",
+        "CREATE TABLE vault_meta (
          id INTEGER PRIMARY KEY CHECK (id = 1),
          vault_id BLOB NOT NULL,
          key_version INTEGER NOT NULL,
@@ -36,7 +37,24 @@ const MIGRATIONS: &[(&str, &str)] = &[(
          created_at TEXT NOT NULL,
          updated_at TEXT NOT NULL
      );",
-)];
+    ),
+    (
+        "tokens, refresh state and refresh leases",
+        "CREATE TABLE tokens (
+             connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+             token BLOB NOT NULL
+         );
+         CREATE TABLE refresh_state (
+             connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+             state BLOB NOT NULL
+         );
+         CREATE TABLE refresh_leases (
+             connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+             holder TEXT NOT NULL,
+             expires_at INTEGER NOT NULL
+         );",
+    ),
+];
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {

@@ -9,6 +9,7 @@ mod model;
 mod sqlite;
 pub mod status;
 mod store;
+mod token;
 
 pub use error::VaultError;
 pub use keyslot::{KdfParams, MIN_KEY_FILE_LEN, UnlockKey};
@@ -18,6 +19,7 @@ pub use model::{
 };
 pub use sqlite::Vault;
 pub use store::VaultStore;
+pub use token::{RefreshState, Token, TokenRecord};
 
 /// The default vault file: `<user data dir>/flowvault/vault.db`.
 pub fn default_path() -> Option<std::path::PathBuf> {

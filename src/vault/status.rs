@@ -2,9 +2,12 @@
 
 use serde::Serialize;
 
+use time::OffsetDateTime;
+
 use crate::catalog::{AuthKind, Catalog, Method};
 
 use super::model::{Connection, StoredConnection};
+use super::token::TokenRecord;
 
 /// The status words of CLI.md; one per connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,6 +45,19 @@ pub enum Detail {
     /// Labels of the missing required fields.
     Missing(Vec<String>),
     NoTokenYet,
+    TokenExpired,
+    /// A usable token; with why its last renewal failed, if it did.
+    TokenValid {
+        expires_at: Option<OffsetDateTime>,
+        renewal_failed: Option<String>,
+    },
+    /// A renewal is in flight (here or in another process).
+    Renewing,
+    /// No usable token and the last renewal failed.
+    RenewalFailed {
+        reason: String,
+        needs_new_credentials: bool,
+    },
     /// Static credentials of this kind of authentication.
     Static(AuthKind),
     UnknownService(String),
@@ -55,31 +71,49 @@ pub struct Assessment {
     /// Keys of the missing required fields.
     pub missing: Vec<String>,
     pub detail: Detail,
+    /// When the current token expires, for services with expiring tokens.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
-/// Assesses a stored connection against the catalog.
-pub fn assess(stored: &StoredConnection, catalog: &Catalog) -> Assessment {
-    match stored {
-        StoredConnection::Intact(c) => assess_connection(c, catalog),
-        StoredConnection::Damaged(_) => Assessment {
-            status: Status::Damaged,
+impl Assessment {
+    fn new(status: Status, detail: Detail) -> Assessment {
+        Assessment {
+            status,
             missing: Vec::new(),
-            detail: Detail::IntegrityFailed,
-        },
+            detail,
+            expires_at: None,
+        }
     }
 }
 
-/// Assesses an intact connection against the catalog.
-pub fn assess_connection(c: &Connection, catalog: &Catalog) -> Assessment {
+/// Assesses a stored connection against the catalog and what is known of its token.
+pub fn assess(
+    stored: &StoredConnection,
+    catalog: &Catalog,
+    token: Option<&TokenRecord>,
+    now: OffsetDateTime,
+) -> Assessment {
+    match stored {
+        StoredConnection::Intact(c) => assess_connection(c, catalog, token, now),
+        StoredConnection::Damaged(_) => Assessment::new(Status::Damaged, Detail::IntegrityFailed),
+    }
+}
+
+/// Assesses an intact connection.
+pub fn assess_connection(
+    c: &Connection,
+    catalog: &Catalog,
+    token: Option<&TokenRecord>,
+    now: OffsetDateTime,
+) -> Assessment {
     let Some(method) = catalog
         .service(&c.service)
         .and_then(|s| s.method(&c.method))
     else {
-        return Assessment {
-            status: Status::Failed,
-            missing: Vec::new(),
-            detail: Detail::UnknownService(format!("{}/{}", c.service, c.method)),
-        };
+        return Assessment::new(
+            Status::Failed,
+            Detail::UnknownService(format!("{}/{}", c.service, c.method)),
+        );
     };
     let missing = missing_fields(c, method);
     if !missing.is_empty() {
@@ -92,20 +126,46 @@ pub fn assess_connection(c: &Connection, catalog: &Catalog) -> Assessment {
             status: Status::Empty,
             missing,
             detail: Detail::Missing(labels),
+            expires_at: None,
         };
     }
-    if method.auth.uses_tokens() {
-        return Assessment {
-            status: Status::Pending,
-            missing,
-            detail: Detail::NoTokenYet,
-        };
+    if !method.auth.uses_tokens() {
+        return Assessment::new(Status::Ready, Detail::Static(method.auth));
     }
-    Assessment {
-        status: Status::Ready,
-        missing,
-        detail: Detail::Static(method.auth),
-    }
+    let empty = TokenRecord::default();
+    let record = token.unwrap_or(&empty);
+    let valid = record.token.as_ref().filter(|t| t.is_valid_at(now));
+    let failure = (record.state.failures > 0 || record.state.needs_new_credentials)
+        .then(|| record.state.last_error.clone().unwrap_or_default());
+    let mut assessment = match (valid, record.renewing) {
+        (Some(t), renewing) => Assessment::new(
+            if renewing {
+                Status::Refreshing
+            } else {
+                Status::Ready
+            },
+            Detail::TokenValid {
+                expires_at: t.expires_at,
+                renewal_failed: failure,
+            },
+        ),
+        (None, true) => Assessment::new(Status::Refreshing, Detail::Renewing),
+        (None, false) => match failure {
+            Some(reason) => Assessment::new(
+                Status::Failed,
+                Detail::RenewalFailed {
+                    reason,
+                    needs_new_credentials: record.state.needs_new_credentials,
+                },
+            ),
+            None if record.token.is_some() => {
+                Assessment::new(Status::Pending, Detail::TokenExpired)
+            }
+            None => Assessment::new(Status::Pending, Detail::NoTokenYet),
+        },
+    };
+    assessment.expires_at = record.token.as_ref().and_then(|t| t.expires_at);
+    assessment
 }
 
 /// Keys of the required fields that have neither a value nor a default.
@@ -128,7 +188,7 @@ mod tests {
         let mut fields = Credentials::default();
         fields.set("domain", "t.auth0.com");
         let c = Connection::new("m", "auth0", "client_credentials", fields);
-        let a = assess_connection(&c, Catalog::embedded());
+        let a = assess_connection(&c, Catalog::embedded(), None, crate::vault::now());
         assert_eq!(a.status, Status::Empty);
         assert_eq!(a.missing, ["client_id", "client_secret"]);
         assert_eq!(
@@ -145,14 +205,14 @@ mod tests {
         fields.set("client_secret", "s");
         let auth0 = Connection::new("m", "auth0", "client_credentials", fields);
         assert_eq!(
-            assess_connection(&auth0, Catalog::embedded()).status,
+            assess_connection(&auth0, Catalog::embedded(), None, crate::vault::now()).status,
             Status::Pending
         );
         let mut fields = Credentials::default();
         fields.set("api_key", "SG.x");
         let sg = Connection::new("s", "sendgrid", "api_key", fields);
         assert_eq!(
-            assess_connection(&sg, Catalog::embedded()).status,
+            assess_connection(&sg, Catalog::embedded(), None, crate::vault::now()).status,
             Status::Ready
         );
     }

@@ -1,7 +1,11 @@
 //! The storage interface of typed records, so another backend can replace SQLite.
 
 use super::error::VaultError;
-use super::model::{Connection, ConnectionId, StoredConnection};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::model::{Connection, ConnectionId, SecretValue, StoredConnection};
+use super::token::{RefreshState, Token, TokenRecord};
 
 /// Typed access to the vault's records; values arrive and leave in clear,
 /// sealing is the backend's business.
@@ -29,4 +33,37 @@ pub trait VaultStore {
 
     /// Removes a connection.
     fn delete_connection(&mut self, id: &ConnectionId) -> Result<(), VaultError>;
+
+    /// What is known of one connection's token; a damaged token is an error.
+    fn token_record(&self, id: &ConnectionId) -> Result<TokenRecord, VaultError>;
+
+    /// Token records of every connection that has one.
+    fn token_records(&self) -> Result<HashMap<ConnectionId, TokenRecord>, VaultError>;
+
+    /// Stores a new token (and a rotated refresh token first) in one transaction,
+    /// resetting the renewal state.
+    fn store_token(
+        &mut self,
+        id: &ConnectionId,
+        token: &Token,
+        rotated_refresh_token: Option<&SecretValue>,
+    ) -> Result<(), VaultError>;
+
+    /// Records a failed renewal; the token stays.
+    fn store_refresh_state(
+        &mut self,
+        id: &ConnectionId,
+        state: &RefreshState,
+    ) -> Result<(), VaultError>;
+
+    /// Takes the renewal lease unless another holder has an unexpired one.
+    fn try_lease(
+        &mut self,
+        id: &ConnectionId,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, VaultError>;
+
+    /// Gives the renewal lease back.
+    fn release_lease(&mut self, id: &ConnectionId, holder: &str) -> Result<(), VaultError>;
 }

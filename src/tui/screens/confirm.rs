@@ -36,7 +36,7 @@ impl ConfirmDelete {
 
     /// Draws the question.
     pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
-        let View { theme, locale } = view;
+        let View { theme, locale, .. } = view;
         let popup = centered(area, 60, 7);
         let block = Block::bordered()
             .title(Span::styled(

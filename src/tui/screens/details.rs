@@ -8,12 +8,12 @@ use zeroize::Zeroizing;
 
 use super::{View, centered};
 use crate::catalog::{Catalog, Method};
-use crate::tui::keymap::Action;
-use crate::tui::labels::{
+use crate::locale::labels::{
     detail, field_label, method_name, service_name, status_mark, status_word,
 };
-use crate::tui::widgets::text::{truncate, width};
-use crate::vault::status::assess_connection;
+use crate::locale::width::{truncate, width};
+use crate::tui::keymap::Action;
+use crate::vault::status::Assessment;
 use crate::vault::{Connection, ConnectionId};
 
 /// How long revealed secrets stay visible.
@@ -107,8 +107,15 @@ impl Details {
     }
 
     /// Draws the connection's header and fields.
-    pub fn render(&self, frame: &mut Frame, area: Rect, connection: &Connection, view: View<'_>) {
-        let View { theme, locale } = view;
+    pub fn render(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        connection: &Connection,
+        a: &Assessment,
+        view: View<'_>,
+    ) {
+        let View { theme, locale, now } = view;
         let catalog = Catalog::embedded();
         let service = catalog.service(&connection.service);
         let method = method_of(connection);
@@ -130,8 +137,7 @@ impl Details {
         frame.render_widget(Clear, popup);
         frame.render_widget(block, popup);
         let w = inner.width as usize;
-        let a = assess_connection(connection, catalog);
-        let detail_text = detail(locale, service, method, &a.missing, &a.detail);
+        let detail_text = detail(locale, Some(connection), a, now);
         let service_text = match (service, method) {
             (Some(s), Some(m)) if s.methods.len() > 1 => {
                 format!(

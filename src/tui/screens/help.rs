@@ -27,7 +27,7 @@ impl Help {
     }
 
     fn lines<'a>(view: View<'a>) -> Vec<Line<'a>> {
-        let View { theme, locale } = view;
+        let View { theme, locale, .. } = view;
         let mut lines = Vec::new();
         for mode in HELP_MODES {
             if !lines.is_empty() {

@@ -5,18 +5,19 @@ use ratatui::crossterm::event::Event;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::View;
 use crate::catalog::Catalog;
+use crate::locale::labels::{detail, method_name, service_name, status_mark, status_word};
+use crate::locale::width::truncate;
 use crate::tui::keymap::Action;
-use crate::tui::labels::{detail, method_name, service_name, status_mark, status_word};
-use crate::tui::widgets::text::truncate;
 use crate::tui::widgets::text_input::InputView;
 use crate::vault::status::{Assessment, Status, assess};
-use crate::vault::{ConnectionId, StoredConnection};
+use crate::vault::{Connection, ConnectionId, StoredConnection, TokenRecord};
 
 /// Widths above which the list shows its extra columns.
 pub const WIDE: u16 = 120;
@@ -25,16 +26,21 @@ pub const WIDE: u16 = 120;
 #[derive(Debug, Clone)]
 pub struct ListRow {
     pub stored: StoredConnection,
+    pub token: Option<TokenRecord>,
     pub assessment: Assessment,
     /// Lower-cased name and service, for the filter.
     search: String,
 }
 
 impl ListRow {
-    /// Assesses a stored connection for display.
-    pub fn new(stored: StoredConnection) -> ListRow {
+    /// Assesses a stored connection, with what is known of its token, at `now`.
+    pub fn new(
+        stored: StoredConnection,
+        token: Option<TokenRecord>,
+        now: OffsetDateTime,
+    ) -> ListRow {
         let catalog = Catalog::embedded();
-        let assessment = assess(&stored, catalog);
+        let assessment = assess(&stored, catalog, token.as_ref(), now);
         let service = match &stored {
             StoredConnection::Intact(c) => catalog
                 .service(&c.service)
@@ -44,9 +50,29 @@ impl ListRow {
         let search = format!("{} {}", stored.name().unwrap_or_default(), service).to_lowercase();
         ListRow {
             stored,
+            token,
             assessment,
             search,
         }
+    }
+
+    /// The connection, if it is intact.
+    pub fn connection(&self) -> Option<&Connection> {
+        match &self.stored {
+            StoredConnection::Intact(c) => Some(c),
+            StoredConnection::Damaged(_) => None,
+        }
+    }
+
+    /// Replaces what is known of the token and reassesses.
+    pub fn set_token(&mut self, token: Option<TokenRecord>, now: OffsetDateTime) {
+        self.assessment = assess(&self.stored, Catalog::embedded(), token.as_ref(), now);
+        self.token = token;
+    }
+
+    /// Reassesses at a later time (countdowns, expiry).
+    pub fn reassess(&mut self, now: OffsetDateTime) {
+        self.assessment = assess(&self.stored, Catalog::embedded(), self.token.as_ref(), now);
     }
 }
 
@@ -182,7 +208,7 @@ impl ConnectionList {
         rows: &[ListRow],
         view: View<'_>,
     ) {
-        let View { theme, locale } = view;
+        let View { theme, locale, now } = view;
         if self.filtering || !self.filter.value().is_empty() {
             let prompt = Span::styled("/ ", theme.key);
             frame.render_widget(
@@ -289,40 +315,33 @@ impl ConnectionList {
                     Status::Empty | Status::Pending | Status::Refreshing => theme.warning,
                     Status::Failed | Status::Damaged => theme.error,
                 };
-                let (name, service, method, updated) = match &row.stored {
-                    StoredConnection::Intact(c) => {
-                        let svc = catalog.service(&c.service);
-                        let m = svc.and_then(|s| s.method(&c.method));
-                        (
-                            c.name.clone(),
-                            svc.map_or(c.service.clone(), |s| service_name(locale, s).to_owned()),
-                            m.map_or(String::new(), |m| {
-                                method_name(locale, &c.service, m).to_owned()
-                            }),
-                            c.updated_at
-                                .format(&Rfc3339)
-                                .unwrap_or_default()
-                                .replace('T', " ")
-                                .replace('Z', ""),
-                        )
-                    }
-                    StoredConnection::Damaged(d) => (
-                        d.name.clone().unwrap_or_else(|| {
-                            locale.f("list.unreadable", &[("id", &d.id.as_str()[..8])])
-                        }),
-                        "?".to_owned(),
-                        String::new(),
-                        String::new(),
-                    ),
+                let connection = row.connection();
+                let service_def = connection.and_then(|c| catalog.service(&c.service));
+                let method_def = connection
+                    .zip(service_def)
+                    .and_then(|(c, s)| s.method(&c.method));
+                let name = match &row.stored {
+                    StoredConnection::Intact(c) => c.name.clone(),
+                    StoredConnection::Damaged(d) => d.name.clone().unwrap_or_else(|| {
+                        locale.f("list.unreadable", &[("id", &d.id.as_str()[..8])])
+                    }),
                 };
-                let (svc, m) = match &row.stored {
-                    StoredConnection::Intact(c) => {
-                        let s = catalog.service(&c.service);
-                        (s, s.and_then(|s| s.method(&c.method)))
-                    }
-                    StoredConnection::Damaged(_) => (None, None),
+                let service = match (connection, service_def) {
+                    (_, Some(s)) => service_name(locale, s).to_owned(),
+                    (Some(c), None) => c.service.clone(),
+                    (None, None) => "?".to_owned(),
                 };
-                let detail_text = detail(locale, svc, m, &a.missing, &a.detail);
+                let method = connection.zip(method_def).map_or(String::new(), |(c, m)| {
+                    method_name(locale, &c.service, m).to_owned()
+                });
+                let updated = connection.map_or(String::new(), |c| {
+                    c.updated_at
+                        .format(&Rfc3339)
+                        .unwrap_or_default()
+                        .replace('T', " ")
+                        .replace('Z', "")
+                });
+                let detail_text = detail(locale, connection, a, now);
                 let status = format!(
                     "{marker}{} {}",
                     status_mark(a.status),

@@ -17,6 +17,8 @@ use crate::tui::theme::Theme;
 pub struct View<'a> {
     pub theme: &'a Theme,
     pub locale: &'a Locale,
+    /// The app's clock at this frame, for countdowns.
+    pub now: time::OffsetDateTime,
 }
 
 /// A rectangle of at most `width` x `height`, centred in `area`.

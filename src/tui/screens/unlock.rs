@@ -12,9 +12,9 @@ use tui_input::backend::crossterm::EventHandler;
 use zeroize::Zeroizing;
 
 use super::{View, centered};
+use crate::locale::width::truncate;
 use crate::tui::keymap::Action;
 use crate::tui::message::VaultCommand;
-use crate::tui::widgets::text::truncate;
 use crate::tui::widgets::text_input::InputView;
 use crate::vault::UnlockKey;
 
@@ -150,7 +150,7 @@ impl UnlockScreen {
 
     /// Draws the dialog in the middle of the screen.
     pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
-        let View { theme, locale } = view;
+        let View { theme, locale, .. } = view;
         let popup = centered(area, 64, 9);
         let title = if self.creating {
             locale.t("unlock.create_title")
@@ -189,7 +189,7 @@ impl UnlockScreen {
         };
         if let Some(prompt) = prompt {
             let prompt = truncate(prompt, w / 2);
-            let pw = super::super::widgets::text::width(&prompt) as u16 + 1;
+            let pw = crate::locale::width::width(&prompt) as u16 + 1;
             frame.render_widget(
                 Paragraph::new(Line::from(Span::styled(prompt, theme.title))),
                 row(inner, 2),

@@ -12,11 +12,11 @@ use super::list::ListRow;
 use super::{View, centered};
 use crate::catalog::{Catalog, Method, Service};
 use crate::locale::Locale;
+use crate::locale::labels::{method_name, name_error, service_name};
+use crate::locale::width::{truncate, width};
 use crate::tui::keymap::{Action, Mode};
-use crate::tui::labels::{method_name, name_error, service_name};
 use crate::tui::message::VaultCommand;
 use crate::tui::widgets::form::CredentialsForm;
-use crate::tui::widgets::text::{truncate, width};
 use crate::tui::widgets::text_input::InputView;
 use crate::vault::{Connection, Credentials, normalise_name, now, validate_name};
 
@@ -345,7 +345,7 @@ impl Wizard {
 
     /// Draws the current step.
     pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
-        let View { theme, locale } = view;
+        let View { theme, locale, .. } = view;
         let popup = centered(
             area,
             area.width.saturating_sub(4).min(90),
@@ -442,7 +442,7 @@ impl Wizard {
     }
 
     fn render_services(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
-        let View { theme, locale } = view;
+        let View { theme, locale, .. } = view;
         let label = locale.t("wizard.search");
         let lw = width(label) as u16 + 1;
         frame.render_widget(
@@ -514,7 +514,7 @@ impl Wizard {
     }
 
     fn render_name(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
-        let View { theme, locale } = view;
+        let View { theme, locale, .. } = view;
         let label = locale.t("wizard.name");
         let lw = width(label) as u16 + 1;
         frame.render_widget(

@@ -5,8 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::text::width;
 use crate::locale::Locale;
+use crate::locale::width::width;
 use crate::tui::keymap::{Mode, bindings, keys_label};
 use crate::tui::theme::Theme;
 

@@ -8,11 +8,11 @@ use ratatui::widgets::Paragraph;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::text::{truncate, width};
 use super::text_input::InputView;
 use crate::catalog::{Field, FieldError, Method};
 use crate::locale::Locale;
-use crate::tui::labels::{field_error, field_label};
+use crate::locale::labels::{field_error, field_label};
+use crate::locale::width::{truncate, width};
 use crate::tui::theme::Theme;
 use crate::vault::Credentials;
 

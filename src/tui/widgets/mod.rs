@@ -2,5 +2,4 @@
 
 pub mod footer;
 pub mod form;
-pub mod text;
 pub mod text_input;

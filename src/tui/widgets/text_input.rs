@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use tui_input::Input;
 
-use super::text::{fit, skip_columns, truncate};
+use crate::locale::width::{fit, skip_columns, truncate};
 use crate::tui::theme::Theme;
 
 /// The character secrets are drawn with.

@@ -1,5 +1,8 @@
 //! Every string the user reads, looked up by key in `assets/locales/*.toml`.
 
+pub mod labels;
+pub mod width;
+
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -37,9 +40,9 @@ impl Lang {
 
     fn source(self) -> &'static str {
         match self {
-            Lang::En => include_str!("../assets/locales/en.toml"),
-            Lang::Fr => include_str!("../assets/locales/fr.toml"),
-            Lang::Ja => include_str!("../assets/locales/ja.toml"),
+            Lang::En => include_str!("../../assets/locales/en.toml"),
+            Lang::Fr => include_str!("../../assets/locales/fr.toml"),
+            Lang::Ja => include_str!("../../assets/locales/ja.toml"),
         }
     }
 }

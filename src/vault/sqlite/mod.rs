@@ -11,8 +11,15 @@ use super::error::{SqliteContext, VaultError};
 use super::file;
 use super::keyslot::{KdfParams, KeySlot, SlotKind, UnlockKey};
 use super::migrations;
-use super::model::{Connection, ConnectionId, Credentials, DamagedConnection, StoredConnection};
+use std::collections::HashMap;
+
+use super::model::{
+    Connection, ConnectionId, Credentials, DamagedConnection, SecretValue, StoredConnection,
+};
 use super::store::VaultStore;
+use super::token::{RefreshState, Token, TokenRecord};
+
+mod tokens;
 
 const CONNECTIONS: &str = "connections";
 /// The data key's version; bound into every sealed value for later rotation.
@@ -126,7 +133,7 @@ impl Vault {
     }
 
     fn seal(&self, row: &str, column: &str, plain: &[u8]) -> Result<Vec<u8>, VaultError> {
-        Ok(self.sealing.seal(&self.ctx(row, column), plain)?)
+        self.seal_in(CONNECTIONS, row, column, plain)
     }
 
     fn open_text(&self, row: &str, column: &str, sealed: &[u8]) -> Option<String> {
@@ -135,12 +142,53 @@ impl Vault {
     }
 
     fn ctx<'a>(&'a self, row: &'a str, column: &'a str) -> SealContext<'a> {
+        self.ctx_in(CONNECTIONS, row, column)
+    }
+
+    fn ctx_in<'a>(&'a self, table: &'a str, row: &'a str, column: &'a str) -> SealContext<'a> {
         SealContext {
             vault_id: &self.vault_id,
-            table: CONNECTIONS,
+            table,
             row_id: row,
             column,
         }
+    }
+
+    /// Seals a value for a place in any table.
+    fn seal_in(
+        &self,
+        table: &str,
+        row: &str,
+        column: &str,
+        plain: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        Ok(self.sealing.seal(&self.ctx_in(table, row, column), plain)?)
+    }
+
+    /// Opens a sealed JSON record; `None` if it fails its integrity check.
+    fn open_json<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        row: &str,
+        column: &str,
+        sealed: &[u8],
+    ) -> Option<T> {
+        let plain = self
+            .sealing
+            .open(&self.ctx_in(table, row, column), sealed)
+            .ok()?;
+        serde_json::from_slice(&plain).ok()
+    }
+
+    /// A second handle on the same file with the same keys (no KDF), for a
+    /// background task; SQLite's WAL lets both read and write.
+    pub fn try_clone(&self) -> Result<Vault, VaultError> {
+        Ok(Vault::from_parts(
+            open_db(&self.path)?,
+            &self.path,
+            self.vault_id,
+            self.data_key.clone(),
+        ))
     }
 
     fn decode_row(&self, row: &SealedRow) -> StoredConnection {
@@ -307,11 +355,18 @@ impl VaultStore for Vault {
     }
 
     fn update_connection(&mut self, connection: &Connection) -> Result<(), VaultError> {
+        let before = self.connection_by_id(&connection.id).ok();
         let tx = self
             .db
             .unchecked_transaction()
             .context("cannot start saving")?;
         self.write_row(&tx, connection, false)?;
+        // New credentials make the old token and any "stop retrying" state moot.
+        let credentials_changed =
+            before.is_none_or(|b| b.fields != connection.fields || b.method != connection.method);
+        if credentials_changed {
+            tokens::forget(&tx, &connection.id)?;
+        }
         tx.commit().context("cannot save the connection")
     }
 
@@ -324,6 +379,44 @@ impl VaultStore for Vault {
             return Err(VaultError::IdNotFound(id.clone()));
         }
         Ok(())
+    }
+
+    fn token_record(&self, id: &ConnectionId) -> Result<TokenRecord, VaultError> {
+        tokens::token_record(self, id)
+    }
+
+    fn token_records(&self) -> Result<HashMap<ConnectionId, TokenRecord>, VaultError> {
+        tokens::token_records(self)
+    }
+
+    fn store_token(
+        &mut self,
+        id: &ConnectionId,
+        token: &Token,
+        rotated_refresh_token: Option<&SecretValue>,
+    ) -> Result<(), VaultError> {
+        tokens::store_token(self, id, token, rotated_refresh_token)
+    }
+
+    fn store_refresh_state(
+        &mut self,
+        id: &ConnectionId,
+        state: &RefreshState,
+    ) -> Result<(), VaultError> {
+        tokens::store_refresh_state(self, id, state)
+    }
+
+    fn try_lease(
+        &mut self,
+        id: &ConnectionId,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, VaultError> {
+        tokens::try_lease(self, id, holder, ttl)
+    }
+
+    fn release_lease(&mut self, id: &ConnectionId, holder: &str) -> Result<(), VaultError> {
+        tokens::release_lease(self, id, holder)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Fitting text into cells by display width (CJK takes two), never by bytes.
+//! Fitting text into terminal cells by display width (CJK takes two), never by bytes.
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 

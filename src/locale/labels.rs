@@ -1,9 +1,12 @@
 //! Text for catalog and vault values: labels, status words, error messages.
 
-use crate::catalog::{Field, FieldError, Method, Service};
+use time::OffsetDateTime;
+
+use crate::catalog::{Catalog, Field, FieldError, Method, Service};
 use crate::locale::Locale;
+use crate::vault::Connection;
 use crate::vault::NameError;
-use crate::vault::status::{Detail, Status};
+use crate::vault::status::{Assessment, Detail, Status};
 
 /// A field's label in the interface language, else the catalog's.
 pub fn field_label<'a>(locale: &'a Locale, service: &str, field: &'a Field) -> &'a str {
@@ -60,17 +63,22 @@ pub fn status_word(locale: &Locale, status: Status) -> &str {
     })
 }
 
-/// A connection's detail in words, field labels translated.
+/// A connection's detail in words, field labels translated, times relative to `now`.
 pub fn detail(
     locale: &Locale,
-    service: Option<&Service>,
-    method: Option<&Method>,
-    missing: &[String],
-    detail: &Detail,
+    connection: Option<&Connection>,
+    assessment: &Assessment,
+    now: OffsetDateTime,
 ) -> String {
-    match detail {
+    match &assessment.detail {
         Detail::Missing(_) => {
-            let labels: Vec<&str> = missing
+            let catalog = Catalog::embedded();
+            let service = connection.and_then(|c| catalog.service(&c.service));
+            let method = connection
+                .zip(service)
+                .and_then(|(c, s)| s.method(&c.method));
+            let labels: Vec<&str> = assessment
+                .missing
                 .iter()
                 .map(|key| match (service, method.and_then(|m| m.field(key))) {
                     (Some(s), Some(f)) => field_label(locale, &s.id, f),
@@ -80,6 +88,38 @@ pub fn detail(
             locale.f("detail.missing", &[("fields", &labels.join(", "))])
         }
         Detail::NoTokenYet => locale.t("detail.no_token").to_owned(),
+        Detail::TokenExpired => locale.t("detail.token_expired").to_owned(),
+        Detail::TokenValid {
+            expires_at,
+            renewal_failed,
+        } => {
+            let validity = match expires_at {
+                Some(at) => locale.f(
+                    "detail.token_expires_in",
+                    &[("in", &duration(locale, *at - now))],
+                ),
+                None => locale.t("detail.token_no_expiry").to_owned(),
+            };
+            match renewal_failed {
+                Some(reason) => locale.f(
+                    "detail.valid_but_failed",
+                    &[("validity", &validity), ("reason", reason)],
+                ),
+                None => validity,
+            }
+        }
+        Detail::Renewing => locale.t("detail.renewing").to_owned(),
+        Detail::RenewalFailed {
+            reason,
+            needs_new_credentials,
+        } => locale.f(
+            if *needs_new_credentials {
+                "detail.failed_credentials"
+            } else {
+                "detail.failed"
+            },
+            &[("reason", reason)],
+        ),
         Detail::Static(kind) => {
             use crate::catalog::AuthKind::*;
             locale
@@ -97,6 +137,18 @@ pub fn detail(
         Detail::UnknownService(s) => locale.f("detail.unknown_service", &[("service", s)]),
         Detail::IntegrityFailed => locale.t("detail.integrity").to_owned(),
     }
+}
+
+/// A duration in the largest whole unit: `23h`, `5m`, `40s`.
+pub fn duration(locale: &Locale, d: time::Duration) -> String {
+    let secs = d.whole_seconds().max(0);
+    let (key, n) = match secs {
+        s if s >= 2 * 86_400 => ("time.days", s / 86_400),
+        s if s >= 3_600 => ("time.hours", s / 3_600),
+        s if s >= 60 => ("time.minutes", s / 60),
+        s => ("time.seconds", s),
+    };
+    locale.f(key, &[("n", &n.to_string())])
 }
 
 /// A field validation error in the interface language.
