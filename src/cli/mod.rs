@@ -5,6 +5,7 @@ mod error;
 mod fields;
 mod output;
 mod services;
+mod tokens;
 pub mod unlock;
 mod vault_cmds;
 
@@ -112,6 +113,12 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a valid access token, fetching or renewing it first if needed
+    Token { name: String },
+    /// Renew tokens now: one connection, or every one that keeps tokens
+    Refresh { name: Option<String> },
+    /// Keep every token fresh until SIGINT/SIGTERM; log lines on stderr
+    Daemon,
     /// Change how the vault is unlocked (rewraps the data key only)
     Passwd {
         /// Write a fresh random key file and unlock with it from now on
@@ -162,6 +169,9 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         } => connections::edit(global, &name, &set, secrets_stdin),
         Command::Rename { name, new_name } => connections::rename(global, &name, &new_name),
         Command::Rm { name, force } => connections::remove(global, &name, force),
+        Command::Token { name } => tokens::token(global, &name),
+        Command::Refresh { name } => tokens::refresh(global, name.as_deref()),
+        Command::Daemon => tokens::daemon(global),
         Command::Passwd {
             new_key_file,
             new_passphrase_file,

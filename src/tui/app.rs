@@ -20,8 +20,10 @@ use super::screens::unlock::{UnlockOutcome, UnlockScreen};
 use super::screens::wizard::{Wizard, WizardOutcome};
 use super::theme::Theme;
 use super::widgets::footer;
+use crate::auth::{RefreshCommand, RefreshEvent};
 use crate::locale::Locale;
 use crate::locale::width::{truncate, width};
+use crate::vault::status::Detail;
 use time::OffsetDateTime;
 
 use crate::vault::{Connection, ConnectionId, StoredConnection, UnlockKey, now};
@@ -71,6 +73,9 @@ pub struct App {
     overlay: Option<Overlay>,
     notice: Option<Notice>,
     notice_generation: u64,
+    countdown_generation: u64,
+    /// When the pending countdown timer fires, if one is pending.
+    countdown_at: Option<OffsetDateTime>,
     /// The clock, set as messages arrive; `render` reads it, never the system clock.
     now: OffsetDateTime,
     changed: bool,
@@ -123,6 +128,8 @@ impl App {
             overlay: None,
             notice: None,
             notice_generation: 0,
+            countdown_generation: 0,
+            countdown_at: None,
             now: now(),
             changed: true,
         }
@@ -215,6 +222,7 @@ impl App {
                 self.handle_vault(reply)
             }
             Msg::Timer(timer) => self.handle_timer(timer),
+            Msg::Refresh(event) => self.handle_refresh(event),
         }
     }
 
@@ -229,8 +237,93 @@ impl App {
                 self.changed |= self.notice.take().is_some();
             }
             Timer::ClearNotice(_) => {}
+            Timer::Countdown(generation) if generation == self.countdown_generation => {
+                self.countdown_at = None;
+                let now = self.now;
+                for row in &mut self.rows {
+                    let before = row.assessment.clone();
+                    row.reassess(now);
+                    self.changed |= row.assessment != before;
+                }
+                return self.countdown().into_iter().collect();
+            }
+            Timer::Countdown(_) => {}
         }
         Vec::new()
+    }
+
+    /// A timer for when the next shown countdown changes its text: at the next
+    /// minute, or the next second within a token's last minute; none when no
+    /// countdown shows, so an idle screen stays quiet.
+    fn countdown(&mut self) -> Option<Effect> {
+        let now = self.now;
+        let wait = self
+            .rows
+            .iter()
+            .filter_map(|r| match &r.assessment.detail {
+                Detail::TokenValid {
+                    expires_at: Some(at),
+                    ..
+                } => Some(*at - now),
+                _ => None,
+            })
+            .map(|left| {
+                if left <= time::Duration::minutes(1) {
+                    Duration::from_secs(1)
+                } else {
+                    Duration::from_secs(60 - u64::from(now.second()))
+                }
+            })
+            .min()?;
+        let at = now + wait;
+        if self.countdown_at.is_some_and(|pending| pending <= at) {
+            return None;
+        }
+        self.countdown_at = Some(at);
+        self.countdown_generation += 1;
+        Some(Effect::StartTimer(
+            Timer::Countdown(self.countdown_generation),
+            wait,
+        ))
+    }
+
+    fn handle_refresh(&mut self, event: RefreshEvent) -> Vec<Effect> {
+        let now = self.now;
+        let (id, record) = match &event {
+            RefreshEvent::Started { id, .. } => {
+                let mut record = self
+                    .row(id)
+                    .and_then(|r| r.token.clone())
+                    .unwrap_or_default();
+                record.renewing = true;
+                (id.clone(), record)
+            }
+            RefreshEvent::Renewed { id, record, .. }
+            | RefreshEvent::Failed { id, record, .. }
+            | RefreshEvent::Updated { id, record } => (id.clone(), record.clone()),
+        };
+        let Some(row) = self.rows.iter_mut().find(|r| r.stored.id() == &id) else {
+            return Vec::new();
+        };
+        if row.token.as_ref() != Some(&record) {
+            row.set_token(Some(record), now);
+            self.changed = true;
+        }
+        let mut effects: Vec<Effect> = self.countdown().into_iter().collect();
+        if let RefreshEvent::Failed { name, reason, .. } = event {
+            effects.push(self.notify(
+                self.locale.f(
+                    "notice.renew_failed",
+                    &[("name", &name), ("reason", &reason)],
+                ),
+                true,
+            ));
+        }
+        effects
+    }
+
+    fn row(&self, id: &ConnectionId) -> Option<&ListRow> {
+        self.rows.iter().find(|r| r.stored.id() == id)
     }
 
     fn notify(&mut self, text: String, is_error: bool) -> Effect {
@@ -248,7 +341,9 @@ impl App {
             VaultReply::Opened(snapshot) => {
                 self.phase = Phase::Open;
                 self.set_rows(snapshot, None);
-                Vec::new()
+                let mut effects = vec![Effect::StartRefresher];
+                effects.extend(self.countdown());
+                effects
             }
             VaultReply::WrongKey => {
                 let key_file = self.key_file_unlock;
@@ -293,9 +388,19 @@ impl App {
                         &[("name", &self.name_of(&snapshot.rows, select.as_ref()))],
                     ),
                 };
+                // The refresher looks at what changed: a new or edited connection
+                // gets a token, a deleted one is forgotten.
+                let command = match (&self.overlay, &select) {
+                    (Some(Overlay::Confirm(c)), _) => Some(RefreshCommand::Removed(c.id.clone())),
+                    (_, Some(id)) => Some(RefreshCommand::Changed(id.clone())),
+                    _ => None,
+                };
                 self.overlay = None;
                 self.set_rows(snapshot, select.as_ref());
-                vec![self.notify(text, false)]
+                let mut effects = vec![self.notify(text, false)];
+                effects.extend(command.map(Effect::Refresher));
+                effects.extend(self.countdown());
+                effects
             }
         }
     }
@@ -434,10 +539,7 @@ impl App {
                 self.open_confirm(&id);
                 Some(Vec::new())
             }
-            ListOutcome::Refresh => Some(vec![self.notify(
-                self.locale.t("notice.refresh_unavailable").to_owned(),
-                false,
-            )]),
+            ListOutcome::Refresh(id) => Some(self.refresh_now(&id)),
             ListOutcome::NextPane => {
                 Some(vec![self.notify(
                     self.locale.t("notice.flows_unavailable").to_owned(),
@@ -445,6 +547,28 @@ impl App {
                 )])
             }
         }
+    }
+
+    fn refresh_now(&mut self, id: &ConnectionId) -> Vec<Effect> {
+        let locale = self.locale;
+        let Some(connection) = self.connection(id) else {
+            return vec![self.notify(locale.t("notice.damaged").to_owned(), true)];
+        };
+        let name = connection.name.clone();
+        let uses_tokens = crate::catalog::Catalog::embedded()
+            .service(&connection.service)
+            .and_then(|s| s.method(&connection.method))
+            .is_some_and(|m| m.auth.uses_tokens());
+        if !uses_tokens {
+            return vec![self.notify(
+                locale.f("notice.static_nothing_to_renew", &[("name", &name)]),
+                false,
+            )];
+        }
+        vec![
+            Effect::Refresher(RefreshCommand::Now(id.clone())),
+            self.notify(locale.f("notice.renewing", &[("name", &name)]), false),
+        ]
     }
 
     fn open_edit(&mut self, id: &ConnectionId) -> Vec<Effect> {

@@ -13,6 +13,7 @@ use super::app::App;
 use super::message::{Effect, Msg};
 use super::session::VaultSession;
 use super::terminal::TerminalExtras;
+use crate::auth::{Refresher, RefresherHandle};
 
 /// Runs the app until it quits or the input ends. Draws only after a change,
 /// when no message is waiting; an idle app sleeps in `select!` and writes nothing.
@@ -29,6 +30,8 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    // Dropped on return, which stops the refresher after its requests in flight.
+    let mut refresher: Option<RefresherHandle> = None;
     let mut pending: VecDeque<Effect> = start.into();
     let size = terminal.size().map_err(Into::into)?;
     pending.extend(app.update(Msg::Resize(size.width, size.height)));
@@ -43,6 +46,12 @@ where
                     pending.extend(app.update(Msg::Vault(reply)));
                 }
                 Effect::Copy(text) => terminal.backend_mut().copy_to_clipboard(&text)?,
+                Effect::StartRefresher => refresher = start_refresher(&session, &tx),
+                Effect::Refresher(command) => {
+                    if let Some(handle) = &refresher {
+                        handle.send(command);
+                    }
+                }
                 Effect::StartTimer(timer, delay) => {
                     let tx = tx.clone();
                     tokio::spawn(async move {
@@ -66,6 +75,32 @@ where
         };
         pending.extend(app.update(msg));
     }
+}
+
+/// Starts the token refresher on a second handle of the unlocked vault; its
+/// events come back as messages.
+fn start_refresher(
+    session: &VaultSession,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Option<RefresherHandle> {
+    let vault = match session.vault()?.try_clone() {
+        Ok(vault) => vault,
+        Err(e) => {
+            tracing::warn!(error = %e, "token refresher not started");
+            return None;
+        }
+    };
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let handle = Refresher::new(vault, session.token_client().clone(), events_tx).spawn();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if tx.send(Msg::Refresh(event)).is_err() {
+                break;
+            }
+        }
+    });
+    Some(handle)
 }
 
 fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>

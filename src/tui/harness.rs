@@ -13,6 +13,7 @@ use super::app::App;
 use super::message::{Effect, Msg, Timer};
 use super::session::VaultSession;
 use super::theme::Theme;
+use crate::auth::RefreshCommand;
 use crate::locale::{Lang, Locale};
 use crate::vault::{KdfParams, UnlockKey};
 
@@ -25,6 +26,10 @@ pub struct Harness {
     pub copied: Vec<String>,
     /// Timers started and not yet fired.
     pub timers: Vec<Timer>,
+    /// The app asked for the token refresher; tests feed its events with `send`.
+    pub refresher_started: bool,
+    /// Commands the app sent to the refresher.
+    pub refresh_commands: Vec<RefreshCommand>,
     pub quit: bool,
 }
 
@@ -60,6 +65,8 @@ impl Harness {
             terminal,
             copied: Vec::new(),
             timers: Vec::new(),
+            refresher_started: false,
+            refresh_commands: Vec::new(),
             quit: false,
         };
         let start = harness.app.start(key);
@@ -84,6 +91,8 @@ impl Harness {
                 }
                 Effect::Copy(text) => self.copied.push(text.to_string()),
                 Effect::StartTimer(timer, _) => self.timers.push(timer),
+                Effect::StartRefresher => self.refresher_started = true,
+                Effect::Refresher(command) => self.refresh_commands.push(command),
             }
         }
     }

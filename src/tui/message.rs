@@ -6,6 +6,7 @@ use std::time::Duration;
 use ratatui::crossterm::event::KeyEvent;
 use zeroize::Zeroizing;
 
+use crate::auth::{RefreshCommand, RefreshEvent};
 use crate::vault::{Connection, ConnectionId, StoredConnection, TokenRecord, UnlockKey};
 
 /// Everything that can change the app's state.
@@ -15,6 +16,8 @@ pub enum Msg {
     Paste(String),
     Resize(u16, u16),
     Vault(VaultReply),
+    /// News from the token refresher.
+    Refresh(RefreshEvent),
     Timer(Timer),
 }
 
@@ -52,6 +55,10 @@ pub enum Effect {
     Copy(Zeroizing<String>),
     /// Send `Msg::Timer` after the delay.
     StartTimer(Timer, Duration),
+    /// Start the token refresher on the unlocked vault.
+    StartRefresher,
+    /// Tell the refresher something.
+    Refresher(RefreshCommand),
 }
 
 /// A change to the vault file.
@@ -69,4 +76,6 @@ pub enum VaultCommand {
 pub enum Timer {
     HideSecrets(u64),
     ClearNotice(u64),
+    /// Countdowns ("expires in 23h") may show a new value.
+    Countdown(u64),
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::auth::TokenClient;
 use crate::vault::{KdfParams, Vault, VaultError, VaultStore};
 
 use super::message::{Snapshot, VaultCommand, VaultReply};
@@ -12,6 +13,7 @@ pub struct VaultSession {
     path: PathBuf,
     kdf: KdfParams,
     vault: Option<Vault>,
+    token_client: TokenClient,
 }
 
 impl VaultSession {
@@ -21,6 +23,7 @@ impl VaultSession {
             path: path.to_owned(),
             kdf: KdfParams::default(),
             vault: None,
+            token_client: TokenClient::new(),
         }
     }
 
@@ -28,6 +31,17 @@ impl VaultSession {
     pub fn with_kdf(mut self, kdf: KdfParams) -> VaultSession {
         self.kdf = kdf;
         self
+    }
+
+    /// Uses another HTTP client for tokens (tests use short timeouts).
+    pub fn with_token_client(mut self, client: TokenClient) -> VaultSession {
+        self.token_client = client;
+        self
+    }
+
+    /// The HTTP client the refresher uses.
+    pub fn token_client(&self) -> &TokenClient {
+        &self.token_client
     }
 
     /// Runs one command against the file.

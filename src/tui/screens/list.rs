@@ -86,7 +86,7 @@ pub enum ListOutcome {
     Edit(ConnectionId),
     Delete(ConnectionId),
     Help,
-    Refresh,
+    Refresh(ConnectionId),
     NextPane,
     Quit,
 }
@@ -150,7 +150,7 @@ impl ConnectionList {
             Action::Edit => return selected.map_or(ListOutcome::Ignored, ListOutcome::Edit),
             Action::Delete => return selected.map_or(ListOutcome::Ignored, ListOutcome::Delete),
             Action::Help => return ListOutcome::Help,
-            Action::Refresh => return ListOutcome::Refresh,
+            Action::Refresh => return selected.map_or(ListOutcome::Ignored, ListOutcome::Refresh),
             Action::NextPane => return ListOutcome::NextPane,
             Action::Quit | Action::ForceQuit => return ListOutcome::Quit,
             _ => return ListOutcome::Ignored,

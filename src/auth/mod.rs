@@ -1,0 +1,11 @@
+//! OAuth grants, token requests and the refresh scheduler.
+
+pub mod client;
+pub mod grant;
+pub mod refresher;
+pub mod renewal;
+pub mod schedule;
+
+pub use client::{GrantError, Granted, TokenClient};
+pub use grant::Grant;
+pub use refresher::{RefreshCommand, RefreshEvent, Refresher, RefresherHandle};
