@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::keymap::{Mode, action_for};
+use super::keymap::{Action, Mode, action_for};
 use super::message::{Effect, Msg, Snapshot, Timer, VaultCommand, VaultReply};
 use super::screens::View;
 use super::screens::confirm::{ConfirmDelete, ConfirmOutcome};
@@ -428,6 +428,12 @@ impl App {
             .collect();
         let height = self.list_height();
         self.list.refilter(&self.rows, keep.as_ref(), height);
+        // A new or edited connection the filter hides: clear the filter, so
+        // the row that is selected is the one the operator just saved.
+        if select.is_some() && self.list.selected_id(&self.rows) != select {
+            self.list.filter.reset();
+            self.list.refilter(&self.rows, select, height);
+        }
     }
 
     fn connection(&self, id: &ConnectionId) -> Option<&Connection> {
@@ -441,6 +447,9 @@ impl App {
     fn handle_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
         let mode = self.mode();
         let action = action_for(mode, &key);
+        if action == Some(Action::ForceQuit) {
+            return Some(vec![Effect::Quit]);
+        }
         let event = Event::Key(key);
         // A copy, so screens can borrow it while the app's state is changed.
         let theme = self.theme;
@@ -504,7 +513,12 @@ impl App {
                 }
             },
             Some(Overlay::Help(mut help)) => {
-                if !help.handle(action?) {
+                // The help box fills the body, less its two borders.
+                let visible = Areas::of(Rect::new(0, 0, self.size.0, self.size.1))
+                    .table
+                    .height
+                    .saturating_sub(2);
+                if !help.handle(action?, Help::line_count().saturating_sub(visible)) {
                     self.overlay = Some(Overlay::Help(help));
                 }
                 Some(Vec::new())
@@ -669,8 +683,26 @@ impl App {
             screen.render(frame, area, view);
             return;
         }
-        self.list
-            .render(frame, areas.table, areas.status, &self.rows, view);
+        // Full screens take the body alone: no pieces of the list beside them.
+        let body = areas.table;
+        match &self.overlay {
+            Some(Overlay::Wizard(w)) => w.render(frame, body, view),
+            Some(Overlay::Details(d)) => {
+                let row = self.rows.iter().find(|r| r.stored.id() == &d.id);
+                if let Some((c, a)) = row.and_then(|r| r.connection().map(|c| (c, &r.assessment))) {
+                    d.render(frame, body, c, a, view);
+                }
+            }
+            Some(Overlay::Help(h)) => h.render(frame, body, view),
+            Some(Overlay::Confirm(_)) | None => {
+                self.list
+                    .render(frame, areas.table, areas.status, &self.rows, view);
+                if let Some(Overlay::Confirm(c)) = &self.overlay {
+                    c.render(frame, body, view);
+                }
+            }
+        }
+        // The notice goes last, so no screen covers it.
         if let Some(notice) = &self.notice
             && !self.list.filtering
         {
@@ -680,10 +712,11 @@ impl App {
                 self.theme.success
             };
             let w = areas.status.width as usize;
-            let filter_width = if self.list.filter.value().is_empty() {
-                0
-            } else {
+            let list_shown = matches!(self.overlay, None | Some(Overlay::Confirm(_)));
+            let filter_width = if list_shown && !self.list.filter.value().is_empty() {
                 (w / 2) as u16
+            } else {
+                0
             };
             let notice_area = Rect {
                 x: areas.status.x + filter_width,
@@ -695,18 +728,6 @@ impl App {
                 Paragraph::new(Span::styled(text, style)).right_aligned(),
                 notice_area,
             );
-        }
-        match &self.overlay {
-            Some(Overlay::Wizard(w)) => w.render(frame, area, view),
-            Some(Overlay::Details(d)) => {
-                let row = self.rows.iter().find(|r| r.stored.id() == &d.id);
-                if let Some((c, a)) = row.and_then(|r| r.connection().map(|c| (c, &r.assessment))) {
-                    d.render(frame, area, c, a, view);
-                }
-            }
-            Some(Overlay::Confirm(c)) => c.render(frame, area, view),
-            Some(Overlay::Help(h)) => h.render(frame, area, view),
-            None => {}
         }
     }
 

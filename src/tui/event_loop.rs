@@ -33,8 +33,9 @@ where
     // Dropped on return, which stops the refresher after its requests in flight.
     let mut refresher: Option<RefresherHandle> = None;
     let mut pending: VecDeque<Effect> = start.into();
-    let size = terminal.size().map_err(Into::into)?;
-    pending.extend(app.update(Msg::Resize(size.width, size.height)));
+    // The viewport's area, not the backend's size: a fixed viewport needs no terminal.
+    let area = terminal.get_frame().area();
+    pending.extend(app.update(Msg::Resize(area.width, area.height)));
     loop {
         while let Some(effect) = pending.pop_front() {
             match effect {
@@ -74,6 +75,11 @@ where
             Some(msg) = rx.recv() => msg,
         };
         pending.extend(app.update(msg));
+        // Handle everything already waiting before the next frame, so a burst
+        // (a thousand renewals) costs one redraw, not a thousand.
+        while let Ok(msg) = rx.try_recv() {
+            pending.extend(app.update(msg));
+        }
     }
 }
 

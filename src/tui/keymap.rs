@@ -156,7 +156,7 @@ const fn bind(keys: &'static [Key], action: Action, hint: &'static str, footer: 
 const FORCE_QUIT: Binding = bind(&[ctrl('c')], Action::ForceQuit, "keys.force_quit", false);
 
 const UNLOCK: &[Binding] = &[
-    bind(&[key(KeyCode::Enter)], Action::Submit, "keys.unlock", true),
+    bind(&[key(KeyCode::Enter)], Action::Submit, "keys.confirm", true),
     bind(&[key(KeyCode::Esc)], Action::Quit, "keys.quit", true),
     FORCE_QUIT,
 ];
@@ -366,14 +366,16 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
 }
 
 /// The modes listed in the help screen, in order.
-pub const HELP_MODES: [Mode; 7] = [
+pub const HELP_MODES: [Mode; 9] = [
     Mode::List,
     Mode::Filter,
     Mode::Details,
     Mode::WizardService,
+    Mode::WizardMethod,
     Mode::WizardName,
     Mode::WizardForm,
     Mode::Confirm,
+    Mode::Unlock,
 ];
 
 /// The action a key press means in a mode, if any.

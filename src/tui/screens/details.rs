@@ -119,11 +119,7 @@ impl Details {
         let catalog = Catalog::embedded();
         let service = catalog.service(&connection.service);
         let method = method_of(connection);
-        let popup = centered(
-            area,
-            area.width.saturating_sub(4).min(100),
-            area.height.saturating_sub(2),
-        );
+        let popup = centered(area, area.width.min(100), area.height);
         let block = Block::bordered()
             .title(Span::styled(
                 format!(

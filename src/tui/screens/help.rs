@@ -15,15 +15,23 @@ pub struct Help {
 }
 
 impl Help {
-    /// Handles a key; `true` closes the screen.
-    pub fn handle(&mut self, action: Action) -> bool {
+    /// Handles a key; `true` closes the screen. `max_scroll` keeps the last
+    /// line at the bottom rather than scrolling into emptiness.
+    pub fn handle(&mut self, action: Action, max_scroll: u16) -> bool {
         match action {
-            Action::Down => self.scroll = self.scroll.saturating_add(1),
+            Action::Down => self.scroll = (self.scroll + 1).min(max_scroll),
             Action::Up => self.scroll = self.scroll.saturating_sub(1),
             Action::Back | Action::ForceQuit => return true,
             _ => {}
         }
         false
+    }
+
+    /// How many lines the help has.
+    pub fn line_count() -> u16 {
+        let bindings: usize = HELP_MODES.iter().map(|m| bindings(*m).len()).sum();
+        // A title per mode, and a blank line between modes.
+        (bindings + HELP_MODES.len() * 2 - 1) as u16
     }
 
     fn lines<'a>(view: View<'a>) -> Vec<Line<'a>> {
@@ -49,7 +57,7 @@ impl Help {
 
     /// Draws the keys of every mode, scrolled.
     pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
-        let popup = centered(area, 64, area.height.saturating_sub(2));
+        let popup = centered(area, 64, area.height);
         let block = Block::bordered()
             .title(Span::styled(
                 format!(" {} ", view.locale.t("help.title")),

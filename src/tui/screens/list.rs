@@ -101,11 +101,18 @@ pub struct ConnectionList {
     /// Index into `visible`.
     pub selected: usize,
     pub offset: usize,
+    /// Display width of the longest name, measured when the rows change.
+    longest_name: usize,
 }
 
 impl ConnectionList {
     /// Recomputes which rows pass the filter, keeping `keep` selected if it still shows.
     pub fn refilter(&mut self, rows: &[ListRow], keep: Option<&ConnectionId>, height: usize) {
+        self.longest_name = rows
+            .iter()
+            .map(|r| r.stored.name().map_or(12, crate::locale::width::width))
+            .max()
+            .unwrap_or(12);
         let needle = self.filter.value().trim().to_lowercase();
         self.visible = rows
             .iter()
@@ -263,15 +270,13 @@ impl ConnectionList {
         let catalog = Catalog::embedded();
         let status_width = 13u16;
         let service_width = if wide { 16 } else { 14 };
-        let name_width = if wide {
-            30
-        } else {
-            ((table_area
-                .width
-                .saturating_sub(status_width + service_width + 3))
-                / 2)
-            .max(12)
-        };
+        // Names get what the longest needs, up to half the room: the detail
+        // ("refresh failed: invalid_client") matters as much.
+        let longest = self.longest_name as u16;
+        let room = table_area
+            .width
+            .saturating_sub(status_width + service_width + 3);
+        let name_width = longest.clamp(12, if wide { 30 } else { (room / 2).max(12) });
         let mut widths = vec![
             Constraint::Length(status_width),
             Constraint::Length(name_width),

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::Event;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 use zeroize::Zeroizing;
@@ -208,9 +208,16 @@ impl UnlockScreen {
             .render(frame, field, theme);
         }
         if let Some(message) = &self.message {
+            // Messages may name a command to run: wrap them, never cut them.
+            let rows = Rect {
+                y: inner.y + 4,
+                height: inner.height.saturating_sub(4),
+                ..inner
+            };
             frame.render_widget(
-                Paragraph::new(Span::styled(truncate(message, w), theme.error)),
-                row(inner, 4),
+                Paragraph::new(Span::styled(message.as_str(), theme.error))
+                    .wrap(Wrap { trim: true }),
+                rows,
             );
         }
         if self.creating

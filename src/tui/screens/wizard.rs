@@ -99,6 +99,11 @@ impl Wizard {
             &connection.fields,
         ));
         wizard.service = Some(service);
+        wizard.method_selected = service
+            .methods
+            .iter()
+            .position(|m| m.id == method.id)
+            .unwrap_or(0);
         wizard.step = Step::Credentials;
         wizard.name = Input::new(connection.name.clone());
         wizard.editing = Some(connection);
@@ -346,11 +351,7 @@ impl Wizard {
     /// Draws the current step.
     pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
         let View { theme, locale, .. } = view;
-        let popup = centered(
-            area,
-            area.width.saturating_sub(4).min(90),
-            area.height.saturating_sub(2),
-        );
+        let popup = centered(area, area.width.min(90), area.height);
         let title = match &self.editing {
             Some(c) => locale.f("wizard.edit_title", &[("name", &c.name)]),
             None => locale.t("wizard.title").to_owned(),
