@@ -425,7 +425,7 @@ fn wizard_credentials_with_errors() {
         press_all(&mut hn, &[KeyCode::Enter, KeyCode::Enter, KeyCode::Enter]);
         let screen = hn.screen();
         assert!(
-            screen.contains("✗ Account SID does not have the expected form"),
+            screen.contains("✗ Account SID must look like AC0123456789abcdef0123456789abcdef"),
             "{screen}"
         );
         assert!(screen.contains("✗ Auth Token is required"), "{screen}");

@@ -241,7 +241,7 @@ fn an_invalid_field_saves_nothing() {
     press_all(&mut h, &[KeyCode::Enter, KeyCode::Enter]);
     let screen = h.screen();
     assert!(
-        screen.contains("Account SID does not have the expected form"),
+        screen.contains("Account SID must look like AC0123456789abcdef0123456789abcdef"),
         "{screen}"
     );
     // Neither can an empty connection be made with a wrong value in it.
@@ -253,7 +253,7 @@ fn an_invalid_field_saves_nothing() {
     h.ctrl('u');
     h.type_text(SID);
     let fixed = h.screen();
-    assert!(!fixed.contains("expected form"), "{fixed}");
+    assert!(!fixed.contains("must look like"), "{fixed}");
     press_all(&mut h, &[KeyCode::Tab, KeyCode::Tab, KeyCode::Enter]);
     assert_eq!(v.get("Broken").fields.get("account_sid"), Some(SID));
 }

@@ -68,8 +68,11 @@ pub enum Rule {
     /// A PEM-encoded private key.
     Pem,
     Choice(Vec<String>),
-    /// The whole value must match.
-    Pattern(regex_lite::Regex),
+    /// The whole value must match; the example shows the form.
+    Pattern {
+        regex: regex_lite::Regex,
+        example: Option<String>,
+    },
 }
 
 impl Service {
@@ -126,6 +129,7 @@ struct RawField {
     default: Option<String>,
     rule: Option<String>,
     pattern: Option<String>,
+    example: Option<String>,
     #[serde(default)]
     choices: Vec<String>,
 }
@@ -191,7 +195,10 @@ fn parse_rule(service: &str, f: &RawField) -> Result<Option<Rule>, CatalogError>
             // Anchored here so the catalog states only the shape of the value.
             let regex = regex_lite::Regex::new(&format!("^(?:{pattern})$"))
                 .map_err(|e| invalid(format!("{service}.{}: bad pattern: {e}", f.key)))?;
-            Rule::Pattern(regex)
+            Rule::Pattern {
+                regex,
+                example: f.example.clone(),
+            }
         }
         other => {
             return Err(invalid(format!(

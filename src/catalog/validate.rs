@@ -23,8 +23,11 @@ pub enum FieldError {
     NotPem { label: String },
     #[error("{label} must be one of: {choices}")]
     NotAChoice { label: String, choices: String },
-    #[error("{label} does not have the expected form")]
-    NoMatch { label: String },
+    #[error("{label} does not have the expected form{}", .example.as_ref().map(|e| format!(", such as {e}")).unwrap_or_default())]
+    NoMatch {
+        label: String,
+        example: Option<String>,
+    },
 }
 
 impl Field {
@@ -61,10 +64,15 @@ impl Field {
                         choices: choices.join(", "),
                     })
             }
-            Rule::Pattern(regex) => regex
-                .is_match(value)
-                .then_some(())
-                .ok_or(FieldError::NoMatch { label: label() }),
+            Rule::Pattern { regex, example } => {
+                regex
+                    .is_match(value)
+                    .then_some(())
+                    .ok_or_else(|| FieldError::NoMatch {
+                        label: label(),
+                        example: example.clone(),
+                    })
+            }
         }
     }
 

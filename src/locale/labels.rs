@@ -153,7 +153,8 @@ pub fn duration(locale: &Locale, d: time::Duration) -> String {
 
 /// A field validation error in the interface language.
 pub fn field_error(locale: &Locale, label: &str, error: &FieldError) -> String {
-    let (key, choices) = match error {
+    // `extra` fills {choices} or {example}, whichever the message has.
+    let (key, extra) = match error {
         FieldError::Required { .. } => ("field_error.required", None),
         FieldError::NotAHost { .. } => ("field_error.not_a_host", None),
         FieldError::NotAUrl { .. } => ("field_error.not_a_url", None),
@@ -163,11 +164,15 @@ pub fn field_error(locale: &Locale, label: &str, error: &FieldError) -> String {
         FieldError::NotAChoice { choices, .. } => {
             ("field_error.not_a_choice", Some(choices.as_str()))
         }
-        FieldError::NoMatch { .. } => ("field_error.no_match", None),
+        FieldError::NoMatch {
+            example: Some(e), ..
+        } => ("field_error.no_match_example", Some(e.as_str())),
+        FieldError::NoMatch { example: None, .. } => ("field_error.no_match", None),
     };
+    let extra = extra.unwrap_or_default();
     locale.f(
         key,
-        &[("label", label), ("choices", choices.unwrap_or_default())],
+        &[("label", label), ("choices", extra), ("example", extra)],
     )
 }
 

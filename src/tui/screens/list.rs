@@ -270,13 +270,13 @@ impl ConnectionList {
         let catalog = Catalog::embedded();
         let status_width = 13u16;
         let service_width = if wide { 16 } else { 14 };
-        // Names get what the longest needs, up to half the room: the detail
+        // Names get what the longest needs, up to two fifths of the room: the detail
         // ("refresh failed: invalid_client") matters as much.
         let longest = self.longest_name as u16;
         let room = table_area
             .width
             .saturating_sub(status_width + service_width + 3);
-        let name_width = longest.clamp(12, if wide { 30 } else { (room / 2).max(12) });
+        let name_width = longest.clamp(12, if wide { 30 } else { (room * 2 / 5).max(12) });
         let mut widths = vec![
             Constraint::Length(status_width),
             Constraint::Length(name_width),

@@ -475,9 +475,12 @@ impl Wizard {
             );
             return;
         }
-        let height = list_area.height as usize;
+        // When the list overflows, its last row says how many more there are.
+        let overflows = matching.len() > list_area.height as usize;
+        let height = list_area.height as usize - usize::from(overflows);
         let skip = (self.service_selected + 1).saturating_sub(height);
-        let lines: Vec<Line> = matching
+        let below = matching.len().saturating_sub(skip + height);
+        let mut lines: Vec<Line> = matching
             .iter()
             .enumerate()
             .skip(skip)
@@ -492,6 +495,10 @@ impl Wizard {
                 )
             })
             .collect();
+        if below > 0 {
+            let more = locale.f("wizard.more", &[("n", &below.to_string())]);
+            lines.push(Line::from(Span::styled(format!("  {more}"), theme.muted)));
+        }
         frame.render_widget(Paragraph::new(lines), list_area);
     }
 
