@@ -38,11 +38,22 @@ impl Lang {
         }
     }
 
-    fn source(self) -> &'static str {
+    /// The locale files of this language: the interface's strings, and the
+    /// catalog's (service, method and field names).
+    pub fn sources(self) -> [&'static str; 2] {
         match self {
-            Lang::En => include_str!("../../assets/locales/en.toml"),
-            Lang::Fr => include_str!("../../assets/locales/fr.toml"),
-            Lang::Ja => include_str!("../../assets/locales/ja.toml"),
+            Lang::En => [
+                include_str!("../../assets/locales/en.toml"),
+                include_str!("../../assets/locales/catalog.en.toml"),
+            ],
+            Lang::Fr => [
+                include_str!("../../assets/locales/fr.toml"),
+                include_str!("../../assets/locales/catalog.fr.toml"),
+            ],
+            Lang::Ja => [
+                include_str!("../../assets/locales/ja.toml"),
+                include_str!("../../assets/locales/catalog.ja.toml"),
+            ],
         }
     }
 }
@@ -86,7 +97,7 @@ impl Locale {
             .expect("every Lang is in ALL");
         TABLES[index].get_or_init(|| Locale {
             lang,
-            strings: parse(lang.source()).expect("locale files are checked by tests"),
+            strings: parse_all(&lang.sources()).expect("locale files are checked by tests"),
         })
     }
 
@@ -130,6 +141,19 @@ impl Locale {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.strings.keys().map(String::as_str)
     }
+}
+
+/// Parses several locale files into one table; a key in two files is an error.
+pub fn parse_all(texts: &[&str]) -> Result<HashMap<String, String>, String> {
+    let mut out = HashMap::new();
+    for text in texts {
+        for (key, value) in parse(text)? {
+            if out.insert(key.clone(), value).is_some() {
+                return Err(format!("{key} is defined twice"));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Parses a locale file: nested TOML tables of strings, flattened to dotted keys.
@@ -190,7 +214,7 @@ mod tests {
     #[test]
     fn every_locale_file_parses() {
         for lang in Lang::ALL {
-            parse(lang.source()).unwrap_or_else(|e| panic!("{}: {e}", lang.code()));
+            parse_all(&lang.sources()).unwrap_or_else(|e| panic!("{}: {e}", lang.code()));
         }
     }
 }
