@@ -1,5 +1,6 @@
 //! flowvault: a terminal console for a vault of connections used by flow actions.
 
+pub mod actions;
 pub mod auth;
 pub mod catalog;
 pub mod cli;

@@ -8,6 +8,10 @@ use flowvault::locale::{Locale, choose_lang};
 use flowvault::vault::UnlockKey;
 
 fn main() -> ExitCode {
+    // `flowvault list | head` should end quietly, as other tools do, not
+    // panic on a closed pipe.
+    // SAFETY: restoring a signal's default disposition before any thread starts.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let args = Cli::parse();
     let (lang, unknown) = choose_lang(args.global.lang.as_deref());
     if let Some(code) = unknown {

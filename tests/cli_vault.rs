@@ -32,6 +32,7 @@ fn valid_value(service: &Service, method: &Method, field: &Field, variant: usize
             format!("-----BEGIN PRIVATE KEY-----abc{variant}-----END PRIVATE KEY-----")
         }
         Some(Rule::Choice(choices)) => [choices.first(), choices.last()][variant].unwrap().clone(),
+        Some(Rule::Json) => format!("{{\"v\": {variant}}}"),
         Some(Rule::Pattern { .. }) => {
             let pair = match (service.id.as_str(), field.key.as_str()) {
                 ("twilio", "account_sid") => [

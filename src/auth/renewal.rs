@@ -52,8 +52,8 @@ pub fn is_fresh(record: &TokenRecord, now: OffsetDateTime) -> bool {
 
 /// First half: checks whether a renewal is needed and takes the lease.
 /// `force` renews even a fresh token, and retries after a refusal of the credentials.
-pub fn begin(
-    vault: &mut dyn VaultStore,
+pub fn begin<V: VaultStore + ?Sized>(
+    vault: &mut V,
     id: &ConnectionId,
     holder: &str,
     force: bool,
@@ -91,8 +91,8 @@ pub fn begin(
 /// Second half: stores the token (a rotated refresh token first, in the same
 /// transaction) or the failure, and releases the lease. A failure never
 /// removes a token.
-pub fn finish(
-    vault: &mut dyn VaultStore,
+pub fn finish<V: VaultStore + ?Sized>(
+    vault: &mut V,
     id: &ConnectionId,
     holder: &str,
     result: Result<Granted, GrantError>,
@@ -138,8 +138,8 @@ pub enum ObtainError {
 /// now (waiting for another process's renewal instead of racing it). With
 /// `force`, renews even a fresh token. If renewal fails but the stored token
 /// is still valid, that token is returned with the error.
-pub async fn obtain(
-    vault: &mut dyn VaultStore,
+pub async fn obtain<V: VaultStore + ?Sized>(
+    vault: &mut V,
     client: &super::client::TokenClient,
     id: &ConnectionId,
     holder: &str,

@@ -1,19 +1,23 @@
 //! Typed view of the service catalog embedded from `assets/services.toml`.
 
+mod action;
 mod service;
 mod validate;
 
+pub use action::{Action, ActionRun, AuthSpec, BodySpec, ConnectionNeed, LocalOp, RequestSpec};
 pub use service::{AuthKind, Field, Method, Rule, Service};
 pub use validate::{FieldError, domain_url, is_loopback_http};
 
 use std::sync::OnceLock;
 
 const SERVICES_TOML: &str = include_str!("../../assets/services.toml");
+const ACTIONS_TOML: &str = include_str!("../../assets/actions.toml");
 
 /// Every service a connection can be made for, in catalog order.
 #[derive(Debug)]
 pub struct Catalog {
     services: Vec<Service>,
+    actions: Vec<Action>,
 }
 
 /// Why the embedded catalog could not be read; only a test should ever see it.
@@ -30,14 +34,35 @@ impl Catalog {
     pub fn embedded() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
-            Catalog::parse(SERVICES_TOML).expect("embedded catalog is checked by tests")
+            Catalog::parse_with_actions(SERVICES_TOML, ACTIONS_TOML)
+                .expect("embedded catalog is checked by tests")
         })
     }
 
     /// Parses and checks a catalog text.
     pub fn parse(text: &str) -> Result<Catalog, CatalogError> {
         let services = service::parse_services(text)?;
-        Ok(Catalog { services })
+        Ok(Catalog {
+            services,
+            actions: Vec::new(),
+        })
+    }
+
+    /// Parses services and the actions that use them.
+    pub fn parse_with_actions(services: &str, actions: &str) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::parse(services)?;
+        catalog.actions = action::parse_actions(actions, &catalog)?;
+        Ok(catalog)
+    }
+
+    /// All flow actions, in catalog order.
+    pub fn actions(&self) -> &[Action] {
+        &self.actions
+    }
+
+    /// The action with this id.
+    pub fn action(&self, id: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.id == id)
     }
 
     /// All services, in catalog order.
@@ -84,6 +109,43 @@ mod tests {
         ] {
             assert!(catalog.service(id).is_some(), "missing service {id}");
         }
+    }
+
+    #[test]
+    fn embedded_actions_parse_with_the_required_ids() {
+        let catalog = Catalog::parse_with_actions(SERVICES_TOML, ACTIONS_TOML).unwrap();
+        for id in [
+            "auth0.get_user",
+            "auth0.create_user",
+            "auth0.update_user",
+            "auth0.request",
+            "twilio.send_sms",
+            "twilio.make_call",
+            "http.request",
+            "jwt.sign",
+            "jwt.verify",
+            "jwt.decode",
+            "slack.post_message",
+            "sendgrid.send_email",
+            "telegram.send_message",
+            "stripe.create_customer",
+            "zapier.trigger",
+        ] {
+            assert!(catalog.action(id).is_some(), "missing action {id}");
+        }
+        let get_user = catalog.action("auth0.get_user").unwrap();
+        assert_eq!(get_user.scopes, ["read:users"]);
+        assert_eq!(
+            catalog.action("http.request").unwrap().connection,
+            ConnectionNeed::Optional
+        );
+        assert_eq!(
+            catalog.action("jwt.decode").unwrap().connection,
+            ConnectionNeed::None
+        );
+        let sms = catalog.action("twilio.send_sms").unwrap();
+        assert_eq!(sms.input("body").unwrap().max_len, Some(1600));
+        assert_eq!(sms.input("to").unwrap().max_len, Some(50));
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct Field {
     /// Used when the field is blank; may contain `{domain_url}`.
     pub default: Option<String>,
     pub rule: Option<Rule>,
+    /// Longest value accepted, in characters.
+    pub max_len: Option<usize>,
 }
 
 /// The validation a field's value must pass.
@@ -68,6 +70,8 @@ pub enum Rule {
     /// A PEM-encoded private key.
     Pem,
     Choice(Vec<String>),
+    /// A JSON document.
+    Json,
     /// The whole value must match; the example shows the form.
     Pattern {
         regex: regex_lite::Regex,
@@ -119,7 +123,7 @@ struct RawMethod {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawField {
+pub(super) struct RawField {
     key: String,
     label: String,
     #[serde(default)]
@@ -132,6 +136,23 @@ struct RawField {
     example: Option<String>,
     #[serde(default)]
     choices: Vec<String>,
+    max_len: Option<usize>,
+}
+
+impl RawField {
+    /// The typed field; `owner` names the service or action in errors.
+    pub(super) fn into_field(self, owner: &str) -> Result<Field, CatalogError> {
+        let rule = parse_rule(owner, &self)?;
+        Ok(Field {
+            key: self.key,
+            label: self.label,
+            secret: self.secret,
+            required: self.required,
+            default: self.default,
+            rule,
+            max_len: self.max_len,
+        })
+    }
 }
 
 pub(super) fn parse_services(text: &str) -> Result<Vec<Service>, CatalogError> {
@@ -154,15 +175,7 @@ pub(super) fn parse_services(text: &str) -> Result<Vec<Service>, CatalogError> {
                 if fields.iter().any(|o: &Field| o.key == f.key) {
                     return Err(invalid(format!("{}.{}: field {} twice", s.id, m.id, f.key)));
                 }
-                let rule = parse_rule(&s.id, &f)?;
-                fields.push(Field {
-                    key: f.key,
-                    label: f.label,
-                    secret: f.secret,
-                    required: f.required,
-                    default: f.default,
-                    rule,
-                });
+                fields.push(f.into_field(&s.id)?);
             }
             methods.push(Method {
                 id: m.id,
@@ -189,6 +202,7 @@ fn parse_rule(service: &str, f: &RawField) -> Result<Option<Rule>, CatalogError>
         "url" => Rule::Url,
         "email" => Rule::Email,
         "pem" => Rule::Pem,
+        "json" => Rule::Json,
         "choice" if !f.choices.is_empty() => Rule::Choice(f.choices.clone()),
         "pattern" => {
             let pattern = f.pattern.as_deref().unwrap_or_default();
@@ -210,6 +224,6 @@ fn parse_rule(service: &str, f: &RawField) -> Result<Option<Rule>, CatalogError>
     Ok(Some(rule))
 }
 
-fn invalid(message: String) -> CatalogError {
+pub(super) fn invalid(message: String) -> CatalogError {
     CatalogError::Invalid(message)
 }

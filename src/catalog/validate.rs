@@ -23,6 +23,10 @@ pub enum FieldError {
     NotPem { label: String },
     #[error("{label} must be one of: {choices}")]
     NotAChoice { label: String, choices: String },
+    #[error("{label} must be valid JSON")]
+    NotJson { label: String },
+    #[error("{label} is longer than {max} characters")]
+    TooLong { label: String, max: usize },
     #[error("{label} does not have the expected form{}", .example.as_ref().map(|e| format!(", such as {e}")).unwrap_or_default())]
     NoMatch {
         label: String,
@@ -41,6 +45,14 @@ impl Field {
                 Ok(())
             };
         }
+        if let Some(max) = self.max_len
+            && value.chars().count() > max
+        {
+            return Err(FieldError::TooLong {
+                label: label(),
+                max,
+            });
+        }
         let Some(rule) = &self.rule else {
             return Ok(());
         };
@@ -54,6 +66,9 @@ impl Field {
                 ok.then_some(())
                     .ok_or(FieldError::NotPem { label: label() })
             }
+            Rule::Json => serde_json::from_str::<serde_json::Value>(value)
+                .map(|_| ())
+                .map_err(|_| FieldError::NotJson { label: label() }),
             Rule::Choice(choices) => {
                 choices
                     .iter()

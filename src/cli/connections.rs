@@ -8,7 +8,7 @@ use crate::vault::{Connection, Credentials, StoredConnection, VaultStore, now, v
 
 use super::GlobalArgs;
 use super::error::CliError;
-use super::fields::{FieldInput, require_complete};
+use super::fields::{FieldInput, FieldSet, require_complete};
 use super::output::{list_entry, show_json, show_text};
 use super::unlock::open_vault;
 
@@ -122,16 +122,17 @@ pub fn add(global: &GlobalArgs, args: AddArgs) -> Result<(), CliError> {
     let (service, method) = service_and_method(&args.service, args.method.as_deref())?;
     check_name(&args.name)?;
     // Everything that can be checked without the key is checked first.
-    let mut input = FieldInput::from_args(service, method, &args.set)?;
+    let set = FieldSet::credentials(service, method);
+    let mut input = FieldInput::from_args(&set, &args.set)?;
     if args.secrets_stdin {
-        input.read_stdin(service, method)?;
+        input.read_stdin(&set)?;
     }
     let mut fields = Credentials::default();
-    input.apply(method, &mut fields)?;
+    input.apply(&set, &mut fields)?;
     let mut vault = open_vault(global)?;
     if !args.secrets_stdin && !args.empty {
-        input.prompt_missing_secrets(method, &fields)?;
-        input.apply(method, &mut fields)?;
+        input.prompt_missing_secrets(&set, &fields)?;
+        input.apply(&set, &mut fields)?;
     }
     if !args.empty {
         require_complete(method, &fields)?;
@@ -177,11 +178,12 @@ pub fn edit(
     let mut vault = open_vault(global)?;
     let mut connection = vault.connection(name)?;
     let (service, method) = service_and_method(&connection.service, Some(&connection.method))?;
-    let mut input = FieldInput::from_args(service, method, sets)?;
+    let set = FieldSet::credentials(service, method);
+    let mut input = FieldInput::from_args(&set, sets)?;
     if secrets_stdin {
-        input.read_stdin(service, method)?;
+        input.read_stdin(&set)?;
     }
-    input.apply(method, &mut connection.fields)?;
+    input.apply(&set, &mut connection.fields)?;
     connection.updated_at = now();
     vault.update_connection(&connection)?;
     report(global, "cli.updated", &connection);
@@ -205,12 +207,38 @@ pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), Cli
     Ok(())
 }
 
-/// `rm NAME [--force]`; also takes the id of a damaged connection whose name is unreadable.
-pub fn remove(global: &GlobalArgs, name: &str, _force: bool) -> Result<(), CliError> {
+/// `rm NAME [--force]`: refused while a flow action uses the connection,
+/// unless forced (which clears those settings). Also takes the id of a
+/// damaged connection whose name is unreadable.
+pub fn remove(global: &GlobalArgs, name: &str, force: bool) -> Result<(), CliError> {
+    let locale = global.locale();
     let mut vault = open_vault(global)?;
     let id = vault.connection_id(name)?;
+    let usage = vault.connection_usage(&id)?;
+    if !usage.is_empty() && !force {
+        let places: Vec<String> = usage
+            .iter()
+            .map(|u| {
+                locale.f(
+                    "cli.used_at",
+                    &[("flow", &u.flow), ("position", &u.position.to_string())],
+                )
+            })
+            .collect();
+        return Err(CliError::usage(locale.f(
+            "cli.in_use",
+            &[("name", name), ("places", &places.join(", "))],
+        )));
+    }
+    // The steps' connection setting is cleared by the file's foreign key.
     vault.delete_connection(&id)?;
-    println!("{}", global.locale().f("cli.deleted", &[("name", name)]));
+    println!("{}", locale.f("cli.deleted", &[("name", name)]));
+    if !usage.is_empty() {
+        println!(
+            "{}",
+            locale.f("cli.cleared_settings", &[("n", &usage.len().to_string())])
+        );
+    }
     Ok(())
 }
 

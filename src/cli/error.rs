@@ -55,13 +55,15 @@ impl From<VaultError> for CliError {
     fn from(e: VaultError) -> CliError {
         let exit = match &e {
             VaultError::CannotUnlock => Exit::CannotUnlock,
-            VaultError::Missing(_) | VaultError::NotFound(_) | VaultError::IdNotFound(_) => {
-                Exit::NotFound
-            }
+            VaultError::Missing(_)
+            | VaultError::NotFound(_)
+            | VaultError::IdNotFound(_)
+            | VaultError::FlowNotFound(_) => Exit::NotFound,
             VaultError::DuplicateName(_)
             | VaultError::AlreadyExists(_)
             | VaultError::FileExists(_) => Exit::Usage,
-            VaultError::Damaged { .. } => Exit::Integrity,
+            VaultError::Damaged { .. } | VaultError::DamagedFlow(_) => Exit::Integrity,
+            VaultError::DuplicateFlow(_) => Exit::Usage,
             VaultError::KeyFile { .. } => Exit::CannotUnlock,
             _ => Exit::Failure,
         };

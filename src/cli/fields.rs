@@ -1,14 +1,62 @@
-//! Field values from `--set`, standard input and prompts, checked against the catalog.
+//! Field values from `--set`, standard input and prompts, checked against the
+//! catalog: a connection's credentials or an action's inputs.
 
 use std::io::Read;
 
 use zeroize::Zeroizing;
 
-use crate::catalog::{Method, Service, domain_url};
+use crate::catalog::{Action, Field, Method, Service, domain_url};
 use crate::vault::Credentials;
 
 use super::error::CliError;
 use super::unlock;
+
+/// The fields a command may set, with the name errors use for their owner.
+pub struct FieldSet<'a> {
+    /// "Twilio (auth_token)" or "twilio.send_sms".
+    pub owner: String,
+    pub fields: &'a [Field],
+}
+
+impl<'a> FieldSet<'a> {
+    /// A method's credential fields.
+    pub fn credentials(service: &Service, method: &'a Method) -> FieldSet<'a> {
+        FieldSet {
+            owner: format!("{} ({})", service.name, method.id),
+            fields: &method.fields,
+        }
+    }
+
+    /// An action's inputs.
+    pub fn inputs(action: &'a Action) -> FieldSet<'a> {
+        FieldSet {
+            owner: action.id.clone(),
+            fields: &action.inputs,
+        }
+    }
+
+    fn field(&self, key: &str) -> Option<&'a Field> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    fn keys(&self) -> String {
+        self.fields
+            .iter()
+            .map(|f| f.key.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn known(&self, key: &str) -> Result<&'a Field, CliError> {
+        self.field(key).ok_or_else(|| {
+            CliError::usage(format!(
+                "{} has no field \"{key}\"; its fields are: {}",
+                self.owner,
+                self.keys()
+            ))
+        })
+    }
+}
 
 /// Field values given to one command, before they reach a connection.
 #[derive(Default)]
@@ -18,17 +66,13 @@ pub struct FieldInput {
 
 impl FieldInput {
     /// Parses `--set KEY=VALUE` arguments; a secret field is refused here.
-    pub fn from_args(
-        service: &Service,
-        method: &Method,
-        sets: &[String],
-    ) -> Result<FieldInput, CliError> {
+    pub fn from_args(set: &FieldSet<'_>, sets: &[String]) -> Result<FieldInput, CliError> {
         let mut input = FieldInput::default();
-        for set in sets {
-            let (key, value) = set
+        for arg in sets {
+            let (key, value) = arg
                 .split_once('=')
                 .ok_or_else(|| CliError::usage("--set takes KEY=VALUE"))?;
-            let field = known_field(service, method, key)?;
+            let field = set.known(key)?;
             if field.secret {
                 return Err(CliError::usage(format!(
                     "{} is secret: give it on standard input with --secrets-stdin (KEY=VALUE lines), \
@@ -44,36 +88,30 @@ impl FieldInput {
     }
 
     /// Adds `KEY=VALUE` lines read from standard input.
-    pub fn read_stdin(&mut self, service: &Service, method: &Method) -> Result<(), CliError> {
+    pub fn read_stdin(&mut self, set: &FieldSet<'_>) -> Result<(), CliError> {
         let mut text = Zeroizing::new(String::new());
         std::io::stdin()
             .read_to_string(&mut text)
             .map_err(|e| CliError::usage(format!("cannot read standard input: {e}")))?;
-        self.parse_lines(service, method, &text)
+        self.parse_lines(set, &text)
     }
 
-    fn parse_lines(
-        &mut self,
-        service: &Service,
-        method: &Method,
-        text: &str,
-    ) -> Result<(), CliError> {
+    fn parse_lines(&mut self, set: &FieldSet<'_>, text: &str) -> Result<(), CliError> {
         for (n, line) in text.lines().enumerate() {
             let line = line.trim_end_matches('\r');
             if line.trim().is_empty() || line.trim_start().starts_with('#') {
                 continue;
             }
-            // The line may hold a secret: the message names only the line number.
+            // The line may hold a secret: messages name only the line number.
             let (key, value) = line.split_once('=').ok_or_else(|| {
                 CliError::usage(format!("standard input line {} is not KEY=VALUE", n + 1))
             })?;
-            if method.field(key.trim()).is_none() {
+            if set.field(key.trim()).is_none() {
                 return Err(CliError::usage(format!(
-                    "standard input line {} names no field of {} ({}); its fields are: {}",
+                    "standard input line {} names no field of {}; its fields are: {}",
                     n + 1,
-                    service.name,
-                    method.id,
-                    field_keys(method)
+                    set.owner,
+                    set.keys()
                 )));
             }
             self.values
@@ -85,10 +123,10 @@ impl FieldInput {
     /// Asks on the terminal for required secret fields that are still blank.
     pub fn prompt_missing_secrets(
         &mut self,
-        method: &Method,
+        set: &FieldSet<'_>,
         current: &Credentials,
     ) -> Result<(), CliError> {
-        for field in method.fields.iter().filter(|f| f.secret && f.required) {
+        for field in set.fields.iter().filter(|f| f.secret && f.required) {
             if self.has(&field.key) || current.get(&field.key).is_some() {
                 continue;
             }
@@ -108,9 +146,9 @@ impl FieldInput {
     }
 
     /// Validates every given value and writes it into `fields` (blank clears).
-    pub fn apply(&self, method: &Method, fields: &mut Credentials) -> Result<(), CliError> {
+    pub fn apply(&self, set: &FieldSet<'_>, fields: &mut Credentials) -> Result<(), CliError> {
         for (key, value) in &self.values {
-            let field = method.field(key).expect("keys were checked when read");
+            let field = set.field(key).expect("keys were checked when read");
             if !value.trim().is_empty() {
                 field.validate(value)?;
             }
@@ -150,44 +188,19 @@ pub fn effective_value(method: &Method, fields: &Credentials, key: &str) -> Opti
         .or_else(|| (key == "domain").then(|| domain.map(domain_url)).flatten())
 }
 
-fn known_field<'m>(
-    service: &Service,
-    method: &'m Method,
-    key: &str,
-) -> Result<&'m crate::catalog::Field, CliError> {
-    method.field(key).ok_or_else(|| {
-        CliError::usage(format!(
-            "{} ({}) has no field \"{key}\"; its fields are: {}",
-            service.name,
-            method.id,
-            field_keys(method)
-        ))
-    })
-}
-
-fn field_keys(method: &Method) -> String {
-    method
-        .fields
-        .iter()
-        .map(|f| f.key.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalog::Catalog;
 
-    fn twilio() -> (&'static Service, &'static Method) {
+    fn twilio() -> FieldSet<'static> {
         let s = Catalog::embedded().service("twilio").unwrap();
-        (s, s.default_method())
+        FieldSet::credentials(s, s.default_method())
     }
 
     #[test]
     fn a_secret_on_the_command_line_is_refused() {
-        let (s, m) = twilio();
-        let err = FieldInput::from_args(s, m, &["auth_token=abc".into()])
+        let err = FieldInput::from_args(&twilio(), &["auth_token=abc".into()])
             .err()
             .unwrap();
         assert!(
@@ -200,25 +213,26 @@ mod tests {
 
     #[test]
     fn stdin_lines_set_secrets_and_errors_never_echo_them() {
-        let (s, m) = twilio();
+        let set = twilio();
         let mut input = FieldInput::default();
         input
-            .parse_lines(s, m, "# comment\nauth_token=tok=en\n\n")
+            .parse_lines(&set, "# comment\nauth_token=tok=en\n\n")
             .unwrap();
         let mut fields = Credentials::default();
-        input.apply(m, &mut fields).unwrap();
+        input.apply(&set, &mut fields).unwrap();
         assert_eq!(fields.get("auth_token"), Some("tok=en"));
         let err = input
-            .parse_lines(s, m, "sekrit-without-equals")
+            .parse_lines(&set, "sekrit-without-equals")
             .err()
             .unwrap();
+        assert!(!err.message.contains("sekrit"));
+        let err = input.parse_lines(&set, "sekrit=x").err().unwrap();
         assert!(!err.message.contains("sekrit"));
     }
 
     #[test]
     fn unknown_fields_name_the_known_ones() {
-        let (s, m) = twilio();
-        let err = FieldInput::from_args(s, m, &["sid=AC1".into()])
+        let err = FieldInput::from_args(&twilio(), &["sid=AC1".into()])
             .err()
             .unwrap();
         assert!(
@@ -226,5 +240,17 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn action_inputs_are_checked_too() {
+        let action = Catalog::embedded().action("twilio.send_sms").unwrap();
+        let set = FieldSet::inputs(action);
+        let input = FieldInput::from_args(&set, &["body=".to_owned() + &"x".repeat(1601)]).unwrap();
+        let err = input
+            .apply(&set, &mut Credentials::default())
+            .err()
+            .unwrap();
+        assert!(err.message.contains("1600"), "{}", err.message);
     }
 }

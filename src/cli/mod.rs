@@ -3,6 +3,7 @@
 mod connections;
 mod error;
 mod fields;
+mod flows;
 mod output;
 mod services;
 mod tokens;
@@ -119,6 +120,25 @@ pub enum Command {
     Refresh { name: Option<String> },
     /// Keep every token fresh until SIGINT/SIGTERM; log lines on stderr
     Daemon,
+    /// The catalog of flow actions
+    Actions {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Flows and their actions
+    Flows {
+        #[command(subcommand)]
+        command: FlowsCommand,
+    },
+    /// Run a flow's actions in order, or one of them
+    Run {
+        flow: String,
+        /// Only the action at this position (1-based)
+        position: Option<usize>,
+        /// Print each request (secrets as ••••••) and send nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Change how the vault is unlocked (rewraps the data key only)
     Passwd {
         /// Write a fresh random key file and unlock with it from now on
@@ -135,6 +155,40 @@ impl GlobalArgs {
     pub fn locale(&self) -> &'static crate::locale::Locale {
         crate::locale::Locale::get(crate::locale::choose_lang(self.lang.as_deref()).0)
     }
+}
+
+/// `flows` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FlowsCommand {
+    /// Flows with their actions, each action's connection and warnings
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a flow
+    Add { flow: String },
+    /// Delete a flow
+    Rm { flow: String },
+    /// Append an action to a flow; prints its position (1-based)
+    AddAction {
+        flow: String,
+        action: String,
+        /// The connection it uses
+        #[arg(long)]
+        connection: Option<String>,
+        /// A non-secret input
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Read KEY=VALUE lines (secret inputs) from standard input
+        #[arg(long)]
+        secrets_stdin: bool,
+    },
+    /// Point an action at a connection
+    SetConnection {
+        flow: String,
+        position: usize,
+        name: String,
+    },
 }
 
 /// Runs a headless command; `None` (no command) is the caller's to handle.
@@ -172,6 +226,38 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         Command::Token { name } => tokens::token(global, &name),
         Command::Refresh { name } => tokens::refresh(global, name.as_deref()),
         Command::Daemon => tokens::daemon(global),
+        Command::Actions { json } => flows::actions(global, json),
+        Command::Flows { command } => match command {
+            FlowsCommand::List { json } => flows::list(global, json),
+            FlowsCommand::Add { flow } => flows::add(global, &flow),
+            FlowsCommand::Rm { flow } => flows::remove(global, &flow),
+            FlowsCommand::AddAction {
+                flow,
+                action,
+                connection,
+                set,
+                secrets_stdin,
+            } => flows::add_action(
+                global,
+                flows::AddActionArgs {
+                    flow,
+                    action,
+                    connection,
+                    set,
+                    secrets_stdin,
+                },
+            ),
+            FlowsCommand::SetConnection {
+                flow,
+                position,
+                name,
+            } => flows::set_connection(global, &flow, position, &name),
+        },
+        Command::Run {
+            flow,
+            position,
+            dry_run,
+        } => flows::run(global, &flow, position, dry_run),
         Command::Passwd {
             new_key_file,
             new_passphrase_file,

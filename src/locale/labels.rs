@@ -17,6 +17,23 @@ pub fn field_label<'a>(locale: &'a Locale, service: &str, field: &'a Field) -> &
     )
 }
 
+/// Whose fields a form shows, which decides where their labels come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelScope {
+    /// A service's credential fields.
+    Service(String),
+    /// An action's inputs.
+    Action(String),
+}
+
+/// A field's label in the interface language, for its scope.
+pub fn scoped_label<'a>(locale: &'a Locale, scope: &LabelScope, field: &'a Field) -> &'a str {
+    match scope {
+        LabelScope::Service(service) => field_label(locale, service, field),
+        LabelScope::Action(action) => input_label(locale, action, field),
+    }
+}
+
 /// A service's name in the interface language (product names stay as they are).
 pub fn service_name<'a>(locale: &'a Locale, service: &'a Service) -> &'a str {
     translated(
@@ -164,6 +181,13 @@ pub fn field_error(locale: &Locale, label: &str, error: &FieldError) -> String {
         FieldError::NotAChoice { choices, .. } => {
             ("field_error.not_a_choice", Some(choices.as_str()))
         }
+        FieldError::NotJson { .. } => ("field_error.not_json", None),
+        FieldError::TooLong { max, .. } => {
+            return locale.f(
+                "field_error.too_long",
+                &[("label", label), ("max", &max.to_string())],
+            );
+        }
         FieldError::NoMatch {
             example: Some(e), ..
         } => ("field_error.no_match_example", Some(e.as_str())),
@@ -183,4 +207,102 @@ pub fn name_error(locale: &Locale, error: NameError) -> &str {
         NameError::TooLong => "name_error.too_long",
         NameError::ControlCharacters => "name_error.control",
     })
+}
+
+/// An action's name in the interface language.
+pub fn action_name<'a>(locale: &'a Locale, action: &'a crate::catalog::Action) -> &'a str {
+    translated(locale, format!("actions.{}.name", action.id), &action.name)
+}
+
+/// An action input's label in the interface language.
+pub fn input_label<'a>(locale: &'a Locale, action: &str, field: &'a Field) -> &'a str {
+    translated(
+        locale,
+        format!("actions.{action}.{}", field.key),
+        &field.label,
+    )
+}
+
+/// What keeps an action from running, in words.
+pub fn warning(locale: &Locale, action: &str, warning: &crate::actions::Warning) -> String {
+    use crate::actions::Warning as W;
+    match warning {
+        W::UnknownAction(id) => locale.f("warning.unknown_action", &[("action", id)]),
+        W::NoConnection => locale.t("warning.no_connection").to_owned(),
+        W::ConnectionUnusable => locale.t("warning.connection_unusable").to_owned(),
+        W::WrongService => locale.t("warning.wrong_service").to_owned(),
+        W::EmptyConnection(labels) => locale.f(
+            "warning.empty_connection",
+            &[("fields", &labels.join(", "))],
+        ),
+        W::MissingScope(scope) => locale.f("warning.missing_scope", &[("scope", scope)]),
+        W::TokenFailed(reason) => locale.f("warning.token_failed", &[("reason", reason)]),
+        W::Input(e) => {
+            let label = crate::catalog::Catalog::embedded()
+                .action(action)
+                .and_then(|a| a.inputs.iter().find(|f| f.label == error_label(e)))
+                .map_or_else(
+                    || error_label(e).to_owned(),
+                    |f| input_label(locale, action, f).to_owned(),
+                );
+            field_error(locale, &label, e)
+        }
+    }
+}
+
+fn error_label(e: &FieldError) -> &str {
+    match e {
+        FieldError::Required { label }
+        | FieldError::NotAHost { label }
+        | FieldError::NotAUrl { label }
+        | FieldError::NotHttps { label }
+        | FieldError::NotAnEmail { label }
+        | FieldError::NotPem { label }
+        | FieldError::NotJson { label }
+        | FieldError::TooLong { label, .. }
+        | FieldError::NotAChoice { label, .. }
+        | FieldError::NoMatch { label, .. } => label,
+    }
+}
+
+/// An error answer from a service, in words.
+pub fn problem(locale: &Locale, problem: &crate::actions::problem::Problem) -> String {
+    use crate::actions::problem::Problem as P;
+    match problem {
+        P::InsufficientScope { message } => {
+            locale.f("problem.insufficient_scope", &[("message", message)])
+        }
+        P::Unauthorized { message } => locale.f(
+            "problem.unauthorized",
+            &[("message", message.as_deref().unwrap_or("-"))],
+        ),
+        P::Twilio { code, message } => locale.f(
+            "problem.twilio",
+            &[("code", &code.to_string()), ("message", message)],
+        ),
+        P::Http { status, message } => locale.f(
+            "problem.http",
+            &[
+                ("status", &status.to_string()),
+                ("message", message.as_deref().unwrap_or("-")),
+            ],
+        ),
+    }
+}
+
+/// Why a step of a run failed, in words.
+pub fn step_failure(locale: &Locale, failure: &crate::actions::StepFailure) -> String {
+    use crate::actions::StepFailure as F;
+    match failure {
+        F::UnknownAction(id) => locale.f("warning.unknown_action", &[("action", id)]),
+        F::ConnectionUnusable(why) => locale.f("run.connection_unusable", &[("reason", why)]),
+        F::Prepare(e) => locale.f("run.cannot_build", &[("reason", &e.to_string())]),
+        F::Token(why) => locale.f("run.no_token", &[("reason", why)]),
+        F::Send { error, .. } => locale.f("run.no_answer", &[("reason", error)]),
+        F::Refused { response, .. } => match &response.problem {
+            Some(p) => problem(locale, p),
+            None => format!("HTTP {}", response.status),
+        },
+        F::Local(e) => locale.f("run.local_failed", &[("reason", &e.to_string())]),
+    }
 }

@@ -53,6 +53,23 @@ where
                         handle.send(command);
                     }
                 }
+                Effect::Run {
+                    flow,
+                    only,
+                    dry_run,
+                } => match session.vault().map(|v| v.try_clone()) {
+                    Some(Ok(mut vault)) => {
+                        let (tx, clients) = (tx.clone(), session.action_clients().clone());
+                        tokio::spawn(async move {
+                            let reports = crate::actions::run_flow(
+                                &mut vault, &clients, &flow, only, dry_run,
+                            )
+                            .await;
+                            let _ = tx.send(Msg::RunFinished(reports));
+                        });
+                    }
+                    _ => pending.extend(app.update(Msg::RunFinished(Vec::new()))),
+                },
                 Effect::StartTimer(timer, delay) => {
                     let tx = tx.clone();
                     tokio::spawn(async move {

@@ -93,6 +93,27 @@ impl Harness {
                 Effect::StartTimer(timer, _) => self.timers.push(timer),
                 Effect::StartRefresher => self.refresher_started = true,
                 Effect::Refresher(command) => self.refresh_commands.push(command),
+                // Runs finish before the next key, so tests read their result at once.
+                Effect::Run {
+                    flow,
+                    only,
+                    dry_run,
+                } => {
+                    let reports = match self.session.vault().map(|v| v.try_clone()) {
+                        Some(Ok(mut vault)) => {
+                            let clients = self.session.action_clients().clone();
+                            tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()
+                                .expect("a runtime for the run")
+                                .block_on(crate::actions::run_flow(
+                                    &mut vault, &clients, &flow, only, dry_run,
+                                ))
+                        }
+                        _ => Vec::new(),
+                    };
+                    queue.extend(self.app.update(Msg::RunFinished(reports)));
+                }
             }
         }
     }

@@ -30,6 +30,20 @@ pub enum Action {
     Copy,
     Yes,
     No,
+    /// Flows pane: focus the flows or the actions column.
+    FocusLeft,
+    FocusRight,
+    /// Move the selected action down or up in its flow.
+    MoveDown,
+    MoveUp,
+    NewFlow,
+    ChooseConnection,
+    /// Add a connection on the spot (the wizard, service already chosen).
+    NewConnection,
+    DryRun,
+    DryRunAll,
+    Run,
+    RunAll,
 }
 
 /// What the app is doing, which decides what keys mean.
@@ -45,14 +59,47 @@ pub enum Mode {
     Details,
     Confirm,
     Help,
+    Flows,
+    FlowName,
+    ActionPicker,
+    ConnectionPicker,
+    InputsForm,
+    RunView,
 }
 
 impl Mode {
+    /// Every mode.
+    pub const ALL: [Mode; 16] = [
+        Mode::Unlock,
+        Mode::List,
+        Mode::Filter,
+        Mode::WizardService,
+        Mode::WizardMethod,
+        Mode::WizardName,
+        Mode::WizardForm,
+        Mode::Details,
+        Mode::Confirm,
+        Mode::Help,
+        Mode::Flows,
+        Mode::FlowName,
+        Mode::ActionPicker,
+        Mode::ConnectionPicker,
+        Mode::InputsForm,
+        Mode::RunView,
+    ];
+
     /// Typing modes hand every key without a binding to the text input.
     pub fn is_typing(self) -> bool {
         matches!(
             self,
-            Mode::Unlock | Mode::Filter | Mode::WizardService | Mode::WizardName | Mode::WizardForm
+            Mode::Unlock
+                | Mode::Filter
+                | Mode::WizardService
+                | Mode::WizardName
+                | Mode::WizardForm
+                | Mode::FlowName
+                | Mode::ActionPicker
+                | Mode::InputsForm
         )
     }
 
@@ -69,6 +116,12 @@ impl Mode {
             Mode::Details => "help.mode.details",
             Mode::Confirm => "help.mode.confirm",
             Mode::Help => "help.mode.help",
+            Mode::Flows => "help.mode.flows",
+            Mode::FlowName => "help.mode.flow_name",
+            Mode::ActionPicker => "help.mode.action_picker",
+            Mode::ConnectionPicker => "help.mode.connection_picker",
+            Mode::InputsForm => "help.mode.inputs_form",
+            Mode::RunView => "help.mode.run_view",
         }
     }
 }
@@ -349,6 +402,154 @@ const HELP: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+const FLOWS: &[Binding] = &[
+    bind(
+        &[ch('j'), key(KeyCode::Down)],
+        Action::Down,
+        "keys.down",
+        false,
+    ),
+    bind(&[ch('k'), key(KeyCode::Up)], Action::Up, "keys.up", false),
+    bind(
+        &[ch('h'), key(KeyCode::Left)],
+        Action::FocusLeft,
+        "keys.focus_flows",
+        false,
+    ),
+    bind(
+        &[ch('l'), key(KeyCode::Right), key(KeyCode::Enter)],
+        Action::FocusRight,
+        "keys.focus_actions",
+        false,
+    ),
+    bind(&[ch('n')], Action::NewFlow, "keys.new_flow", true),
+    bind(&[ch('a')], Action::Add, "keys.add_action", true),
+    bind(
+        &[ch('c')],
+        Action::ChooseConnection,
+        "keys.choose_connection",
+        true,
+    ),
+    bind(
+        &[ch('+')],
+        Action::NewConnection,
+        "keys.new_connection",
+        false,
+    ),
+    bind(&[ch('e')], Action::Edit, "keys.edit_flow_item", true),
+    bind(&[ch('d')], Action::Delete, "keys.delete", false),
+    bind(&[ch('J')], Action::MoveDown, "keys.move_down", false),
+    bind(&[ch('K')], Action::MoveUp, "keys.move_up", false),
+    bind(&[ch('x')], Action::DryRun, "keys.dry_run", true),
+    bind(&[ch('X')], Action::DryRunAll, "keys.dry_run_all", false),
+    bind(&[ch('r')], Action::Run, "keys.run", true),
+    bind(&[ch('R')], Action::RunAll, "keys.run_all", false),
+    bind(
+        &[key(KeyCode::Tab)],
+        Action::NextPane,
+        "keys.connections_pane",
+        true,
+    ),
+    bind(&[ch('?')], Action::Help, "keys.help", true),
+    bind(&[ch('q')], Action::Quit, "keys.quit", true),
+    FORCE_QUIT,
+];
+
+const FLOW_NAME: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Action::Submit, "keys.save", true),
+    bind(&[key(KeyCode::Esc)], Action::Back, "keys.cancel", true),
+    FORCE_QUIT,
+];
+
+const ACTION_PICKER: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Action::Submit, "keys.choose", true),
+    bind(&[key(KeyCode::Down)], Action::Down, "keys.down", true),
+    bind(&[key(KeyCode::Up)], Action::Up, "keys.up", true),
+    bind(&[key(KeyCode::Esc)], Action::Back, "keys.cancel", true),
+    FORCE_QUIT,
+];
+
+const CONNECTION_PICKER: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Action::Submit, "keys.choose", true),
+    bind(
+        &[ch('j'), key(KeyCode::Down)],
+        Action::Down,
+        "keys.down",
+        false,
+    ),
+    bind(&[ch('k'), key(KeyCode::Up)], Action::Up, "keys.up", false),
+    bind(
+        &[ch('+')],
+        Action::NewConnection,
+        "keys.new_connection",
+        true,
+    ),
+    bind(
+        &[key(KeyCode::Esc), ch('q')],
+        Action::Back,
+        "keys.cancel",
+        true,
+    ),
+    FORCE_QUIT,
+];
+
+const INPUTS_FORM: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Tab), key(KeyCode::Down)],
+        Action::NextField,
+        "keys.next_field",
+        true,
+    ),
+    bind(
+        &[key(KeyCode::BackTab), key(KeyCode::Up)],
+        Action::PrevField,
+        "keys.prev_field",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::Enter)],
+        Action::Submit,
+        "keys.next_or_save",
+        true,
+    ),
+    bind(&[key(KeyCode::Esc)], Action::Back, "keys.cancel", true),
+    FORCE_QUIT,
+];
+
+const RUN_VIEW: &[Binding] = &[
+    bind(
+        &[ch('j'), key(KeyCode::Down)],
+        Action::Down,
+        "keys.scroll_down",
+        true,
+    ),
+    bind(
+        &[ch('k'), key(KeyCode::Up)],
+        Action::Up,
+        "keys.scroll_up",
+        true,
+    ),
+    bind(
+        &[key(KeyCode::PageDown), ctrl('d')],
+        Action::PageDown,
+        "keys.page_down",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::PageUp), ctrl('u')],
+        Action::PageUp,
+        "keys.page_up",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::Esc), ch('q')],
+        Action::Back,
+        "keys.close",
+        true,
+    ),
+    FORCE_QUIT,
+];
+
 /// The bindings of a mode, in the order hints are shown.
 pub fn bindings(mode: Mode) -> &'static [Binding] {
     match mode {
@@ -362,11 +563,17 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
         Mode::Details => DETAILS,
         Mode::Confirm => CONFIRM,
         Mode::Help => HELP,
+        Mode::Flows => FLOWS,
+        Mode::FlowName => FLOW_NAME,
+        Mode::ActionPicker => ACTION_PICKER,
+        Mode::ConnectionPicker => CONNECTION_PICKER,
+        Mode::InputsForm => INPUTS_FORM,
+        Mode::RunView => RUN_VIEW,
     }
 }
 
 /// The modes listed in the help screen, in order.
-pub const HELP_MODES: [Mode; 9] = [
+pub const HELP_MODES: [Mode; 14] = [
     Mode::List,
     Mode::Filter,
     Mode::Details,
@@ -375,6 +582,11 @@ pub const HELP_MODES: [Mode; 9] = [
     Mode::WizardName,
     Mode::WizardForm,
     Mode::Confirm,
+    Mode::Flows,
+    Mode::ConnectionPicker,
+    Mode::ActionPicker,
+    Mode::InputsForm,
+    Mode::RunView,
     Mode::Unlock,
 ];
 
@@ -442,18 +654,7 @@ mod tests {
 
     #[test]
     fn ctrl_c_quits_in_every_mode() {
-        for mode in [
-            Mode::Unlock,
-            Mode::List,
-            Mode::Filter,
-            Mode::WizardService,
-            Mode::WizardMethod,
-            Mode::WizardName,
-            Mode::WizardForm,
-            Mode::Details,
-            Mode::Confirm,
-            Mode::Help,
-        ] {
+        for mode in Mode::ALL {
             assert_eq!(
                 action_for(mode, &press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
                 Some(Action::ForceQuit),
@@ -464,13 +665,7 @@ mod tests {
 
     #[test]
     fn typing_modes_bind_no_printable_key() {
-        for mode in [
-            Mode::Unlock,
-            Mode::Filter,
-            Mode::WizardService,
-            Mode::WizardName,
-            Mode::WizardForm,
-        ] {
+        for mode in Mode::ALL.into_iter().filter(|m| m.is_typing()) {
             for b in bindings(mode) {
                 for k in b.keys {
                     let printable =

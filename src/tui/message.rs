@@ -6,8 +6,11 @@ use std::time::Duration;
 use ratatui::crossterm::event::KeyEvent;
 use zeroize::Zeroizing;
 
+use crate::actions::StepReport;
 use crate::auth::{RefreshCommand, RefreshEvent};
-use crate::vault::{Connection, ConnectionId, StoredConnection, TokenRecord, UnlockKey};
+use crate::vault::{
+    Connection, ConnectionId, Flow, FlowId, StoredConnection, TokenRecord, UnlockKey,
+};
 
 /// Everything that can change the app's state.
 #[derive(Debug)]
@@ -18,6 +21,8 @@ pub enum Msg {
     Vault(VaultReply),
     /// News from the token refresher.
     Refresh(RefreshEvent),
+    /// A run of a flow (or one of its actions) finished.
+    RunFinished(Vec<StepReport>),
     Timer(Timer),
 }
 
@@ -37,6 +42,8 @@ pub enum VaultReply {
     },
     /// A write was refused because the name is taken.
     DuplicateName(String),
+    /// A flow was not saved because its name is taken.
+    DuplicateFlow(String),
 }
 
 /// The vault's connections and what is known of their tokens.
@@ -44,6 +51,7 @@ pub enum VaultReply {
 pub struct Snapshot {
     pub rows: Vec<StoredConnection>,
     pub tokens: HashMap<ConnectionId, TokenRecord>,
+    pub flows: Vec<Flow>,
 }
 
 /// Work for the event loop; `update` never does I/O itself.
@@ -59,6 +67,12 @@ pub enum Effect {
     StartRefresher,
     /// Tell the refresher something.
     Refresher(RefreshCommand),
+    /// Run a flow's actions (or one), in the background.
+    Run {
+        flow: Flow,
+        only: Option<usize>,
+        dry_run: bool,
+    },
 }
 
 /// A change to the vault file.
@@ -69,6 +83,11 @@ pub enum VaultCommand {
     Add(Connection),
     Update(Connection),
     Delete(ConnectionId),
+    AddFlow(Flow),
+    RenameFlow(FlowId, String),
+    DeleteFlow(FlowId),
+    /// Save a flow's steps as they are now.
+    SaveFlow(Flow),
 }
 
 /// A timer; the generation lets a newer timer supersede an older one.

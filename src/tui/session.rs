@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::actions::ActionClients;
 use crate::auth::TokenClient;
 use crate::vault::{KdfParams, Vault, VaultError, VaultStore};
 
@@ -14,6 +15,7 @@ pub struct VaultSession {
     kdf: KdfParams,
     vault: Option<Vault>,
     token_client: TokenClient,
+    action_clients: ActionClients,
 }
 
 impl VaultSession {
@@ -24,6 +26,7 @@ impl VaultSession {
             kdf: KdfParams::default(),
             vault: None,
             token_client: TokenClient::new(),
+            action_clients: ActionClients::new(),
         }
     }
 
@@ -39,6 +42,11 @@ impl VaultSession {
         self
     }
 
+    /// The HTTP clients flow runs use.
+    pub fn action_clients(&self) -> &ActionClients {
+        &self.action_clients
+    }
+
     /// The HTTP client the refresher uses.
     pub fn token_client(&self) -> &TokenClient {
         &self.token_client
@@ -50,6 +58,7 @@ impl VaultSession {
             Ok(reply) => reply,
             Err(VaultError::CannotUnlock) => VaultReply::WrongKey,
             Err(VaultError::DuplicateName(name)) => VaultReply::DuplicateName(name),
+            Err(VaultError::DuplicateFlow(name)) => VaultReply::DuplicateFlow(name),
             Err(e) => {
                 tracing::warn!(error = %e, "vault command failed");
                 VaultReply::Failed(e.to_string())
@@ -94,6 +103,38 @@ impl VaultSession {
                     select: None,
                 })
             }
+            VaultCommand::AddFlow(flow) => {
+                let vault = self.open_vault()?;
+                vault.add_flow(&flow)?;
+                Ok(VaultReply::Saved {
+                    snapshot: snapshot(vault)?,
+                    select: None,
+                })
+            }
+            VaultCommand::RenameFlow(id, name) => {
+                let vault = self.open_vault()?;
+                vault.rename_flow(&id, &name)?;
+                Ok(VaultReply::Saved {
+                    snapshot: snapshot(vault)?,
+                    select: None,
+                })
+            }
+            VaultCommand::DeleteFlow(id) => {
+                let vault = self.open_vault()?;
+                vault.delete_flow(&id)?;
+                Ok(VaultReply::Saved {
+                    snapshot: snapshot(vault)?,
+                    select: None,
+                })
+            }
+            VaultCommand::SaveFlow(flow) => {
+                let vault = self.open_vault()?;
+                vault.save_steps(&flow)?;
+                Ok(VaultReply::Saved {
+                    snapshot: snapshot(vault)?,
+                    select: None,
+                })
+            }
         }
     }
 
@@ -111,5 +152,6 @@ fn snapshot(vault: &Vault) -> Result<Snapshot, VaultError> {
     Ok(Snapshot {
         rows: vault.connections()?,
         tokens: vault.token_records()?,
+        flows: vault.flows()?,
     })
 }

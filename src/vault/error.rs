@@ -29,6 +29,12 @@ pub enum VaultError {
     NotFound(String),
     #[error("no connection with id {0}")]
     IdNotFound(ConnectionId),
+    #[error("no flow named \"{0}\"")]
+    FlowNotFound(String),
+    #[error("a flow named \"{0}\" already exists")]
+    DuplicateFlow(String),
+    #[error("flow \"{0}\" failed its integrity check: its stored values were altered")]
+    DamagedFlow(String),
     #[error("a connection named \"{0}\" already exists")]
     DuplicateName(String),
     #[error("connection {} failed its integrity check: its stored values were altered", display_damaged(.id, .name))]

@@ -54,6 +54,25 @@ const MIGRATIONS: &[(&str, &str)] = &[
              expires_at INTEGER NOT NULL
          );",
     ),
+    (
+        "flows and their steps",
+        "CREATE TABLE flows (
+             id TEXT PRIMARY KEY,
+             name_hash BLOB NOT NULL UNIQUE,
+             name BLOB NOT NULL,
+             created_at TEXT NOT NULL
+         );
+         CREATE TABLE flow_steps (
+             id TEXT PRIMARY KEY,
+             flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+             position INTEGER NOT NULL,
+             step BLOB NOT NULL,
+             connection_id TEXT REFERENCES connections(id) ON DELETE SET NULL,
+             inputs BLOB NOT NULL,
+             UNIQUE (flow_id, position)
+         );
+         CREATE INDEX flow_steps_by_connection ON flow_steps(connection_id);",
+    ),
 ];
 
 /// The schema version this build writes.

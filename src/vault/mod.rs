@@ -3,6 +3,7 @@
 pub mod crypto;
 mod error;
 mod file;
+mod flow;
 mod keyslot;
 mod migrations;
 mod model;
@@ -12,6 +13,7 @@ mod store;
 mod token;
 
 pub use error::VaultError;
+pub use flow::{Flow, FlowId, FlowStep, Usage};
 pub use keyslot::{KdfParams, MIN_KEY_FILE_LEN, UnlockKey};
 pub use model::{
     Connection, ConnectionId, Credentials, DamagedConnection, MAX_NAME_CHARS, NameError,

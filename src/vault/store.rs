@@ -4,6 +4,7 @@ use super::error::VaultError;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::flow::{Flow, FlowId, Usage};
 use super::model::{Connection, ConnectionId, SecretValue, StoredConnection};
 use super::token::{RefreshState, Token, TokenRecord};
 
@@ -66,4 +67,25 @@ pub trait VaultStore {
 
     /// Gives the renewal lease back.
     fn release_lease(&mut self, id: &ConnectionId, holder: &str) -> Result<(), VaultError>;
+
+    /// Every flow with its steps, oldest first.
+    fn flows(&self) -> Result<Vec<Flow>, VaultError>;
+
+    /// The flow with this name.
+    fn flow(&self, name: &str) -> Result<Flow, VaultError>;
+
+    /// Adds a new flow (its steps are saved with [`VaultStore::save_steps`]).
+    fn add_flow(&mut self, flow: &Flow) -> Result<(), VaultError>;
+
+    /// Renames a flow.
+    fn rename_flow(&mut self, id: &FlowId, name: &str) -> Result<(), VaultError>;
+
+    /// Deletes a flow and its steps.
+    fn delete_flow(&mut self, id: &FlowId) -> Result<(), VaultError>;
+
+    /// Replaces a flow's steps, in order, in one transaction.
+    fn save_steps(&mut self, flow: &Flow) -> Result<(), VaultError>;
+
+    /// Where flows use a connection.
+    fn connection_usage(&self, id: &ConnectionId) -> Result<Vec<Usage>, VaultError>;
 }

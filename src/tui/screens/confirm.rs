@@ -1,4 +1,4 @@
-//! Confirmation before deleting a connection.
+//! Confirmation before deleting a connection, a flow, or an action of a flow.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,13 +7,25 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::{View, centered};
 use crate::tui::keymap::Action;
-use crate::vault::ConnectionId;
+use crate::vault::{ConnectionId, FlowId};
 
-/// Which connection would be deleted.
+/// What would be deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteTarget {
+    Connection(ConnectionId),
+    Flow(FlowId),
+    /// The action at this 0-based position of a flow.
+    Step(FlowId, usize),
+}
+
+/// The question, with what it names.
 #[derive(Debug, Clone)]
 pub struct ConfirmDelete {
-    pub id: ConnectionId,
+    pub target: DeleteTarget,
+    /// The connection's or flow's name (for a step: the action's).
     pub name: String,
+    /// For a connection: where flows use it ("Onboarding (action 2)").
+    pub used_by: Vec<String>,
 }
 
 /// The operator's answer.
@@ -37,7 +49,30 @@ impl ConfirmDelete {
     /// Draws the question.
     pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
         let View { theme, locale, .. } = view;
-        let popup = centered(area, 60, 7);
+        let mut text = vec![Line::from(match &self.target {
+            DeleteTarget::Connection(_) => locale.f("confirm.question", &[("name", &self.name)]),
+            DeleteTarget::Flow(_) => locale.f("confirm.question_flow", &[("name", &self.name)]),
+            DeleteTarget::Step(_, i) => locale.f(
+                "confirm.question_step",
+                &[("name", &self.name), ("position", &(i + 1).to_string())],
+            ),
+        })];
+        if !self.used_by.is_empty() {
+            text.push(Line::from(""));
+            text.push(Line::from(Span::styled(
+                locale.f("confirm.used_by", &[("places", &self.used_by.join(", "))]),
+                theme.warning,
+            )));
+        }
+        text.push(Line::from(""));
+        text.push(Line::from(vec![
+            Span::styled("y", theme.key),
+            Span::raw(format!(" {}   ", locale.t("keys.yes_delete"))),
+            Span::styled("n", theme.key),
+            Span::raw(format!(" {}", locale.t("keys.no_keep"))),
+        ]));
+        let height = if self.used_by.is_empty() { 7 } else { 10 };
+        let popup = centered(area, 60, height);
         let block = Block::bordered()
             .title(Span::styled(
                 format!(" {} ", locale.t("confirm.title")),
@@ -47,16 +82,6 @@ impl ConfirmDelete {
         let inner = block.inner(popup);
         frame.render_widget(Clear, popup);
         frame.render_widget(block, popup);
-        let text = vec![
-            Line::from(locale.f("confirm.question", &[("name", &self.name)])),
-            Line::from(""),
-            Line::from(vec![
-                Span::styled("y", theme.key),
-                Span::raw(format!(" {}   ", locale.t("keys.yes_delete"))),
-                Span::styled("n", theme.key),
-                Span::raw(format!(" {}", locale.t("keys.no_keep"))),
-            ]),
-        ];
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
     }
 }

@@ -2,8 +2,12 @@
 
 pub mod confirm;
 pub mod details;
+pub mod flow_edit;
+pub mod flows;
 pub mod help;
 pub mod list;
+pub mod pickers;
+pub mod run_view;
 pub mod unlock;
 pub mod wizard;
 

@@ -11,7 +11,7 @@ use tui_input::backend::crossterm::EventHandler;
 use super::text_input::InputView;
 use crate::catalog::{Field, FieldError, Method};
 use crate::locale::Locale;
-use crate::locale::labels::{field_error, field_label};
+use crate::locale::labels::{LabelScope, field_error, scoped_label};
 use crate::locale::width::{truncate, width};
 use crate::tui::theme::Theme;
 use crate::vault::Credentials;
@@ -29,7 +29,8 @@ pub struct FormField {
 /// The form's state: its fields and which one has the focus.
 #[derive(Debug, Clone)]
 pub struct CredentialsForm {
-    pub service: String,
+    /// Where the field labels come from.
+    pub scope: LabelScope,
     pub fields: Vec<FormField>,
     pub focus: usize,
 }
@@ -37,8 +38,12 @@ pub struct CredentialsForm {
 impl CredentialsForm {
     /// An empty form for a method's fields.
     pub fn new(service: &str, method: &Method) -> CredentialsForm {
-        let fields = method
-            .fields
+        CredentialsForm::of(LabelScope::Service(service.to_owned()), &method.fields)
+    }
+
+    /// An empty form for any fields.
+    pub fn of(scope: LabelScope, fields: &[Field]) -> CredentialsForm {
+        let fields = fields
             .iter()
             .map(|f| FormField {
                 field: f.clone(),
@@ -48,7 +53,7 @@ impl CredentialsForm {
             })
             .collect();
         CredentialsForm {
-            service: service.to_owned(),
+            scope,
             fields,
             focus: 0,
         }
@@ -56,7 +61,20 @@ impl CredentialsForm {
 
     /// A form prefilled from stored values; secrets start blank and blank keeps them.
     pub fn for_edit(service: &str, method: &Method, current: &Credentials) -> CredentialsForm {
-        let mut form = CredentialsForm::new(service, method);
+        CredentialsForm::prefilled(
+            LabelScope::Service(service.to_owned()),
+            &method.fields,
+            current,
+        )
+    }
+
+    /// A form of `fields` prefilled from `current`; secrets start blank and blank keeps them.
+    pub fn prefilled(
+        scope: LabelScope,
+        fields: &[Field],
+        current: &Credentials,
+    ) -> CredentialsForm {
+        let mut form = CredentialsForm::of(scope, fields);
         for f in &mut form.fields {
             match current.get(&f.field.key) {
                 Some(_) if f.field.secret => f.keeps_secret = true,
@@ -144,7 +162,7 @@ impl CredentialsForm {
         let label_width = self
             .fields
             .iter()
-            .map(|f| width(field_label(locale, &self.service, &f.field)) + 2)
+            .map(|f| width(scoped_label(locale, &self.scope, &f.field)) + 2)
             .max()
             .unwrap_or(10)
             .clamp(10, (area.width as usize / 2).max(10)) as u16;
@@ -165,7 +183,7 @@ impl CredentialsForm {
             let f = &self.fields[*i];
             let y = area.y + row as u16;
             let focused = *i == self.focus;
-            let label = field_label(locale, &self.service, &f.field);
+            let label = scoped_label(locale, &self.scope, &f.field);
             if *is_error {
                 let text = f
                     .error

@@ -13,12 +13,14 @@ use super::keyslot::{KdfParams, KeySlot, SlotKind, UnlockKey};
 use super::migrations;
 use std::collections::HashMap;
 
+use super::flow::{Flow, FlowId, Usage};
 use super::model::{
     Connection, ConnectionId, Credentials, DamagedConnection, SecretValue, StoredConnection,
 };
 use super::store::VaultStore;
 use super::token::{RefreshState, Token, TokenRecord};
 
+mod flows;
 mod tokens;
 
 const CONNECTIONS: &str = "connections";
@@ -417,6 +419,34 @@ impl VaultStore for Vault {
 
     fn release_lease(&mut self, id: &ConnectionId, holder: &str) -> Result<(), VaultError> {
         tokens::release_lease(self, id, holder)
+    }
+
+    fn flows(&self) -> Result<Vec<Flow>, VaultError> {
+        flows::flows(self)
+    }
+
+    fn flow(&self, name: &str) -> Result<Flow, VaultError> {
+        flows::flow_by_name(self, name)
+    }
+
+    fn add_flow(&mut self, flow: &Flow) -> Result<(), VaultError> {
+        flows::add_flow(self, flow)
+    }
+
+    fn rename_flow(&mut self, id: &FlowId, name: &str) -> Result<(), VaultError> {
+        flows::rename_flow(self, id, name)
+    }
+
+    fn delete_flow(&mut self, id: &FlowId) -> Result<(), VaultError> {
+        flows::delete_flow(self, id)
+    }
+
+    fn save_steps(&mut self, flow: &Flow) -> Result<(), VaultError> {
+        flows::save_steps(self, flow)
+    }
+
+    fn connection_usage(&self, id: &ConnectionId) -> Result<Vec<Usage>, VaultError> {
+        flows::connection_usage(self, id)
     }
 }
 

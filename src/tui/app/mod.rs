@@ -12,10 +12,14 @@ use ratatui::widgets::Paragraph;
 use super::keymap::{Action, Mode, action_for};
 use super::message::{Effect, Msg, Snapshot, Timer, VaultCommand, VaultReply};
 use super::screens::View;
-use super::screens::confirm::{ConfirmDelete, ConfirmOutcome};
+use super::screens::confirm::{ConfirmDelete, ConfirmOutcome, DeleteTarget};
 use super::screens::details::{Details, DetailsOutcome, REVEAL_SECONDS};
+use super::screens::flow_edit::{FlowNameDialog, InputsEditor};
+use super::screens::flows::FlowsPane;
 use super::screens::help::Help;
 use super::screens::list::{ConnectionList, ListOutcome, ListRow};
+use super::screens::pickers::{ActionPicker, ConnectionPicker};
+use super::screens::run_view::RunView;
 use super::screens::unlock::{UnlockOutcome, UnlockScreen};
 use super::screens::wizard::{Wizard, WizardOutcome};
 use super::theme::Theme;
@@ -26,7 +30,7 @@ use crate::locale::width::{truncate, width};
 use crate::vault::status::Detail;
 use time::OffsetDateTime;
 
-use crate::vault::{Connection, ConnectionId, StoredConnection, UnlockKey, now};
+use crate::vault::{Connection, ConnectionId, Flow, FlowId, StoredConnection, UnlockKey, now};
 
 /// Smallest terminal the UI draws in; below it says so instead.
 pub const MIN_WIDTH: u16 = 60;
@@ -42,13 +46,27 @@ pub enum Phase {
     Open,
 }
 
-/// A screen over the list.
+mod flows;
+
+/// A screen over the panes.
 #[derive(Debug)]
 pub enum Overlay {
     Wizard(Box<Wizard>),
     Details(Details),
     Confirm(ConfirmDelete),
     Help(Help),
+    FlowName(FlowNameDialog),
+    ActionPicker(ActionPicker),
+    ConnectionPicker(ConnectionPicker),
+    Inputs(InputsEditor),
+    Run(RunView),
+}
+
+/// The two panes `Tab` moves between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Connections,
+    Flows,
 }
 
 /// A short message in the status line.
@@ -70,6 +88,13 @@ pub struct App {
     key_file_unlock: bool,
     rows: Vec<ListRow>,
     list: ConnectionList,
+    pane: Pane,
+    flows: Vec<Flow>,
+    flows_pane: FlowsPane,
+    /// The wizard was opened by `+` on this action: the new connection goes there.
+    connection_for: Option<(FlowId, usize)>,
+    /// Select this flow once the vault says it is saved.
+    select_flow: Option<FlowId>,
     overlay: Option<Overlay>,
     notice: Option<Notice>,
     notice_generation: u64,
@@ -125,6 +150,11 @@ impl App {
             key_file_unlock: false,
             rows: Vec::new(),
             list: ConnectionList::default(),
+            pane: Pane::Connections,
+            flows: Vec::new(),
+            flows_pane: FlowsPane::default(),
+            connection_for: None,
+            select_flow: None,
             overlay: None,
             notice: None,
             notice_generation: 0,
@@ -176,9 +206,20 @@ impl App {
             Some(Overlay::Details(_)) => Mode::Details,
             Some(Overlay::Confirm(_)) => Mode::Confirm,
             Some(Overlay::Help(_)) => Mode::Help,
+            Some(Overlay::FlowName(_)) => Mode::FlowName,
+            Some(Overlay::ActionPicker(_)) => Mode::ActionPicker,
+            Some(Overlay::ConnectionPicker(_)) => Mode::ConnectionPicker,
+            Some(Overlay::Inputs(_)) => Mode::InputsForm,
+            Some(Overlay::Run(_)) => Mode::RunView,
+            None if self.pane == Pane::Flows => Mode::Flows,
             None if self.list.filtering => Mode::Filter,
             None => Mode::List,
         }
+    }
+
+    /// The flows, in order.
+    pub fn flows(&self) -> &[Flow] {
+        &self.flows
     }
 
     fn list_height(&self) -> usize {
@@ -223,6 +264,7 @@ impl App {
             }
             Msg::Timer(timer) => self.handle_timer(timer),
             Msg::Refresh(event) => self.handle_refresh(event),
+            Msg::RunFinished(reports) => self.run_finished(reports),
         }
     }
 
@@ -375,49 +417,52 @@ impl App {
                 }
                 Vec::new()
             }
+            VaultReply::DuplicateFlow(name) => {
+                let theme = self.theme;
+                let view = View {
+                    theme: &theme,
+                    locale,
+                    now: self.now,
+                };
+                if let Some(Overlay::FlowName(dialog)) = &mut self.overlay {
+                    dialog.name_taken(&name, view);
+                }
+                Vec::new()
+            }
             VaultReply::Saved { snapshot, select } => {
-                let text = match (&self.overlay, &select) {
-                    (Some(Overlay::Confirm(c)), _) => {
-                        locale.f("notice.deleted", &[("name", &c.name)])
-                    }
-                    (Some(Overlay::Wizard(w)), _) if w.editing.is_some() => {
-                        locale.f("notice.updated", &[("name", w.name.value().trim())])
-                    }
-                    _ => locale.f(
-                        "notice.added",
-                        &[("name", &self.name_of(&snapshot.rows, select.as_ref()))],
-                    ),
-                };
-                // The refresher looks at what changed: a new or edited connection
-                // gets a token, a deleted one is forgotten.
-                let command = match (&self.overlay, &select) {
-                    (Some(Overlay::Confirm(c)), _) => Some(RefreshCommand::Removed(c.id.clone())),
-                    (_, Some(id)) => Some(RefreshCommand::Changed(id.clone())),
-                    _ => None,
-                };
-                self.overlay = None;
+                let overlay = self.overlay.take();
+                let (text, command) = self.saved(overlay.as_ref(), &snapshot, select.as_ref());
+                let made_by_wizard =
+                    matches!(&overlay, Some(Overlay::Wizard(w)) if w.editing.is_none());
                 self.set_rows(snapshot, select.as_ref());
                 let mut effects = vec![self.notify(text, false)];
                 effects.extend(command.map(Effect::Refresher));
+                // A connection made with `+` for an action: the action uses it now.
+                if let Some((flow, step)) = self.connection_for.take()
+                    && let (true, Some(id)) = (made_by_wizard, &select)
+                {
+                    effects.extend(self.set_step_connection(&flow, step, Some(id.clone())));
+                }
                 effects.extend(self.countdown());
                 effects
             }
         }
     }
 
-    fn name_of(&self, rows: &[StoredConnection], id: Option<&ConnectionId>) -> String {
-        rows.iter()
-            .find(|r| Some(r.id()) == id)
-            .and_then(|r| r.name())
-            .unwrap_or_default()
-            .to_owned()
-    }
-
     fn set_rows(&mut self, snapshot: Snapshot, select: Option<&ConnectionId>) {
         let keep = select
             .cloned()
             .or_else(|| self.list.selected_id(&self.rows).cloned());
-        let Snapshot { rows, mut tokens } = snapshot;
+        let Snapshot {
+            rows,
+            mut tokens,
+            flows,
+        } = snapshot;
+        self.flows = flows;
+        if let Some(id) = self.select_flow.take() {
+            self.flows_pane.select_flow(&self.flows, &id);
+        }
+        self.flows_pane.clamp(&self.flows);
         let now = self.now;
         self.rows = rows
             .into_iter()
@@ -468,6 +513,7 @@ impl App {
         }
         let height = self.list_height();
         match self.overlay.take() {
+            None if mode == Mode::Flows => self.handle_flows_key(action?),
             None if mode == Mode::Filter => {
                 let outcome = self.list.handle_filter(action, &event, &self.rows, height);
                 self.list_outcome(outcome)
@@ -486,7 +532,10 @@ impl App {
                         self.overlay = Some(Overlay::Wizard(wizard));
                         Some(Vec::new())
                     }
-                    WizardOutcome::Cancel => Some(Vec::new()),
+                    WizardOutcome::Cancel => {
+                        self.connection_for = None;
+                        Some(Vec::new())
+                    }
                     WizardOutcome::Save(command) => {
                         self.overlay = Some(Overlay::Wizard(wizard));
                         Some(vec![Effect::Vault(command)])
@@ -507,9 +556,9 @@ impl App {
                 }
                 ConfirmOutcome::No => Some(Vec::new()),
                 ConfirmOutcome::Yes => {
-                    let id = confirm.id.clone();
+                    let effects = self.confirmed(&confirm.target);
                     self.overlay = Some(Overlay::Confirm(confirm));
-                    Some(vec![Effect::Vault(VaultCommand::Delete(id))])
+                    Some(effects)
                 }
             },
             Some(Overlay::Help(mut help)) => {
@@ -523,6 +572,7 @@ impl App {
                 }
                 Some(Vec::new())
             }
+            Some(overlay) => self.handle_flows_overlay(overlay, action, &event),
         }
     }
 
@@ -555,10 +605,8 @@ impl App {
             }
             ListOutcome::Refresh(id) => Some(self.refresh_now(&id)),
             ListOutcome::NextPane => {
-                Some(vec![self.notify(
-                    self.locale.t("notice.flows_unavailable").to_owned(),
-                    false,
-                )])
+                self.pane = Pane::Flows;
+                Some(Vec::new())
             }
         }
     }
@@ -601,9 +649,27 @@ impl App {
             || self.locale.t("list.unreadable_short").to_owned(),
             str::to_owned,
         );
+        // Says which flow actions use it: they lose their connection.
+        let used_by = self
+            .flows
+            .iter()
+            .flat_map(|f| {
+                f.steps
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.connection.as_ref() == Some(id))
+                    .map(|(i, _)| {
+                        self.locale.f(
+                            "cli.used_at",
+                            &[("flow", &f.name), ("position", &(i + 1).to_string())],
+                        )
+                    })
+            })
+            .collect();
         self.overlay = Some(Overlay::Confirm(ConfirmDelete {
-            id: id.clone(),
+            target: DeleteTarget::Connection(id.clone()),
             name,
+            used_by,
         }));
     }
 
@@ -683,7 +749,7 @@ impl App {
             screen.render(frame, area, view);
             return;
         }
-        // Full screens take the body alone: no pieces of the list beside them.
+        // Full screens take the body alone: no pieces of the panes beside them.
         let body = areas.table;
         match &self.overlay {
             Some(Overlay::Wizard(w)) => w.render(frame, body, view),
@@ -694,11 +760,27 @@ impl App {
                 }
             }
             Some(Overlay::Help(h)) => h.render(frame, body, view),
-            Some(Overlay::Confirm(_)) | None => {
-                self.list
-                    .render(frame, areas.table, areas.status, &self.rows, view);
-                if let Some(Overlay::Confirm(c)) = &self.overlay {
-                    c.render(frame, body, view);
+            Some(Overlay::ActionPicker(p)) => p.render(frame, body, view),
+            Some(Overlay::Inputs(e)) => e.render(frame, body, view),
+            Some(Overlay::Run(r)) => r.render(frame, body, view),
+            // Dialogs over the pane.
+            Some(Overlay::Confirm(_) | Overlay::FlowName(_) | Overlay::ConnectionPicker(_))
+            | None => {
+                match self.pane {
+                    Pane::Connections => {
+                        self.list
+                            .render(frame, areas.table, areas.status, &self.rows, view)
+                    }
+                    Pane::Flows => {
+                        self.flows_pane
+                            .render(frame, body, &self.flows, &self.rows, view)
+                    }
+                }
+                match &self.overlay {
+                    Some(Overlay::Confirm(c)) => c.render(frame, body, view),
+                    Some(Overlay::FlowName(d)) => d.render(frame, body, view),
+                    Some(Overlay::ConnectionPicker(p)) => p.render(frame, body, &self.rows, view),
+                    _ => {}
                 }
             }
         }
@@ -712,7 +794,8 @@ impl App {
                 self.theme.success
             };
             let w = areas.status.width as usize;
-            let list_shown = matches!(self.overlay, None | Some(Overlay::Confirm(_)));
+            let list_shown = self.pane == Pane::Connections
+                && matches!(self.overlay, None | Some(Overlay::Confirm(_)));
             let filter_width = if list_shown && !self.list.filter.value().is_empty() {
                 (w / 2) as u16
             } else {
@@ -744,7 +827,11 @@ impl App {
                 ],
             )
         };
-        let title = format!(" flowvault · {} ", locale.t("list.title"));
+        let (title, count) = match self.pane {
+            Pane::Connections => (locale.t("list.title"), count),
+            Pane::Flows => (locale.t("flows.title"), self.flows.len().to_string()),
+        };
+        let title = format!(" flowvault · {title} ");
         let left = if matches!(self.phase, Phase::Open) {
             format!("{title}({count})")
         } else {

@@ -1,0 +1,11 @@
+//! Building and sending flow-action requests, and what keeps an action from running.
+
+pub mod check;
+pub mod jwt;
+pub mod problem;
+pub mod request;
+pub mod run;
+pub mod template;
+
+pub use check::{Warning, warnings};
+pub use run::{ActionClients, ResponseView, StepFailure, StepOutcome, StepReport, run_flow};

@@ -1,0 +1,331 @@
+//! Runs a flow's steps in order: a dry run shows each request, a real run
+//! sends it and reads the answer; the first failure stops the run.
+
+use std::time::Duration;
+
+use super::jwt;
+use super::problem::{Problem, explain};
+use super::request::{PrepareError, PreparedRequest, ShownRequest, method_of, prepare};
+use crate::auth::TokenClient;
+use crate::auth::renewal::{holder_name, obtain};
+use crate::catalog::{Action, ActionRun, AuthKind, AuthSpec, Catalog, ConnectionNeed, LocalOp};
+use crate::vault::{Connection, Flow, FlowStep, SecretValue, VaultStore, now};
+
+/// Largest response body kept for display.
+const MAX_BODY: usize = 1 << 20;
+
+/// The HTTP clients a run uses: one for token endpoints, one for services.
+#[derive(Debug, Clone)]
+pub struct ActionClients {
+    pub tokens: TokenClient,
+    pub http: reqwest::Client,
+}
+
+impl ActionClients {
+    /// Clients with the standard timeouts (10 s to connect, 30 s in all).
+    pub fn new() -> ActionClients {
+        ActionClients::with_timeouts(
+            crate::auth::client::CONNECT_TIMEOUT,
+            crate::auth::client::TOTAL_TIMEOUT,
+        )
+    }
+
+    /// Clients with other timeouts.
+    pub fn with_timeouts(connect: Duration, total: Duration) -> ActionClients {
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect)
+            .timeout(total)
+            // reqwest drops Authorization on redirects to another host.
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .user_agent(concat!("flowvault/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a client with rustls and fixed options builds");
+        ActionClients {
+            tokens: TokenClient::with_timeouts(connect, total),
+            http,
+        }
+    }
+}
+
+impl Default for ActionClients {
+    fn default() -> Self {
+        ActionClients::new()
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone)]
+pub struct StepReport {
+    /// 1-based position in the flow.
+    pub position: usize,
+    pub action: String,
+    pub outcome: StepOutcome,
+}
+
+/// A step's result.
+#[derive(Debug, Clone)]
+pub enum StepOutcome {
+    /// The request that would be sent; nothing was.
+    DryRun(ShownRequest),
+    /// Sent and answered with success.
+    Answered {
+        request: ShownRequest,
+        response: ResponseView,
+    },
+    /// Done here (JWT): the result.
+    Local(String),
+    Failed(StepFailure),
+}
+
+impl StepOutcome {
+    /// Whether the step failed (which stops the run).
+    pub fn failed(&self) -> bool {
+        matches!(self, StepOutcome::Failed(_))
+    }
+}
+
+/// Why a step failed.
+#[derive(Debug, Clone)]
+pub enum StepFailure {
+    UnknownAction(String),
+    /// The connection it points at no longer exists or is damaged.
+    ConnectionUnusable(String),
+    Prepare(PrepareError),
+    /// No token could be had for the connection.
+    Token(String),
+    /// The request did not get an answer.
+    Send {
+        request: ShownRequest,
+        error: String,
+    },
+    /// The service answered with an error.
+    Refused {
+        request: ShownRequest,
+        response: ResponseView,
+    },
+    Local(jwt::JwtError),
+}
+
+/// A response as shown: status, headers, body (pretty-printed when JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseView {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub problem: Option<Problem>,
+}
+
+/// Runs the steps of `flow` (or only the one at 1-based `only`), stopping at the first failure.
+pub async fn run_flow<V: VaultStore + ?Sized>(
+    vault: &mut V,
+    clients: &ActionClients,
+    flow: &Flow,
+    only: Option<usize>,
+    dry_run: bool,
+) -> Vec<StepReport> {
+    let mut reports = Vec::new();
+    for (i, step) in flow.steps.iter().enumerate() {
+        let position = i + 1;
+        if only.is_some_and(|p| p != position) {
+            continue;
+        }
+        let outcome = run_step(vault, clients, step, dry_run).await;
+        let failed = outcome.failed();
+        reports.push(StepReport {
+            position,
+            action: step.action.clone(),
+            outcome,
+        });
+        if failed {
+            break;
+        }
+    }
+    reports
+}
+
+async fn run_step<V: VaultStore + ?Sized>(
+    vault: &mut V,
+    clients: &ActionClients,
+    step: &FlowStep,
+    dry_run: bool,
+) -> StepOutcome {
+    let fail = StepOutcome::Failed;
+    let Some(action) = Catalog::embedded().action(&step.action) else {
+        return fail(StepFailure::UnknownAction(step.action.clone()));
+    };
+    let connection = match &step.connection {
+        Some(id) => match vault.connection_by_id(id) {
+            Ok(c) => Some(c),
+            Err(e) => return fail(StepFailure::ConnectionUnusable(e.to_string())),
+        },
+        None => None,
+    };
+    if connection.is_none() && action.connection == ConnectionNeed::Required {
+        return fail(StepFailure::Prepare(PrepareError::NoConnection));
+    }
+    match &action.run {
+        ActionRun::Local(op) => run_local(action, *op, step, connection.as_ref()),
+        ActionRun::Http(spec) => {
+            let needs_token = match (&spec.auth, connection.as_ref().and_then(method_of)) {
+                (AuthSpec::Token, _) => true,
+                (AuthSpec::Connection, Some(m)) => m.auth == AuthKind::ClientCredentials,
+                _ => false,
+            };
+            let token = match (&connection, needs_token && !dry_run) {
+                (Some(c), true) => {
+                    match obtain(vault, &clients.tokens, &c.id, &holder_name(), false).await {
+                        Ok((token, _)) => Some(token.access_token),
+                        Err(e) => return fail(StepFailure::Token(e.to_string())),
+                    }
+                }
+                _ => None,
+            };
+            let prepared = match prepare(
+                action,
+                spec,
+                &step.inputs,
+                connection.as_ref(),
+                token.as_ref(),
+            ) {
+                Ok(p) => p,
+                Err(e) => return fail(StepFailure::Prepare(e)),
+            };
+            if dry_run {
+                return StepOutcome::DryRun(prepared.shown);
+            }
+            send(&clients.http, prepared).await
+        }
+    }
+}
+
+/// Sends a prepared request and reads the answer.
+pub async fn send(http: &reqwest::Client, prepared: PreparedRequest) -> StepOutcome {
+    let shown = prepared.shown.clone();
+    let Ok(method) = reqwest::Method::from_bytes(prepared.method.as_bytes()) else {
+        return StepOutcome::Failed(StepFailure::Prepare(PrepareError::BadUrl));
+    };
+    let mut request = http.request(method, &prepared.url);
+    for (name, value) in &prepared.headers {
+        request = request.header(name.as_str(), value.expose());
+    }
+    if let Some((_, body)) = &prepared.body {
+        request = request.body(body.expose().to_owned());
+    }
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let error = if e.is_timeout() {
+                "timed out".to_owned()
+            } else {
+                innermost(&e)
+            };
+            return StepOutcome::Failed(StepFailure::Send {
+                request: shown,
+                error,
+            });
+        }
+    };
+    let status = response.status();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let bytes = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            return StepOutcome::Failed(StepFailure::Send {
+                request: shown,
+                error: innermost(&e),
+            });
+        }
+    };
+    let problem = explain(status.as_u16(), &bytes);
+    let view = ResponseView {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or_default().to_owned(),
+        headers,
+        body: pretty_body(&bytes),
+        problem,
+    };
+    if view.problem.is_some() {
+        StepOutcome::Failed(StepFailure::Refused {
+            request: shown,
+            response: view,
+        })
+    } else {
+        StepOutcome::Answered {
+            request: shown,
+            response: view,
+        }
+    }
+}
+
+fn innermost(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
+/// JSON pretty-printed; other text as it came, cut at 1 MiB.
+pub fn pretty_body(bytes: &[u8]) -> String {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        return serde_json::to_string_pretty(&json).expect("JSON values serialise");
+    }
+    String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY)]).into_owned()
+}
+
+fn run_local(
+    action: &Action,
+    op: LocalOp,
+    step: &FlowStep,
+    connection: Option<&Connection>,
+) -> StepOutcome {
+    if let Err(e) = super::request::check_inputs(action, &step.inputs) {
+        return StepOutcome::Failed(StepFailure::Prepare(PrepareError::Input(e)));
+    }
+    let input = |key: &str| step.inputs.get(key).unwrap_or_default().to_owned();
+    let secret = connection
+        .and_then(|c| c.fields.get("secret"))
+        .map(SecretValue::new);
+    let algorithm = connection
+        .and_then(|c| c.fields.get("algorithm"))
+        .unwrap_or("HS256")
+        .to_owned();
+    let result = match (op, secret) {
+        (LocalOp::JwtDecode, _) => jwt::decode(&input("token")).map(|(header, payload)| {
+            serde_json::to_string_pretty(&serde_json::json!({"header": header, "payload": payload}))
+                .expect("JSON")
+        }),
+        (LocalOp::JwtSign, Some(secret)) => {
+            let expires_in = input("expires_in").parse().ok();
+            jwt::sign(
+                &algorithm,
+                secret.expose().as_bytes(),
+                &input("payload"),
+                expires_in,
+                now(),
+            )
+        }
+        (LocalOp::JwtVerify, Some(secret)) => jwt::verify(
+            &algorithm,
+            secret.expose().as_bytes(),
+            &input("token"),
+            now(),
+        )
+        .map(|claims| serde_json::to_string_pretty(&claims).expect("JSON")),
+        (_, None) => return StepOutcome::Failed(StepFailure::Prepare(PrepareError::NoConnection)),
+    };
+    match result {
+        Ok(output) => StepOutcome::Local(output),
+        Err(e) => StepOutcome::Failed(StepFailure::Local(e)),
+    }
+}

@@ -1,0 +1,367 @@
+//! `actions`, `flows …` and `run`: flows and their actions from the command line.
+
+use serde_json::{Value, json};
+
+use crate::actions::request::ShownRequest;
+use crate::actions::{ActionClients, ResponseView, StepOutcome, warnings};
+use crate::catalog::{Action, Catalog, ConnectionNeed};
+use crate::locale::Locale;
+use crate::locale::labels::{action_name, step_failure, warning};
+use crate::vault::{Connection, Flow, FlowStep, Vault, VaultStore, validate_name};
+
+use super::GlobalArgs;
+use super::error::CliError;
+use super::fields::{FieldInput, FieldSet};
+use super::output::MASK;
+use super::unlock::open_vault;
+
+/// `actions [--json]`: the catalog of flow actions.
+pub fn actions(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
+    let locale = global.locale();
+    let catalog = Catalog::embedded();
+    if json {
+        let list: Vec<Value> = catalog
+            .actions()
+            .iter()
+            .map(|a| {
+                json!({
+                    "id": a.id,
+                    "name": action_name(locale, a),
+                    "service": a.service,
+                    "connection": match a.connection {
+                        ConnectionNeed::Required => "required",
+                        ConnectionNeed::Optional => "optional",
+                        ConnectionNeed::None => "none",
+                    },
+                    "scopes": a.scopes,
+                    "inputs": a.inputs.iter().map(|f| json!({
+                        "key": f.key, "label": f.label, "required": f.required, "secret": f.secret,
+                        "default": f.default, "max_len": f.max_len,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).expect("JSON of plain values")
+        );
+        return Ok(());
+    }
+    for a in catalog.actions() {
+        let service = a.service.as_deref().unwrap_or("-");
+        let scopes = if a.scopes.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", a.scopes.join(", "))
+        };
+        println!(
+            "{:<24} {:<12} {}{scopes}",
+            a.id,
+            service,
+            action_name(locale, a)
+        );
+        let inputs: Vec<String> = a
+            .inputs
+            .iter()
+            .map(|f| format!("{}{}", f.key, if f.required { "*" } else { "" }))
+            .collect();
+        println!("{:<24} {}", "", inputs.join(" "));
+    }
+    Ok(())
+}
+
+/// `flows list [--json]`: flows with their actions, connections and warnings.
+pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
+    let locale = global.locale();
+    let vault = open_vault(global)?;
+    let flows = vault.flows()?;
+    let connections = vault.connections()?;
+    let tokens = vault.token_records()?;
+    let entries: Vec<Value> = flows
+        .iter()
+        .map(|flow| {
+            let actions: Vec<Value> = flow
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| {
+                    let connection = step
+                        .connection
+                        .as_ref()
+                        .and_then(|id| connections.iter().find(|c| c.id() == id));
+                    let token = step.connection.as_ref().and_then(|id| tokens.get(id));
+                    let found = warnings(step, connection, token);
+                    let inputs = shown_inputs(step);
+                    json!({
+                        "position": i + 1,
+                        "action": step.action,
+                        "name": Catalog::embedded().action(&step.action).map(|a| action_name(locale, a)),
+                        "connection": step.connection.as_ref().map(|id| json!({
+                            "id": id.as_str(),
+                            "name": connection.and_then(|c| c.name()),
+                        })),
+                        "inputs": inputs,
+                        "warnings": found.iter().map(|w| json!({
+                            "code": w.code(),
+                            "message": warning(locale, &step.action, w),
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            json!({ "id": flow.id.as_str(), "name": flow.name, "damaged": flow.damaged, "actions": actions })
+        })
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&entries).expect("JSON of plain values")
+        );
+        return Ok(());
+    }
+    if flows.is_empty() {
+        println!("{}", locale.t("cli.no_flows"));
+    }
+    for entry in &entries {
+        println!("{}", entry["name"].as_str().unwrap_or_default());
+        for action in entry["actions"].as_array().into_iter().flatten() {
+            let connection = action["connection"]["name"].as_str().unwrap_or("-");
+            println!(
+                "  {}. {:<24} {}",
+                action["position"],
+                action["action"].as_str().unwrap_or_default(),
+                connection
+            );
+            for w in action["warnings"].as_array().into_iter().flatten() {
+                println!("       ! {}", w["message"].as_str().unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Input values as shown: secrets masked.
+fn shown_inputs(step: &FlowStep) -> Value {
+    let action = Catalog::embedded().action(&step.action);
+    let mut map = serde_json::Map::new();
+    for (key, value) in step.inputs.iter() {
+        let secret = action.and_then(|a| a.input(key)).is_some_and(|f| f.secret);
+        map.insert(
+            key.to_owned(),
+            Value::from(if secret { MASK } else { value.expose() }),
+        );
+    }
+    Value::Object(map)
+}
+
+/// `flows add FLOW`.
+pub fn add(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
+    validate_name(name).map_err(|e| CliError::usage(e.to_string()))?;
+    let mut vault = open_vault(global)?;
+    vault.add_flow(&Flow::new(name.trim()))?;
+    println!(
+        "{}",
+        global
+            .locale()
+            .f("cli.flow_added", &[("name", name.trim())])
+    );
+    Ok(())
+}
+
+/// `flows rm FLOW`.
+pub fn remove(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
+    let mut vault = open_vault(global)?;
+    let flow = vault.flow(name)?;
+    vault.delete_flow(&flow.id)?;
+    println!(
+        "{}",
+        global
+            .locale()
+            .f("cli.flow_deleted", &[("name", &flow.name)])
+    );
+    Ok(())
+}
+
+/// Arguments of `flows add-action`.
+pub struct AddActionArgs {
+    pub flow: String,
+    pub action: String,
+    pub connection: Option<String>,
+    pub set: Vec<String>,
+    pub secrets_stdin: bool,
+}
+
+/// `flows add-action FLOW ACTION [--connection NAME] [--set KEY=VALUE]…`: prints the position.
+pub fn add_action(global: &GlobalArgs, args: AddActionArgs) -> Result<(), CliError> {
+    let action = find_action(&args.action)?;
+    let set = FieldSet::inputs(action);
+    let mut input = FieldInput::from_args(&set, &args.set)?;
+    if args.secrets_stdin {
+        input.read_stdin(&set)?;
+    }
+    let mut inputs = crate::vault::Credentials::default();
+    input.apply(&set, &mut inputs)?;
+    let mut vault = open_vault(global)?;
+    let mut flow = vault.flow(&args.flow)?;
+    let connection = match &args.connection {
+        Some(name) => Some(compatible(&vault, action, name)?.id),
+        None => None,
+    };
+    if action.connection == ConnectionNeed::None && connection.is_some() {
+        return Err(CliError::usage(
+            global
+                .locale()
+                .f("cli.action_takes_no_connection", &[("action", &action.id)]),
+        ));
+    }
+    flow.steps
+        .push(FlowStep::new(action.id.clone(), connection, inputs));
+    vault.save_steps(&flow)?;
+    println!("{}", flow.steps.len());
+    Ok(())
+}
+
+/// `flows set-connection FLOW POS NAME`.
+pub fn set_connection(
+    global: &GlobalArgs,
+    flow: &str,
+    position: usize,
+    name: &str,
+) -> Result<(), CliError> {
+    let mut vault = open_vault(global)?;
+    let mut flow = vault.flow(flow)?;
+    let index = step_index(global.locale(), &flow, position)?;
+    let action = find_action(&flow.steps[index].action)?;
+    let connection = compatible(&vault, action, name)?;
+    flow.steps[index].connection = Some(connection.id);
+    vault.save_steps(&flow)?;
+    println!(
+        "{}",
+        global.locale().f(
+            "cli.connection_set",
+            &[
+                ("flow", &flow.name),
+                ("position", &position.to_string()),
+                ("name", &connection.name)
+            ]
+        )
+    );
+    Ok(())
+}
+
+/// `run FLOW [POS] [--dry-run]`.
+pub fn run(
+    global: &GlobalArgs,
+    flow: &str,
+    position: Option<usize>,
+    dry_run: bool,
+) -> Result<(), CliError> {
+    let locale = global.locale();
+    let mut vault = open_vault(global)?;
+    let flow = vault.flow(flow)?;
+    if let Some(p) = position {
+        step_index(locale, &flow, p)?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))?;
+    let clients = ActionClients::new();
+    let reports = runtime.block_on(crate::actions::run_flow(
+        &mut vault, &clients, &flow, position, dry_run,
+    ));
+    for report in &reports {
+        let name = Catalog::embedded()
+            .action(&report.action)
+            .map_or(report.action.as_str(), |a| action_name(locale, a));
+        println!("── {}. {name} ({})", report.position, report.action);
+        match &report.outcome {
+            StepOutcome::DryRun(request) => print_request(request),
+            StepOutcome::Answered { request, response } => {
+                print_request(request);
+                print_response(response);
+            }
+            StepOutcome::Local(output) => println!("{output}"),
+            StepOutcome::Failed(failure) => {
+                use crate::actions::StepFailure as F;
+                match failure {
+                    F::Send { request, .. } => print_request(request),
+                    F::Refused { request, response } => {
+                        print_request(request);
+                        print_response(response);
+                    }
+                    _ => {}
+                }
+                return Err(CliError::failure(locale.f(
+                    "cli.step_failed",
+                    &[
+                        ("position", &report.position.to_string()),
+                        ("action", &report.action),
+                        ("reason", &step_failure(locale, failure)),
+                    ],
+                )));
+            }
+        }
+        println!();
+    }
+    Ok(())
+}
+
+fn print_request(request: &ShownRequest) {
+    println!("{} {}", request.method, request.url);
+    for (name, value) in &request.headers {
+        println!("{name}: {value}");
+    }
+    if let Some(body) = &request.body {
+        println!("\n{body}");
+    }
+}
+
+fn print_response(response: &ResponseView) {
+    println!("\n→ {} {}", response.status, response.reason);
+    for (name, value) in &response.headers {
+        println!("{name}: {value}");
+    }
+    if !response.body.is_empty() {
+        println!("\n{}", response.body);
+    }
+}
+
+fn find_action(id: &str) -> Result<&'static Action, CliError> {
+    Catalog::embedded().action(id).ok_or_else(|| {
+        CliError::usage(format!(
+            "unknown action \"{id}\"; `flowvault actions` lists them"
+        ))
+    })
+}
+
+fn step_index(locale: &Locale, flow: &Flow, position: usize) -> Result<usize, CliError> {
+    if position == 0 || position > flow.steps.len() {
+        return Err(CliError {
+            exit: super::error::Exit::NotFound,
+            message: locale.f(
+                "cli.no_such_position",
+                &[
+                    ("flow", &flow.name),
+                    ("position", &position.to_string()),
+                    ("n", &flow.steps.len().to_string()),
+                ],
+            ),
+        });
+    }
+    Ok(position - 1)
+}
+
+/// The connection named `name`, if it can serve `action`; else a usage error.
+fn compatible(vault: &Vault, action: &Action, name: &str) -> Result<Connection, CliError> {
+    let connection = vault.connection(name)?;
+    if !action.accepts(&connection.service, &connection.method) {
+        return Err(CliError::usage(format!(
+            "\"{}\" is a {} connection; {} needs {}",
+            connection.name,
+            connection.service,
+            action.id,
+            action.service.as_deref().unwrap_or("no connection")
+        )));
+    }
+    Ok(connection)
+}

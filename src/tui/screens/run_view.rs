@@ -1,0 +1,184 @@
+//! The result of a run: each action's request (secrets masked) and the
+//! response, pretty-printed and scrollable.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::{View, centered};
+use crate::actions::request::ShownRequest;
+use crate::actions::{ResponseView, StepFailure, StepOutcome, StepReport};
+use crate::catalog::Catalog;
+use crate::locale::labels::{action_name, problem, step_failure};
+use crate::tui::keymap::Action;
+
+/// A run in progress or done.
+#[derive(Debug)]
+pub struct RunView {
+    pub title: String,
+    pub dry_run: bool,
+    /// `None` while running.
+    pub reports: Option<Vec<StepReport>>,
+    pub scroll: u16,
+}
+
+impl RunView {
+    /// A run that has started.
+    pub fn running(title: String, dry_run: bool) -> RunView {
+        RunView {
+            title,
+            dry_run,
+            reports: None,
+            scroll: 0,
+        }
+    }
+
+    /// Handles a key; `true` closes the view. `page` is the visible height.
+    pub fn handle(&mut self, action: Action, page: u16, total: u16) -> bool {
+        let max = total.saturating_sub(page);
+        match action {
+            Action::Down => self.scroll = (self.scroll + 1).min(max),
+            Action::Up => self.scroll = self.scroll.saturating_sub(1),
+            Action::PageDown => self.scroll = (self.scroll + page).min(max),
+            Action::PageUp => self.scroll = self.scroll.saturating_sub(page),
+            Action::Back | Action::ForceQuit => return true,
+            _ => {}
+        }
+        false
+    }
+
+    /// The text of the run, one entry per line.
+    pub fn lines(&self, view: View<'_>) -> Vec<Line<'static>> {
+        let View { theme, locale, .. } = view;
+        let Some(reports) = &self.reports else {
+            return vec![Line::from(Span::styled(
+                locale.t("run.running").to_owned(),
+                theme.muted,
+            ))];
+        };
+        let mut lines = Vec::new();
+        if self.dry_run {
+            lines.push(Line::from(Span::styled(
+                locale.t("run.dry_run_note").to_owned(),
+                theme.muted,
+            )));
+            lines.push(Line::from(""));
+        }
+        for report in reports {
+            let name = Catalog::embedded()
+                .action(&report.action)
+                .map_or(report.action.clone(), |a| action_name(locale, a).to_owned());
+            lines.push(Line::from(Span::styled(
+                format!("── {}. {name}", report.position),
+                theme.title,
+            )));
+            match &report.outcome {
+                StepOutcome::DryRun(request) => request_lines(&mut lines, request, view),
+                StepOutcome::Answered { request, response } => {
+                    request_lines(&mut lines, request, view);
+                    response_lines(&mut lines, response, view);
+                }
+                StepOutcome::Local(output) => {
+                    lines.extend(output.lines().map(|l| Line::from(l.to_owned())));
+                }
+                StepOutcome::Failed(failure) => {
+                    match failure {
+                        StepFailure::Send { request, .. } => {
+                            request_lines(&mut lines, request, view)
+                        }
+                        StepFailure::Refused { request, response } => {
+                            request_lines(&mut lines, request, view);
+                            response_lines(&mut lines, response, view);
+                        }
+                        _ => {}
+                    }
+                    let text = locale.f(
+                        "run.stopped_at",
+                        &[
+                            ("position", &report.position.to_string()),
+                            ("reason", &step_failure(locale, failure)),
+                        ],
+                    );
+                    lines.push(Line::from(Span::styled(format!("✗ {text}"), theme.error)));
+                }
+            }
+            lines.push(Line::from(""));
+        }
+        if reports.iter().all(|r| !r.outcome.failed()) {
+            let key = if self.dry_run {
+                "run.dry_run_done"
+            } else {
+                "run.done"
+            };
+            lines.push(Line::from(Span::styled(
+                format!("✓ {}", locale.t(key)),
+                theme.success,
+            )));
+        }
+        lines
+    }
+
+    /// Draws the run, scrolled.
+    pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
+        let popup = centered(area, area.width, area.height);
+        let block = Block::bordered()
+            .title(Span::styled(format!(" {} ", self.title), view.theme.title))
+            .border_style(view.theme.focused_border);
+        let inner = block.inner(popup);
+        frame.render_widget(Clear, popup);
+        frame.render_widget(block, popup);
+        let lines = self.lines(view);
+        let max = (lines.len() as u16).saturating_sub(inner.height);
+        frame.render_widget(
+            Paragraph::new(lines).scroll((self.scroll.min(max), 0)),
+            inner,
+        );
+    }
+}
+
+fn request_lines(lines: &mut Vec<Line<'static>>, request: &ShownRequest, view: View<'_>) {
+    lines.push(Line::from(vec![
+        Span::styled(request.method.clone(), view.theme.key),
+        Span::raw(format!(" {}", request.url)),
+    ]));
+    for (name, value) in &request.headers {
+        lines.push(Line::from(Span::styled(
+            format!("{name}: {value}"),
+            view.theme.muted,
+        )));
+    }
+    if let Some(body) = &request.body {
+        lines.push(Line::from(""));
+        lines.extend(body.lines().map(|l| Line::from(l.to_owned())));
+    }
+}
+
+fn response_lines(lines: &mut Vec<Line<'static>>, response: &ResponseView, view: View<'_>) {
+    let style = if response.status < 400 {
+        view.theme.success
+    } else {
+        view.theme.error
+    };
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        format!("→ {} {}", response.status, response.reason),
+        style,
+    )));
+    if let Some(p) = &response.problem {
+        lines.push(Line::from(Span::styled(
+            problem(view.locale, p),
+            view.theme.error,
+        )));
+    }
+    for (name, value) in &response.headers {
+        lines.push(Line::from(Span::styled(
+            format!("{name}: {value}"),
+            view.theme.muted,
+        )));
+    }
+    if !response.body.is_empty() {
+        lines.push(Line::from(""));
+        lines.extend(response.body.lines().map(|l| Line::from(l.to_owned())));
+    }
+}
