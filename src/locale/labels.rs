@@ -280,13 +280,26 @@ pub fn problem(locale: &Locale, problem: &crate::actions::problem::Problem) -> S
             "problem.twilio",
             &[("code", &code.to_string()), ("message", message)],
         ),
-        P::Http { status, message } => locale.f(
-            "problem.http",
-            &[
-                ("status", &status.to_string()),
-                ("message", message.as_deref().unwrap_or("-")),
-            ],
-        ),
+        P::Http { status, message } => {
+            let reason = reqwest::StatusCode::from_u16(*status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or_default();
+            let args = [
+                ("status", status.to_string()),
+                ("reason", reason.to_owned()),
+                ("message", message.clone().unwrap_or_default()),
+            ];
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            locale.f(
+                if message.is_some() {
+                    "problem.http"
+                } else {
+                    "problem.http_bare"
+                },
+                &args,
+            )
+        }
     }
 }
 
