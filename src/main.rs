@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let args = Cli::parse();
     let (lang, unknown) = choose_lang(args.global.lang.as_deref());
+    flowvault::locale::set_current(lang);
     if let Some(code) = unknown {
         eprintln!(
             "{}",

@@ -171,9 +171,7 @@ pub fn edit(
     secrets_stdin: bool,
 ) -> Result<(), CliError> {
     if sets.is_empty() && !secrets_stdin {
-        return Err(CliError::usage(
-            "nothing to change: give --set KEY=VALUE or --secrets-stdin",
-        ));
+        return Err(CliError::usage(global.locale().t("cli.nothing_to_change")));
     }
     let mut vault = open_vault(global)?;
     let mut connection = vault.connection(name)?;
@@ -249,18 +247,19 @@ pub fn service_and_method(
 ) -> Result<(&'static Service, &'static Method), CliError> {
     let catalog = Catalog::embedded();
     let svc = catalog.service(service).ok_or_else(|| {
-        CliError::usage(format!(
-            "unknown service \"{service}\"; `flowvault services` lists them"
-        ))
+        CliError::usage(crate::locale::current().f("cli.unknown_service", &[("service", service)]))
     })?;
     let m = match method {
         None => svc.default_method(),
         Some(id) => svc.method(id).ok_or_else(|| {
             let ids: Vec<_> = svc.methods.iter().map(|m| m.id.as_str()).collect();
-            CliError::usage(format!(
-                "{} has no method \"{id}\"; its methods are: {}",
-                svc.name,
-                ids.join(", ")
+            CliError::usage(crate::locale::current().f(
+                "cli.unknown_method",
+                &[
+                    ("service", &svc.name),
+                    ("method", id),
+                    ("methods", &ids.join(", ")),
+                ],
             ))
         })?,
     };
@@ -269,5 +268,10 @@ pub fn service_and_method(
 
 /// A connection name must be non-blank, printable and of reasonable length.
 pub fn check_name(name: &str) -> Result<(), CliError> {
-    validate_name(name).map_err(|e| CliError::usage(e.to_string()))
+    validate_name(name).map_err(|e| {
+        CliError::usage(crate::locale::labels::name_error(
+            crate::locale::current(),
+            e,
+        ))
+    })
 }

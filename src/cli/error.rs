@@ -64,18 +64,23 @@ impl From<VaultError> for CliError {
             | VaultError::FileExists(_) => Exit::Usage,
             VaultError::Damaged { .. } | VaultError::DamagedFlow(_) => Exit::Integrity,
             VaultError::DuplicateFlow(_) => Exit::Usage,
-            VaultError::KeyFile { .. } => Exit::CannotUnlock,
+            VaultError::KeyFileTooShort { .. } => Exit::CannotUnlock,
             _ => Exit::Failure,
         };
         CliError {
             exit,
-            message: e.to_string(),
+            message: crate::locale::labels::vault_error(crate::locale::current(), &e),
         }
     }
 }
 
 impl From<FieldError> for CliError {
     fn from(e: FieldError) -> CliError {
-        CliError::usage(e.to_string())
+        CliError::usage(field_error_text(&e))
     }
+}
+
+fn field_error_text(e: &FieldError) -> String {
+    let locale = crate::locale::current();
+    crate::locale::labels::field_error(locale, crate::locale::labels::error_label(e), e)
 }

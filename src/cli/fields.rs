@@ -49,10 +49,9 @@ impl<'a> FieldSet<'a> {
 
     fn known(&self, key: &str) -> Result<&'a Field, CliError> {
         self.field(key).ok_or_else(|| {
-            CliError::usage(format!(
-                "{} has no field \"{key}\"; its fields are: {}",
-                self.owner,
-                self.keys()
+            CliError::usage(crate::locale::current().f(
+                "cli.unknown_field",
+                &[("owner", &self.owner), ("key", key), ("keys", &self.keys())],
             ))
         })
     }
@@ -71,14 +70,13 @@ impl FieldInput {
         for arg in sets {
             let (key, value) = arg
                 .split_once('=')
-                .ok_or_else(|| CliError::usage("--set takes KEY=VALUE"))?;
+                .ok_or_else(|| CliError::usage(crate::locale::current().t("cli.set_syntax")))?;
             let field = set.known(key)?;
             if field.secret {
-                return Err(CliError::usage(format!(
-                    "{} is secret: give it on standard input with --secrets-stdin (KEY=VALUE lines), \
-                     never on the command line",
-                    field.label
-                )));
+                return Err(CliError::usage(
+                    crate::locale::current()
+                        .f("cli.secret_on_command_line", &[("label", &field.label)]),
+                ));
             }
             input
                 .values
@@ -90,9 +88,11 @@ impl FieldInput {
     /// Adds `KEY=VALUE` lines read from standard input.
     pub fn read_stdin(&mut self, set: &FieldSet<'_>) -> Result<(), CliError> {
         let mut text = Zeroizing::new(String::new());
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::usage(format!("cannot read standard input: {e}")))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            CliError::usage(
+                crate::locale::current().f("cli.no_stdin", &[("error", &e.to_string())]),
+            )
+        })?;
         self.parse_lines(set, &text)
     }
 
@@ -104,14 +104,19 @@ impl FieldInput {
             }
             // The line may hold a secret: messages name only the line number.
             let (key, value) = line.split_once('=').ok_or_else(|| {
-                CliError::usage(format!("standard input line {} is not KEY=VALUE", n + 1))
+                CliError::usage(
+                    crate::locale::current()
+                        .f("cli.stdin_syntax", &[("line", &(n + 1).to_string())]),
+                )
             })?;
             if set.field(key.trim()).is_none() {
-                return Err(CliError::usage(format!(
-                    "standard input line {} names no field of {}; its fields are: {}",
-                    n + 1,
-                    set.owner,
-                    set.keys()
+                return Err(CliError::usage(crate::locale::current().f(
+                    "cli.stdin_unknown_field",
+                    &[
+                        ("line", &(n + 1).to_string()),
+                        ("owner", &set.owner),
+                        ("keys", &set.keys()),
+                    ],
                 )));
             }
             self.values
@@ -169,10 +174,9 @@ pub fn require_complete(method: &Method, fields: &Credentials) -> Result<(), Cli
     if missing.is_empty() {
         return Ok(());
     }
-    Err(CliError::usage(format!(
-        "missing required field{}: {}; give them, or add the connection with --empty to fill in later",
-        if missing.len() > 1 { "s" } else { "" },
-        missing.join(", ")
+    Err(CliError::usage(crate::locale::current().f(
+        "cli.missing_required",
+        &[("fields", &missing.join(", "))],
     )))
 }
 

@@ -155,7 +155,8 @@ fn shown_inputs(step: &FlowStep) -> Value {
 
 /// `flows add FLOW`.
 pub fn add(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
-    validate_name(name).map_err(|e| CliError::usage(e.to_string()))?;
+    validate_name(name)
+        .map_err(|e| CliError::usage(crate::locale::labels::name_error(global.locale(), e)))?;
     let mut vault = open_vault(global)?;
     vault.add_flow(&Flow::new(name.trim()))?;
     println!(
@@ -264,7 +265,7 @@ pub fn run(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| CliError::failure(locale.f("cli.no_runtime", &[("error", &e.to_string())])))?;
     let clients = ActionClients::new();
     let reports = runtime.block_on(crate::actions::run_flow(
         &mut vault, &clients, &flow, position, dry_run,
@@ -328,9 +329,7 @@ fn print_response(response: &ResponseView) {
 
 fn find_action(id: &str) -> Result<&'static Action, CliError> {
     Catalog::embedded().action(id).ok_or_else(|| {
-        CliError::usage(format!(
-            "unknown action \"{id}\"; `flowvault actions` lists them"
-        ))
+        CliError::usage(crate::locale::current().f("cli.unknown_action", &[("action", id)]))
     })
 }
 
@@ -355,12 +354,14 @@ fn step_index(locale: &Locale, flow: &Flow, position: usize) -> Result<usize, Cl
 fn compatible(vault: &Vault, action: &Action, name: &str) -> Result<Connection, CliError> {
     let connection = vault.connection(name)?;
     if !action.accepts(&connection.service, &connection.method) {
-        return Err(CliError::usage(format!(
-            "\"{}\" is a {} connection; {} needs {}",
-            connection.name,
-            connection.service,
-            action.id,
-            action.service.as_deref().unwrap_or("no connection")
+        return Err(CliError::usage(crate::locale::current().f(
+            "cli.wrong_service",
+            &[
+                ("name", &connection.name),
+                ("service", &connection.service),
+                ("action", &action.id),
+                ("needs", action.service.as_deref().unwrap_or("-")),
+            ],
         )));
     }
     Ok(connection)

@@ -153,7 +153,7 @@ pub enum Command {
 impl GlobalArgs {
     /// The interface language's strings.
     pub fn locale(&self) -> &'static crate::locale::Locale {
-        crate::locale::Locale::get(crate::locale::choose_lang(self.lang.as_deref()).0)
+        crate::locale::current()
     }
 }
 

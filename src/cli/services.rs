@@ -3,11 +3,14 @@
 use serde_json::json;
 
 use crate::catalog::Catalog;
+use crate::locale::labels::{field_label, method_name, service_name};
+use crate::locale::width::width;
 
 use super::error::CliError;
 
 /// Prints the catalog of services with their methods and fields.
 pub fn services(json: bool) -> Result<(), CliError> {
+    let locale = crate::locale::current();
     let catalog = Catalog::embedded();
     if json {
         let services: Vec<_> = catalog
@@ -42,21 +45,23 @@ pub fn services(json: bool) -> Result<(), CliError> {
         return Ok(());
     }
     for s in catalog.services() {
-        println!("{:<16} {}", s.id, s.name);
+        println!("{:<16} {}", s.id, service_name(locale, s));
         for m in &s.methods {
             if s.methods.len() > 1 {
-                println!("  --method {} ({})", m.id, m.name);
+                println!("  --method {} ({})", m.id, method_name(locale, &s.id, m));
             }
             for f in &m.fields {
                 let mut marks = Vec::new();
                 if f.required {
-                    marks.push("required");
+                    marks.push(locale.t("cli.mark_required"));
                 }
                 if f.secret {
-                    marks.push("secret");
+                    marks.push(locale.t("cli.mark_secret"));
                 }
                 let indent = if s.methods.len() > 1 { "    " } else { "  " };
-                println!("{indent}{:<18} {:<24} {}", f.key, f.label, marks.join(", "));
+                let label = field_label(locale, &s.id, f);
+                let pad = " ".repeat(24usize.saturating_sub(width(label)));
+                println!("{indent}{:<18} {label}{pad} {}", f.key, marks.join(", "));
             }
         }
     }

@@ -21,7 +21,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| {
+            CliError::failure(
+                crate::locale::current().f("cli.no_runtime", &[("error", &e.to_string())]),
+            )
+        })
 }
 
 /// `token NAME`: a valid access token on stdout, renewed first if needed.
@@ -122,11 +126,11 @@ async fn renew_all(
                 }
                 Ok(Begin::Fresh(record)) => match record.token {
                     Some(token) => out.push((connection.name, Ok(token))),
-                    None => out.push((connection.name, Err("no token".into()))),
+                    None => out.push((connection.name, Err(crate::locale::current().t("cli.no_token_stored").to_owned()))),
                 },
                 Ok(Begin::Busy) => out.push((
                     connection.name,
-                    Err("another process is renewing it".into()),
+                    Err(crate::locale::current().t("cli.renewing_elsewhere").to_owned()),
                 )),
                 Ok(Begin::Cannot(reason)) => out.push((connection.name, Err(reason))),
                 Err(e) => out.push((connection.name, Err(e.to_string()))),
@@ -164,9 +168,10 @@ pub fn daemon(global: &GlobalArgs) -> Result<(), CliError> {
             "daemon.started",
             &[("path", &vault.path().display().to_string())],
         ));
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .map_err(|e| CliError::failure(format!("cannot watch for SIGTERM: {e}")))?;
+        let mut terminate = tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        )
+        .map_err(|e| CliError::failure(locale.f("cli.no_signal", &[("error", &e.to_string())])))?;
         loop {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,

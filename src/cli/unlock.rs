@@ -16,9 +16,8 @@ const MIN_PASSPHRASE_CHARS: usize = 8;
 pub fn vault_path(args: &GlobalArgs) -> Result<PathBuf, CliError> {
     match &args.vault {
         Some(path) => Ok(path.clone()),
-        None => crate::vault::default_path().ok_or_else(|| {
-            CliError::failure("cannot find the user data folder; give --vault PATH")
-        }),
+        None => crate::vault::default_path()
+            .ok_or_else(|| CliError::failure(crate::locale::current().t("cli.no_data_dir"))),
     }
 }
 
@@ -41,7 +40,10 @@ pub fn existing_key(args: &GlobalArgs, vault: &Path) -> Result<UnlockKey, CliErr
     if let Some(path) = &args.passphrase_file {
         return passphrase_from_file(path);
     }
-    let prompt = format!("Passphrase for {}: ", vault.display());
+    let prompt = crate::locale::current().f(
+        "cli.prompt_passphrase",
+        &[("path", &vault.display().to_string())],
+    );
     Ok(UnlockKey::Passphrase(prompt_secret(&prompt)?))
 }
 
@@ -59,12 +61,11 @@ pub fn new_key(args: &GlobalArgs) -> Result<UnlockKey, CliError> {
 
 /// Asks for a new passphrase twice on the terminal.
 pub fn prompt_new_passphrase() -> Result<UnlockKey, CliError> {
-    let first = prompt_secret("New passphrase: ")?;
-    let second = prompt_secret("Repeat the passphrase: ")?;
+    let locale = crate::locale::current();
+    let first = prompt_secret(locale.t("cli.prompt_new_passphrase"))?;
+    let second = prompt_secret(locale.t("cli.prompt_repeat_passphrase"))?;
     if *first != *second {
-        return Err(CliError::usage(
-            "the two passphrases differ; nothing was changed",
-        ));
+        return Err(CliError::usage(locale.t("cli.passphrase_mismatch")));
     }
     Ok(UnlockKey::Passphrase(first))
 }
@@ -74,8 +75,9 @@ pub fn checked_new_passphrase(key: UnlockKey) -> Result<UnlockKey, CliError> {
     if let UnlockKey::Passphrase(p) = &key
         && p.chars().count() < MIN_PASSPHRASE_CHARS
     {
-        return Err(CliError::usage(format!(
-            "the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters"
+        return Err(CliError::usage(crate::locale::current().f(
+            "cli.passphrase_too_short",
+            &[("n", &MIN_PASSPHRASE_CHARS.to_string())],
         )));
     }
     Ok(key)
@@ -85,7 +87,13 @@ pub fn checked_new_passphrase(key: UnlockKey) -> Result<UnlockKey, CliError> {
 pub fn passphrase_from_file(path: &Path) -> Result<UnlockKey, CliError> {
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| CliError {
         exit: Exit::CannotUnlock,
-        message: format!("cannot read passphrase file {}: {e}", path.display()),
+        message: crate::locale::current().f(
+            "cli.no_passphrase_file",
+            &[
+                ("path", &path.display().to_string()),
+                ("error", &e.to_string()),
+            ],
+        ),
     })?);
     let line = text.lines().next().unwrap_or_default();
     Ok(UnlockKey::Passphrase(Zeroizing::new(line.to_owned())))
@@ -101,15 +109,14 @@ pub fn prompt_secret(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     if !has_terminal() {
         return Err(CliError {
             exit: Exit::CannotUnlock,
-            message: "no terminal to ask for the passphrase; use --key-file or --passphrase-file"
-                .into(),
+            message: crate::locale::current().t("cli.no_terminal").to_owned(),
         });
     }
     rpassword::prompt_password(prompt)
         .map(Zeroizing::new)
         .map_err(|e| CliError {
             exit: Exit::CannotUnlock,
-            message: format!("cannot read from the terminal: {e}"),
+            message: crate::locale::current().f("cli.terminal_error", &[("error", &e.to_string())]),
         })
 }
 

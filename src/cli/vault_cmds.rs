@@ -26,11 +26,18 @@ pub fn init(global: &GlobalArgs, new_key_file: Option<&Path>) -> Result<(), CliE
         let _ = std::fs::remove_file(key_path);
     }
     created?;
-    println!("created vault {}", path.display());
+    let locale = global.locale();
+    println!(
+        "{}",
+        locale.f("cli.created", &[("path", &path.display().to_string())])
+    );
     if let Some(key_path) = new_key_file {
         println!(
-            "unlock it with --key-file {} (keep that file safe: without it the vault cannot be opened)",
-            key_path.display()
+            "{}",
+            locale.f(
+                "cli.key_file_hint",
+                &[("path", &key_path.display().to_string())]
+            )
         );
     }
     Ok(())
@@ -54,11 +61,15 @@ pub fn passwd(
         }
         return Err(e.into());
     }
+    let locale = global.locale();
     println!(
-        "the vault is now unlocked by {}; the old key no longer opens it",
+        "{}",
         match new_key_file {
-            Some(path) => format!("the key file {}", path.display()),
-            None => "the new passphrase".to_owned(),
+            Some(path) => locale.f(
+                "cli.passwd_key_file",
+                &[("path", &path.display().to_string())]
+            ),
+            None => locale.t("cli.passwd_passphrase").to_owned(),
         }
     );
     Ok(())

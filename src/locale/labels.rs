@@ -250,7 +250,8 @@ pub fn warning(locale: &Locale, action: &str, warning: &crate::actions::Warning)
     }
 }
 
-fn error_label(e: &FieldError) -> &str {
+/// The label a field error names.
+pub fn error_label(e: &FieldError) -> &str {
     match e {
         FieldError::Required { label }
         | FieldError::NotAHost { label }
@@ -317,5 +318,52 @@ pub fn step_failure(locale: &Locale, failure: &crate::actions::StepFailure) -> S
             None => format!("HTTP {}", response.status),
         },
         F::Local(e) => locale.f("run.local_failed", &[("reason", &e.to_string())]),
+    }
+}
+
+/// A vault error in the interface language; technical details (SQLite, I/O)
+/// stay as the system gives them.
+pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String {
+    use crate::vault::{InsecureReason, VaultError as E};
+    let path = |p: &std::path::Path| p.display().to_string();
+    match error {
+        E::CannotUnlock => locale.t("vault_error.cannot_unlock").to_owned(),
+        E::Missing(p) => locale.f("vault_error.missing", &[("path", &path(p))]),
+        E::AlreadyExists(p) => locale.f("vault_error.already_exists", &[("path", &path(p))]),
+        E::InsecurePath { path: p, reason } => {
+            let reason = match reason {
+                InsecureReason::Symlink => locale.t("vault_error.symlink").to_owned(),
+                InsecureReason::NotAFile => locale.t("vault_error.not_a_file").to_owned(),
+                InsecureReason::OpenMode(mode) => locale.f(
+                    "vault_error.open_mode",
+                    &[("mode", &format!("{mode:o}")), ("path", &path(p))],
+                ),
+                InsecureReason::OtherOwner => locale.t("vault_error.other_owner").to_owned(),
+            };
+            locale.f(
+                "vault_error.insecure",
+                &[("path", &path(p)), ("reason", &reason)],
+            )
+        }
+        E::NotAVault(p) => locale.f("vault_error.not_a_vault", &[("path", &path(p))]),
+        E::TooNew(v) => locale.f("vault_error.too_new", &[("version", &v.to_string())]),
+        E::FileExists(p) => locale.f("vault_error.file_exists", &[("path", &path(p))]),
+        E::KeyFileTooShort { path: p, len } => locale.f(
+            "vault_error.key_file_too_short",
+            &[("path", &path(p)), ("len", &len.to_string())],
+        ),
+        E::NotFound(name) => locale.f("vault_error.not_found", &[("name", name)]),
+        E::IdNotFound(id) => locale.f("vault_error.id_not_found", &[("id", id.as_str())]),
+        E::FlowNotFound(name) => locale.f("vault_error.flow_not_found", &[("name", name)]),
+        E::DuplicateFlow(name) => locale.f("vault_error.duplicate_flow", &[("name", name)]),
+        E::DamagedFlow(name) => locale.f("vault_error.damaged_flow", &[("name", name)]),
+        E::DuplicateName(name) => locale.f("vault_error.duplicate_name", &[("name", name)]),
+        E::Damaged { id, name } => {
+            let who = name
+                .as_ref()
+                .map_or_else(|| id.to_string(), |n| format!("“{n}”"));
+            locale.f("vault_error.damaged", &[("name", &who)])
+        }
+        other => locale.f("vault_error.other", &[("detail", &other.to_string())]),
     }
 }

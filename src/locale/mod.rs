@@ -80,6 +80,18 @@ pub fn choose_lang(explicit: Option<&str>) -> (Lang, Option<String>) {
     (Lang::En, None)
 }
 
+static CURRENT: OnceLock<Lang> = OnceLock::new();
+
+/// Sets the process's interface language, once, at start.
+pub fn set_current(lang: Lang) {
+    let _ = CURRENT.set(lang);
+}
+
+/// The strings of the process's interface language (English until set).
+pub fn current() -> &'static Locale {
+    Locale::get(CURRENT.get().copied().unwrap_or(Lang::En))
+}
+
 /// A table of translated strings; keys missing here fall back to English.
 #[derive(Debug)]
 pub struct Locale {

@@ -61,7 +61,10 @@ impl VaultSession {
             Err(VaultError::DuplicateFlow(name)) => VaultReply::DuplicateFlow(name),
             Err(e) => {
                 tracing::warn!(error = %e, "vault command failed");
-                VaultReply::Failed(e.to_string())
+                VaultReply::Failed(crate::locale::labels::vault_error(
+                    crate::locale::current(),
+                    &e,
+                ))
             }
         }
     }

@@ -16,15 +16,20 @@ pub enum VaultError {
     #[error("a vault already exists at {0}; it was left untouched")]
     AlreadyExists(PathBuf),
     #[error("refusing to use {path}: {reason}")]
-    InsecurePath { path: PathBuf, reason: String },
+    InsecurePath {
+        path: PathBuf,
+        reason: InsecureReason,
+    },
     #[error("{0} is not a flowvault vault")]
     NotAVault(PathBuf),
     #[error("this vault was written by a newer flowvault (schema {0}); upgrade flowvault")]
     TooNew(i64),
     #[error("{0} already exists; it was left untouched")]
     FileExists(PathBuf),
-    #[error("key file {path}: {reason}")]
-    KeyFile { path: PathBuf, reason: String },
+    #[error(
+        "key file {path} is too short ({len} bytes; a key file holds at least 32 random bytes)"
+    )]
+    KeyFileTooShort { path: PathBuf, len: usize },
     #[error("no connection named \"{0}\"")]
     NotFound(String),
     #[error("no connection with id {0}")]
@@ -55,6 +60,19 @@ pub enum VaultError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// Why a vault path is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InsecureReason {
+    #[error("it is a symbolic link")]
+    Symlink,
+    #[error("it is not a regular file")]
+    NotAFile,
+    #[error("its mode {0:o} lets others read or write it; run `chmod 600` on it")]
+    OpenMode(u32),
+    #[error("it belongs to another user")]
+    OtherOwner,
 }
 
 fn display_damaged(id: &ConnectionId, name: &Option<String>) -> String {

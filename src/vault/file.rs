@@ -5,7 +5,7 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::error::VaultError;
+use super::error::{InsecureReason, VaultError};
 
 /// Creates the folders above `path` (mode 0700) and the empty file itself (mode
 /// 0600), before SQLite opens it, so it is never readable by others.
@@ -65,23 +65,17 @@ pub fn check_existing(path: &Path) -> Result<(), VaultError> {
         Err(source) => return Err(io_error("cannot read", path, source)),
     };
     if meta.file_type().is_symlink() {
-        return Err(insecure(path, "it is a symbolic link"));
+        return Err(insecure(path, InsecureReason::Symlink));
     }
     if !meta.is_file() {
-        return Err(insecure(path, "it is not a regular file"));
+        return Err(insecure(path, InsecureReason::NotAFile));
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(insecure(
-            path,
-            &format!(
-                "its mode {mode:o} lets others read or write it; run `chmod 600 {}`",
-                path.display()
-            ),
-        ));
+        return Err(insecure(path, InsecureReason::OpenMode(mode)));
     }
     if meta.uid() != current_uid() {
-        return Err(insecure(path, "it belongs to another user"));
+        return Err(insecure(path, InsecureReason::OtherOwner));
     }
     Ok(())
 }
@@ -97,7 +91,7 @@ pub fn remove_vault_files(path: &Path) {
 
 fn refuse_symlink(path: &Path) -> Result<(), VaultError> {
     match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => Err(insecure(path, "it is a symbolic link")),
+        Ok(meta) if meta.file_type().is_symlink() => Err(insecure(path, InsecureReason::Symlink)),
         _ => Ok(()),
     }
 }
@@ -107,10 +101,10 @@ fn current_uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
-fn insecure(path: &Path, reason: &str) -> VaultError {
+fn insecure(path: &Path, reason: InsecureReason) -> VaultError {
     VaultError::InsecurePath {
         path: path.to_owned(),
-        reason: reason.to_owned(),
+        reason,
     }
 }
 

@@ -40,12 +40,9 @@ impl UnlockKey {
             source,
         })?);
         if bytes.len() < MIN_KEY_FILE_LEN {
-            return Err(VaultError::KeyFile {
+            return Err(VaultError::KeyFileTooShort {
                 path: path.to_owned(),
-                reason: format!(
-                    "too short ({} bytes; a key file holds at least {MIN_KEY_FILE_LEN} random bytes)",
-                    bytes.len()
-                ),
+                len: bytes.len(),
             });
         }
         Ok(UnlockKey::KeyFile(bytes))

@@ -12,7 +12,7 @@ pub mod status;
 mod store;
 mod token;
 
-pub use error::VaultError;
+pub use error::{InsecureReason, VaultError};
 pub use flow::{Flow, FlowId, FlowStep, Usage};
 pub use keyslot::{KdfParams, MIN_KEY_FILE_LEN, UnlockKey};
 pub use model::{
