@@ -126,11 +126,16 @@ async fn renew_all(
                 }
                 Ok(Begin::Fresh(record)) => match record.token {
                     Some(token) => out.push((connection.name, Ok(token))),
-                    None => out.push((connection.name, Err(crate::locale::current().t("cli.no_token_stored").to_owned()))),
+                    None => out.push((
+                        connection.name,
+                        Err(crate::locale::current().t("cli.no_token_stored").to_owned()),
+                    )),
                 },
                 Ok(Begin::Busy) => out.push((
                     connection.name,
-                    Err(crate::locale::current().t("cli.renewing_elsewhere").to_owned()),
+                    Err(crate::locale::current()
+                        .t("cli.renewing_elsewhere")
+                        .to_owned()),
                 )),
                 Ok(Begin::Cannot(reason)) => out.push((connection.name, Err(reason))),
                 Err(e) => out.push((connection.name, Err(e.to_string()))),

@@ -12,7 +12,7 @@ use crate::vault::status::{Assessment, Detail, Status};
 pub fn field_label<'a>(locale: &'a Locale, service: &str, field: &'a Field) -> &'a str {
     translated(
         locale,
-        format!("catalog.{service}.{}", field.key),
+        format!("catalog.{service}.fields.{}", field.key),
         &field.label,
     )
 }
@@ -218,7 +218,7 @@ pub fn action_name<'a>(locale: &'a Locale, action: &'a crate::catalog::Action) -
 pub fn input_label<'a>(locale: &'a Locale, action: &str, field: &'a Field) -> &'a str {
     translated(
         locale,
-        format!("actions.{action}.{}", field.key),
+        format!("actions.{action}.inputs.{}", field.key),
         &field.label,
     )
 }

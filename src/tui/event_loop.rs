@@ -54,6 +54,7 @@ where
                     }
                 }
                 Effect::Run {
+                    run,
                     flow,
                     only,
                     dry_run,
@@ -65,10 +66,13 @@ where
                                 &mut vault, &clients, &flow, only, dry_run,
                             )
                             .await;
-                            let _ = tx.send(Msg::RunFinished(reports));
+                            let _ = tx.send(Msg::RunFinished { run, reports });
                         });
                     }
-                    _ => pending.extend(app.update(Msg::RunFinished(Vec::new()))),
+                    _ => pending.extend(app.update(Msg::RunFinished {
+                        run,
+                        reports: Vec::new(),
+                    })),
                 },
                 Effect::StartTimer(timer, delay) => {
                     let tx = tx.clone();

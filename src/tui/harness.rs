@@ -95,6 +95,7 @@ impl Harness {
                 Effect::Refresher(command) => self.refresh_commands.push(command),
                 // Runs finish before the next key, so tests read their result at once.
                 Effect::Run {
+                    run,
                     flow,
                     only,
                     dry_run,
@@ -112,7 +113,7 @@ impl Harness {
                         }
                         _ => Vec::new(),
                     };
-                    queue.extend(self.app.update(Msg::RunFinished(reports)));
+                    queue.extend(self.app.update(Msg::RunFinished { run, reports }));
                 }
             }
         }

@@ -403,6 +403,36 @@ const HELP: &[Binding] = &[
 ];
 
 const FLOWS: &[Binding] = &[
+    bind(&[ch('a')], Action::Add, "keys.add_action_short", true),
+    bind(
+        &[ch('c')],
+        Action::ChooseConnection,
+        "keys.choose_connection",
+        true,
+    ),
+    bind(&[ch('e')], Action::Edit, "keys.edit_flow_item", true),
+    bind(&[ch('x')], Action::DryRun, "keys.dry_run", true),
+    bind(&[ch('r')], Action::Run, "keys.run", true),
+    bind(
+        &[key(KeyCode::Tab)],
+        Action::NextPane,
+        "keys.connections_pane",
+        true,
+    ),
+    bind(&[ch('?')], Action::Help, "keys.help", true),
+    bind(&[ch('q')], Action::Quit, "keys.quit", true),
+    bind(&[ch('n')], Action::NewFlow, "keys.new_flow", false),
+    bind(
+        &[ch('+')],
+        Action::NewConnection,
+        "keys.new_connection",
+        false,
+    ),
+    bind(&[ch('d')], Action::Delete, "keys.delete", false),
+    bind(&[ch('J')], Action::MoveDown, "keys.move_down", false),
+    bind(&[ch('K')], Action::MoveUp, "keys.move_up", false),
+    bind(&[ch('X')], Action::DryRunAll, "keys.dry_run_all", false),
+    bind(&[ch('R')], Action::RunAll, "keys.run_all", false),
     bind(
         &[ch('j'), key(KeyCode::Down)],
         Action::Down,
@@ -422,36 +452,6 @@ const FLOWS: &[Binding] = &[
         "keys.focus_actions",
         false,
     ),
-    bind(&[ch('n')], Action::NewFlow, "keys.new_flow", true),
-    bind(&[ch('a')], Action::Add, "keys.add_action", true),
-    bind(
-        &[ch('c')],
-        Action::ChooseConnection,
-        "keys.choose_connection",
-        true,
-    ),
-    bind(
-        &[ch('+')],
-        Action::NewConnection,
-        "keys.new_connection",
-        false,
-    ),
-    bind(&[ch('e')], Action::Edit, "keys.edit_flow_item", true),
-    bind(&[ch('d')], Action::Delete, "keys.delete", false),
-    bind(&[ch('J')], Action::MoveDown, "keys.move_down", false),
-    bind(&[ch('K')], Action::MoveUp, "keys.move_up", false),
-    bind(&[ch('x')], Action::DryRun, "keys.dry_run", true),
-    bind(&[ch('X')], Action::DryRunAll, "keys.dry_run_all", false),
-    bind(&[ch('r')], Action::Run, "keys.run", true),
-    bind(&[ch('R')], Action::RunAll, "keys.run_all", false),
-    bind(
-        &[key(KeyCode::Tab)],
-        Action::NextPane,
-        "keys.connections_pane",
-        true,
-    ),
-    bind(&[ch('?')], Action::Help, "keys.help", true),
-    bind(&[ch('q')], Action::Quit, "keys.quit", true),
     FORCE_QUIT,
 ];
 

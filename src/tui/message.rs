@@ -22,7 +22,10 @@ pub enum Msg {
     /// News from the token refresher.
     Refresh(RefreshEvent),
     /// A run of a flow (or one of its actions) finished.
-    RunFinished(Vec<StepReport>),
+    RunFinished {
+        run: u64,
+        reports: Vec<StepReport>,
+    },
     Timer(Timer),
 }
 
@@ -44,6 +47,8 @@ pub enum VaultReply {
     DuplicateName(String),
     /// A flow was not saved because its name is taken.
     DuplicateFlow(String),
+    /// The file as it is now (after a run stored a token, say).
+    Reloaded(Snapshot),
 }
 
 /// The vault's connections and what is known of their tokens.
@@ -69,6 +74,8 @@ pub enum Effect {
     Refresher(RefreshCommand),
     /// Run a flow's actions (or one), in the background.
     Run {
+        /// Numbers the run, so its result finds its view.
+        run: u64,
         flow: Flow,
         only: Option<usize>,
         dry_run: bool,
@@ -88,6 +95,8 @@ pub enum VaultCommand {
     DeleteFlow(FlowId),
     /// Save a flow's steps as they are now.
     SaveFlow(Flow),
+    /// Read everything again.
+    Reload,
 }
 
 /// A timer; the generation lets a newer timer supersede an older one.

@@ -130,6 +130,7 @@ impl VaultSession {
                     select: None,
                 })
             }
+            VaultCommand::Reload => Ok(VaultReply::Reloaded(snapshot(self.open_vault()?)?)),
             VaultCommand::SaveFlow(flow) => {
                 let vault = self.open_vault()?;
                 vault.save_steps(&flow)?;

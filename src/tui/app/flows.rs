@@ -146,8 +146,10 @@ impl App {
                         &[("flow", &f.name)],
                     ),
                 };
-                self.overlay = Some(Overlay::Run(RunView::running(title, dry_run)));
+                self.runs += 1;
+                self.overlay = Some(Overlay::Run(RunView::running(self.runs, title, dry_run)));
                 vec![Effect::Run {
+                    run: self.runs,
                     flow: f,
                     only: only.map(|i| i + 1),
                     dry_run,
@@ -296,7 +298,9 @@ impl App {
                         .table
                         .height
                         .saturating_sub(2);
-                let total = run.lines(view).len() as u16;
+                let total = run
+                    .lines(view, self.size.0.saturating_sub(2) as usize)
+                    .len() as u16;
                 if !run.handle(action?, page, total) {
                     self.overlay = Some(Overlay::Run(run));
                 }
@@ -370,13 +374,34 @@ impl App {
         }
     }
 
-    /// A run came back: show its result.
-    pub(super) fn run_finished(&mut self, reports: Vec<StepReport>) -> Vec<Effect> {
-        if let Some(Overlay::Run(run)) = &mut self.overlay {
-            run.reports = Some(reports);
-            run.scroll = 0;
+    /// A run came back: show its result. A real run may have fetched tokens:
+    /// read the file again, and let the refresher take those tokens over.
+    pub(super) fn run_finished(&mut self, run: u64, reports: Vec<StepReport>) -> Vec<Effect> {
+        use crate::actions::StepOutcome;
+        // Only a run that sent something can have fetched a token.
+        let sent = reports
+            .iter()
+            .any(|r| !matches!(r.outcome, StepOutcome::DryRun(_)));
+        if let Some(Overlay::Run(view)) = &mut self.overlay
+            && view.run == run
+        {
+            view.reports = Some(reports);
+            view.scroll = 0;
             self.changed = true;
         }
-        Vec::new()
+        if !sent {
+            return Vec::new();
+        }
+        let used: std::collections::BTreeSet<ConnectionId> = self
+            .flows
+            .iter()
+            .flat_map(|f| f.steps.iter().filter_map(|s| s.connection.clone()))
+            .collect();
+        let mut effects = vec![Effect::Vault(VaultCommand::Reload)];
+        effects.extend(
+            used.into_iter()
+                .map(|id| Effect::Refresher(RefreshCommand::Changed(id))),
+        );
+        effects
     }
 }

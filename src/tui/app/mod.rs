@@ -95,6 +95,10 @@ pub struct App {
     connection_for: Option<(FlowId, usize)>,
     /// Select this flow once the vault says it is saved.
     select_flow: Option<FlowId>,
+    /// Numbers runs, so a late result never fills a newer run's view.
+    runs: u64,
+    /// The notice for the next save, when it finishes something begun before.
+    next_save_notice: Option<String>,
     overlay: Option<Overlay>,
     notice: Option<Notice>,
     notice_generation: u64,
@@ -155,6 +159,8 @@ impl App {
             flows_pane: FlowsPane::default(),
             connection_for: None,
             select_flow: None,
+            next_save_notice: None,
+            runs: 0,
             overlay: None,
             notice: None,
             notice_generation: 0,
@@ -264,7 +270,7 @@ impl App {
             }
             Msg::Timer(timer) => self.handle_timer(timer),
             Msg::Refresh(event) => self.handle_refresh(event),
-            Msg::RunFinished(reports) => self.run_finished(reports),
+            Msg::RunFinished { run, reports } => self.run_finished(run, reports),
         }
     }
 
@@ -417,6 +423,10 @@ impl App {
                 }
                 Vec::new()
             }
+            VaultReply::Reloaded(snapshot) => {
+                self.set_rows(snapshot, None);
+                self.countdown().into_iter().collect()
+            }
             VaultReply::DuplicateFlow(name) => {
                 let theme = self.theme;
                 let view = View {
@@ -431,7 +441,10 @@ impl App {
             }
             VaultReply::Saved { snapshot, select } => {
                 let overlay = self.overlay.take();
-                let (text, command) = self.saved(overlay.as_ref(), &snapshot, select.as_ref());
+                let (mut text, command) = self.saved(overlay.as_ref(), &snapshot, select.as_ref());
+                if let Some(finished) = self.next_save_notice.take() {
+                    text = finished;
+                }
                 let made_by_wizard =
                     matches!(&overlay, Some(Overlay::Wizard(w)) if w.editing.is_none());
                 self.set_rows(snapshot, select.as_ref());
@@ -441,6 +454,14 @@ impl App {
                 if let Some((flow, step)) = self.connection_for.take()
                     && let (true, Some(id)) = (made_by_wizard, &select)
                 {
+                    let name = self
+                        .connection(id)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default();
+                    self.next_save_notice = Some(locale.f(
+                        "notice.added_for_action",
+                        &[("name", &name), ("position", &(step + 1).to_string())],
+                    ));
                     effects.extend(self.set_step_connection(&flow, step, Some(id.clone())));
                 }
                 effects.extend(self.countdown());
@@ -763,26 +784,19 @@ impl App {
             Some(Overlay::ActionPicker(p)) => p.render(frame, body, view),
             Some(Overlay::Inputs(e)) => e.render(frame, body, view),
             Some(Overlay::Run(r)) => r.render(frame, body, view),
-            // Dialogs over the pane.
-            Some(Overlay::Confirm(_) | Overlay::FlowName(_) | Overlay::ConnectionPicker(_))
-            | None => {
-                match self.pane {
-                    Pane::Connections => {
-                        self.list
-                            .render(frame, areas.table, areas.status, &self.rows, view)
-                    }
-                    Pane::Flows => {
-                        self.flows_pane
-                            .render(frame, body, &self.flows, &self.rows, view)
-                    }
+            // Dialogs stand alone too: pieces of a pane cut by a border read as noise.
+            Some(Overlay::Confirm(c)) => c.render(frame, body, view),
+            Some(Overlay::FlowName(d)) => d.render(frame, body, view),
+            Some(Overlay::ConnectionPicker(p)) => p.render(frame, body, &self.rows, view),
+            None => match self.pane {
+                Pane::Connections => {
+                    self.list
+                        .render(frame, areas.table, areas.status, &self.rows, view)
                 }
-                match &self.overlay {
-                    Some(Overlay::Confirm(c)) => c.render(frame, body, view),
-                    Some(Overlay::FlowName(d)) => d.render(frame, body, view),
-                    Some(Overlay::ConnectionPicker(p)) => p.render(frame, body, &self.rows, view),
-                    _ => {}
-                }
-            }
+                Pane::Flows => self
+                    .flows_pane
+                    .render(frame, body, &self.flows, &self.rows, view),
+            },
         }
         // The notice goes last, so no screen covers it.
         if let Some(notice) = &self.notice

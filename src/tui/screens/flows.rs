@@ -251,8 +251,12 @@ impl FlowsPane {
                     } else {
                         line
                     });
-                    let found = step_warnings(step, rows);
-                    let connection = connection_label(step, rows, view);
+                    // "no connection" already says itself on this line.
+                    let found: Vec<Warning> = step_warnings(step, rows)
+                        .into_iter()
+                        .filter(|w| *w != Warning::NoConnection)
+                        .collect();
+                    let connection = connection_label(step, rows, view, true);
                     let mut spans = vec![Span::styled(format!("     ↳ {connection}"), theme.muted)];
                     if let Some(first) = found.first() {
                         let more = if found.len() > 1 {
@@ -327,7 +331,8 @@ pub fn step_warnings(step: &FlowStep, rows: &[ListRow]) -> Vec<Warning> {
     )
 }
 
-fn connection_label(step: &FlowStep, rows: &[ListRow], view: View<'_>) -> String {
+/// The connection of a step in words; `short` for the actions column.
+fn connection_label(step: &FlowStep, rows: &[ListRow], view: View<'_>, short: bool) -> String {
     let locale = view.locale;
     let needs = Catalog::embedded()
         .action(&step.action)
@@ -346,6 +351,7 @@ fn connection_label(step: &FlowStep, rows: &[ListRow], view: View<'_>) -> String
         None if needs == Some(ConnectionNeed::None) => {
             locale.t("flows.no_connection_needed").to_owned()
         }
+        None if short => locale.t("flows.no_connection_short").to_owned(),
         None => locale.t("flows.no_connection").to_owned(),
     }
 }
@@ -373,7 +379,7 @@ fn settings_lines<'a>(
     };
     let mut lines = vec![row(
         locale.t("flows.vault_connection"),
-        connection_label(step, rows, view),
+        connection_label(step, rows, view, false),
         theme.text,
     )];
     // Warnings first: when the panel is short, they matter more than inputs.

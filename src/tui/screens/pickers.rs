@@ -233,7 +233,7 @@ impl ConnectionPicker {
     /// Draws the choices: each connection with its status, then "no connection" and "+ new".
     pub fn render(&self, frame: &mut Frame, area: Rect, rows: &[ListRow], view: View<'_>) {
         let View { theme, locale, .. } = view;
-        let height = (self.choices.len() as u16 + 4).min(area.height);
+        let height = (self.choices.len() as u16 + 2).min(area.height);
         let popup = centered(area, area.width.min(64), height);
         let action = Catalog::embedded().action(&self.action);
         let title = action.map_or(self.action.clone(), |a| {

@@ -16,6 +16,8 @@ use crate::tui::keymap::Action;
 /// A run in progress or done.
 #[derive(Debug)]
 pub struct RunView {
+    /// Which run this view shows.
+    pub run: u64,
     pub title: String,
     pub dry_run: bool,
     /// `None` while running.
@@ -25,8 +27,9 @@ pub struct RunView {
 
 impl RunView {
     /// A run that has started.
-    pub fn running(title: String, dry_run: bool) -> RunView {
+    pub fn running(run: u64, title: String, dry_run: bool) -> RunView {
         RunView {
+            run,
             title,
             dry_run,
             reports: None,
@@ -48,8 +51,12 @@ impl RunView {
         false
     }
 
-    /// The text of the run, one entry per line.
-    pub fn lines(&self, view: View<'_>) -> Vec<Line<'static>> {
+    /// The text of the run, wrapped to `width` cells so nothing is cut.
+    pub fn lines(&self, view: View<'_>, width: usize) -> Vec<Line<'static>> {
+        wrap(self.unwrapped(view), width)
+    }
+
+    fn unwrapped(&self, view: View<'_>) -> Vec<Line<'static>> {
         let View { theme, locale, .. } = view;
         let Some(reports) = &self.reports else {
             return vec![Line::from(Span::styled(
@@ -100,6 +107,7 @@ impl RunView {
                             ("reason", &step_failure(locale, failure)),
                         ],
                     );
+                    lines.push(Line::from(""));
                     lines.push(Line::from(Span::styled(format!("✗ {text}"), theme.error)));
                 }
             }
@@ -128,7 +136,7 @@ impl RunView {
         let inner = block.inner(popup);
         frame.render_widget(Clear, popup);
         frame.render_widget(block, popup);
-        let lines = self.lines(view);
+        let lines = self.lines(view, inner.width as usize);
         let max = (lines.len() as u16).saturating_sub(inner.height);
         frame.render_widget(
             Paragraph::new(lines).scroll((self.scroll.min(max), 0)),
@@ -181,4 +189,36 @@ fn response_lines(lines: &mut Vec<Line<'static>>, response: &ResponseView, view:
         lines.push(Line::from(""));
         lines.extend(response.body.lines().map(|l| Line::from(l.to_owned())));
     }
+}
+
+/// Splits lines wider than `width` cells into several; a split line keeps
+/// the style of its last part (request lines lead with the method's style).
+fn wrap(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    use crate::locale::width::{fit, width as cells};
+    let width = width.max(1);
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        if cells(&text) <= width {
+            out.push(line);
+            continue;
+        }
+        let style = line
+            .spans
+            .last()
+            .map(|s| s.style)
+            .unwrap_or_default()
+            .patch(line.style);
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            let mut part = fit(rest, width);
+            if part.is_empty() {
+                // A character wider than the line: take it anyway.
+                part = &rest[..rest.chars().next().map_or(rest.len(), char::len_utf8)];
+            }
+            out.push(Line::from(Span::styled(part.to_owned(), style)));
+            rest = &rest[part.len()..];
+        }
+    }
+    out
 }

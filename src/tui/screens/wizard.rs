@@ -185,8 +185,9 @@ impl Wizard {
         let has_method = self.service.is_some_and(|s| s.methods.len() > 1);
         self.save_error = None;
         self.step = match self.step {
-            Step::Credentials if self.editing.is_some() => return WizardOutcome::Cancel,
+            // Editing: the name is one step back, then out.
             Step::Credentials => Step::Name,
+            Step::Name if self.editing.is_some() => return WizardOutcome::Cancel,
             Step::Name if has_method => Step::Method,
             Step::Name | Step::Method if self.preset_service => return WizardOutcome::Cancel,
             Step::Name | Step::Method => Step::Service,
@@ -298,9 +299,11 @@ impl Wizard {
             Err(e) => Some(name_error(locale, e).to_owned()),
             Ok(()) => {
                 let wanted = normalise_name(name);
-                let taken = rows
-                    .iter()
-                    .any(|r| r.stored.name().is_some_and(|n| normalise_name(n) == wanted));
+                let editing = self.editing.as_ref().map(|c| &c.id);
+                let taken = rows.iter().any(|r| {
+                    Some(r.stored.id()) != editing
+                        && r.stored.name().is_some_and(|n| normalise_name(n) == wanted)
+                });
                 taken.then(|| locale.f("wizard.duplicate", &[("name", name.trim())]))
             }
         };
@@ -336,6 +339,7 @@ impl Wizard {
         }
         if let Some(existing) = &self.editing {
             let mut connection = existing.clone();
+            connection.name = self.name.value().trim().to_owned();
             connection.fields = form.credentials(&existing.fields);
             connection.updated_at = now();
             return WizardOutcome::Save(VaultCommand::Update(connection));
