@@ -3,10 +3,11 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{View, centered};
 use crate::tui::keymap::Action;
+use crate::tui::widgets::dialog::frame_dialog;
 use crate::vault::{ConnectionId, FlowId};
 
 /// What would be deleted.
@@ -73,15 +74,7 @@ impl ConfirmDelete {
         ]));
         let height = if self.used_by.is_empty() { 7 } else { 10 };
         let popup = centered(area, 60, height);
-        let block = Block::bordered()
-            .title(Span::styled(
-                format!(" {} ", locale.t("confirm.title")),
-                theme.title,
-            ))
-            .border_style(theme.error);
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
+        let inner = frame_dialog(frame, popup, locale.t("confirm.title"), theme.error, theme);
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
     }
 }

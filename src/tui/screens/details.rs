@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use zeroize::Zeroizing;
 
 use super::{View, centered};
@@ -13,6 +13,7 @@ use crate::locale::labels::{
 };
 use crate::locale::width::{truncate, width};
 use crate::tui::keymap::Action;
+use crate::tui::widgets::dialog::frame_dialog;
 use crate::vault::status::Assessment;
 use crate::vault::{Connection, ConnectionId};
 
@@ -120,18 +121,7 @@ impl Details {
         let service = catalog.service(&connection.service);
         let method = method_of(connection);
         let popup = centered(area, area.width.min(100), area.height);
-        let block = Block::bordered()
-            .title(Span::styled(
-                format!(
-                    " {} ",
-                    truncate(&connection.name, popup.width.saturating_sub(6) as usize)
-                ),
-                theme.title,
-            ))
-            .border_style(theme.focused_border);
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
+        let inner = frame_dialog(frame, popup, &connection.name, theme.focused_border, theme);
         let w = inner.width as usize;
         let detail_text = detail(locale, Some(connection), a, now);
         let service_text = match (service, method) {

@@ -4,17 +4,18 @@ use ratatui::Frame;
 use ratatui::crossterm::event::Event;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{View, centered};
 use crate::catalog::Catalog;
 use crate::locale::labels::{LabelScope, action_name, name_error};
-use crate::locale::width::{truncate, width};
+use crate::locale::width::truncate;
 use crate::tui::keymap::Action;
+use crate::tui::widgets::dialog::frame_dialog;
 use crate::tui::widgets::form::CredentialsForm;
-use crate::tui::widgets::text_input::InputView;
+use crate::tui::widgets::text_input::{InputView, labelled};
 use crate::vault::{Credentials, Flow, FlowId, normalise_name, validate_name};
 
 /// What an editor asks the app to do.
@@ -112,31 +113,16 @@ impl FlowNameDialog {
         } else {
             locale.t("flows.new_title")
         };
-        let block = Block::bordered()
-            .title(Span::styled(format!(" {title} "), theme.title))
-            .border_style(theme.focused_border);
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
-        let label = locale.t("flows.name");
-        let lw = width(label) as u16 + 1;
-        frame.render_widget(
-            Paragraph::new(Span::styled(label, theme.title)),
-            Rect { height: 1, ..inner },
-        );
-        InputView {
-            input: &self.input,
-            masked: false,
-            placeholder: None,
-            focused: true,
-        }
-        .render(
+        let inner = frame_dialog(frame, popup, title, theme.focused_border, theme);
+        labelled(
             frame,
-            Rect {
-                x: inner.x + lw,
-                width: inner.width.saturating_sub(lw),
-                height: 1,
-                ..inner
+            Rect { height: 1, ..inner },
+            locale.t("flows.name"),
+            InputView {
+                input: &self.input,
+                masked: false,
+                placeholder: None,
+                focused: true,
             },
             theme,
         );
@@ -228,18 +214,7 @@ impl InputsEditor {
                 ("position", &(self.step + 1).to_string()),
             ],
         );
-        let block = Block::bordered()
-            .title(Span::styled(
-                format!(
-                    " {} ",
-                    truncate(&title, popup.width.saturating_sub(4) as usize)
-                ),
-                theme.title,
-            ))
-            .border_style(theme.focused_border);
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
+        let inner = frame_dialog(frame, popup, &title, theme.focused_border, theme);
         let form_area = Rect {
             y: inner.y + 1,
             height: inner.height.saturating_sub(3),

@@ -3,10 +3,11 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::{View, centered};
 use crate::tui::keymap::{Action, HELP_MODES, bindings, keys_label};
+use crate::tui::widgets::dialog::frame_dialog;
 
 /// The help screen's scroll position.
 #[derive(Debug, Default)]
@@ -58,17 +59,15 @@ impl Help {
     /// Draws the keys of every mode, scrolled.
     pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
         let popup = centered(area, 64, area.height);
-        let block = Block::bordered()
-            .title(Span::styled(
-                format!(" {} ", view.locale.t("help.title")),
-                view.theme.title,
-            ))
-            .border_style(view.theme.focused_border);
-        let inner = block.inner(popup);
+        let inner = frame_dialog(
+            frame,
+            popup,
+            view.locale.t("help.title"),
+            view.theme.focused_border,
+            view.theme,
+        );
         let lines = Help::lines(view);
         let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
         frame.render_widget(
             Paragraph::new(lines).scroll((self.scroll.min(max_scroll), 0)),
             inner,

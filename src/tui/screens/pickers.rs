@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::Event;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
@@ -14,7 +14,8 @@ use crate::catalog::{Action as CatalogAction, Catalog, ConnectionNeed};
 use crate::locale::labels::{action_name, status_mark, status_word};
 use crate::locale::width::truncate;
 use crate::tui::keymap::Action;
-use crate::tui::widgets::text_input::InputView;
+use crate::tui::widgets::dialog::frame_dialog;
+use crate::tui::widgets::text_input::{InputView, labelled};
 use crate::vault::{ConnectionId, FlowId, StoredConnection};
 
 /// What a picker asks the app to do.
@@ -91,34 +92,22 @@ impl ActionPicker {
     pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
         let View { theme, locale, .. } = view;
         let popup = centered(area, area.width.min(76), area.height);
-        let block = Block::bordered()
-            .title(Span::styled(
-                format!(" {} ", locale.t("pickers.action_title")),
-                theme.title,
-            ))
-            .border_style(theme.focused_border);
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
-        let label = locale.t("wizard.search");
-        let lw = crate::locale::width::width(label) as u16 + 1;
-        frame.render_widget(
-            Paragraph::new(Span::styled(label, theme.title)),
-            Rect { height: 1, ..inner },
-        );
-        InputView {
-            input: &self.filter,
-            masked: false,
-            placeholder: Some(locale.t("wizard.search_hint")),
-            focused: true,
-        }
-        .render(
+        let inner = frame_dialog(
             frame,
-            Rect {
-                x: inner.x + lw,
-                width: inner.width.saturating_sub(lw),
-                height: 1,
-                ..inner
+            popup,
+            locale.t("pickers.action_title"),
+            theme.focused_border,
+            theme,
+        );
+        labelled(
+            frame,
+            Rect { height: 1, ..inner },
+            locale.t("wizard.search"),
+            InputView {
+                input: &self.filter,
+                masked: false,
+                placeholder: Some(locale.t("wizard.search_hint")),
+                focused: true,
             },
             theme,
         );
@@ -242,18 +231,7 @@ impl ConnectionPicker {
                 &[("action", action_name(locale, a))],
             )
         });
-        let block = Block::bordered()
-            .title(Span::styled(
-                format!(
-                    " {} ",
-                    truncate(&title, popup.width.saturating_sub(4) as usize)
-                ),
-                theme.title,
-            ))
-            .border_style(theme.focused_border);
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
+        let inner = frame_dialog(frame, popup, &title, theme.focused_border, theme);
         let w = inner.width as usize;
         let visible = inner.height as usize;
         let skip = (self.selected + 1).saturating_sub(visible);

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::{View, centered};
 use crate::actions::request::ShownRequest;
@@ -12,6 +12,7 @@ use crate::actions::{ResponseView, StepFailure, StepOutcome, StepReport};
 use crate::catalog::Catalog;
 use crate::locale::labels::{action_name, problem, step_failure};
 use crate::tui::keymap::Action;
+use crate::tui::widgets::dialog::frame_dialog;
 
 /// A run in progress or done.
 #[derive(Debug)]
@@ -130,12 +131,13 @@ impl RunView {
     /// Draws the run, scrolled.
     pub fn render(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
         let popup = centered(area, area.width, area.height);
-        let block = Block::bordered()
-            .title(Span::styled(format!(" {} ", self.title), view.theme.title))
-            .border_style(view.theme.focused_border);
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
+        let inner = frame_dialog(
+            frame,
+            popup,
+            &self.title,
+            view.theme.focused_border,
+            view.theme,
+        );
         let lines = self.lines(view, inner.width as usize);
         let max = (lines.len() as u16).saturating_sub(inner.height);
         frame.render_widget(

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use ratatui::Frame;
 use ratatui::crossterm::event::Event;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::text::Span;
+use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 use zeroize::Zeroizing;
@@ -15,7 +15,8 @@ use super::{View, centered};
 use crate::locale::width::truncate;
 use crate::tui::keymap::Action;
 use crate::tui::message::VaultCommand;
-use crate::tui::widgets::text_input::InputView;
+use crate::tui::widgets::dialog::frame_dialog;
+use crate::tui::widgets::text_input::{InputView, labelled};
 use crate::vault::UnlockKey;
 
 /// Shortest passphrase accepted for a new vault.
@@ -157,12 +158,7 @@ impl UnlockScreen {
         } else {
             locale.t("unlock.title")
         };
-        let block = Block::bordered()
-            .title(Span::styled(format!(" {title} "), theme.title))
-            .border_style(theme.focused_border);
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
+        let inner = frame_dialog(frame, popup, title, theme.focused_border, theme);
         let w = inner.width as usize;
         let path = locale.f(
             "unlock.vault",
@@ -188,24 +184,13 @@ impl UnlockScreen {
             Stage::Blocked => None,
         };
         if let Some(prompt) = prompt {
-            let prompt = truncate(prompt, w / 2);
-            let pw = crate::locale::width::width(&prompt) as u16 + 1;
-            frame.render_widget(
-                Paragraph::new(Line::from(Span::styled(prompt, theme.title))),
-                row(inner, 2),
-            );
-            let field = Rect {
-                x: inner.x + pw,
-                width: inner.width.saturating_sub(pw),
-                ..row(inner, 2)
-            };
-            InputView {
+            let input = InputView {
                 input: &self.input,
                 masked: true,
                 placeholder: None,
                 focused: true,
-            }
-            .render(frame, field, theme);
+            };
+            labelled(frame, row(inner, 2), &truncate(prompt, w / 2), input, theme);
         }
         if let Some(message) = &self.message {
             // Messages may name a command to run: wrap them, never cut them.

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::Event;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
@@ -16,8 +16,9 @@ use crate::locale::labels::{method_name, name_error, service_name};
 use crate::locale::width::{truncate, width};
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::message::VaultCommand;
+use crate::tui::widgets::dialog::frame_dialog;
 use crate::tui::widgets::form::CredentialsForm;
-use crate::tui::widgets::text_input::InputView;
+use crate::tui::widgets::text_input::{InputView, labelled};
 use crate::vault::{Connection, Credentials, normalise_name, now, validate_name};
 
 /// The wizard's steps, in order.
@@ -360,18 +361,7 @@ impl Wizard {
             Some(c) => locale.f("wizard.edit_title", &[("name", &c.name)]),
             None => locale.t("wizard.title").to_owned(),
         };
-        let block = Block::bordered()
-            .title(Span::styled(
-                format!(
-                    " {} ",
-                    truncate(&title, popup.width.saturating_sub(6) as usize)
-                ),
-                theme.title,
-            ))
-            .border_style(theme.focused_border);
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
+        let inner = frame_dialog(frame, popup, &title, theme.focused_border, theme);
         if inner.height < 4 {
             return;
         }
@@ -448,24 +438,18 @@ impl Wizard {
 
     fn render_services(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
         let View { theme, locale, .. } = view;
-        let label = locale.t("wizard.search");
-        let lw = width(label) as u16 + 1;
-        frame.render_widget(
-            Paragraph::new(Span::styled(label, theme.title)),
+        labelled(
+            frame,
             line(area, 0),
+            locale.t("wizard.search"),
+            InputView {
+                input: &self.service_filter,
+                masked: false,
+                placeholder: Some(locale.t("wizard.search_hint")),
+                focused: true,
+            },
+            theme,
         );
-        let input_area = Rect {
-            x: area.x + lw,
-            width: area.width.saturating_sub(lw),
-            ..line(area, 0)
-        };
-        InputView {
-            input: &self.service_filter,
-            masked: false,
-            placeholder: Some(locale.t("wizard.search_hint")),
-            focused: true,
-        }
-        .render(frame, input_area, theme);
         let matching = self.matching_services(locale);
         let list_area = Rect {
             y: area.y + 2,
@@ -527,24 +511,18 @@ impl Wizard {
 
     fn render_name(&self, frame: &mut Frame, area: Rect, view: View<'_>) {
         let View { theme, locale, .. } = view;
-        let label = locale.t("wizard.name");
-        let lw = width(label) as u16 + 1;
-        frame.render_widget(
-            Paragraph::new(Span::styled(label, theme.title)),
+        labelled(
+            frame,
             line(area, 0),
+            locale.t("wizard.name"),
+            InputView {
+                input: &self.name,
+                masked: false,
+                placeholder: Some(locale.t("wizard.name_hint")),
+                focused: true,
+            },
+            theme,
         );
-        let input_area = Rect {
-            x: area.x + lw,
-            width: area.width.saturating_sub(lw),
-            ..line(area, 0)
-        };
-        InputView {
-            input: &self.name,
-            masked: false,
-            placeholder: Some(locale.t("wizard.name_hint")),
-            focused: true,
-        }
-        .render(frame, input_area, theme);
         let w = area.width as usize;
         let (text, style) = match &self.name_error {
             Some(e) => (format!("✗ {e}"), theme.error),

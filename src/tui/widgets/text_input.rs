@@ -63,3 +63,19 @@ impl InputView<'_> {
         }
     }
 }
+
+/// Draws `label` and, right after it on the same row, the input.
+pub fn labelled(frame: &mut Frame, row: Rect, label: &str, input: InputView<'_>, theme: &Theme) {
+    let row = Rect { height: 1, ..row };
+    let label_width = (crate::locale::width::width(label) as u16 + 1).min(row.width);
+    frame.render_widget(
+        Paragraph::new(Span::styled(label.to_owned(), theme.title)),
+        row,
+    );
+    let field = Rect {
+        x: row.x + label_width,
+        width: row.width - label_width,
+        ..row
+    };
+    input.render(frame, field, theme);
+}
