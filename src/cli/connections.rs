@@ -135,7 +135,7 @@ pub fn add(global: &GlobalArgs, args: AddArgs) -> Result<(), CliError> {
         input.apply(&set, &mut fields)?;
     }
     if !args.empty {
-        require_complete(method, &fields)?;
+        require_complete(&set, &fields)?;
     }
     let connection = Connection::new(args.name.trim(), &service.id, &method.id, fields);
     vault.add_connection(&connection)?;
@@ -225,7 +225,10 @@ pub fn remove(global: &GlobalArgs, name: &str, force: bool) -> Result<(), CliErr
             .collect();
         return Err(CliError::usage(locale.f(
             "cli.in_use",
-            &[("name", name), ("places", &places.join(", "))],
+            &[
+                ("name", name),
+                ("places", &places.join(locale.t("common.separator"))),
+            ],
         )));
     }
     // The steps' connection setting is cleared by the file's foreign key.

@@ -6,6 +6,7 @@ use std::io::Read;
 use zeroize::Zeroizing;
 
 use crate::catalog::{Action, Field, Method, Service, domain_url};
+use crate::locale::labels::{LabelScope, scoped_label};
 use crate::vault::Credentials;
 
 use super::error::CliError;
@@ -15,6 +16,8 @@ use super::unlock;
 pub struct FieldSet<'a> {
     /// "Twilio (auth_token)" or "twilio.send_sms".
     pub owner: String,
+    /// Where the fields' labels come from.
+    pub scope: LabelScope,
     pub fields: &'a [Field],
 }
 
@@ -23,6 +26,7 @@ impl<'a> FieldSet<'a> {
     pub fn credentials(service: &Service, method: &'a Method) -> FieldSet<'a> {
         FieldSet {
             owner: format!("{} ({})", service.name, method.id),
+            scope: LabelScope::Service(service.id.clone()),
             fields: &method.fields,
         }
     }
@@ -31,12 +35,18 @@ impl<'a> FieldSet<'a> {
     pub fn inputs(action: &'a Action) -> FieldSet<'a> {
         FieldSet {
             owner: action.id.clone(),
+            scope: LabelScope::Action(action.id.clone()),
             fields: &action.inputs,
         }
     }
 
     fn field(&self, key: &str) -> Option<&'a Field> {
         self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// A field's label in the interface language.
+    pub fn label(&self, field: &'a Field) -> &'a str {
+        scoped_label(crate::locale::current(), &self.scope, field)
     }
 
     fn keys(&self) -> String {
@@ -75,7 +85,7 @@ impl FieldInput {
             if field.secret {
                 return Err(CliError::usage(
                     crate::locale::current()
-                        .f("cli.secret_on_command_line", &[("label", &field.label)]),
+                        .f("cli.secret_on_command_line", &[("label", set.label(field))]),
                 ));
             }
             input
@@ -138,7 +148,7 @@ impl FieldInput {
             if !unlock::has_terminal() {
                 return Ok(());
             }
-            let value = unlock::prompt_secret(&format!("{}: ", field.label))?;
+            let value = unlock::prompt_secret(&format!("{}: ", set.label(field)))?;
             self.values.push((field.key.clone(), value));
         }
         Ok(())
@@ -155,7 +165,13 @@ impl FieldInput {
         for (key, value) in &self.values {
             let field = set.field(key).expect("keys were checked when read");
             if !value.trim().is_empty() {
-                field.validate(value)?;
+                field.validate(value).map_err(|e| {
+                    CliError::usage(crate::locale::labels::field_error(
+                        crate::locale::current(),
+                        set.label(field),
+                        &e,
+                    ))
+                })?;
             }
             fields.set(key.clone(), value.trim().to_owned());
         }
@@ -164,19 +180,22 @@ impl FieldInput {
 }
 
 /// Checks that every required field has a value (or a default).
-pub fn require_complete(method: &Method, fields: &Credentials) -> Result<(), CliError> {
-    let missing: Vec<_> = method
+pub fn require_complete(set: &FieldSet<'_>, fields: &Credentials) -> Result<(), CliError> {
+    let missing: Vec<_> = set
         .fields
         .iter()
         .filter(|f| f.required && f.default.is_none() && fields.get(&f.key).is_none())
-        .map(|f| format!("{} ({})", f.label, f.key))
+        .map(|f| format!("{} ({})", set.label(f), f.key))
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
     Err(CliError::usage(crate::locale::current().f(
         "cli.missing_required",
-        &[("fields", &missing.join(", "))],
+        &[(
+            "fields",
+            &missing.join(crate::locale::current().t("common.separator")),
+        )],
     )))
 }
 

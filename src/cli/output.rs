@@ -7,6 +7,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::catalog::Catalog;
 use crate::locale::Locale;
 use crate::locale::labels::{detail, field_label, service_name, status_word};
+use crate::locale::width::{pad, width};
 use crate::vault::status::{Assessment, assess_connection};
 use crate::vault::{Connection, StoredConnection, TokenRecord};
 
@@ -87,7 +88,32 @@ pub fn show_text(
     let catalog = Catalog::embedded();
     let assessment = assess_connection(c, catalog, token, now);
     let service = catalog.service(&c.service);
-    let row = |label: &str, value: &str| format!("{label:<16} {value}");
+    // The label column fits the widest label, measured in display cells.
+    let labels_width = [
+        "show.name",
+        "show.service",
+        "show.status",
+        "show.id",
+        "show.method",
+        "show.scope",
+        "show.updated",
+    ]
+    .iter()
+    .map(|k| width(locale.t(k)))
+    .chain(
+        service
+            .and_then(|s| s.method(&c.method).map(|m| (s, m)))
+            .into_iter()
+            .flat_map(|(s, m)| {
+                m.fields
+                    .iter()
+                    .map(move |f| width(field_label(locale, &s.id, f)))
+            }),
+    )
+    .max()
+    .unwrap_or(16)
+    .max(16);
+    let row = |label: &str, value: &str| format!("{} {value}", pad(label, labels_width));
     let mut lines = vec![
         row(locale.t("show.name"), &c.name),
         row(
@@ -106,7 +132,10 @@ pub fn show_text(
     ];
     if let Some(method) = service.and_then(|s| s.method(&c.method)) {
         if service.is_some_and(|s| s.methods.len() > 1) {
-            lines.push(row(locale.t("show.method"), &method.name));
+            lines.push(row(
+                locale.t("show.method"),
+                crate::locale::labels::method_name(locale, &c.service, method),
+            ));
         }
         for f in &method.fields {
             let value = match (c.fields.get(&f.key), f.secret && !reveal) {

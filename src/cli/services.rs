@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::catalog::Catalog;
 use crate::locale::labels::{field_label, method_name, service_name};
-use crate::locale::width::width;
+use crate::locale::width::pad;
 
 use super::error::CliError;
 
@@ -60,8 +60,12 @@ pub fn services(json: bool) -> Result<(), CliError> {
                 }
                 let indent = if s.methods.len() > 1 { "    " } else { "  " };
                 let label = field_label(locale, &s.id, f);
-                let pad = " ".repeat(24usize.saturating_sub(width(label)));
-                println!("{indent}{:<18} {label}{pad} {}", f.key, marks.join(", "));
+                println!(
+                    "{indent}{:<18} {} {}",
+                    f.key,
+                    pad(label, 24),
+                    marks.join(locale.t("common.separator"))
+                );
             }
         }
     }

@@ -102,7 +102,10 @@ pub fn detail(
                     _ => key.as_str(),
                 })
                 .collect();
-            locale.f("detail.missing", &[("fields", &labels.join(", "))])
+            locale.f(
+                "detail.missing",
+                &[("fields", &labels.join(locale.t("common.separator")))],
+            )
         }
         Detail::NoTokenYet => locale.t("detail.no_token").to_owned(),
         Detail::TokenExpired => locale.t("detail.token_expired").to_owned(),
@@ -233,7 +236,7 @@ pub fn warning(locale: &Locale, action: &str, warning: &crate::actions::Warning)
         W::WrongService => locale.t("warning.wrong_service").to_owned(),
         W::EmptyConnection(labels) => locale.f(
             "warning.empty_connection",
-            &[("fields", &labels.join(", "))],
+            &[("fields", &labels.join(locale.t("common.separator")))],
         ),
         W::MissingScope(scope) => locale.f("warning.missing_scope", &[("scope", scope)]),
         W::TokenFailed(reason) => locale.f("warning.token_failed", &[("reason", reason)]),

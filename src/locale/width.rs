@@ -18,6 +18,11 @@ pub fn truncate(s: &str, max: usize) -> String {
     format!("{}…", fit(s, max - 1))
 }
 
+/// `s` followed by spaces up to `cells` display cells (never cut).
+pub fn pad(s: &str, cells: usize) -> String {
+    format!("{s}{}", " ".repeat(cells.saturating_sub(s.width())))
+}
+
 /// The longest prefix of `s` that fits in `max` cells.
 pub fn fit(s: &str, max: usize) -> &str {
     let mut used = 0;

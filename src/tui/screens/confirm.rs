@@ -61,7 +61,10 @@ impl ConfirmDelete {
         if !self.used_by.is_empty() {
             text.push(Line::from(""));
             text.push(Line::from(Span::styled(
-                locale.f("confirm.used_by", &[("places", &self.used_by.join(", "))]),
+                locale.f(
+                    "confirm.used_by",
+                    &[("places", &self.used_by.join(locale.t("common.separator")))],
+                ),
                 theme.warning,
             )));
         }

@@ -11,7 +11,7 @@ use crate::catalog::{Catalog, Method};
 use crate::locale::labels::{
     detail, field_label, method_name, service_name, status_mark, status_word,
 };
-use crate::locale::width::{truncate, width};
+use crate::locale::width::{pad, truncate, width};
 use crate::tui::keymap::Action;
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::vault::status::Assessment;
@@ -123,6 +123,13 @@ impl Details {
         let popup = centered(area, area.width.min(100), area.height);
         let inner = frame_dialog(frame, popup, &connection.name, theme.focused_border, theme);
         let w = inner.width as usize;
+        // The header labels' column, as wide as the wider label (by display cells).
+        let head = [locale.t("details.service"), locale.t("details.status")]
+            .iter()
+            .map(|l| width(l))
+            .max()
+            .unwrap_or(0)
+            + 2;
         let detail_text = detail(locale, Some(connection), a, now);
         let service_text = match (service, method) {
             (Some(s), Some(m)) if s.methods.len() > 1 => {
@@ -137,11 +144,11 @@ impl Details {
         };
         let mut lines = vec![
             Line::from(vec![
-                Span::styled(format!("{:<14}", locale.t("details.service")), theme.muted),
-                Span::raw(truncate(&service_text, w.saturating_sub(14))),
+                Span::styled(pad(locale.t("details.service"), head), theme.muted),
+                Span::raw(truncate(&service_text, w.saturating_sub(head))),
             ]),
             Line::from(vec![
-                Span::styled(format!("{:<14}", locale.t("details.status")), theme.muted),
+                Span::styled(pad(locale.t("details.status"), head), theme.muted),
                 Span::raw(truncate(
                     &format!(
                         "{} {} — {}",
@@ -149,7 +156,7 @@ impl Details {
                         status_word(locale, a.status),
                         detail_text
                     ),
-                    w.saturating_sub(14),
+                    w.saturating_sub(head),
                 )),
             ]),
             Line::from(""),

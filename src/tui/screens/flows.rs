@@ -11,7 +11,7 @@ use super::list::ListRow;
 use crate::actions::{Warning, warnings};
 use crate::catalog::{Catalog, ConnectionNeed};
 use crate::locale::labels::{action_name, input_label, status_mark, status_word, warning};
-use crate::locale::width::truncate;
+use crate::locale::width::{pad, truncate};
 use crate::tui::keymap::Action;
 use crate::vault::{Flow, FlowId, FlowStep};
 
@@ -199,13 +199,12 @@ impl FlowsPane {
                     } else {
                         f.name.clone()
                     };
-                    let text = format!(
-                        "{}{} ({})",
-                        if selected { "> " } else { "  " },
-                        name,
-                        f.steps.len()
-                    );
-                    let line = Line::from(truncate(&text, inner.width as usize));
+                    // A long name is cut, never the count after it.
+                    let count = format!(" ({})", f.steps.len());
+                    let room = (inner.width as usize)
+                        .saturating_sub(2 + crate::locale::width::width(&count));
+                    let marker = if selected { "> " } else { "  " };
+                    let line = Line::from(format!("{marker}{}{count}", truncate(&name, room)));
                     if selected && self.focus == Focus::Flows {
                         line.style(theme.selected)
                     } else {
@@ -368,7 +367,7 @@ fn settings_lines<'a>(
     let row = |label: &str, value: String, style| {
         Line::from(vec![
             Span::styled(
-                format!("{:<label_width$} ", truncate(label, label_width)),
+                format!("{} ", pad(&truncate(label, label_width), label_width)),
                 theme.muted,
             ),
             Span::styled(

@@ -128,7 +128,9 @@ impl ActionPicker {
             .map(|(i, a)| {
                 let selected = i == self.selected;
                 let name = truncate(action_name(locale, a), 34);
-                let pad = 36usize.saturating_sub(crate::locale::width::width(&name) + 2);
+                let pad = 36usize
+                    .saturating_sub(crate::locale::width::width(&name) + 2)
+                    .max(1);
                 let line = Line::from(vec![
                     Span::styled(if selected { "> " } else { "  " }, theme.key),
                     Span::raw(format!("{name}{}", " ".repeat(pad))),

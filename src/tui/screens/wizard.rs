@@ -541,7 +541,8 @@ impl Wizard {
 fn selectable<'a>(selected: bool, name: &str, id: &str, w: usize, view: View<'_>) -> Line<'a> {
     let marker = if selected { "> " } else { "  " };
     let name = truncate(name, w.saturating_sub(2).min(30));
-    let pad = 32usize.saturating_sub(width(&name) + 2);
+    // At least one space between a name of full width and its id.
+    let pad = 32usize.saturating_sub(width(&name) + 2).max(1);
     let id = truncate(id, w.saturating_sub(32));
     let line = Line::from(vec![
         Span::styled(marker, view.theme.key),
