@@ -176,7 +176,12 @@ async fn run_step<V: VaultStore + ?Sized>(
                 (Some(c), true) => {
                     match obtain(vault, &clients.tokens, &c.id, &holder_name(), false).await {
                         Ok((token, _)) => Some(token.access_token),
-                        Err(e) => return fail(StepFailure::Token(e.to_string())),
+                        Err(e) => {
+                            return fail(StepFailure::Token(crate::locale::labels::obtain_error(
+                                crate::locale::current(),
+                                &e,
+                            )));
+                        }
                     }
                 }
                 _ => None,

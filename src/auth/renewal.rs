@@ -6,7 +6,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::client::{GrantError, Granted};
-use super::grant::Grant;
+use super::grant::{Grant, GrantSetupError};
 use super::schedule::{backoff, random_unit, renew_at};
 use crate::vault::{ConnectionId, RefreshState, Token, TokenRecord, VaultError, VaultStore};
 
@@ -22,8 +22,8 @@ pub enum Begin {
     Fresh(TokenRecord),
     /// Another holder is renewing it; look again shortly.
     Busy,
-    /// It cannot be renewed as it is; the reason in words.
-    Cannot(String),
+    /// It cannot be renewed as it is.
+    Cannot(CannotRenew),
 }
 
 /// How a renewal ended.
@@ -65,13 +65,13 @@ pub fn begin<V: VaultStore + ?Sized>(
         return Ok(Begin::Fresh(record));
     }
     if !force && record.state.needs_new_credentials {
-        return Ok(Begin::Cannot(
+        return Ok(Begin::Cannot(CannotRenew::CredentialsRefused(
             record.state.last_error.clone().unwrap_or_default(),
-        ));
+        )));
     }
     let grant = match Grant::for_connection(&connection) {
         Ok(grant) => grant,
-        Err(e) => return Ok(Begin::Cannot(e.to_string())),
+        Err(e) => return Ok(Begin::Cannot(CannotRenew::Setup(e))),
     };
     if !vault.try_lease(id, holder, LEASE_TTL)? {
         return Ok(Begin::Busy);
@@ -121,13 +121,26 @@ pub fn finish<V: VaultStore + ?Sized>(
     Ok(finished)
 }
 
+/// Why a connection's token cannot be renewed as things are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CannotRenew {
+    /// No grant can be built (static credentials, missing fields, bad endpoint).
+    #[error("{0}")]
+    Setup(GrantSetupError),
+    /// The server refused these credentials before; the last error's code.
+    #[error("the credentials were refused ({0}); edit them to try again")]
+    CredentialsRefused(String),
+    #[error("no token")]
+    NoToken,
+}
+
 /// Why [`obtain`] has no token to give.
 #[derive(Debug, thiserror::Error)]
 pub enum ObtainError {
     #[error("{0}")]
     Vault(#[from] VaultError),
     #[error("{0}")]
-    Cannot(String),
+    Cannot(CannotRenew),
     #[error("{0}")]
     Grant(GrantError),
     #[error("another process held the renewal lease for too long")]
@@ -154,7 +167,7 @@ pub async fn obtain<V: VaultStore + ?Sized>(
                 return record
                     .token
                     .map(|t| (t, None))
-                    .ok_or_else(|| ObtainError::Cannot("no token".into()));
+                    .ok_or(ObtainError::Cannot(CannotRenew::NoToken));
             }
             Begin::Cannot(reason) => {
                 let record = vault.token_record(id)?;

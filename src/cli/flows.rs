@@ -297,7 +297,7 @@ pub fn run(
                     &[
                         ("position", &report.position.to_string()),
                         ("action", &report.action),
-                        ("reason", &step_failure(locale, failure)),
+                        ("reason", &step_failure(locale, &report.action, failure)),
                     ],
                 )));
             }

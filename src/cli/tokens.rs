@@ -43,7 +43,10 @@ pub fn token(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
             "{}",
             locale.f(
                 "cli.token_stale",
-                &[("name", &connection.name), ("error", &error.to_string())]
+                &[
+                    ("name", &connection.name),
+                    ("error", &crate::locale::labels::grant_error(locale, &error))
+                ]
             )
         );
     }
@@ -137,8 +140,20 @@ async fn renew_all(
                         .t("cli.renewing_elsewhere")
                         .to_owned()),
                 )),
-                Ok(Begin::Cannot(reason)) => out.push((connection.name, Err(reason))),
-                Err(e) => out.push((connection.name, Err(e.to_string()))),
+                Ok(Begin::Cannot(reason)) => out.push((
+                    connection.name,
+                    Err(crate::locale::labels::cannot_renew(
+                        crate::locale::current(),
+                        &reason,
+                    )),
+                )),
+                Err(e) => out.push((
+                    connection.name,
+                    Err(crate::locale::labels::vault_error(
+                        crate::locale::current(),
+                        &e,
+                    )),
+                )),
             }
         }
         let Some(joined) = tasks.join_next().await else {
@@ -152,8 +167,14 @@ async fn renew_all(
             connection.name,
             match stored {
                 Ok(Finished::Renewed(token)) => Ok(token),
-                Ok(Finished::Failed { error, .. }) => Err(error.to_string()),
-                Err(e) => Err(e.to_string()),
+                Ok(Finished::Failed { error, .. }) => Err(crate::locale::labels::grant_error(
+                    crate::locale::current(),
+                    &error,
+                )),
+                Err(e) => Err(crate::locale::labels::vault_error(
+                    crate::locale::current(),
+                    &e,
+                )),
             },
         ));
     }
@@ -288,7 +309,13 @@ fn obtain_error(locale: &Locale, name: &str, error: ObtainError) -> CliError {
             exit: Exit::Failure,
             message: locale.f(
                 "cli.token_failed",
-                &[("name", name), ("error", &other.to_string())],
+                &[
+                    ("name", name),
+                    (
+                        "error",
+                        &crate::locale::labels::obtain_error(locale, &other),
+                    ),
+                ],
             ),
         },
     }

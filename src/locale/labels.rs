@@ -308,12 +308,19 @@ pub fn problem(locale: &Locale, problem: &crate::actions::problem::Problem) -> S
 }
 
 /// Why a step of a run failed, in words.
-pub fn step_failure(locale: &Locale, failure: &crate::actions::StepFailure) -> String {
+pub fn step_failure(
+    locale: &Locale,
+    action: &str,
+    failure: &crate::actions::StepFailure,
+) -> String {
     use crate::actions::StepFailure as F;
     match failure {
         F::UnknownAction(id) => locale.f("warning.unknown_action", &[("action", id)]),
         F::ConnectionUnusable(why) => locale.f("run.connection_unusable", &[("reason", why)]),
-        F::Prepare(e) => locale.f("run.cannot_build", &[("reason", &e.to_string())]),
+        F::Prepare(e) => locale.f(
+            "run.cannot_build",
+            &[("reason", &prepare_error(locale, action, e))],
+        ),
         F::Token(why) => locale.f("run.no_token", &[("reason", why)]),
         F::Send { error, .. } => locale.f("run.no_answer", &[("reason", error)]),
         F::Refused { response, .. } => match &response.problem {
@@ -368,5 +375,102 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
             locale.f("vault_error.damaged", &[("name", &who)])
         }
         other => locale.f("vault_error.other", &[("detail", &other.to_string())]),
+    }
+}
+
+/// Why no token request can be built, in words.
+pub fn grant_setup_error(locale: &Locale, e: &crate::auth::grant::GrantSetupError) -> String {
+    use crate::auth::grant::GrantSetupError as E;
+    match e {
+        E::NoToken => locale.t("auth_error.no_token").to_owned(),
+        E::UnknownService(s) => locale.f("auth_error.unknown_service", &[("service", s)]),
+        E::Missing(key) => locale.f("auth_error.missing", &[("fields", key)]),
+        E::BadUrl => locale.t("auth_error.bad_url").to_owned(),
+        E::Insecure => locale.t("auth_error.insecure").to_owned(),
+    }
+}
+
+/// Why a token request failed, in words (the server's own codes stay as sent).
+pub fn grant_error(locale: &Locale, e: &crate::auth::GrantError) -> String {
+    use crate::auth::GrantError as E;
+    match e {
+        E::Refused {
+            status,
+            error,
+            description,
+            ..
+        } => {
+            let words = match (error, description) {
+                (Some(e), Some(d)) => format!("{e}: {d}"),
+                (Some(e), None) => e.clone(),
+                (None, Some(d)) => d.clone(),
+                (None, None) => "-".to_owned(),
+            };
+            locale.f(
+                "auth_error.refused",
+                &[("status", &status.to_string()), ("reason", &words)],
+            )
+        }
+        E::BadResponse { status, what } => locale.f(
+            if *what == "no access_token" {
+                "auth_error.no_access_token"
+            } else {
+                "auth_error.not_json"
+            },
+            &[("status", &status.to_string())],
+        ),
+        E::Timeout => locale.t("auth_error.timeout").to_owned(),
+        E::Unreachable(why) => locale.f("auth_error.unreachable", &[("reason", why)]),
+    }
+}
+
+/// Why a token could not be had, in words.
+pub fn cannot_renew(locale: &Locale, e: &crate::auth::renewal::CannotRenew) -> String {
+    use crate::auth::renewal::CannotRenew as E;
+    match e {
+        E::Setup(e) => grant_setup_error(locale, e),
+        E::CredentialsRefused(code) => {
+            locale.f("auth_error.credentials_refused", &[("reason", code)])
+        }
+        E::NoToken => locale.t("cli.no_token_stored").to_owned(),
+    }
+}
+
+/// Why no token could be obtained, in words.
+pub fn obtain_error(locale: &Locale, e: &crate::auth::renewal::ObtainError) -> String {
+    use crate::auth::renewal::ObtainError as E;
+    match e {
+        E::Vault(v) => vault_error(locale, v),
+        E::Cannot(c) => cannot_renew(locale, c),
+        E::Grant(g) => grant_error(locale, g),
+        E::BusyTooLong => locale.t("auth_error.busy").to_owned(),
+    }
+}
+
+/// Why a request could not be built, in words.
+pub fn prepare_error(
+    locale: &Locale,
+    action: &str,
+    e: &crate::actions::request::PrepareError,
+) -> String {
+    use crate::actions::request::PrepareError as E;
+    match e {
+        E::Input(field) => {
+            let label = crate::catalog::Catalog::embedded()
+                .action(action)
+                .and_then(|a| a.inputs.iter().find(|f| f.label == error_label(field)))
+                .map_or_else(
+                    || error_label(field).to_owned(),
+                    |f| input_label(locale, action, f).to_owned(),
+                );
+            field_error(locale, &label, field)
+        }
+        E::NoConnection => locale.t("warning.no_connection").to_owned(),
+        E::WrongService => locale.t("warning.wrong_service").to_owned(),
+        E::Incomplete(keys) => locale.f("warning.empty_connection", &[("fields", keys)]),
+        E::BadUrl => locale.t("prepare_error.bad_url").to_owned(),
+        E::Insecure => locale.t("prepare_error.insecure").to_owned(),
+        E::Template(detail) => detail.clone(),
+        E::BadHeaders => locale.t("prepare_error.bad_headers").to_owned(),
     }
 }

@@ -105,7 +105,7 @@ impl RunView {
                         "run.stopped_at",
                         &[
                             ("position", &report.position.to_string()),
-                            ("reason", &step_failure(locale, failure)),
+                            ("reason", &step_failure(locale, &report.action, failure)),
                         ],
                     );
                     lines.push(Line::from(""));
