@@ -697,3 +697,82 @@ async fn http_request_works_with_no_connection_and_with_an_api_key() {
     assert!(!stdout(&o).contains("key-123"), "{}", stdout(&o));
     server.verify().await;
 }
+
+#[test]
+fn a_step_moved_to_another_place_marks_its_flow_damaged() {
+    let vault = TestVault::new();
+    out(&vault, &["flows", "add", "F"]);
+    out(&vault, &["flows", "add-action", "F", "jwt.decode"]);
+    out(
+        &vault,
+        &[
+            "flows",
+            "add-action",
+            "F",
+            "http.request",
+            "--set",
+            "url=https://example.com/",
+        ],
+    );
+    // Swap the two steps' positions in the file.
+    let db = vault.db();
+    db.execute_batch(
+        "UPDATE flow_steps SET position = -position;
+         UPDATE flow_steps SET position = 3 + position;",
+    )
+    .unwrap();
+    drop(db);
+    assert_eq!(flows_json(&vault)[0]["damaged"], true);
+    let stderr = assert_error(
+        &out(&vault, &["run", "F", "--dry-run"]),
+        4,
+        "run of a damaged flow",
+    );
+    assert!(stderr.contains("integrity"), "{stderr}");
+    // Adding to it would rewrite its steps and lose them: refused.
+    assert_error(
+        &out(&vault, &["flows", "add-action", "F", "jwt.decode"]),
+        4,
+        "add to a damaged flow",
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_is_shown_not_followed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/moved"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", "http://127.0.0.2:9/elsewhere"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let vault = TestVault::new();
+    vault.add(
+        "http",
+        "Key",
+        Some("api_key"),
+        &[("name", "X-Api-Key")],
+        &[("value", "key-123")],
+    );
+    out(&vault, &["flows", "add", "H"]);
+    let url = format!("{}/moved", server.uri());
+    out(
+        &vault,
+        &[
+            "flows",
+            "add-action",
+            "H",
+            "http.request",
+            "--connection",
+            "Key",
+            "--set",
+            &format!("url={url}"),
+        ],
+    );
+    let o = out(&vault, &["run", "H"]);
+    assert_success(&o, "a 302 is an answer");
+    assert!(stdout(&o).contains("→ 302 Found"), "{}", stdout(&o));
+    server.verify().await;
+}

@@ -237,3 +237,44 @@ async fn renew_now_renews_a_fresh_token() {
     }
     server.verify().await;
 }
+
+#[tokio::test]
+async fn an_answer_for_credentials_edited_meanwhile_is_not_stored() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("client_id=before"))
+        .respond_with(token_body("for-old-credentials", 3600).set_delay(Duration::from_millis(800)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("client_id=after"))
+        .respond_with(token_body("for-new-credentials", 3600))
+        .mount(&server)
+        .await;
+    let (_dir, mut vault) = vault();
+    let mut conn = auth0("m", &server, "before");
+    vault.add_connection(&conn).unwrap();
+    let mut renewer = vault.try_clone().unwrap();
+    let id = conn.id.clone();
+    let request = tokio::spawn(async move {
+        obtain(
+            &mut renewer,
+            &TokenClient::new(),
+            &id,
+            &holder_name(),
+            false,
+        )
+        .await
+        .map(|(t, _)| t)
+    });
+    // While the first request is out, the operator fixes the client id.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    conn.fields.set("client_id", "after");
+    conn.updated_at = now() + time::Duration::seconds(1);
+    vault.update_connection(&conn).unwrap();
+
+    let token = request.await.unwrap().unwrap();
+    assert_eq!(token.access_token.expose(), "for-new-credentials");
+    let stored = vault.token_record(&conn.id).unwrap().token.unwrap();
+    assert_eq!(stored.access_token.expose(), "for-new-credentials");
+}

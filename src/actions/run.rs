@@ -35,8 +35,9 @@ impl ActionClients {
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
             .timeout(total)
-            // reqwest drops Authorization on redirects to another host.
-            .redirect(reqwest::redirect::Policy::limited(5))
+            // A redirect would carry API-key headers and secret bodies to
+            // whatever host it names: redirects are shown, not followed.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("flowvault/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a client with rustls and fixed options builds");

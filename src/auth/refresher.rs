@@ -22,6 +22,14 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(5);
 /// How soon to look again at a connection another process is renewing.
 const BUSY_RECHECK: Duration = Duration::from_millis(500);
 
+/// A request's answer, with what it was for.
+type Answer = (
+    ConnectionId,
+    String,
+    OffsetDateTime,
+    Result<Granted, GrantError>,
+);
+
 /// What the refresher is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshCommand {
@@ -116,8 +124,7 @@ impl Refresher {
     /// Runs until every command sender is dropped.
     pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<RefreshCommand>) {
         self.reload(false);
-        let mut tasks: JoinSet<(ConnectionId, String, Result<Granted, GrantError>)> =
-            JoinSet::new();
+        let mut tasks: JoinSet<Answer> = JoinSet::new();
         let mut watch = tokio::time::interval(WATCH_INTERVAL);
         watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -125,8 +132,8 @@ impl Refresher {
             let next = self.next_due();
             tokio::select! {
                 Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Ok((id, name, result)) = joined {
-                        self.finished(id, name, result);
+                    if let Ok((id, name, since, result)) = joined {
+                        self.finished(id, name, since, result);
                     }
                 }
                 command = commands.recv() => match command {
@@ -145,8 +152,8 @@ impl Refresher {
             }
         }
         // Let requests in flight finish, so no lease is left behind.
-        while let Some(Ok((id, name, result))) = tasks.join_next().await {
-            self.finished(id, name, result);
+        while let Some(Ok((id, name, since, result))) = tasks.join_next().await {
+            self.finished(id, name, since, result);
         }
     }
 
@@ -234,10 +241,7 @@ impl Refresher {
             .min()
     }
 
-    fn start_due(
-        &mut self,
-        tasks: &mut JoinSet<(ConnectionId, String, Result<Granted, GrantError>)>,
-    ) {
+    fn start_due(&mut self, tasks: &mut JoinSet<Answer>) {
         let now = now();
         let mut ready: Vec<(OffsetDateTime, ConnectionId)> = self
             .due
@@ -252,7 +256,7 @@ impl Refresher {
             }
             let force = self.forced.remove(&id);
             match begin(&mut self.vault, &id, &self.holder, force, now) {
-                Ok(Begin::Send { grant, name }) => {
+                Ok(Begin::Send { grant, name, since }) => {
                     self.due.remove(&id);
                     self.in_flight.insert(id.clone());
                     self.emit(RefreshEvent::Started {
@@ -262,7 +266,7 @@ impl Refresher {
                     let client = self.client.clone();
                     tasks.spawn(async move {
                         let result = client.request(&grant).await;
-                        (id, name, result)
+                        (id, name, since, result)
                     });
                 }
                 Ok(Begin::Fresh(record)) => {
@@ -290,10 +294,18 @@ impl Refresher {
         }
     }
 
-    fn finished(&mut self, id: ConnectionId, name: String, result: Result<Granted, GrantError>) {
+    fn finished(
+        &mut self,
+        id: ConnectionId,
+        name: String,
+        since: OffsetDateTime,
+        result: Result<Granted, GrantError>,
+    ) {
         self.in_flight.remove(&id);
         let now = now();
-        match finish(&mut self.vault, &id, &self.holder, result, now) {
+        match finish(&mut self.vault, &id, &self.holder, since, result, now) {
+            // Edited meanwhile: look at the new credentials.
+            Ok(Finished::Stale) => self.reschedule(&id),
             Ok(Finished::Renewed(_)) => {
                 let record = self.vault.token_record(&id).unwrap_or_default();
                 if let Some(at) = due_at(&record, true) {

@@ -16,8 +16,13 @@ pub const LEASE_TTL: Duration = Duration::from_secs(60);
 /// What to do about a connection's token now.
 #[derive(Debug)]
 pub enum Begin {
-    /// The lease is ours: send this grant, then call [`finish`].
-    Send { grant: Grant, name: String },
+    /// The lease is ours: send this grant, then call [`finish`] with `since`.
+    Send {
+        grant: Grant,
+        name: String,
+        /// When the credentials the grant was built from were last changed.
+        since: OffsetDateTime,
+    },
     /// The token is still fresh (perhaps another process just renewed it).
     Fresh(TokenRecord),
     /// Another holder is renewing it; look again shortly.
@@ -35,6 +40,8 @@ pub enum Finished {
         error: GrantError,
         state: RefreshState,
     },
+    /// The credentials changed while the request was out; nothing was stored.
+    Stale,
 }
 
 /// A unique lease holder name for this process.
@@ -85,6 +92,7 @@ pub fn begin<V: VaultStore + ?Sized>(
     Ok(Begin::Send {
         grant,
         name: connection.name,
+        since: connection.updated_at,
     })
 }
 
@@ -95,10 +103,31 @@ pub fn finish<V: VaultStore + ?Sized>(
     vault: &mut V,
     id: &ConnectionId,
     holder: &str,
+    since: OffsetDateTime,
     result: Result<Granted, GrantError>,
     now: OffsetDateTime,
 ) -> Result<Finished, VaultError> {
-    let finished = match result {
+    let stored = store(vault, id, since, result, now);
+    // The lease goes back whatever happened to the result.
+    let released = vault.release_lease(id, holder);
+    let finished = stored?;
+    released?;
+    Ok(finished)
+}
+
+fn store<V: VaultStore + ?Sized>(
+    vault: &mut V,
+    id: &ConnectionId,
+    since: OffsetDateTime,
+    result: Result<Granted, GrantError>,
+    now: OffsetDateTime,
+) -> Result<Finished, VaultError> {
+    // Credentials edited while the request was out: its answer is about the
+    // old ones, and must not overwrite the new (nor a pasted refresh token).
+    if vault.connection_by_id(id)?.updated_at != since {
+        return Ok(Finished::Stale);
+    }
+    Ok(match result {
         Ok(granted) => {
             vault.store_token(id, &granted.token, granted.rotated_refresh_token.as_ref())?;
             Finished::Renewed(granted.token)
@@ -116,9 +145,7 @@ pub fn finish<V: VaultStore + ?Sized>(
             vault.store_refresh_state(id, &state)?;
             Finished::Failed { error, state }
         }
-    };
-    vault.release_lease(id, holder)?;
-    Ok(finished)
+    })
 }
 
 /// Why a connection's token cannot be renewed as things are.
@@ -183,9 +210,11 @@ pub async fn obtain<V: VaultStore + ?Sized>(
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Begin::Busy => return Err(ObtainError::BusyTooLong),
-            Begin::Send { grant, .. } => {
+            Begin::Send { grant, since, .. } => {
                 let result = client.request(&grant).await;
-                return match finish(vault, id, holder, result, crate::vault::now())? {
+                return match finish(vault, id, holder, since, result, crate::vault::now())? {
+                    // The credentials changed meanwhile: ask again with the new ones.
+                    Finished::Stale => continue,
                     Finished::Renewed(token) => Ok((token, None)),
                     Finished::Failed { error, .. } => {
                         let record = vault.token_record(id)?;

@@ -162,11 +162,22 @@ async fn renew_all(
         let Ok((connection, result)) = joined else {
             continue;
         };
-        let stored = finish(vault, &connection.id, holder, result, now());
+        // `connection` was read just before its request: its time is the grant's.
+        let stored = finish(
+            vault,
+            &connection.id,
+            holder,
+            connection.updated_at,
+            result,
+            now(),
+        );
         out.push((
             connection.name,
             match stored {
                 Ok(Finished::Renewed(token)) => Ok(token),
+                Ok(Finished::Stale) => Err(crate::locale::current()
+                    .t("cli.changed_meanwhile")
+                    .to_owned()),
                 Ok(Finished::Failed { error, .. }) => Err(crate::locale::labels::grant_error(
                     crate::locale::current(),
                     &error,

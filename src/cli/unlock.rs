@@ -95,7 +95,12 @@ pub fn passphrase_from_file(path: &Path) -> Result<UnlockKey, CliError> {
             ],
         ),
     })?);
-    let line = text.lines().next().unwrap_or_default();
+    // `lines` leaves the \r of CRLF files; a passphrase never ends in one.
+    let line = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\r');
     Ok(UnlockKey::Passphrase(Zeroizing::new(line.to_owned())))
 }
 

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use crate::actions::StepReport;
 use crate::auth::{RefreshCommand, RefreshEvent};
 use crate::vault::{
-    Connection, ConnectionId, Flow, FlowId, StoredConnection, TokenRecord, UnlockKey,
+    Connection, ConnectionId, Flow, FlowId, SecretValue, StoredConnection, TokenRecord, UnlockKey,
 };
 
 /// Everything that can change the app's state.
@@ -88,7 +88,13 @@ pub enum VaultCommand {
     Open(UnlockKey),
     Create(UnlockKey),
     Add(Connection),
-    Update(Connection),
+    /// Rename a connection and change the fields the operator changed
+    /// (a blank value clears one), over what is stored now.
+    Edit {
+        id: ConnectionId,
+        name: String,
+        changes: Vec<(String, SecretValue)>,
+    },
     Delete(ConnectionId),
     AddFlow(Flow),
     RenameFlow(FlowId, String),

@@ -90,12 +90,18 @@ impl VaultSession {
                     select: Some(connection.id),
                 })
             }
-            VaultCommand::Update(connection) => {
+            VaultCommand::Edit { id, name, changes } => {
                 let vault = self.open_vault()?;
+                let mut connection = vault.connection_by_id(&id)?;
+                connection.name = name;
+                for (key, value) in changes {
+                    connection.fields.set(key, value.expose());
+                }
+                connection.updated_at = crate::vault::now();
                 vault.update_connection(&connection)?;
                 Ok(VaultReply::Saved {
                     snapshot: snapshot(vault)?,
-                    select: Some(connection.id),
+                    select: Some(id),
                 })
             }
             VaultCommand::Delete(id) => {

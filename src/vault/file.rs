@@ -51,6 +51,14 @@ pub fn write_new_private_file(path: &Path, bytes: &[u8]) -> Result<(), VaultErro
         let _ = fs::remove_file(path);
         return Err(io_error("cannot write file", path, source));
     }
+    // The new name must survive a crash too: sync the folder that holds it.
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(dir) = fs::File::open(folder) {
+        let _ = dir.sync_all();
+    }
     Ok(())
 }
 

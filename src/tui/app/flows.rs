@@ -28,6 +28,26 @@ impl App {
     /// A key in the flows pane itself.
     pub(super) fn handle_flows_key(&mut self, action: Action) -> Option<Vec<Effect>> {
         let outcome = self.flows_pane.handle(action, &self.flows);
+        // A damaged flow can only be deleted: its steps no longer read back.
+        let damaged = self
+            .flows
+            .get(self.flows_pane.flow)
+            .is_some_and(|f| f.damaged);
+        let harmless = matches!(
+            outcome,
+            FlowsOutcome::Ignored
+                | FlowsOutcome::Changed
+                | FlowsOutcome::Quit
+                | FlowsOutcome::Help
+                | FlowsOutcome::NextPane
+                | FlowsOutcome::NewFlow
+                | FlowsOutcome::DeleteFlow(_)
+        );
+        if damaged && !harmless {
+            return Some(vec![
+                self.notify(self.locale.t("notice.flow_damaged").to_owned(), true),
+            ]);
+        }
         let catalog = Catalog::embedded();
         let step = |app: &App, flow: &FlowId, i: usize| {
             app.flow(flow).and_then(|f| f.steps.get(i)).cloned()

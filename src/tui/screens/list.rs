@@ -328,7 +328,10 @@ impl ConnectionList {
                 let name = match &row.stored {
                     StoredConnection::Intact(c) => c.name.clone(),
                     StoredConnection::Damaged(d) => d.name.clone().unwrap_or_else(|| {
-                        locale.f("list.unreadable", &[("id", &d.id.as_str()[..8])])
+                        locale.f(
+                            "list.unreadable",
+                            &[("id", crate::locale::width::fit(d.id.as_str(), 8))],
+                        )
                     }),
                 };
                 let service = match (connection, service_def) {

@@ -19,7 +19,7 @@ use crate::tui::message::VaultCommand;
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::tui::widgets::form::CredentialsForm;
 use crate::tui::widgets::text_input::{InputView, labelled};
-use crate::vault::{Connection, Credentials, normalise_name, now, validate_name};
+use crate::vault::{Connection, Credentials, SecretValue, normalise_name, validate_name};
 
 /// The wizard's steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,11 +339,26 @@ impl Wizard {
             return WizardOutcome::Changed;
         }
         if let Some(existing) = &self.editing {
-            let mut connection = existing.clone();
-            connection.name = self.name.value().trim().to_owned();
-            connection.fields = form.credentials(&existing.fields);
-            connection.updated_at = now();
-            return WizardOutcome::Save(VaultCommand::Update(connection));
+            // Only what the operator changed: the stored connection may have
+            // moved on since the form opened (a rotated refresh token).
+            let edited = form.credentials(&existing.fields);
+            let changes = form
+                .fields
+                .iter()
+                .map(|f| f.field.key.as_str())
+                .filter(|k| edited.get(k) != existing.fields.get(k))
+                .map(|k| {
+                    (
+                        k.to_owned(),
+                        SecretValue::new(edited.get(k).unwrap_or_default()),
+                    )
+                })
+                .collect();
+            return WizardOutcome::Save(VaultCommand::Edit {
+                id: existing.id.clone(),
+                name: self.name.value().trim().to_owned(),
+                changes,
+            });
         }
         let Some((service, method)) = chosen else {
             return WizardOutcome::Ignored;

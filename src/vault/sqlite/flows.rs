@@ -20,6 +20,9 @@ const STEPS: &str = "flow_steps";
 struct SealedStep {
     action: String,
     connection: Option<String>,
+    /// Where the step belongs: a step moved to another flow or place is damaged.
+    flow: String,
+    position: i64,
 }
 
 impl Vault {
@@ -101,7 +104,9 @@ fn decode_flow(
 fn steps(vault: &Vault, flow: &FlowId) -> Option<Vec<FlowStep>> {
     let mut stmt = vault
         .db
-        .prepare_cached("SELECT id, step, connection_id, inputs FROM flow_steps WHERE flow_id = ?1 ORDER BY position")
+        .prepare_cached(
+            "SELECT id, step, connection_id, inputs, position FROM flow_steps WHERE flow_id = ?1 ORDER BY position",
+        )
         .ok()?;
     let rows = stmt
         .query_map([flow.as_str()], |r| {
@@ -110,13 +115,17 @@ fn steps(vault: &Vault, flow: &FlowId) -> Option<Vec<FlowStep>> {
                 r.get::<_, Vec<u8>>(1)?,
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, i64>(4)?,
             ))
         })
         .ok()?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, step, connection, inputs) = row.ok()?;
+        let (id, step, connection, inputs, position) = row.ok()?;
         let step: SealedStep = vault.open_json(STEPS, &id, "step", &step)?;
+        if step.flow != flow.as_str() || step.position != position {
+            return None;
+        }
         let inputs: Credentials = vault.open_json(STEPS, &id, "inputs", &inputs)?;
         // The clear id may only be the sealed one, or cleared by a forced delete.
         let connection = match (connection, step.connection) {
@@ -199,6 +208,10 @@ pub(super) fn delete_flow(vault: &mut Vault, id: &FlowId) -> Result<(), VaultErr
 
 /// Replaces a flow's steps in one transaction, numbered from 1 in order.
 pub(super) fn save_steps(vault: &mut Vault, flow: &Flow) -> Result<(), VaultError> {
+    // Steps that no longer decode would be lost by the rewrite below.
+    if steps(vault, &flow.id).is_none() {
+        return Err(VaultError::DamagedFlow(flow.name.clone()));
+    }
     let tx = vault
         .db
         .unchecked_transaction()
@@ -213,6 +226,8 @@ pub(super) fn save_steps(vault: &mut Vault, flow: &Flow) -> Result<(), VaultErro
         let sealed_step = serde_json::to_vec(&SealedStep {
             action: step.action.clone(),
             connection: connection.clone(),
+            flow: flow.id.as_str().to_owned(),
+            position: i as i64 + 1,
         })
         .expect("steps serialise");
         let inputs =
