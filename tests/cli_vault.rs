@@ -911,3 +911,32 @@ fn rename_moves_the_name_and_rm_removes_the_connection() {
         .collect();
     assert_eq!(names, [json!("Taken")]);
 }
+
+#[test]
+fn another_sqlite_file_is_refused_and_left_as_it_was() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("other.db");
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');")
+        .unwrap();
+    drop(db);
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(&key, [7u8; 32]).unwrap();
+    let out = common::bare_cmd()
+        .arg("--vault")
+        .arg(&path)
+        .arg("--key-file")
+        .arg(&key)
+        .arg("list")
+        .output()
+        .unwrap();
+    let stderr = assert_error(&out, 1, "list on a non-vault SQLite file");
+    assert!(stderr.contains("not a flowvault vault"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is untouched (still not WAL)"
+    );
+}

@@ -79,11 +79,16 @@ impl Vault {
     /// Opens and unlocks the vault at `path`. A wrong key changes nothing on disk.
     pub fn open(path: &Path, unlock: &UnlockKey) -> Result<Vault, VaultError> {
         file::check_existing(path)?;
+        // Looked at read-only first: opening for writing would switch some
+        // other SQLite file to WAL before it is refused.
+        let is_vault = Db::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|db| db.pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0)))
+            .is_ok_and(|id| id == migrations::APPLICATION_ID);
+        if !is_vault {
+            return Err(VaultError::NotAVault(path.to_owned()));
+        }
         let mut db = open_db(path)?;
-        let app_id: i32 = db
-            .pragma_query_value(None, "application_id", |r| r.get(0))
-            .map_err(|_| VaultError::NotAVault(path.to_owned()))?;
-        if app_id != migrations::APPLICATION_ID || migrations::current(&db)? == 0 {
+        if migrations::current(&db)? == 0 {
             return Err(VaultError::NotAVault(path.to_owned()));
         }
         let (vault_id, key_version) = read_meta(&db)?;
