@@ -148,6 +148,15 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         new_passphrase_file: Option<PathBuf>,
     },
+    /// Replace the data key and reseal every value in one transaction
+    Rekey,
+    /// Check that no record was removed, added or rolled back outside flowvault
+    Verify {
+        /// Accept the vault as it is now, after reading the report, and seal
+        /// a new integrity digest over it
+        #[arg(long)]
+        accept: bool,
+    },
 }
 
 impl GlobalArgs {
@@ -266,5 +275,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
             new_key_file.as_deref(),
             new_passphrase_file.as_deref(),
         ),
+        Command::Rekey => vault_cmds::rekey(global),
+        Command::Verify { accept } => vault_cmds::verify(global, accept),
     }
 }

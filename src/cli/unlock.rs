@@ -23,13 +23,19 @@ pub fn vault_path(args: &GlobalArgs) -> Result<PathBuf, CliError> {
 
 /// Opens the vault, asking for the passphrase on the terminal if no file gives a key.
 pub fn open_vault(args: &GlobalArgs) -> Result<Vault, CliError> {
+    let (path, key) = path_and_key(args)?;
+    Ok(Vault::open(&path, &key)?)
+}
+
+/// Finds the vault file and the key that should unlock it, without opening it.
+pub fn path_and_key(args: &GlobalArgs) -> Result<(PathBuf, UnlockKey), CliError> {
     let path = vault_path(args)?;
     // Say "no vault" before asking for a passphrase that could not be used.
     if !path.exists() && std::fs::symlink_metadata(&path).is_err() {
         return Err(crate::vault::VaultError::Missing(path).into());
     }
     let key = existing_key(args, &path)?;
-    Ok(Vault::open(&path, &key)?)
+    Ok((path, key))
 }
 
 /// The key given by `--key-file` or `--passphrase-file`, else asked for.

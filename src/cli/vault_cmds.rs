@@ -1,4 +1,5 @@
-//! `init` and `passwd`: creating a vault and changing how it is unlocked.
+//! `init`, `passwd`, `rekey` and `verify`: creating a vault, changing how it
+//! is unlocked, replacing its data key and checking its integrity.
 
 use std::path::Path;
 
@@ -72,5 +73,46 @@ pub fn passwd(
             None => locale.t("cli.passwd_passphrase").to_owned(),
         }
     );
+    Ok(())
+}
+
+/// `rekey`: a fresh data key, every value resealed, one transaction; the
+/// vault stays unlocked by the same passphrase or key file.
+pub fn rekey(global: &GlobalArgs) -> Result<(), CliError> {
+    let (path, key) = unlock::path_and_key(global)?;
+    let mut vault = Vault::open(&path, &key)?;
+    let count = vault.rekey(&key, unlock::kdf_params())?;
+    println!(
+        "{}",
+        global
+            .locale()
+            .f("cli.rekeyed", &[("n", &count.to_string())])
+    );
+    Ok(())
+}
+
+/// `verify [--accept]`: whether every record matches the integrity digest;
+/// with `--accept`, trust the file as it is now.
+pub fn verify(global: &GlobalArgs, accept: bool) -> Result<(), CliError> {
+    let locale = global.locale();
+    if !accept {
+        unlock::open_vault(global)?;
+        println!("{}", locale.t("cli.verify_ok"));
+        return Ok(());
+    }
+    let (path, key) = unlock::path_and_key(global)?;
+    match Vault::open_accepting_changes(&path, &key)? {
+        (_, None) => println!("{}", locale.t("cli.verify_ok")),
+        (_, Some(report)) => println!(
+            "{}",
+            locale.f(
+                "cli.verify_accepted",
+                &[(
+                    "changes",
+                    &crate::locale::labels::integrity_changes(locale, &report)
+                )]
+            )
+        ),
+    }
     Ok(())
 }

@@ -374,8 +374,48 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
                 .map_or_else(|| id.to_string(), |n| format!("“{n}”"));
             locale.f("vault_error.damaged", &[("name", &who)])
         }
+        E::Conflict(name) => locale.f("vault_error.conflict", &[("name", name)]),
+        E::Tampered(report) => locale.f(
+            "vault_error.tampered",
+            &[("changes", &integrity_changes(locale, report))],
+        ),
         other => locale.f("vault_error.other", &[("detail", &other.to_string())]),
     }
+}
+
+/// What the whole-vault digest found, in words: "1 connection(s) removed; …".
+pub fn integrity_changes(locale: &Locale, report: &crate::vault::IntegrityReport) -> String {
+    use crate::vault::{Change, RecordKind};
+    if report.mismatches.is_empty() {
+        return locale.t("vault_error.tampered_digest").to_owned();
+    }
+    let parts: Vec<String> = report
+        .mismatches
+        .iter()
+        .map(|m| {
+            let kind = locale.t(match m.kind {
+                RecordKind::Connections => "vault_error.kind_connections",
+                RecordKind::Tokens => "vault_error.kind_tokens",
+                RecordKind::RenewalStates => "vault_error.kind_refresh_state",
+                RecordKind::Flows => "vault_error.kind_flows",
+                RecordKind::FlowSteps => "vault_error.kind_flow_steps",
+            });
+            match m.change() {
+                Change::Removed(n) => locale.f(
+                    "vault_error.tampered_removed",
+                    &[("n", &n.to_string()), ("kind", kind)],
+                ),
+                Change::Added(n) => locale.f(
+                    "vault_error.tampered_added",
+                    &[("n", &n.to_string()), ("kind", kind)],
+                ),
+                Change::RolledBack => {
+                    locale.f("vault_error.tampered_rolled_back", &[("kind", kind)])
+                }
+            }
+        })
+        .collect();
+    parts.join("; ")
 }
 
 /// Why no token request can be built, in words.

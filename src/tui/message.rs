@@ -43,6 +43,12 @@ pub enum VaultReply {
         snapshot: Snapshot,
         select: Option<ConnectionId>,
     },
+    /// A write was refused: another process changed or deleted the record
+    /// since it was read. Nothing was saved; here is the file as it is now.
+    Conflict {
+        message: String,
+        snapshot: Snapshot,
+    },
     /// A write was refused because the name is taken.
     DuplicateName(String),
     /// A flow was not saved because its name is taken.
@@ -89,15 +95,18 @@ pub enum VaultCommand {
     Create(UnlockKey),
     Add(Connection),
     /// Rename a connection and change the fields the operator changed
-    /// (a blank value clears one), over what is stored now.
+    /// (a blank value clears one). `base` is the connection as the form
+    /// opened it: changes made elsewhere since then are kept where they
+    /// touch other fields, and refused as a conflict where they touch these.
     Edit {
-        id: ConnectionId,
+        base: Connection,
         name: String,
         changes: Vec<(String, SecretValue)>,
     },
     Delete(ConnectionId),
     AddFlow(Flow),
-    RenameFlow(FlowId, String),
+    /// Rename a flow, as read (its version is checked).
+    RenameFlow(Flow, String),
     DeleteFlow(FlowId),
     /// Save a flow's steps as they are now.
     SaveFlow(Flow),

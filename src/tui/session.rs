@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::actions::ActionClients;
 use crate::auth::TokenClient;
-use crate::vault::{KdfParams, Vault, VaultError, VaultStore};
+use crate::vault::{Connection, KdfParams, Vault, VaultError, VaultStore};
 
 use super::message::{Snapshot, VaultCommand, VaultReply};
 
@@ -59,6 +59,15 @@ impl VaultSession {
             Err(VaultError::CannotUnlock) => VaultReply::WrongKey,
             Err(VaultError::DuplicateName(name)) => VaultReply::DuplicateName(name),
             Err(VaultError::DuplicateFlow(name)) => VaultReply::DuplicateFlow(name),
+            Err(e @ (VaultError::Conflict(_) | VaultError::IdNotFound(_)))
+                if self.vault.is_some() =>
+            {
+                let message = crate::locale::labels::vault_error(crate::locale::current(), &e);
+                match self.open_vault().and_then(|v| snapshot(v)) {
+                    Ok(snapshot) => VaultReply::Conflict { message, snapshot },
+                    Err(_) => VaultReply::Failed(message),
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "vault command failed");
                 VaultReply::Failed(crate::locale::labels::vault_error(
@@ -90,10 +99,21 @@ impl VaultSession {
                     select: Some(connection.id),
                 })
             }
-            VaultCommand::Edit { id, name, changes } => {
+            VaultCommand::Edit {
+                base,
+                name,
+                changes,
+            } => {
                 let vault = self.open_vault()?;
-                let mut connection = vault.connection_by_id(&id)?;
-                connection.name = name;
+                let mut connection = vault.connection_by_id(&base.id)?;
+                if connection.version != base.version && overlaps(&base, &connection, &name, &changes)
+                {
+                    return Err(VaultError::Conflict(base.name));
+                }
+                // A rename made elsewhere stands unless this edit renames too.
+                if name != base.name {
+                    connection.name = name;
+                }
                 for (key, value) in changes {
                     connection.fields.set(key, value.expose());
                 }
@@ -101,7 +121,7 @@ impl VaultSession {
                 vault.update_connection(&connection)?;
                 Ok(VaultReply::Saved {
                     snapshot: snapshot(vault)?,
-                    select: Some(id),
+                    select: Some(base.id),
                 })
             }
             VaultCommand::Delete(id) => {
@@ -120,9 +140,9 @@ impl VaultSession {
                     select: None,
                 })
             }
-            VaultCommand::RenameFlow(id, name) => {
+            VaultCommand::RenameFlow(flow, name) => {
                 let vault = self.open_vault()?;
-                vault.rename_flow(&id, &name)?;
+                vault.rename_flow(&flow, &name)?;
                 Ok(VaultReply::Saved {
                     snapshot: snapshot(vault)?,
                     select: None,
@@ -156,6 +176,23 @@ impl VaultSession {
     fn open_vault(&mut self) -> Result<&mut Vault, VaultError> {
         self.vault.as_mut().ok_or(VaultError::CannotUnlock)
     }
+}
+
+/// Whether an edit made from `base` touches what was changed elsewhere since
+/// (`stored` is the connection now): the same field, or both renamed it.
+fn overlaps(
+    base: &Connection,
+    stored: &Connection,
+    name: &str,
+    changes: &[(String, crate::vault::SecretValue)],
+) -> bool {
+    let renamed_here = name != base.name;
+    let renamed_there = stored.name != base.name;
+    (renamed_here && renamed_there)
+        || stored.method != base.method
+        || changes
+            .iter()
+            .any(|(key, _)| stored.fields.get(key) != base.fields.get(key))
 }
 
 fn snapshot(vault: &Vault) -> Result<Snapshot, VaultError> {

@@ -15,8 +15,17 @@ pub const KEY_LEN: usize = 32;
 pub const VAULT_ID_LEN: usize = 16;
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
-/// Version byte leading every sealed value, so the format can change later.
+/// Version byte of values sealed as they are (still opened, no longer written).
 const SEALED_FORMAT_V1: u8 = 1;
+/// Version byte of values padded to a size bucket before sealing, so a
+/// ciphertext's length says little about the name or secret inside.
+const SEALED_FORMAT_V2: u8 = 2;
+/// Padded sizes grow in steps of this many bytes up to [`PAD_LINEAR_LIMIT`],
+/// then by powers of two.
+const PAD_STEP: usize = 32;
+const PAD_LINEAR_LIMIT: usize = 256;
+/// The byte that ends a value before its padding (ISO/IEC 7816-4 style).
+const PAD_MARK: u8 = 0x80;
 const SEALED_HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
 
 /// Failures of the cryptographic layer; never carries key or plaintext bytes.
@@ -87,9 +96,14 @@ pub struct SealContext<'a> {
 }
 
 impl SealContext<'_> {
-    fn associated_data(&self, key_version: u32) -> Vec<u8> {
+    fn associated_data(&self, format: u8, key_version: u32) -> Vec<u8> {
         let mut ad = Vec::with_capacity(64);
-        ad.extend_from_slice(b"flowvault/sealed/v1");
+        // The format is bound too, so a padded value cannot be passed off as
+        // an unpadded one by changing its first byte.
+        ad.extend_from_slice(match format {
+            SEALED_FORMAT_V1 => b"flowvault/sealed/v1",
+            _ => b"flowvault/sealed/v2",
+        });
         ad.extend_from_slice(self.vault_id);
         for part in [self.table, self.row_id, self.column] {
             // Length prefixes keep ("ab","c") and ("a","bc") apart.
@@ -120,25 +134,35 @@ impl SealingKey {
         SealingKey { cipher, version }
     }
 
-    /// Seals `plaintext` for the place `ctx` names.
+    /// The version of the data key this sealing key comes from.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// Seals `plaintext` for the place `ctx` names, padded to a size bucket.
     ///
-    /// Format: `[1][key version: u32 BE][nonce: 24][ciphertext + tag: 16]`.
+    /// Format: `[2][key version: u32 BE][nonce: 24][ciphertext + tag: 16]`,
+    /// the plaintext followed by `0x80` and zeros up to [`padded_len`].
     pub fn seal(&self, ctx: &SealContext<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
         fill_random(&mut nonce)?;
-        let ad = ctx.associated_data(self.version);
+        let ad = ctx.associated_data(SEALED_FORMAT_V2, self.version);
+        let mut padded = Zeroizing::new(Vec::with_capacity(padded_len(plaintext.len())));
+        padded.extend_from_slice(plaintext);
+        padded.push(PAD_MARK);
+        padded.resize(padded_len(plaintext.len()), 0);
         let ciphertext = self
             .cipher
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
-                    msg: plaintext,
+                    msg: &padded,
                     aad: &ad,
                 },
             )
             .map_err(|_| CryptoError::Integrity)?;
         let mut out = Vec::with_capacity(SEALED_HEADER_LEN + ciphertext.len());
-        out.push(SEALED_FORMAT_V1);
+        out.push(SEALED_FORMAT_V2);
         out.extend_from_slice(&self.version.to_be_bytes());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
@@ -151,16 +175,22 @@ impl SealingKey {
         ctx: &SealContext<'_>,
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if sealed.len() < SEALED_HEADER_LEN + TAG_LEN || sealed[0] != SEALED_FORMAT_V1 {
+        let format = *sealed.first().ok_or(CryptoError::Malformed)?;
+        if sealed.len() < SEALED_HEADER_LEN + TAG_LEN
+            || !matches!(format, SEALED_FORMAT_V1 | SEALED_FORMAT_V2)
+        {
             return Err(CryptoError::Malformed);
         }
-        let version = u32::from_be_bytes(sealed[1..5].try_into().expect("4 bytes"));
+        let mut version = [0u8; 4];
+        version.copy_from_slice(&sealed[1..5]);
+        let version = u32::from_be_bytes(version);
         if version != self.version {
             return Err(CryptoError::UnknownKeyVersion(version));
         }
         let nonce = XNonce::from_slice(&sealed[5..SEALED_HEADER_LEN]);
-        let ad = ctx.associated_data(version);
-        self.cipher
+        let ad = ctx.associated_data(format, version);
+        let mut plain = self
+            .cipher
             .decrypt(
                 nonce,
                 Payload {
@@ -169,7 +199,27 @@ impl SealingKey {
                 },
             )
             .map(Zeroizing::new)
-            .map_err(|_| CryptoError::Integrity)
+            .map_err(|_| CryptoError::Integrity)?;
+        if format == SEALED_FORMAT_V2 {
+            let end = plain
+                .iter()
+                .rposition(|&b| b != 0)
+                .filter(|&i| plain[i] == PAD_MARK)
+                .ok_or(CryptoError::Malformed)?;
+            plain.truncate(end);
+        }
+        Ok(plain)
+    }
+}
+
+/// The size a value of `len` bytes is padded to before sealing: the next
+/// step of 32 bytes up to 256, then the next power of two.
+pub fn padded_len(len: usize) -> usize {
+    let needed = len.saturating_add(1);
+    if needed <= PAD_LINEAR_LIMIT {
+        needed.div_ceil(PAD_STEP) * PAD_STEP
+    } else {
+        needed.checked_next_power_of_two().unwrap_or(needed)
     }
 }
 
@@ -297,6 +347,29 @@ mod tests {
             key.open(&ctx("r1", "fields"), &sealed),
             Err(CryptoError::Integrity)
         ));
+    }
+
+    #[test]
+    fn lengths_within_a_bucket_seal_to_the_same_size() {
+        let key = SealingKey::new(&SecretKey::random().unwrap(), 1);
+        let short = key.seal(&ctx("r1", "name"), b"SMS").unwrap();
+        let long = key.seal(&ctx("r1", "name"), b"Production Twilio").unwrap();
+        assert_eq!(short.len(), long.len());
+        for n in [0usize, 1, 30, 31, 32, 255, 256, 300, 5000] {
+            let value = vec![b'x'; n];
+            let sealed = key.seal(&ctx("r1", "fields"), &value).unwrap();
+            assert_eq!(&*key.open(&ctx("r1", "fields"), &sealed).unwrap(), &value[..]);
+            assert!(padded_len(n) > n);
+        }
+        assert_eq!(padded_len(300), 512);
+    }
+
+    #[test]
+    fn a_padded_value_cannot_pass_as_an_unpadded_one() {
+        let key = SealingKey::new(&SecretKey::random().unwrap(), 1);
+        let mut sealed = key.seal(&ctx("r1", "name"), b"canary").unwrap();
+        sealed[0] = SEALED_FORMAT_V1;
+        assert!(key.open(&ctx("r1", "name"), &sealed).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::crypto::CryptoError;
+use super::integrity::IntegrityReport;
 use super::model::ConnectionId;
 
 /// What can go wrong opening or using a vault; never carries a secret.
@@ -47,6 +48,10 @@ pub enum VaultError {
         id: ConnectionId,
         name: Option<String>,
     },
+    #[error("\"{0}\" was changed by another process since it was read; nothing was saved")]
+    Conflict(String),
+    #[error("the vault file was altered outside flowvault: {0}")]
+    Tampered(IntegrityReport),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error("{context}: {source}")]

@@ -36,6 +36,9 @@ pub struct Flow {
     pub created_at: OffsetDateTime,
     /// A sealed value of this flow failed its integrity check; its steps are not shown.
     pub damaged: bool,
+    /// The stored version this copy was read at (0 before it is first saved);
+    /// renames and step saves name it, and fail if another writer came first.
+    pub version: i64,
 }
 
 /// One action of a flow, with its settings.
@@ -59,6 +62,7 @@ impl Flow {
             steps: Vec::new(),
             created_at: super::model::now(),
             damaged: false,
+            version: 0,
         }
     }
 }

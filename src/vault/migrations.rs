@@ -73,7 +73,21 @@ const MIGRATIONS: &[(&str, &str)] = &[
          );
          CREATE INDEX flow_steps_by_connection ON flow_steps(connection_id);",
     ),
+    (
+        "record versions, row tags and the integrity digest",
+        "ALTER TABLE connections ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE connections ADD COLUMN tag BLOB;
+         ALTER TABLE flows ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE flows ADD COLUMN tag BLOB;
+         ALTER TABLE tokens ADD COLUMN tag BLOB;
+         ALTER TABLE refresh_state ADD COLUMN tag BLOB;
+         ALTER TABLE flow_steps ADD COLUMN tag BLOB;
+         ALTER TABLE vault_meta ADD COLUMN digest BLOB;",
+    ),
 ];
+
+/// The first schema whose header holds the integrity digest.
+pub const DIGEST_SCHEMA: i64 = 4;
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {

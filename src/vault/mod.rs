@@ -4,6 +4,7 @@ pub mod crypto;
 mod error;
 mod file;
 mod flow;
+mod integrity;
 mod keyslot;
 mod migrations;
 mod model;
@@ -14,6 +15,7 @@ mod token;
 
 pub use error::{InsecureReason, VaultError};
 pub use flow::{Flow, FlowId, FlowStep, Usage};
+pub use integrity::{Change, IntegrityReport, KindMismatch, RecordKind};
 pub use keyslot::{KdfParams, MIN_KEY_FILE_LEN, UnlockKey};
 pub use model::{
     Connection, ConnectionId, Credentials, DamagedConnection, MAX_NAME_CHARS, NameError,

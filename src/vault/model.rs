@@ -112,6 +112,9 @@ pub struct Connection {
     pub fields: Credentials,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The stored version this copy was read at (0 before it is first saved);
+    /// a save names it, and fails if another writer came first.
+    pub version: i64,
 }
 
 impl Connection {
@@ -131,6 +134,7 @@ impl Connection {
             fields,
             created_at: now,
             updated_at: now,
+            version: 0,
         }
     }
 }

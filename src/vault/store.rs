@@ -29,8 +29,10 @@ pub trait VaultStore {
     /// Adds many connections in one transaction: all or none.
     fn add_connections(&mut self, connections: &[Connection]) -> Result<(), VaultError>;
 
-    /// Replaces a connection's name, method and fields.
-    fn update_connection(&mut self, connection: &Connection) -> Result<(), VaultError>;
+    /// Replaces a connection's name, method and fields, if the stored
+    /// connection is still at `connection.version`; returns the new version.
+    /// If another writer came first: [`VaultError::Conflict`], nothing saved.
+    fn update_connection(&mut self, connection: &Connection) -> Result<i64, VaultError>;
 
     /// Removes a connection.
     fn delete_connection(&mut self, id: &ConnectionId) -> Result<(), VaultError>;
@@ -77,14 +79,15 @@ pub trait VaultStore {
     /// Adds a new flow (its steps are saved with [`VaultStore::save_steps`]).
     fn add_flow(&mut self, flow: &Flow) -> Result<(), VaultError>;
 
-    /// Renames a flow.
-    fn rename_flow(&mut self, id: &FlowId, name: &str) -> Result<(), VaultError>;
+    /// Renames a flow still at `flow.version`; returns the new version.
+    fn rename_flow(&mut self, flow: &Flow, name: &str) -> Result<i64, VaultError>;
 
     /// Deletes a flow and its steps.
     fn delete_flow(&mut self, id: &FlowId) -> Result<(), VaultError>;
 
-    /// Replaces a flow's steps, in order, in one transaction.
-    fn save_steps(&mut self, flow: &Flow) -> Result<(), VaultError>;
+    /// Replaces a flow's steps, in order, in one transaction, if the flow is
+    /// still at `flow.version`; returns the new version.
+    fn save_steps(&mut self, flow: &Flow) -> Result<i64, VaultError>;
 
     /// Where flows use a connection.
     fn connection_usage(&self, id: &ConnectionId) -> Result<Vec<Usage>, VaultError>;

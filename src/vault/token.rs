@@ -5,6 +5,11 @@ use time::{Duration, OffsetDateTime};
 
 use super::model::SecretValue;
 
+/// The longest a renewal lease may run: one renewal request's time with a
+/// wide margin. A lease expiring later was not written by flowvault and is
+/// ignored, so a planted one cannot stop renewals.
+pub const MAX_LEASE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 /// An access token as granted, sealed in the vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Token {

@@ -243,8 +243,12 @@ impl App {
                     EditOutcome::Changed => keep(self, Overlay::FlowName(dialog), true),
                     EditOutcome::Cancel => Some(Vec::new()),
                     EditOutcome::Save(name) => {
-                        let command = match &dialog.renaming {
-                            Some(id) => VaultCommand::RenameFlow(id.clone(), name),
+                        let renamed = dialog
+                            .renaming
+                            .as_ref()
+                            .and_then(|id| self.flows.iter().find(|f| &f.id == id));
+                        let command = match renamed {
+                            Some(flow) => VaultCommand::RenameFlow(flow.clone(), name),
                             None => {
                                 let flow = Flow::new(name);
                                 self.select_flow = Some(flow.id.clone());

@@ -417,6 +417,18 @@ impl App {
                     vec![self.notify(locale.f("notice.failed", &[("error", &text)]), true)]
                 }
             },
+            VaultReply::Conflict { message, snapshot } => {
+                // The form stays open with what was typed; the list shows the
+                // file as it is now, so the operator can compare and redo.
+                if let Some(Overlay::Wizard(w)) = &mut self.overlay {
+                    w.save_error = Some(locale.f("notice.conflict", &[("error", &message)]));
+                }
+                self.set_rows(snapshot, None);
+                let mut effects =
+                    vec![self.notify(locale.f("notice.failed", &[("error", &message)]), true)];
+                effects.extend(self.countdown());
+                effects
+            }
             VaultReply::DuplicateName(name) => {
                 if let Some(Overlay::Wizard(w)) = &mut self.overlay {
                     w.name_taken(locale, &name);

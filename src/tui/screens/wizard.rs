@@ -355,7 +355,7 @@ impl Wizard {
                 })
                 .collect();
             return WizardOutcome::Save(VaultCommand::Edit {
-                id: existing.id.clone(),
+                base: existing.clone(),
                 name: self.name.value().trim().to_owned(),
                 changes,
             });

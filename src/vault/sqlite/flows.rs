@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::integrity::{self, Digest};
 use super::{Vault, is_unique_violation, timestamp};
 use crate::vault::error::{SqliteContext, VaultError};
+use crate::vault::integrity::RecordKind;
 use crate::vault::flow::{Flow, FlowId, FlowStep, Usage};
 use crate::vault::model::{ConnectionId, Credentials};
 
@@ -35,68 +37,67 @@ impl Vault {
 pub(super) fn flows(vault: &Vault) -> Result<Vec<Flow>, VaultError> {
     let mut stmt = vault
         .db
-        .prepare_cached(
-            "SELECT id, name_hash, name, created_at FROM flows ORDER BY created_at, rowid",
-        )
+        .prepare_cached(&format!("{FLOW_SELECT} ORDER BY created_at, rowid"))
         .context("cannot list flows")?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })
+        .query_map([], |r| FlowRow::read(r, vault))
         .context("cannot list flows")?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, hash, name, created_at) = row.context("cannot list flows")?;
-        out.push(decode_flow(vault, id, &hash, &name, &created_at)?);
+        out.push(decode_flow(vault, row.context("cannot list flows")?));
     }
     Ok(out)
 }
 
-fn decode_flow(
-    vault: &Vault,
+/// `id`, the tagged columns of a flow (see `integrity::tagged_columns`), then the tag.
+const FLOW_SELECT: &str = "SELECT id, version, name_hash, name, created_at, tag FROM flows";
+
+/// A flow row as stored, with whether it matches its tag.
+struct FlowRow {
     id: String,
-    hash: &[u8],
-    name: &[u8],
-    created_at: &str,
-) -> Result<Flow, VaultError> {
+    version: i64,
+    hash: Vec<u8>,
+    name: Vec<u8>,
+    created_at: String,
+    tag_matches: bool,
+}
+
+impl FlowRow {
+    fn read(r: &rusqlite::Row<'_>, vault: &Vault) -> rusqlite::Result<FlowRow> {
+        let id: String = r.get(0)?;
+        let tag: Option<Vec<u8>> = r.get(5)?;
+        let tag_matches = vault
+            .tagger
+            .row_matches(RecordKind::Flows, &id, r, 1, tag.as_deref());
+        Ok(FlowRow {
+            version: r.get(1)?,
+            hash: r.get(2)?,
+            name: r.get(3)?,
+            created_at: r.get(4)?,
+            tag_matches,
+            id,
+        })
+    }
+}
+
+fn decode_flow(vault: &Vault, row: FlowRow) -> Flow {
     let created_at =
-        OffsetDateTime::parse(created_at, &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        OffsetDateTime::parse(&row.created_at, &Rfc3339).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let name = vault
         .sealing
-        .open(&vault.ctx_in(FLOWS, &id, "name"), name)
+        .open(&vault.ctx_in(FLOWS, &row.id, "name"), &row.name)
         .ok()
         .and_then(|p| String::from_utf8(p.to_vec()).ok())
-        .filter(|n| vault.names.verify(&format!("flow:{n}"), hash));
-    let id = FlowId::from_stored(id);
-    let Some(name) = name else {
-        return Ok(Flow {
-            id,
-            name: String::new(),
-            steps: Vec::new(),
-            created_at,
-            damaged: true,
-        });
-    };
-    match steps(vault, &id) {
-        Some(steps) => Ok(Flow {
-            id,
-            name,
-            steps,
-            created_at,
-            damaged: false,
-        }),
-        None => Ok(Flow {
-            id,
-            name,
-            steps: Vec::new(),
-            created_at,
-            damaged: true,
-        }),
+        .filter(|n| row.tag_matches && vault.names.verify(&format!("flow:{n}"), &row.hash));
+    let id = FlowId::from_stored(row.id);
+    let steps = name.as_ref().and_then(|_| steps(vault, &id));
+    Flow {
+        damaged: steps.is_none(),
+        name: name.unwrap_or_default(),
+        steps: steps.unwrap_or_default(),
+        id,
+        created_at,
+        version: row.version,
     }
 }
 
@@ -105,23 +106,34 @@ fn steps(vault: &Vault, flow: &FlowId) -> Option<Vec<FlowStep>> {
     let mut stmt = vault
         .db
         .prepare_cached(
-            "SELECT id, step, connection_id, inputs, position FROM flow_steps WHERE flow_id = ?1 ORDER BY position",
+            "SELECT id, flow_id, position, step, connection_id, inputs, tag FROM flow_steps WHERE flow_id = ?1 ORDER BY position",
         )
         .ok()?;
     let rows = stmt
         .query_map([flow.as_str()], |r| {
+            let id: String = r.get(0)?;
+            let tag: Option<Vec<u8>> = r.get(6)?;
+            let matches = vault
+                .tagger
+                .row_matches(RecordKind::FlowSteps, &id, r, 1, tag.as_deref());
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Option<String>>(2)?,
+                matches,
+                id,
                 r.get::<_, Vec<u8>>(3)?,
-                r.get::<_, i64>(4)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+                r.get::<_, i64>(2)?,
             ))
         })
         .ok()?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, step, connection, inputs, position) = row.ok()?;
+        let (matches, id, step, connection, inputs, position) = row.ok()?;
+        // A step put back from an older copy, or whose connection was cleared
+        // behind flowvault's back, no longer matches its tag.
+        if !matches {
+            return None;
+        }
         let step: SealedStep = vault.open_json(STEPS, &id, "step", &step)?;
         if step.flow != flow.as_str() || step.position != position {
             return None;
@@ -147,16 +159,13 @@ fn steps(vault: &Vault, flow: &FlowId) -> Option<Vec<FlowStep>> {
 
 pub(super) fn flow_by_name(vault: &Vault, name: &str) -> Result<Flow, VaultError> {
     let hash = vault.flow_name_hash(name);
-    let row: Option<(String, Vec<u8>, String)> = vault
+    let row = vault
         .db
-        .prepare_cached("SELECT id, name, created_at FROM flows WHERE name_hash = ?1")
-        .and_then(|mut s| {
-            s.query_row([&hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()
-        })
+        .prepare_cached(&format!("{FLOW_SELECT} WHERE name_hash = ?1"))
+        .and_then(|mut s| s.query_row([&hash], |r| FlowRow::read(r, vault)).optional())
         .context("cannot read the flow")?;
-    let (id, sealed, created_at) = row.ok_or_else(|| VaultError::FlowNotFound(name.to_owned()))?;
-    let flow = decode_flow(vault, id.clone(), &hash, &sealed, &created_at)?;
+    let row = row.ok_or_else(|| VaultError::FlowNotFound(name.to_owned()))?;
+    let flow = decode_flow(vault, row);
     if flow.damaged {
         return Err(VaultError::DamagedFlow(name.to_owned()));
     }
@@ -165,10 +174,9 @@ pub(super) fn flow_by_name(vault: &Vault, name: &str) -> Result<Flow, VaultError
 
 pub(super) fn add_flow(vault: &mut Vault, flow: &Flow) -> Result<(), VaultError> {
     let sealed = vault.seal_in(FLOWS, flow.id.as_str(), "name", flow.name.as_bytes())?;
-    vault
-        .db
-        .execute(
-            "INSERT INTO flows (id, name_hash, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+    vault.write_with_digest("cannot save the flow", |tx, digest| {
+        tx.execute(
+            "INSERT INTO flows (id, name_hash, name, created_at, version) VALUES (?1, ?2, ?3, ?4, 1)",
             params![
                 flow.id.as_str(),
                 vault.flow_name_hash(&flow.name),
@@ -177,50 +185,128 @@ pub(super) fn add_flow(vault: &mut Vault, flow: &Flow) -> Result<(), VaultError>
             ],
         )
         .map_err(|e| flow_write_error(e, &flow.name))?;
-    Ok(())
+        integrity::retag(vault, Some(digest), RecordKind::Flows, flow.id.as_str(), None)
+    })
 }
 
-pub(super) fn rename_flow(vault: &mut Vault, id: &FlowId, name: &str) -> Result<(), VaultError> {
-    let sealed = vault.seal_in(FLOWS, id.as_str(), "name", name.as_bytes())?;
-    let n = vault
+/// Moves a flow from `flow.version` to the next version (inside the caller's
+/// write transaction), or fails with a conflict if it is no longer there.
+fn bump_version(
+    vault: &Vault,
+    digest: &mut Digest,
+    flow: &Flow,
+    name: &str,
+) -> Result<i64, VaultError> {
+    let stored: Option<(i64, Option<Vec<u8>>)> = vault
+        .db
+        .prepare_cached("SELECT version, tag FROM flows WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row([flow.id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .context("cannot read the flow")?;
+    let old_tag = match stored {
+        None => return Err(VaultError::FlowNotFound(flow.name.clone())),
+        Some((version, _)) if version != flow.version => {
+            return Err(VaultError::Conflict(flow.name.clone()));
+        }
+        Some((_, tag)) => tag,
+    };
+    let sealed = vault.seal_in(FLOWS, flow.id.as_str(), "name", name.as_bytes())?;
+    let version = flow.version + 1;
+    vault
         .db
         .execute(
-            "UPDATE flows SET name_hash = ?2, name = ?3 WHERE id = ?1",
-            params![id.as_str(), vault.flow_name_hash(name), sealed],
+            "UPDATE flows SET name_hash = ?2, name = ?3, version = ?4 WHERE id = ?1",
+            params![flow.id.as_str(), vault.flow_name_hash(name), sealed, version],
         )
         .map_err(|e| flow_write_error(e, name))?;
-    if n == 0 {
-        return Err(VaultError::FlowNotFound(id.as_str().to_owned()));
-    }
-    Ok(())
+    integrity::retag(
+        vault,
+        Some(digest),
+        RecordKind::Flows,
+        flow.id.as_str(),
+        Some(old_tag),
+    )?;
+    Ok(version)
+}
+
+pub(super) fn rename_flow(vault: &mut Vault, flow: &Flow, name: &str) -> Result<i64, VaultError> {
+    vault.write_with_digest("cannot save the flow", |_, digest| {
+        bump_version(vault, digest, flow, name)
+    })
 }
 
 pub(super) fn delete_flow(vault: &mut Vault, id: &FlowId) -> Result<(), VaultError> {
-    let n = vault
+    vault.write_with_digest("cannot delete the flow", |_, digest| {
+        integrity::delete_where(
+            &vault.db,
+            digest,
+            RecordKind::FlowSteps,
+            "flow_id = ?1",
+            id.as_str(),
+        )?;
+        let n = integrity::delete_where(&vault.db, digest, RecordKind::Flows, "id = ?1", id.as_str())?;
+        if n == 0 {
+            return Err(VaultError::FlowNotFound(id.as_str().to_owned()));
+        }
+        Ok(())
+    })
+}
+
+/// Clears the connection setting of every step that uses `connection`
+/// (inside the caller's write transaction), before it is deleted.
+pub(super) fn clear_connection(
+    vault: &Vault,
+    digest: &mut Digest,
+    connection: &ConnectionId,
+) -> Result<(), VaultError> {
+    let ids: Vec<String> = vault
         .db
-        .execute("DELETE FROM flows WHERE id = ?1", [id.as_str()])
-        .context("cannot delete the flow")?;
-    if n == 0 {
-        return Err(VaultError::FlowNotFound(id.as_str().to_owned()));
+        .prepare_cached("SELECT id FROM flow_steps WHERE connection_id = ?1")
+        .and_then(|mut s| s.query_map([connection.as_str()], |r| r.get(0))?.collect())
+        .context("cannot read where the connection is used")?;
+    for id in ids {
+        let old = integrity::stored_tag(&vault.db, RecordKind::FlowSteps, &id)?;
+        vault
+            .db
+            .execute(
+                "UPDATE flow_steps SET connection_id = NULL WHERE id = ?1",
+                [&id],
+            )
+            .context("cannot clear the connection setting")?;
+        integrity::retag(vault, Some(digest), RecordKind::FlowSteps, &id, old)?;
     }
     Ok(())
 }
 
-/// Replaces a flow's steps in one transaction, numbered from 1 in order.
-pub(super) fn save_steps(vault: &mut Vault, flow: &Flow) -> Result<(), VaultError> {
-    // Steps that no longer decode would be lost by the rewrite below.
-    if steps(vault, &flow.id).is_none() {
-        return Err(VaultError::DamagedFlow(flow.name.clone()));
-    }
-    let tx = vault
-        .db
-        .unchecked_transaction()
-        .context("cannot start saving the flow")?;
-    tx.execute(
-        "DELETE FROM flow_steps WHERE flow_id = ?1",
-        [flow.id.as_str()],
-    )
-    .context("cannot save the flow")?;
+/// Replaces a flow's steps in one transaction, numbered from 1 in order, if
+/// the flow is still at `flow.version`; returns the new version.
+pub(super) fn save_steps(vault: &mut Vault, flow: &Flow) -> Result<i64, VaultError> {
+    vault.write_with_digest("cannot save the flow", |tx, digest| {
+        // Steps that no longer decode would be lost by the rewrite below.
+        if steps(vault, &flow.id).is_none() {
+            return Err(VaultError::DamagedFlow(flow.name.clone()));
+        }
+        let version = bump_version(vault, digest, flow, &flow.name)?;
+        write_steps(vault, tx, digest, flow)?;
+        Ok(version)
+    })
+}
+
+fn write_steps(
+    vault: &Vault,
+    tx: &rusqlite::Transaction<'_>,
+    digest: &mut Digest,
+    flow: &Flow,
+) -> Result<(), VaultError> {
+    integrity::delete_where(
+        &vault.db,
+        digest,
+        RecordKind::FlowSteps,
+        "flow_id = ?1",
+        flow.id.as_str(),
+    )?;
     for (i, step) in flow.steps.iter().enumerate() {
         let connection = step.connection.as_ref().map(|c| c.as_str().to_owned());
         let sealed_step = serde_json::to_vec(&SealedStep {
@@ -249,8 +335,9 @@ pub(super) fn save_steps(vault: &mut Vault, flow: &Flow) -> Result<(), VaultErro
             }
             e => VaultError::Sqlite { context: "cannot save the flow", source: e },
         })?;
+        integrity::retag(vault, Some(digest), RecordKind::FlowSteps, &step.id, None)?;
     }
-    tx.commit().context("cannot save the flow")
+    Ok(())
 }
 
 pub(super) fn connection_usage(vault: &Vault, id: &ConnectionId) -> Result<Vec<Usage>, VaultError> {

@@ -14,6 +14,7 @@ use super::migrations;
 use std::collections::HashMap;
 
 use super::flow::{Flow, FlowId, Usage};
+use super::integrity::RecordKind;
 use super::model::{
     Connection, ConnectionId, Credentials, DamagedConnection, SecretValue, StoredConnection,
 };
@@ -21,11 +22,16 @@ use super::store::VaultStore;
 use super::token::{RefreshState, Token, TokenRecord};
 
 mod flows;
+mod integrity;
+mod rekey;
 mod tokens;
 
+use integrity::{Digest, RowTagger};
+
 const CONNECTIONS: &str = "connections";
-/// The data key's version; bound into every sealed value for later rotation.
-const KEY_VERSION: u32 = 1;
+/// The version of a new vault's data key; `rekey` counts up from here. It is
+/// bound into every sealed value.
+const FIRST_KEY_VERSION: u32 = 1;
 
 /// An unlocked vault file.
 pub struct Vault {
@@ -36,6 +42,7 @@ pub struct Vault {
     data_key: SecretKey,
     sealing: SealingKey,
     names: NameHasher,
+    tagger: RowTagger,
 }
 
 impl std::fmt::Debug for Vault {
@@ -63,21 +70,50 @@ impl Vault {
         fill_random(&mut vault_id)?;
         let data_key = SecretKey::random()?;
         let slot = KeySlot::wrap(&vault_id, unlock, kdf, &data_key)?;
-        let tx = db
-            .transaction()
-            .context("cannot start creating the vault")?;
+        let vault = Vault::from_parts(db, path, vault_id, data_key, FIRST_KEY_VERSION);
+        let tx = vault.write_transaction("cannot start creating the vault")?;
         tx.execute(
             "INSERT INTO vault_meta (id, vault_id, key_version, created_at) VALUES (1, ?1, ?2, ?3)",
-            params![&vault_id[..], KEY_VERSION, timestamp(super::model::now())],
+            params![&vault_id[..], FIRST_KEY_VERSION, timestamp(super::model::now())],
         )
         .context("cannot write the vault header")?;
         insert_slot(&tx, &slot)?;
+        Digest::default().store(&vault)?;
         tx.commit().context("cannot write the vault header")?;
-        Ok(Vault::from_parts(db, path, vault_id, data_key))
+        Ok(vault)
     }
 
-    /// Opens and unlocks the vault at `path`. A wrong key changes nothing on disk.
+    /// Opens and unlocks the vault at `path`, and checks that no row was
+    /// removed, added or rolled back. A wrong key changes nothing on disk.
     pub fn open(path: &Path, unlock: &UnlockKey) -> Result<Vault, VaultError> {
+        let vault = Self::unlock(path, unlock)?;
+        integrity::verify(&vault)?;
+        Ok(vault)
+    }
+
+    /// Opens the vault at `path` even if its rows do not match the integrity
+    /// digest, and makes the digest describe them as they are: the operator
+    /// has seen the report and accepts the file's state. Returns what was
+    /// accepted, if anything.
+    pub fn open_accepting_changes(
+        path: &Path,
+        unlock: &UnlockKey,
+    ) -> Result<(Vault, Option<super::IntegrityReport>), VaultError> {
+        let vault = Self::unlock(path, unlock)?;
+        match integrity::verify(&vault) {
+            Ok(()) => Ok((vault, None)),
+            Err(VaultError::Tampered(report)) => {
+                let tx = vault.write_transaction("cannot start accepting the vault's state")?;
+                integrity::tag_every_row(&vault)?;
+                integrity::reseal_digest(&vault)?;
+                tx.commit().context("cannot accept the vault's state")?;
+                Ok((vault, Some(report)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn unlock(path: &Path, unlock: &UnlockKey) -> Result<Vault, VaultError> {
         file::check_existing(path)?;
         // Looked at read-only first: opening for writing would switch some
         // other SQLite file to WAL before it is refused.
@@ -88,31 +124,61 @@ impl Vault {
             return Err(VaultError::NotAVault(path.to_owned()));
         }
         let mut db = open_db(path)?;
-        if migrations::current(&db)? == 0 {
+        let schema = migrations::current(&db)?;
+        if schema == 0 {
             return Err(VaultError::NotAVault(path.to_owned()));
         }
         let (vault_id, key_version) = read_meta(&db)?;
-        if key_version != KEY_VERSION {
-            return Err(VaultError::CannotUnlock);
+        let slots = read_slots(&db)?;
+        let mut found = None;
+        for slot in &slots {
+            let Ok(data_key) = slot.unwrap(&vault_id, unlock) else {
+                continue;
+            };
+            let vault = Vault::from_parts(db, path, vault_id, data_key, key_version);
+            // A key slot left over from before a `rekey` unwraps the old data
+            // key, which does not open the digest sealed with the new one.
+            if schema < migrations::DIGEST_SCHEMA || Digest::load(&vault).is_ok() {
+                found = Some(vault);
+                break;
+            }
+            db = vault.db;
         }
-        let data_key = read_slots(&db)?
-            .iter()
-            .find_map(|slot| slot.unwrap(&vault_id, unlock).ok())
-            .ok_or(VaultError::CannotUnlock)?;
+        let mut vault = found.ok_or(VaultError::CannotUnlock)?;
         // Only an unlocked vault is migrated: a wrong key must leave the file as it was.
-        migrations::migrate(&mut db)?;
-        Ok(Vault::from_parts(db, path, vault_id, data_key))
+        migrations::migrate(&mut vault.db)?;
+        if Digest::load(&vault)?.is_none() {
+            let tx = vault.write_transaction("cannot start sealing the integrity digest")?;
+            integrity::tag_every_row(&vault)?;
+            integrity::reseal_digest(&vault)?;
+            tx.commit().context("cannot seal the integrity digest")?;
+        }
+        Ok(vault)
     }
 
-    fn from_parts(db: Db, path: &Path, vault_id: [u8; VAULT_ID_LEN], data_key: SecretKey) -> Vault {
+    fn from_parts(
+        db: Db,
+        path: &Path,
+        vault_id: [u8; VAULT_ID_LEN],
+        data_key: SecretKey,
+        key_version: u32,
+    ) -> Vault {
         Vault {
             db,
             path: path.to_owned(),
             vault_id,
-            sealing: SealingKey::new(&data_key.derive("flowvault/seal/v1"), KEY_VERSION),
+            sealing: SealingKey::new(&data_key.derive("flowvault/seal/v1"), key_version),
             names: NameHasher::new(data_key.derive("flowvault/name-hash/v1")),
+            tagger: RowTagger::new(data_key.derive("flowvault/row-tag/v1")),
             data_key,
         }
+    }
+
+    /// Starts a transaction that takes the write lock at once, so what it
+    /// reads (versions, the digest) cannot change before it writes.
+    fn write_transaction(&self, context: &'static str) -> Result<Transaction<'_>, VaultError> {
+        Transaction::new_unchecked(&self.db, rusqlite::TransactionBehavior::Immediate)
+            .context(context)
     }
 
     /// The file this vault lives in.
@@ -124,10 +190,7 @@ impl Vault {
     /// key and every sealed value stay as they are.
     pub fn change_unlock(&mut self, unlock: &UnlockKey, kdf: KdfParams) -> Result<(), VaultError> {
         let slot = KeySlot::wrap(&self.vault_id, unlock, kdf, &self.data_key)?;
-        let tx = self
-            .db
-            .transaction()
-            .context("cannot start changing the unlock method")?;
+        let tx = self.write_transaction("cannot start changing the unlock method")?;
         tx.execute("DELETE FROM key_slots", [])
             .context("cannot remove the old key slots")?;
         insert_slot(&tx, &slot)?;
@@ -195,6 +258,7 @@ impl Vault {
             &self.path,
             self.vault_id,
             self.data_key.clone(),
+            self.sealing.version(),
         ))
     }
 
@@ -206,6 +270,11 @@ impl Vault {
             .open_text(id, "name", &row.name)
             .filter(|name| self.names.verify(name, &row.name_hash));
         let rest = (|| {
+            // Values put back from an older copy of the row open fine, but
+            // no longer match the row's tag.
+            if !row.tag_matches {
+                return None;
+            }
             let service = self.open_text(id, "service", &row.service)?;
             let method = self.open_text(id, "method", &row.method)?;
             let body = self
@@ -225,18 +294,39 @@ impl Vault {
                 fields: body.fields,
                 created_at: body.created_at,
                 updated_at: body.updated_at,
+                version: row.version,
             }),
             (name, _) => StoredConnection::Damaged(DamagedConnection { id, name }),
         }
     }
 
+    /// Writes a connection inside the caller's write transaction: a new row
+    /// at version 1, or the row at `c.version`, which becomes the next
+    /// version. Returns the version written.
     fn write_row(
         &self,
         tx: &Transaction<'_>,
+        digest: &mut Digest,
         c: &Connection,
         insert: bool,
-    ) -> Result<(), VaultError> {
+    ) -> Result<i64, VaultError> {
         let id = c.id.as_str();
+        let old_tag = if insert {
+            None
+        } else {
+            let stored: Option<(i64, Option<Vec<u8>>)> = tx
+                .prepare_cached("SELECT version, tag FROM connections WHERE id = ?1")
+                .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+                .context("cannot read the connection")?;
+            match stored {
+                None => return Err(VaultError::IdNotFound(c.id.clone())),
+                Some((version, _)) if version != c.version => {
+                    return Err(VaultError::Conflict(c.name.clone()));
+                }
+                Some((_, tag)) => Some(tag),
+            }
+        };
+        let version = if insert { 1 } else { c.version + 1 };
         let body = SealedBody {
             fields: c.fields.clone(),
             created_at: c.created_at,
@@ -254,13 +344,14 @@ impl Vault {
             self.seal(id, "fields", &fields)?,
             timestamp(c.created_at),
             timestamp(c.updated_at),
+            version,
         ];
         let sql = if insert {
-            "INSERT INTO connections (id, name_hash, name, service, method, fields, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            "INSERT INTO connections (id, name_hash, name, service, method, fields, created_at, updated_at, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         } else {
             "UPDATE connections SET name_hash = ?2, name = ?3, service = ?4, method = ?5, fields = ?6,
-             created_at = ?7, updated_at = ?8 WHERE id = ?1"
+             created_at = ?7, updated_at = ?8, version = ?9 WHERE id = ?1"
         };
         let changed = tx
             .prepare_cached(sql)
@@ -278,7 +369,23 @@ impl Vault {
         if changed == 0 {
             return Err(VaultError::IdNotFound(c.id.clone()));
         }
-        Ok(())
+        integrity::retag(self, Some(digest), RecordKind::Connections, id, old_tag)?;
+        Ok(version)
+    }
+
+    /// Runs `write` in one write transaction with the integrity digest, and
+    /// seals the updated digest before committing.
+    fn write_with_digest<T>(
+        &self,
+        context: &'static str,
+        write: impl FnOnce(&Transaction<'_>, &mut Digest) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let tx = self.write_transaction(context)?;
+        let mut digest = Digest::load(self)?.unwrap_or_default();
+        let out = write(&tx, &mut digest)?;
+        digest.store(self)?;
+        tx.commit().context(context)?;
+        Ok(out)
     }
 
     fn find_row(
@@ -289,7 +396,10 @@ impl Vault {
         let sql = format!("SELECT {SEALED_COLUMNS} FROM connections WHERE {clause}");
         self.db
             .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row([key], SealedRow::read).optional())
+            .and_then(|mut s| {
+                s.query_row([key], |r| SealedRow::read(r, &self.tagger))
+                    .optional()
+            })
             .context("cannot read the connection")
     }
 
@@ -311,7 +421,7 @@ impl VaultStore for Vault {
             .prepare_cached(&sql)
             .context("cannot list connections")?;
         let rows = stmt
-            .query_map([], SealedRow::read)
+            .query_map([], |r| SealedRow::read(r, &self.tagger))
             .context("cannot list connections")?;
         let mut out = Vec::new();
         for row in rows {
@@ -351,41 +461,46 @@ impl VaultStore for Vault {
     }
 
     fn add_connections(&mut self, connections: &[Connection]) -> Result<(), VaultError> {
-        let tx = self
-            .db
-            .unchecked_transaction()
-            .context("cannot start adding")?;
-        for c in connections {
-            self.write_row(&tx, c, true)?;
-        }
-        tx.commit().context("cannot save the connection")
+        self.write_with_digest("cannot save the connection", |tx, digest| {
+            for c in connections {
+                self.write_row(tx, digest, c, true)?;
+            }
+            Ok(())
+        })
     }
 
-    fn update_connection(&mut self, connection: &Connection) -> Result<(), VaultError> {
-        let before = self.connection_by_id(&connection.id).ok();
-        let tx = self
-            .db
-            .unchecked_transaction()
-            .context("cannot start saving")?;
-        self.write_row(&tx, connection, false)?;
-        // New credentials make the old token and any "stop retrying" state moot.
-        let credentials_changed =
-            before.is_none_or(|b| b.fields != connection.fields || b.method != connection.method);
-        if credentials_changed {
-            tokens::forget(&tx, &connection.id)?;
-        }
-        tx.commit().context("cannot save the connection")
+    fn update_connection(&mut self, connection: &Connection) -> Result<i64, VaultError> {
+        self.write_with_digest("cannot save the connection", |tx, digest| {
+            let before = self.connection_by_id(&connection.id).ok();
+            let version = self.write_row(tx, digest, connection, false)?;
+            // New credentials make the old token and any "stop retrying" state moot.
+            let credentials_changed = before
+                .is_none_or(|b| b.fields != connection.fields || b.method != connection.method);
+            if credentials_changed {
+                tokens::forget(self, digest, &connection.id)?;
+            }
+            Ok(version)
+        })
     }
 
     fn delete_connection(&mut self, id: &ConnectionId) -> Result<(), VaultError> {
-        let n = self
-            .db
-            .execute("DELETE FROM connections WHERE id = ?1", [id.as_str()])
-            .context("cannot delete the connection")?;
-        if n == 0 {
-            return Err(VaultError::IdNotFound(id.clone()));
-        }
-        Ok(())
+        self.write_with_digest("cannot delete the connection", |_, digest| {
+            // Dependent rows go first, through the digest: the file's cascades
+            // would remove them unaccounted.
+            tokens::forget(self, digest, id)?;
+            flows::clear_connection(self, digest, id)?;
+            let n = integrity::delete_where(
+                &self.db,
+                digest,
+                RecordKind::Connections,
+                "id = ?1",
+                id.as_str(),
+            )?;
+            if n == 0 {
+                return Err(VaultError::IdNotFound(id.clone()));
+            }
+            Ok(())
+        })
     }
 
     fn token_record(&self, id: &ConnectionId) -> Result<TokenRecord, VaultError> {
@@ -438,15 +553,15 @@ impl VaultStore for Vault {
         flows::add_flow(self, flow)
     }
 
-    fn rename_flow(&mut self, id: &FlowId, name: &str) -> Result<(), VaultError> {
-        flows::rename_flow(self, id, name)
+    fn rename_flow(&mut self, flow: &Flow, name: &str) -> Result<i64, VaultError> {
+        flows::rename_flow(self, flow, name)
     }
 
     fn delete_flow(&mut self, id: &FlowId) -> Result<(), VaultError> {
         flows::delete_flow(self, id)
     }
 
-    fn save_steps(&mut self, flow: &Flow) -> Result<(), VaultError> {
+    fn save_steps(&mut self, flow: &Flow) -> Result<i64, VaultError> {
         flows::save_steps(self, flow)
     }
 
@@ -455,7 +570,9 @@ impl VaultStore for Vault {
     }
 }
 
-const SEALED_COLUMNS: &str = "id, name_hash, name, service, method, fields";
+/// `id`, the tagged columns (see `integrity::tagged_columns`), then the tag.
+const SEALED_COLUMNS: &str =
+    "id, version, name_hash, name, service, method, fields, created_at, updated_at, tag";
 
 /// The sealed `fields` column: values with the times they were made and changed,
 /// sealed together so the times cannot be altered either. The clear time
@@ -469,25 +586,35 @@ struct SealedBody {
     updated_at: OffsetDateTime,
 }
 
-/// A connection row as stored: id in clear, the rest sealed.
+/// A connection row as stored: id and version in clear, the rest sealed.
 struct SealedRow {
     id: String,
+    version: i64,
     name_hash: Vec<u8>,
     name: Vec<u8>,
     service: Vec<u8>,
     method: Vec<u8>,
     fields: Vec<u8>,
+    /// Whether the row's tag matches what it holds now.
+    tag_matches: bool,
 }
 
 impl SealedRow {
-    fn read(r: &Row<'_>) -> rusqlite::Result<SealedRow> {
+    /// Reads a row selected as [`SEALED_COLUMNS`].
+    fn read(r: &Row<'_>, tagger: &RowTagger) -> rusqlite::Result<SealedRow> {
+        let id: String = r.get(0)?;
+        let tag: Option<Vec<u8>> = r.get(9)?;
+        let tag_matches =
+            tagger.row_matches(RecordKind::Connections, &id, r, 1, tag.as_deref());
         Ok(SealedRow {
-            id: r.get(0)?,
-            name_hash: r.get(1)?,
-            name: r.get(2)?,
-            service: r.get(3)?,
-            method: r.get(4)?,
-            fields: r.get(5)?,
+            version: r.get(1)?,
+            name_hash: r.get(2)?,
+            name: r.get(3)?,
+            service: r.get(4)?,
+            method: r.get(5)?,
+            fields: r.get(6)?,
+            tag_matches,
+            id,
         })
     }
 }

@@ -2,25 +2,28 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::Vault;
+use super::integrity::{self, Digest};
 use crate::vault::error::{SqliteContext, VaultError};
+use crate::vault::integrity::RecordKind;
 use crate::vault::model::{ConnectionId, SecretValue};
-use crate::vault::token::{RefreshState, Token, TokenRecord};
+use crate::vault::token::{MAX_LEASE, RefreshState, Token, TokenRecord};
 
 const TOKENS: &str = "tokens";
 const REFRESH_STATE: &str = "refresh_state";
 
-/// Drops a connection's token and renewal state (its credentials changed).
-pub(super) fn forget(tx: &Transaction<'_>, id: &ConnectionId) -> Result<(), VaultError> {
-    tx.execute("DELETE FROM tokens WHERE connection_id = ?1", [id.as_str()])
-        .context("cannot drop the old token")?;
-    tx.execute(
-        "DELETE FROM refresh_state WHERE connection_id = ?1",
-        [id.as_str()],
-    )
-    .context("cannot reset the renewal state")?;
+/// Drops a connection's token and renewal state (its credentials changed,
+/// or it is being deleted), inside the caller's write transaction.
+pub(super) fn forget(
+    vault: &Vault,
+    digest: &mut Digest,
+    id: &ConnectionId,
+) -> Result<(), VaultError> {
+    for kind in [RecordKind::Tokens, RecordKind::RenewalStates] {
+        integrity::delete_where(&vault.db, digest, kind, "connection_id = ?1", id.as_str())?;
+    }
     Ok(())
 }
 
@@ -28,25 +31,27 @@ fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// The latest expiry a genuine lease can have now; a lease further out was
+/// not written by flowvault and is ignored.
+fn lease_horizon() -> i64 {
+    unix_now().saturating_add(MAX_LEASE.as_secs() as i64)
+}
+
 /// The token record of one connection. A token that fails its integrity
 /// check is reported as damaged.
 pub(super) fn token_record(vault: &Vault, id: &ConnectionId) -> Result<TokenRecord, VaultError> {
-    let token: Option<Vec<u8>> = vault
-        .db
-        .prepare_cached("SELECT token FROM tokens WHERE connection_id = ?1")
-        .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)).optional())
-        .context("cannot read the token")?;
-    let state: Option<Vec<u8>> = vault
-        .db
-        .prepare_cached("SELECT state FROM refresh_state WHERE connection_id = ?1")
-        .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)).optional())
-        .context("cannot read the renewal state")?;
+    let token = tagged_value(vault, RecordKind::Tokens, id)?;
+    let state = tagged_value(vault, RecordKind::RenewalStates, id)?;
     let renewing: bool = vault
         .db
         .prepare_cached(
-            "SELECT count(*) FROM refresh_leases WHERE connection_id = ?1 AND expires_at > ?2",
+            "SELECT count(*) FROM refresh_leases WHERE connection_id = ?1 AND expires_at > ?2 AND expires_at <= ?3",
         )
-        .and_then(|mut s| s.query_row(params![id.as_str(), unix_now()], |r| r.get::<_, i64>(0)))
+        .and_then(|mut s| {
+            s.query_row(params![id.as_str(), unix_now(), lease_horizon()], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
         .context("cannot read the renewal lease")?
         > 0;
     let damaged = || VaultError::Damaged {
@@ -54,17 +59,19 @@ pub(super) fn token_record(vault: &Vault, id: &ConnectionId) -> Result<TokenReco
         name: None,
     };
     let token = match token {
-        Some(sealed) => Some(
+        Some(Some(sealed)) => Some(
             vault
                 .open_json(TOKENS, id.as_str(), "token", &sealed)
                 .ok_or_else(damaged)?,
         ),
+        Some(None) => return Err(damaged()),
         None => None,
     };
     let state = match state {
-        Some(sealed) => vault
+        Some(Some(sealed)) => vault
             .open_json(REFRESH_STATE, id.as_str(), "state", &sealed)
             .ok_or_else(damaged)?,
+        Some(None) => return Err(damaged()),
         None => RefreshState::default(),
     };
     Ok(TokenRecord {
@@ -74,47 +81,93 @@ pub(super) fn token_record(vault: &Vault, id: &ConnectionId) -> Result<TokenReco
     })
 }
 
+/// The sealed value of one connection's token or renewal state: `None` if
+/// there is none, `Some(None)` if the row no longer matches its tag.
+fn tagged_value(
+    vault: &Vault,
+    kind: RecordKind,
+    id: &ConnectionId,
+) -> Result<Option<Option<Vec<u8>>>, VaultError> {
+    let column = value_column(kind);
+    let sql = format!(
+        "SELECT {}, tag FROM {} WHERE connection_id = ?1",
+        integrity::tagged_columns(kind),
+        kind.table()
+    );
+    vault
+        .db
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_row([id.as_str()], |r| {
+                let tag: Option<Vec<u8>> = r.get(1)?;
+                let matches = vault
+                    .tagger
+                    .row_matches(kind, id.as_str(), r, 0, tag.as_deref());
+                Ok(matches.then(|| r.get::<_, Vec<u8>>(0)).transpose()?)
+            })
+            .optional()
+        })
+        .context(match column {
+            "token" => "cannot read the token",
+            _ => "cannot read the renewal state",
+        })
+}
+
+fn value_column(kind: RecordKind) -> &'static str {
+    integrity::tagged_columns(kind)
+}
+
+/// Every intact sealed value of one kind (tokens or renewal states), by connection.
+fn tagged_values(vault: &Vault, kind: RecordKind) -> Result<Vec<(String, Vec<u8>)>, VaultError> {
+    let sql = format!(
+        "SELECT connection_id, {}, tag FROM {}",
+        integrity::tagged_columns(kind),
+        kind.table()
+    );
+    let mut stmt = vault
+        .db
+        .prepare_cached(&sql)
+        .context("cannot list tokens")?;
+    let rows = stmt
+        .query_map([], |r| {
+            let id: String = r.get(0)?;
+            let tag: Option<Vec<u8>> = r.get(2)?;
+            let matches = vault.tagger.row_matches(kind, &id, r, 1, tag.as_deref());
+            Ok(matches.then(|| Ok::<_, rusqlite::Error>((id, r.get(1)?))))
+        })
+        .context("cannot list tokens")?;
+    let mut out = Vec::new();
+    for row in rows {
+        if let Some(row) = row.context("cannot list tokens")? {
+            out.push(row.context("cannot list tokens")?);
+        }
+    }
+    Ok(out)
+}
+
 /// Token records of every connection that has one, for the list. A damaged
 /// token is left out (its connection then shows as having no token).
 pub(super) fn token_records(
     vault: &Vault,
 ) -> Result<HashMap<ConnectionId, TokenRecord>, VaultError> {
     let mut out: HashMap<ConnectionId, TokenRecord> = HashMap::new();
-    let mut stmt = vault
-        .db
-        .prepare_cached("SELECT connection_id, token FROM tokens")
-        .context("cannot list tokens")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })
-        .context("cannot list tokens")?;
-    for row in rows {
-        let (id, sealed) = row.context("cannot list tokens")?;
+    for (id, sealed) in tagged_values(vault, RecordKind::Tokens)? {
         let token = vault.open_json(TOKENS, &id, "token", &sealed);
         out.entry(ConnectionId::from_stored(id)).or_default().token = token;
     }
-    let mut stmt = vault
-        .db
-        .prepare_cached("SELECT connection_id, state FROM refresh_state")
-        .context("cannot list renewal state")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })
-        .context("cannot list renewal state")?;
-    for row in rows {
-        let (id, sealed) = row.context("cannot list renewal state")?;
+    for (id, sealed) in tagged_values(vault, RecordKind::RenewalStates)? {
         if let Some(state) = vault.open_json(REFRESH_STATE, &id, "state", &sealed) {
             out.entry(ConnectionId::from_stored(id)).or_default().state = state;
         }
     }
     let mut stmt = vault
         .db
-        .prepare_cached("SELECT connection_id FROM refresh_leases WHERE expires_at > ?1")
+        .prepare_cached(
+            "SELECT connection_id FROM refresh_leases WHERE expires_at > ?1 AND expires_at <= ?2",
+        )
         .context("cannot list renewal leases")?;
     let rows = stmt
-        .query_map([unix_now()], |r| r.get::<_, String>(0))
+        .query_map([unix_now(), lease_horizon()], |r| r.get::<_, String>(0))
         .context("cannot list renewal leases")?;
     for row in rows {
         out.entry(ConnectionId::from_stored(
@@ -135,34 +188,50 @@ pub(super) fn store_token(
     token: &Token,
     rotated_refresh_token: Option<&SecretValue>,
 ) -> Result<(), VaultError> {
-    let mut connection = match rotated_refresh_token {
-        Some(_) => Some(crate::vault::VaultStore::connection_by_id(vault, id)?),
-        None => None,
-    };
     let sealed = {
         let json = zeroize::Zeroizing::new(serde_json::to_vec(token).expect("tokens serialise"));
         vault.seal_in(TOKENS, id.as_str(), "token", &json)?
     };
-    let tx = vault
+    vault.write_with_digest("cannot store the token", |tx, digest| {
+        if let Some(rotated) = rotated_refresh_token {
+            // Read inside the transaction, so the version written on is current.
+            let mut connection = crate::vault::VaultStore::connection_by_id(vault, id)?;
+            connection.fields.set("refresh_token", rotated.expose());
+            vault.write_row(tx, digest, &connection, false)?;
+        }
+        upsert(vault, digest, RecordKind::Tokens, id, &sealed)?;
+        integrity::delete_where(
+            &vault.db,
+            digest,
+            RecordKind::RenewalStates,
+            "connection_id = ?1",
+            id.as_str(),
+        )?;
+        Ok(())
+    })
+}
+
+/// Inserts or replaces one connection's token or renewal state, tagged.
+fn upsert(
+    vault: &Vault,
+    digest: &mut Digest,
+    kind: RecordKind,
+    id: &ConnectionId,
+    sealed: &[u8],
+) -> Result<(), VaultError> {
+    let old = integrity::stored_tag(&vault.db, kind, id.as_str())?;
+    let column = value_column(kind);
+    let sql = format!(
+        "INSERT INTO {table} (connection_id, {column}) VALUES (?1, ?2)
+             ON CONFLICT (connection_id) DO UPDATE SET {column} = excluded.{column}",
+        table = kind.table()
+    );
+    vault
         .db
-        .unchecked_transaction()
-        .context("cannot start storing the token")?;
-    if let (Some(connection), Some(rotated)) = (connection.as_mut(), rotated_refresh_token) {
-        connection.fields.set("refresh_token", rotated.expose());
-        vault.write_row(&tx, connection, false)?;
-    }
-    tx.execute(
-        "INSERT INTO tokens (connection_id, token) VALUES (?1, ?2)
-             ON CONFLICT (connection_id) DO UPDATE SET token = excluded.token",
-        params![id.as_str(), sealed],
-    )
-    .context("cannot store the token")?;
-    tx.execute(
-        "DELETE FROM refresh_state WHERE connection_id = ?1",
-        [id.as_str()],
-    )
-    .context("cannot reset the renewal state")?;
-    tx.commit().context("cannot store the token")
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.execute(params![id.as_str(), sealed]))
+        .context("cannot store the token")?;
+    integrity::retag(vault, Some(digest), kind, id.as_str(), old)
 }
 
 /// Records how a failed renewal leaves the connection; its token stays.
@@ -173,15 +242,13 @@ pub(super) fn store_refresh_state(
 ) -> Result<(), VaultError> {
     let json = serde_json::to_vec(state).expect("renewal state serialises");
     let sealed = vault.seal_in(REFRESH_STATE, id.as_str(), "state", &json)?;
-    vault
-        .db
-        .execute(
-            "INSERT INTO refresh_state (connection_id, state) VALUES (?1, ?2)
-                 ON CONFLICT (connection_id) DO UPDATE SET state = excluded.state",
-            params![id.as_str(), sealed],
-        )
-        .context("cannot store the renewal state")?;
-    Ok(())
+    vault.write_with_digest("cannot store the renewal state", |_, digest| {
+        // The connection may have been deleted meanwhile: nothing to record.
+        if integrity::stored_tag(&vault.db, RecordKind::Connections, id.as_str())?.is_none() {
+            return Err(VaultError::IdNotFound(id.clone()));
+        }
+        upsert(vault, digest, RecordKind::RenewalStates, id, &sealed)
+    })
 }
 
 /// Takes the renewal lease of a connection for `holder` unless someone else
@@ -204,13 +271,17 @@ pub(super) fn try_lease(
         )
         .optional()
         .context("cannot read the renewal lease")?;
-    if matches!(&current, Some((other, expires)) if other != holder && *expires > now) {
+    // A lease running past the longest one flowvault grants was planted: ignored.
+    let horizon = lease_horizon();
+    if matches!(&current, Some((other, expires)) if other != holder && *expires > now && *expires <= horizon)
+    {
         return Ok(false);
     }
+    let ttl = ttl.min(MAX_LEASE).as_secs() as i64;
     tx.execute(
             "INSERT INTO refresh_leases (connection_id, holder, expires_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at",
-            params![id.as_str(), holder, now + ttl.as_secs() as i64],
+            params![id.as_str(), holder, now.saturating_add(ttl)],
         )
         .context("cannot take the renewal lease")?;
     tx.commit().context("cannot take the renewal lease")?;
