@@ -1,4 +1,5 @@
-//! Benchmarks of the vault: sealing, adding and listing 10,000 connections.
+//! Benchmarks of the vault: sealing, adding and listing 10,000 connections;
+//! the integrity check at open and `rekey`.
 //!
 //! Run with `cargo bench-vault`.
 
@@ -102,5 +103,33 @@ fn list_many(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, seal_open, add_many, list_many);
+fn integrity_and_rekey(c: &mut Criterion) {
+    let mut group = c.benchmark_group("integrity");
+    group.sample_size(10);
+    for n in [100, COUNT] {
+        let (dir, mut vault) = new_vault();
+        vault.add_connections(&connections(n)).unwrap();
+        let path = dir.path().join("vault.db");
+        group.bench_function(format!("digest check, {n} connections"), |b| {
+            b.iter(|| vault.verify_integrity().unwrap())
+        });
+        group.bench_function(format!("open with key file, {n} connections"), |b| {
+            b.iter(|| black_box(Vault::open(&path, &key()).unwrap()))
+        });
+    }
+    group.bench_function("rekey, 10,000 connections", |b| {
+        b.iter_batched(
+            || {
+                let (dir, mut vault) = new_vault();
+                vault.add_connections(&connections(COUNT)).unwrap();
+                (dir, vault)
+            },
+            |(_dir, mut vault)| vault.rekey(&key(), KdfParams::default()).unwrap(),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, seal_open, add_many, list_many, integrity_and_rekey);
 criterion_main!(benches);

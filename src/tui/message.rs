@@ -45,10 +45,7 @@ pub enum VaultReply {
     },
     /// A write was refused: another process changed or deleted the record
     /// since it was read. Nothing was saved; here is the file as it is now.
-    Conflict {
-        message: String,
-        snapshot: Snapshot,
-    },
+    Conflict { message: String, snapshot: Snapshot },
     /// A write was refused because the name is taken.
     DuplicateName(String),
     /// A flow was not saved because its name is taken.
@@ -99,7 +96,7 @@ pub enum VaultCommand {
     /// opened it: changes made elsewhere since then are kept where they
     /// touch other fields, and refused as a conflict where they touch these.
     Edit {
-        base: Connection,
+        base: Box<Connection>,
         name: String,
         changes: Vec<(String, SecretValue)>,
     },

@@ -106,9 +106,10 @@ impl VaultSession {
             } => {
                 let vault = self.open_vault()?;
                 let mut connection = vault.connection_by_id(&base.id)?;
-                if connection.version != base.version && overlaps(&base, &connection, &name, &changes)
+                if connection.version != base.version
+                    && overlaps(&base, &connection, &name, &changes)
                 {
-                    return Err(VaultError::Conflict(base.name));
+                    return Err(VaultError::Conflict(base.name.clone()));
                 }
                 // A rename made elsewhere stands unless this edit renames too.
                 if name != base.name {

@@ -358,7 +358,10 @@ mod tests {
         for n in [0usize, 1, 30, 31, 32, 255, 256, 300, 5000] {
             let value = vec![b'x'; n];
             let sealed = key.seal(&ctx("r1", "fields"), &value).unwrap();
-            assert_eq!(&*key.open(&ctx("r1", "fields"), &sealed).unwrap(), &value[..]);
+            assert_eq!(
+                &*key.open(&ctx("r1", "fields"), &sealed).unwrap(),
+                &value[..]
+            );
             assert!(padded_len(n) > n);
         }
         assert_eq!(padded_len(300), 512);

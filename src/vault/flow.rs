@@ -36,8 +36,9 @@ pub struct Flow {
     pub created_at: OffsetDateTime,
     /// A sealed value of this flow failed its integrity check; its steps are not shown.
     pub damaged: bool,
-    /// The stored version this copy was read at (0 before it is first saved);
-    /// renames and step saves name it, and fail if another writer came first.
+    /// The stored version this copy stands for (a new flow is saved as
+    /// version 1); renames and step saves name it, and fail if another
+    /// writer came first.
     pub version: i64,
 }
 
@@ -62,7 +63,7 @@ impl Flow {
             steps: Vec::new(),
             created_at: super::model::now(),
             damaged: false,
-            version: 0,
+            version: 1,
         }
     }
 }

@@ -112,8 +112,8 @@ pub struct Connection {
     pub fields: Credentials,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
-    /// The stored version this copy was read at (0 before it is first saved);
-    /// a save names it, and fails if another writer came first.
+    /// The stored version this copy stands for (a new record is saved as
+    /// version 1); a save names it, and fails if another writer came first.
     pub version: i64,
 }
 
@@ -134,7 +134,7 @@ impl Connection {
             fields,
             created_at: now,
             updated_at: now,
-            version: 0,
+            version: 1,
         }
     }
 }

@@ -23,7 +23,7 @@ pub trait VaultStore {
     /// The connection with this id.
     fn connection_by_id(&self, id: &ConnectionId) -> Result<Connection, VaultError>;
 
-    /// Adds a new connection; its name must be unused.
+    /// Adds a new connection, as version 1; its name must be unused.
     fn add_connection(&mut self, connection: &Connection) -> Result<(), VaultError>;
 
     /// Adds many connections in one transaction: all or none.
@@ -76,7 +76,8 @@ pub trait VaultStore {
     /// The flow with this name.
     fn flow(&self, name: &str) -> Result<Flow, VaultError>;
 
-    /// Adds a new flow (its steps are saved with [`VaultStore::save_steps`]).
+    /// Adds a new flow, as version 1 (its steps are saved with
+    /// [`VaultStore::save_steps`]).
     fn add_flow(&mut self, flow: &Flow) -> Result<(), VaultError>;
 
     /// Renames a flow still at `flow.version`; returns the new version.

@@ -355,7 +355,7 @@ impl Wizard {
                 })
                 .collect();
             return WizardOutcome::Save(VaultCommand::Edit {
-                base: existing.clone(),
+                base: Box::new(existing.clone()),
                 name: self.name.value().trim().to_owned(),
                 changes,
             });

@@ -8,8 +8,8 @@ use time::format_description::well_known::Rfc3339;
 use super::integrity::{self, Digest};
 use super::{Vault, is_unique_violation, timestamp};
 use crate::vault::error::{SqliteContext, VaultError};
-use crate::vault::integrity::RecordKind;
 use crate::vault::flow::{Flow, FlowId, FlowStep, Usage};
+use crate::vault::integrity::RecordKind;
 use crate::vault::model::{ConnectionId, Credentials};
 
 const FLOWS: &str = "flows";
@@ -113,9 +113,10 @@ fn steps(vault: &Vault, flow: &FlowId) -> Option<Vec<FlowStep>> {
         .query_map([flow.as_str()], |r| {
             let id: String = r.get(0)?;
             let tag: Option<Vec<u8>> = r.get(6)?;
-            let matches = vault
-                .tagger
-                .row_matches(RecordKind::FlowSteps, &id, r, 1, tag.as_deref());
+            let matches =
+                vault
+                    .tagger
+                    .row_matches(RecordKind::FlowSteps, &id, r, 1, tag.as_deref());
             Ok((
                 matches,
                 id,
@@ -218,7 +219,12 @@ fn bump_version(
         .db
         .execute(
             "UPDATE flows SET name_hash = ?2, name = ?3, version = ?4 WHERE id = ?1",
-            params![flow.id.as_str(), vault.flow_name_hash(name), sealed, version],
+            params![
+                flow.id.as_str(),
+                vault.flow_name_hash(name),
+                sealed,
+                version
+            ],
         )
         .map_err(|e| flow_write_error(e, name))?;
     integrity::retag(
@@ -246,7 +252,8 @@ pub(super) fn delete_flow(vault: &mut Vault, id: &FlowId) -> Result<(), VaultErr
             "flow_id = ?1",
             id.as_str(),
         )?;
-        let n = integrity::delete_where(&vault.db, digest, RecordKind::Flows, "id = ?1", id.as_str())?;
+        let n =
+            integrity::delete_where(&vault.db, digest, RecordKind::Flows, "id = ?1", id.as_str())?;
         if n == 0 {
             return Err(VaultError::FlowNotFound(id.as_str().to_owned()));
         }

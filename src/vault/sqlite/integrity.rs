@@ -156,7 +156,8 @@ impl KindDigest {
 
     fn same_as(&self, other: &KindDigest) -> bool {
         let zero = |v: &Vec<u8>| v.iter().all(|&b| b == 0);
-        self.count == other.count && (self.xor == other.xor || (zero(&self.xor) && zero(&other.xor)))
+        self.count == other.count
+            && (self.xor == other.xor || (zero(&self.xor) && zero(&other.xor)))
     }
 }
 
@@ -373,7 +374,9 @@ pub(super) fn delete_where(
 }
 
 /// The first row, of any kind, that no longer matches its tag.
-pub(super) fn first_untrusted_row(vault: &Vault) -> Result<Option<(RecordKind, String)>, VaultError> {
+pub(super) fn first_untrusted_row(
+    vault: &Vault,
+) -> Result<Option<(RecordKind, String)>, VaultError> {
     for kind in RecordKind::ALL {
         let sql = format!(
             "SELECT {}, {}, tag FROM {}",

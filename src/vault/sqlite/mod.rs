@@ -74,7 +74,11 @@ impl Vault {
         let tx = vault.write_transaction("cannot start creating the vault")?;
         tx.execute(
             "INSERT INTO vault_meta (id, vault_id, key_version, created_at) VALUES (1, ?1, ?2, ?3)",
-            params![&vault_id[..], FIRST_KEY_VERSION, timestamp(super::model::now())],
+            params![
+                &vault_id[..],
+                FIRST_KEY_VERSION,
+                timestamp(super::model::now())
+            ],
         )
         .context("cannot write the vault header")?;
         insert_slot(&tx, &slot)?;
@@ -111,6 +115,12 @@ impl Vault {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Checks that no row was removed, added or rolled back since the last
+    /// write: the check `open` makes.
+    pub fn verify_integrity(&self) -> Result<(), VaultError> {
+        integrity::verify(self)
     }
 
     fn unlock(path: &Path, unlock: &UnlockKey) -> Result<Vault, VaultError> {
@@ -604,8 +614,7 @@ impl SealedRow {
     fn read(r: &Row<'_>, tagger: &RowTagger) -> rusqlite::Result<SealedRow> {
         let id: String = r.get(0)?;
         let tag: Option<Vec<u8>> = r.get(9)?;
-        let tag_matches =
-            tagger.row_matches(RecordKind::Connections, &id, r, 1, tag.as_deref());
+        let tag_matches = tagger.row_matches(RecordKind::Connections, &id, r, 1, tag.as_deref());
         Ok(SealedRow {
             version: r.get(1)?,
             name_hash: r.get(2)?,

@@ -13,7 +13,11 @@ use crate::vault::model::ConnectionId;
 
 /// Every sealed column: table, id column, columns.
 const SEALED: &[(&str, &str, &[&str])] = &[
-    ("connections", "id", &["name", "service", "method", "fields"]),
+    (
+        "connections",
+        "id",
+        &["name", "service", "method", "fields"],
+    ),
     ("tokens", "connection_id", &["token"]),
     ("refresh_state", "connection_id", &["state"]),
     ("flows", "id", &["name"]),

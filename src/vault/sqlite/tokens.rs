@@ -90,8 +90,7 @@ fn tagged_value(
 ) -> Result<Option<Option<Vec<u8>>>, VaultError> {
     let column = value_column(kind);
     let sql = format!(
-        "SELECT {}, tag FROM {} WHERE connection_id = ?1",
-        integrity::tagged_columns(kind),
+        "SELECT {column}, tag FROM {} WHERE connection_id = ?1",
         kind.table()
     );
     vault
@@ -103,7 +102,7 @@ fn tagged_value(
                 let matches = vault
                     .tagger
                     .row_matches(kind, id.as_str(), r, 0, tag.as_deref());
-                Ok(matches.then(|| r.get::<_, Vec<u8>>(0)).transpose()?)
+                matches.then(|| r.get::<_, Vec<u8>>(0)).transpose()
             })
             .optional()
         })
@@ -113,15 +112,20 @@ fn tagged_value(
         })
 }
 
+/// The sealed column of tokens and renewal states: the one column their
+/// tag covers besides the connection id.
 fn value_column(kind: RecordKind) -> &'static str {
-    integrity::tagged_columns(kind)
+    match kind {
+        RecordKind::Tokens => "token",
+        _ => "state",
+    }
 }
 
 /// Every intact sealed value of one kind (tokens or renewal states), by connection.
 fn tagged_values(vault: &Vault, kind: RecordKind) -> Result<Vec<(String, Vec<u8>)>, VaultError> {
     let sql = format!(
         "SELECT connection_id, {}, tag FROM {}",
-        integrity::tagged_columns(kind),
+        value_column(kind),
         kind.table()
     );
     let mut stmt = vault
