@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use flowvault::cli::{self, Cli, unlock};
+use flowvault::locale::terminal_safe::escape_line;
 use flowvault::locale::{Locale, choose_lang};
 use flowvault::vault::UnlockKey;
 
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
     if let Some(code) = unknown {
         eprintln!(
             "{}",
-            Locale::get(lang).f("cli.unknown_lang", &[("lang", &code)])
+            escape_line(&Locale::get(lang).f("cli.unknown_lang", &[("lang", &code)]))
         );
     }
     let result = match args.command {
@@ -28,7 +29,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Messages carry names, paths and servers' error texts.
+            eprintln!("error: {}", escape_line(&e.message));
             e.exit_code()
         }
     }
