@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use flowvault::cli::{self, Cli, unlock};
-use flowvault::locale::terminal_safe::escape_line;
+use flowvault::locale::terminal_safe::{escape_line, escape_text};
 use flowvault::locale::{Locale, choose_lang};
 use flowvault::vault::UnlockKey;
 
@@ -13,7 +13,16 @@ fn main() -> ExitCode {
     // panic on a closed pipe.
     // SAFETY: restoring a signal's default disposition before any thread starts.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let args = Cli::parse();
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        // Help and version are clap's own text; errors echo the arguments.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            // Rendered without styling, so escaping cannot break a colour code.
+            eprint!("{}", escape_text(&e.render().to_string()));
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let (lang, unknown) = choose_lang(args.global.lang.as_deref());
     flowvault::locale::set_current(lang);
     if let Some(code) = unknown {

@@ -234,7 +234,10 @@ fn log(line: String) {
     let stamp = now()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    eprintln!("{stamp} {}", crate::locale::terminal_safe::escape_line(&line));
+    eprintln!(
+        "{stamp} {}",
+        crate::locale::terminal_safe::escape_line(&line)
+    );
 }
 
 fn event_line(locale: &Locale, event: &RefreshEvent) -> Option<String> {

@@ -153,7 +153,9 @@ mod tests {
         ];
         for c in all_chars() {
             let n = u32::from(c);
-            let expected = unsafe_ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&n));
+            let expected = unsafe_ranges
+                .iter()
+                .any(|(lo, hi)| (*lo..=*hi).contains(&n));
             assert_eq!(is_unsafe(c), expected, "U+{n:04X}");
         }
     }
@@ -164,9 +166,15 @@ mod tests {
         let mut everything = String::new();
         for c in all_chars() {
             let s = format!("a{c}b");
-            assert!(!escape_line(&s).chars().any(is_unsafe), "U+{:04X}", c as u32);
             assert!(
-                !escape_text(&s).chars().any(|c| is_unsafe(c) && c != '\n' && c != '\t'),
+                !escape_line(&s).chars().any(is_unsafe),
+                "U+{:04X}",
+                c as u32
+            );
+            assert!(
+                !escape_text(&s)
+                    .chars()
+                    .any(|c| is_unsafe(c) && c != '\n' && c != '\t'),
                 "U+{:04X}",
                 c as u32
             );
