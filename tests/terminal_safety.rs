@@ -5,13 +5,17 @@
 //! piped or with `--raw`, and escaped on a terminal.
 
 mod common;
+mod tui_common;
 
 use std::io::Read;
 use std::path::Path;
 use std::process::Output;
 
 use common::{BIN, TestVault, assert_success, stdin_lines};
+use flowvault::tui::harness::Harness;
+use flowvault::vault::VaultStore;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use ratatui::crossterm::event::KeyCode;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -522,4 +526,44 @@ fn in_pty(vault: &Path, key: &Path, args: &[&str]) -> Vec<u8> {
     drop(pair.master);
     assert!(status.success(), "{args:?} in a pty: {}", text(&out));
     out
+}
+
+/// Every cell of the UI's screen is free of forbidden characters and joiners.
+#[track_caller]
+fn assert_screen_safe(harness: &mut Harness, what: &str) -> String {
+    let screen = harness.screen();
+    let joiner = screen
+        .char_indices()
+        .find(|(_, c)| matches!(c, '\u{200b}'..='\u{200d}'));
+    if let Some((at, c)) = first_forbidden(screen.as_bytes()).or(joiner) {
+        panic!("{what}: U+{:04X} on screen at {at}: {screen}", c as u32);
+    }
+    screen
+}
+
+#[test]
+fn the_ui_shows_no_control_bidi_or_invisible_character() {
+    // Joiners cling to the character before them, so ratatui keeps them, and
+    // with them a bidi override that follows.
+    let value = format!("u{HOSTILE}a\u{200d}\u{202e}b\u{200c}c");
+    let vault = tui_common::TestVault::with(&[tui_common::conn(
+        "plain",
+        "http",
+        "basic",
+        &[("username", &value), ("password", &value)],
+    )]);
+    // A look-alike name, while names with bidi controls are still accepted.
+    let _ = vault.open().add_connection(&tui_common::conn(
+        "evil\u{202e}gpj.exe\u{200d}",
+        "http",
+        "basic",
+        &[("username", "x"), ("password", "y")],
+    ));
+    let mut ui = vault.harness(120, 40);
+    assert_screen_safe(&mut ui, "list");
+    ui.press(KeyCode::Enter);
+    let details = assert_screen_safe(&mut ui, "details");
+    assert!(details.contains("kcatta"), "the value is shown: {details}");
+    ui.press(KeyCode::Char('v'));
+    assert_screen_safe(&mut ui, "details revealed");
 }
