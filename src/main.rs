@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use flowvault::cli::{self, Cli, unlock};
+use flowvault::locale::terminal_safe::{escape_line, escape_text};
 use flowvault::locale::{Locale, choose_lang};
 use flowvault::vault::UnlockKey;
 
@@ -12,13 +13,22 @@ fn main() -> ExitCode {
     // panic on a closed pipe.
     // SAFETY: restoring a signal's default disposition before any thread starts.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let args = Cli::parse();
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        // Help and version are clap's own text; errors echo the arguments.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            // Rendered without styling, so escaping cannot break a colour code.
+            eprint!("{}", escape_text(&e.render().to_string()));
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let (lang, unknown) = choose_lang(args.global.lang.as_deref());
     flowvault::locale::set_current(lang);
     if let Some(code) = unknown {
         eprintln!(
             "{}",
-            Locale::get(lang).f("cli.unknown_lang", &[("lang", &code)])
+            escape_line(&Locale::get(lang).f("cli.unknown_lang", &[("lang", &code)]))
         );
     }
     let result = match args.command {
@@ -28,7 +38,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Messages carry names, paths and servers' error texts.
+            eprintln!("error: {}", escape_line(&e.message));
             e.exit_code()
         }
     }

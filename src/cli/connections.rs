@@ -2,6 +2,7 @@
 
 use crate::catalog::{Catalog, Method, Service};
 use crate::locale::labels::{detail, service_name, status_word};
+use crate::locale::terminal_safe::escape_line;
 use crate::locale::width::width;
 use crate::vault::status::{assess, assess_connection};
 use crate::vault::{Connection, Credentials, StoredConnection, VaultStore, now, validate_name};
@@ -9,7 +10,7 @@ use crate::vault::{Connection, Credentials, StoredConnection, VaultStore, now, v
 use super::GlobalArgs;
 use super::error::CliError;
 use super::fields::{FieldInput, FieldSet, require_complete};
-use super::output::{list_entry, show_json, show_text};
+use super::output::{Exactness, list_entry, print_json, print_line, show_json, show_text};
 use super::unlock::open_vault;
 
 /// Arguments of `add`.
@@ -39,14 +40,11 @@ pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
             .iter()
             .map(|(r, a)| list_entry(r, a, locale, now))
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&entries).expect("JSON of plain values")
-        );
+        print_json(&entries);
         return Ok(());
     }
     if rows.is_empty() {
-        println!("{}", locale.t("cli.list_empty"));
+        print_line(locale.t("cli.list_empty"));
         return Ok(());
     }
     let columns = [
@@ -55,15 +53,12 @@ pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
         locale.t("list.col.service"),
         locale.t("list.col.detail"),
     ];
-    println!(
-        "{}",
-        text_row(
-            &columns
-                .map(str::to_uppercase)
-                .each_ref()
-                .map(String::as_str)
-        )
-    );
+    print_line(&text_row(
+        &columns
+            .map(str::to_uppercase)
+            .each_ref()
+            .map(String::as_str),
+    ));
     for (row, a) in &assessed {
         let connection = match row {
             StoredConnection::Intact(c) => Some(c),
@@ -75,23 +70,29 @@ pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
             str::to_owned,
         );
         let status = status_word(locale, a.status);
-        println!(
-            "{}",
-            text_row(&[status, &name, service, &detail(locale, connection, a, now)])
-        );
+        print_line(&text_row(&[
+            status,
+            &name,
+            service,
+            &detail(locale, connection, a, now),
+        ]));
     }
     Ok(())
 }
 
-/// One line of the `list` table, padded by display width (CJK takes two cells).
+/// One line of the `list` table, escaped, then padded by display width (CJK
+/// takes two cells) so an escape widens its cell rather than the next one.
 fn text_row(cells: &[&str; 4]) -> String {
-    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(width(s))));
+    let pad = |s: &str, w: usize| {
+        let s = escape_line(s);
+        format!("{s}{}", " ".repeat(w.saturating_sub(width(&s))))
+    };
     format!(
         "{} {} {} {}",
         pad(cells[0], 11),
         pad(cells[1], 28),
         pad(cells[2], 15),
-        cells[3]
+        escape_line(cells[3])
     )
 }
 
@@ -103,18 +104,15 @@ fn report(global: &GlobalArgs, key: &str, connection: &Connection) {
     let service = Catalog::embedded()
         .service(&connection.service)
         .map_or(connection.service.as_str(), |s| service_name(locale, s));
-    println!(
-        "{}",
-        locale.f(
-            key,
-            &[
-                ("name", &connection.name),
-                ("service", service),
-                ("status", status_word(locale, a.status)),
-                ("detail", &detail(locale, Some(connection), &a, now)),
-            ]
-        )
-    );
+    print_line(&locale.f(
+        key,
+        &[
+            ("name", &connection.name),
+            ("service", service),
+            ("status", status_word(locale, a.status)),
+            ("detail", &detail(locale, Some(connection), &a, now)),
+        ],
+    ));
 }
 
 /// `add SERVICE NAME …`.
@@ -143,19 +141,24 @@ pub fn add(global: &GlobalArgs, args: AddArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `show NAME [--json] [--reveal]`.
-pub fn show(global: &GlobalArgs, name: &str, json: bool, reveal: bool) -> Result<(), CliError> {
+/// `show NAME [--json] [--reveal [--raw]]`.
+pub fn show(
+    global: &GlobalArgs,
+    name: &str,
+    json: bool,
+    reveal: bool,
+    raw: bool,
+) -> Result<(), CliError> {
     let vault = open_vault(global)?;
     let connection = vault.connection(name)?;
     let token = vault.token_record(&connection.id)?;
     let (locale, now) = (global.locale(), now());
     if json {
-        let value = show_json(&connection, Some(&token), reveal, locale, now);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).expect("JSON of plain values")
-        );
+        // JSON escapes decode to the exact value, so JSON needs no raw mode.
+        print_json(&show_json(&connection, Some(&token), reveal, locale, now));
     } else {
+        let reveal = reveal.then(|| Exactness::for_stdout(raw));
+        // `show_text` escapes every value but the revealed ones it is told to keep exact.
         for line in show_text(&connection, Some(&token), reveal, locale, now) {
             println!("{line}");
         }
@@ -196,11 +199,10 @@ pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), Cli
     connection.name = new_name.trim().to_owned();
     connection.updated_at = now();
     vault.update_connection(&connection)?;
-    println!(
-        "{}",
-        global
+    print_line(
+        &global
             .locale()
-            .f("cli.renamed", &[("old", name), ("new", &connection.name)])
+            .f("cli.renamed", &[("old", name), ("new", &connection.name)]),
     );
     Ok(())
 }
@@ -233,12 +235,9 @@ pub fn remove(global: &GlobalArgs, name: &str, force: bool) -> Result<(), CliErr
     }
     // The steps' connection setting is cleared by the file's foreign key.
     vault.delete_connection(&id)?;
-    println!("{}", locale.f("cli.deleted", &[("name", name)]));
+    print_line(&locale.f("cli.deleted", &[("name", name)]));
     if !usage.is_empty() {
-        println!(
-            "{}",
-            locale.f("cli.cleared_settings", &[("n", &usage.len().to_string())])
-        );
+        print_line(&locale.f("cli.cleared_settings", &[("n", &usage.len().to_string())]));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::vault::{Connection, Flow, FlowStep, Vault, VaultStore, validate_name}
 use super::GlobalArgs;
 use super::error::CliError;
 use super::fields::{FieldInput, FieldSet};
-use super::output::MASK;
+use super::output::{MASK, print_json, print_line, print_text};
 use super::unlock::open_vault;
 
 /// `actions [--json]`: the catalog of flow actions.
@@ -41,10 +41,7 @@ pub fn actions(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&list).expect("JSON of plain values")
-        );
+        print_json(&list);
         return Ok(());
     }
     for a in catalog.actions() {
@@ -54,18 +51,18 @@ pub fn actions(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
         } else {
             format!("  [{}]", a.scopes.join(", "))
         };
-        println!(
+        print_line(&format!(
             "{:<24} {:<12} {}{scopes}",
             a.id,
             service,
             action_name(locale, a)
-        );
+        ));
         let inputs: Vec<String> = a
             .inputs
             .iter()
             .map(|f| format!("{}{}", f.key, if f.required { "*" } else { "" }))
             .collect();
-        println!("{:<24} {}", "", inputs.join(" "));
+        print_line(&format!("{:<24} {}", "", inputs.join(" ")));
     }
     Ok(())
 }
@@ -112,27 +109,27 @@ pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
         })
         .collect();
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&entries).expect("JSON of plain values")
-        );
+        print_json(&entries);
         return Ok(());
     }
     if flows.is_empty() {
-        println!("{}", locale.t("cli.no_flows"));
+        print_line(locale.t("cli.no_flows"));
     }
     for entry in &entries {
-        println!("{}", entry["name"].as_str().unwrap_or_default());
+        print_line(entry["name"].as_str().unwrap_or_default());
         for action in entry["actions"].as_array().into_iter().flatten() {
             let connection = action["connection"]["name"].as_str().unwrap_or("-");
-            println!(
+            print_line(&format!(
                 "  {}. {:<24} {}",
                 action["position"],
                 action["action"].as_str().unwrap_or_default(),
                 connection
-            );
+            ));
             for w in action["warnings"].as_array().into_iter().flatten() {
-                println!("       ! {}", w["message"].as_str().unwrap_or_default());
+                print_line(&format!(
+                    "       ! {}",
+                    w["message"].as_str().unwrap_or_default()
+                ));
             }
         }
     }
@@ -159,11 +156,10 @@ pub fn add(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::usage(crate::locale::labels::name_error(global.locale(), e)))?;
     let mut vault = open_vault(global)?;
     vault.add_flow(&Flow::new(name.trim()))?;
-    println!(
-        "{}",
-        global
+    print_line(
+        &global
             .locale()
-            .f("cli.flow_added", &[("name", name.trim())])
+            .f("cli.flow_added", &[("name", name.trim())]),
     );
     Ok(())
 }
@@ -173,11 +169,10 @@ pub fn remove(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
     let mut vault = open_vault(global)?;
     let flow = vault.flow(name)?;
     vault.delete_flow(&flow.id)?;
-    println!(
-        "{}",
-        global
+    print_line(
+        &global
             .locale()
-            .f("cli.flow_deleted", &[("name", &flow.name)])
+            .f("cli.flow_deleted", &[("name", &flow.name)]),
     );
     Ok(())
 }
@@ -235,17 +230,14 @@ pub fn set_connection(
     let connection = compatible(&vault, action, name)?;
     flow.steps[index].connection = Some(connection.id);
     vault.save_steps(&flow)?;
-    println!(
-        "{}",
-        global.locale().f(
-            "cli.connection_set",
-            &[
-                ("flow", &flow.name),
-                ("position", &position.to_string()),
-                ("name", &connection.name)
-            ]
-        )
-    );
+    print_line(&global.locale().f(
+        "cli.connection_set",
+        &[
+            ("flow", &flow.name),
+            ("position", &position.to_string()),
+            ("name", &connection.name),
+        ],
+    ));
     Ok(())
 }
 
@@ -274,14 +266,17 @@ pub fn run(
         let name = Catalog::embedded()
             .action(&report.action)
             .map_or(report.action.as_str(), |a| action_name(locale, a));
-        println!("── {}. {name} ({})", report.position, report.action);
+        print_line(&format!(
+            "── {}. {name} ({})",
+            report.position, report.action
+        ));
         match &report.outcome {
             StepOutcome::DryRun(request) => print_request(request),
             StepOutcome::Answered { request, response } => {
                 print_request(request);
                 print_response(response);
             }
-            StepOutcome::Local(output) => println!("{output}"),
+            StepOutcome::Local(output) => print_text(output),
             StepOutcome::Failed(failure) => {
                 use crate::actions::StepFailure as F;
                 match failure {
@@ -307,23 +302,26 @@ pub fn run(
     Ok(())
 }
 
+// A request shows what a flow's inputs made; a response is the server's own
+// text: both are escaped, bodies keeping their line breaks.
 fn print_request(request: &ShownRequest) {
-    println!("{} {}", request.method, request.url);
+    print_line(&format!("{} {}", request.method, request.url));
     for (name, value) in &request.headers {
-        println!("{name}: {value}");
+        print_line(&format!("{name}: {value}"));
     }
     if let Some(body) = &request.body {
-        println!("\n{body}");
+        print_text(&format!("\n{body}"));
     }
 }
 
 fn print_response(response: &ResponseView) {
-    println!("\n→ {} {}", response.status, response.reason);
+    println!();
+    print_line(&format!("→ {} {}", response.status, response.reason));
     for (name, value) in &response.headers {
-        println!("{name}: {value}");
+        print_line(&format!("{name}: {value}"));
     }
     if !response.body.is_empty() {
-        println!("\n{}", response.body);
+        print_text(&format!("\n{}", response.body));
     }
 }
 

@@ -94,9 +94,13 @@ pub enum Command {
         name: String,
         #[arg(long)]
         json: bool,
-        /// Show secret values
+        /// Show secret values (on a terminal, control characters in them are escaped)
         #[arg(long)]
         reveal: bool,
+        /// With --reveal: print secret values exactly, even on a terminal
+        /// (exact is the default when stdout is not a terminal)
+        #[arg(long, requires = "reveal")]
+        raw: bool,
     },
     /// Change a connection's fields
     Edit {
@@ -115,7 +119,13 @@ pub enum Command {
         force: bool,
     },
     /// Print a valid access token, fetching or renewing it first if needed
-    Token { name: String },
+    Token {
+        name: String,
+        /// Print the token exactly, even on a terminal (exact is the default
+        /// when stdout is not a terminal; on one, control characters are escaped)
+        #[arg(long)]
+        raw: bool,
+    },
     /// Renew tokens now: one connection, or every one that keeps tokens
     Refresh { name: Option<String> },
     /// Keep every token fresh until SIGINT/SIGTERM; log lines on stderr
@@ -224,7 +234,12 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
                 empty,
             },
         ),
-        Command::Show { name, json, reveal } => connections::show(global, &name, json, reveal),
+        Command::Show {
+            name,
+            json,
+            reveal,
+            raw,
+        } => connections::show(global, &name, json, reveal, raw),
         Command::Edit {
             name,
             set,
@@ -232,7 +247,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         } => connections::edit(global, &name, &set, secrets_stdin),
         Command::Rename { name, new_name } => connections::rename(global, &name, &new_name),
         Command::Rm { name, force } => connections::remove(global, &name, force),
-        Command::Token { name } => tokens::token(global, &name),
+        Command::Token { name, raw } => tokens::token(global, &name, raw),
         Command::Refresh { name } => tokens::refresh(global, name.as_deref()),
         Command::Daemon => tokens::daemon(global),
         Command::Actions { json } => flows::actions(global, json),

@@ -1,5 +1,10 @@
-//! How connections are printed: the JSON shapes of CLI.md and the text views.
+//! How the CLI prints: every line through the terminal-safe escapes, the
+//! JSON shapes of CLI.md and the text views of connections.
 
+use std::borrow::Cow;
+use std::io::IsTerminal;
+
+use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -7,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::catalog::Catalog;
 use crate::locale::Locale;
 use crate::locale::labels::{detail, field_label, service_name, status_word};
+use crate::locale::terminal_safe::{escape_json, escape_line, escape_text};
 use crate::locale::width::{pad, width};
 use crate::vault::status::{Assessment, assess_connection};
 use crate::vault::{Connection, StoredConnection, TokenRecord};
@@ -15,6 +21,59 @@ use super::fields::effective_value;
 
 /// What secret values look like when not revealed.
 pub const MASK: &str = "••••••";
+
+/// Prints one line on stdout, every control, bidi and invisible character escaped.
+pub fn print_line(text: &str) {
+    println!("{}", escape_line(text));
+}
+
+/// Prints text of several lines on stdout (a response body): line breaks and
+/// tabs kept, every other unsafe character escaped.
+pub fn print_text(text: &str) {
+    println!("{}", escape_text(text));
+}
+
+/// Prints one line on stderr, every control, bidi and invisible character escaped.
+pub fn eprint_line(text: &str) {
+    eprintln!("{}", escape_line(text));
+}
+
+/// Prints a value as pretty JSON; characters a terminal would obey or that
+/// mislead a reader are written as `\uXXXX`, which decodes to the same value.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) {
+    println!(
+        "{}",
+        escape_json(serde_json::to_string_pretty(value).expect("JSON of plain values"))
+    );
+}
+
+/// How values asked for exactly (revealed secrets, tokens) reach stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exactness {
+    /// The value's own characters, for a pipe or a file, or with `--raw`.
+    Exact,
+    /// Unsafe characters escaped, for a terminal.
+    Escaped,
+}
+
+impl Exactness {
+    /// Exact when stdout is not a terminal or `raw` (`--raw`) asks for it.
+    pub fn for_stdout(raw: bool) -> Exactness {
+        if raw || !std::io::stdout().is_terminal() {
+            Exactness::Exact
+        } else {
+            Exactness::Escaped
+        }
+    }
+
+    /// `value` as it is printed.
+    pub fn apply(self, value: &str) -> Cow<'_, str> {
+        match self {
+            Exactness::Exact => Cow::Borrowed(value),
+            Exactness::Escaped => escape_line(value),
+        }
+    }
+}
 
 /// One element of `list --json`; keys are the same in every language.
 pub fn list_entry(
@@ -77,11 +136,12 @@ pub fn show_json(
     entry
 }
 
-/// Text lines of `show`: one field a line, secrets masked unless `reveal`.
+/// Text lines of `show`: one field a line, every value escaped, secrets
+/// masked unless `reveal` says how to print them.
 pub fn show_text(
     c: &Connection,
     token: Option<&TokenRecord>,
-    reveal: bool,
+    reveal: Option<Exactness>,
     locale: &Locale,
     now: OffsetDateTime,
 ) -> Vec<String> {
@@ -113,7 +173,8 @@ pub fn show_text(
     .max()
     .unwrap_or(16)
     .max(16);
-    let row = |label: &str, value: &str| format!("{} {value}", pad(label, labels_width));
+    let exact_row = |label: &str, value: &str| format!("{} {value}", pad(label, labels_width));
+    let row = |label: &str, value: &str| exact_row(label, &escape_line(value));
     let mut lines = vec![
         row(locale.t("show.name"), &c.name),
         row(
@@ -138,16 +199,21 @@ pub fn show_text(
             ));
         }
         for f in &method.fields {
-            let value = match (c.fields.get(&f.key), f.secret && !reveal) {
-                (Some(_), true) => MASK.to_owned(),
-                (Some(v), false) => v.to_owned(),
-                (None, _) => match effective_value(method, &c.fields, &f.key) {
+            let label = field_label(locale, &c.service, f);
+            let value = match (c.fields.get(&f.key), f.secret, reveal) {
+                (Some(_), true, None) => MASK.to_owned(),
+                (Some(v), true, Some(exactness)) => {
+                    lines.push(exact_row(label, &exactness.apply(v)));
+                    continue;
+                }
+                (Some(v), false, _) => v.to_owned(),
+                (None, ..) => match effective_value(method, &c.fields, &f.key) {
                     Some(default) => locale.f("form.default", &[("value", &default)]),
                     None if f.required => locale.t("details.missing").to_owned(),
                     None => locale.t("details.not_set").to_owned(),
                 },
             };
-            lines.push(row(field_label(locale, &c.service, f), &value));
+            lines.push(row(label, &value));
         }
     }
     if let Some(scope) = token

@@ -7,6 +7,7 @@ use crate::locale::labels::{field_label, method_name, service_name};
 use crate::locale::width::pad;
 
 use super::error::CliError;
+use super::output::{print_json, print_line};
 
 /// Prints the catalog of services with their methods and fields.
 pub fn services(json: bool) -> Result<(), CliError> {
@@ -38,17 +39,18 @@ pub fn services(json: bool) -> Result<(), CliError> {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&services).expect("JSON of plain values")
-        );
+        print_json(&services);
         return Ok(());
     }
     for s in catalog.services() {
-        println!("{:<16} {}", s.id, service_name(locale, s));
+        print_line(&format!("{:<16} {}", s.id, service_name(locale, s)));
         for m in &s.methods {
             if s.methods.len() > 1 {
-                println!("  --method {} ({})", m.id, method_name(locale, &s.id, m));
+                print_line(&format!(
+                    "  --method {} ({})",
+                    m.id,
+                    method_name(locale, &s.id, m)
+                ));
             }
             for f in &m.fields {
                 let mut marks = Vec::new();
@@ -60,12 +62,12 @@ pub fn services(json: bool) -> Result<(), CliError> {
                 }
                 let indent = if s.methods.len() > 1 { "    " } else { "  " };
                 let label = field_label(locale, &s.id, f);
-                println!(
+                print_line(&format!(
                     "{indent}{:<18} {} {}",
                     f.key,
                     pad(label, 24),
                     marks.join(locale.t("common.separator"))
-                );
+                ));
             }
         }
     }

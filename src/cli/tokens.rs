@@ -15,6 +15,7 @@ use crate::vault::{Connection, StoredConnection, Token, Vault, VaultStore, now};
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
+use super::output::{Exactness, eprint_line, print_line};
 use super::unlock::open_vault;
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -28,8 +29,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         })
 }
 
-/// `token NAME`: a valid access token on stdout, renewed first if needed.
-pub fn token(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
+/// `token NAME [--raw]`: a valid access token on stdout, renewed first if needed.
+pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError> {
     let locale = global.locale();
     let mut vault = open_vault(global)?;
     let connection = vault.connection(name)?;
@@ -39,18 +40,18 @@ pub fn token(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
     let result = runtime()?.block_on(obtain(&mut vault, &client, &connection.id, &holder, false));
     let (token, error) = result.map_err(|e| obtain_error(locale, &connection.name, e))?;
     if let Some(error) = error {
-        eprintln!(
-            "{}",
-            locale.f(
-                "cli.token_stale",
-                &[
-                    ("name", &connection.name),
-                    ("error", &crate::locale::labels::grant_error(locale, &error))
-                ]
-            )
-        );
+        eprint_line(&locale.f(
+            "cli.token_stale",
+            &[
+                ("name", &connection.name),
+                ("error", &crate::locale::labels::grant_error(locale, &error)),
+            ],
+        ));
     }
-    println!("{}", token.access_token.expose());
+    println!(
+        "{}",
+        Exactness::for_stdout(raw).apply(token.access_token.expose())
+    );
     Ok(())
 }
 
@@ -67,7 +68,7 @@ pub fn refresh(global: &GlobalArgs, name: Option<&str>) -> Result<(), CliError> 
             runtime()?.block_on(obtain(&mut vault, &client, &connection.id, &holder, true));
         return match result {
             Ok((token, None)) => {
-                println!("{}", renewed_line(locale, &connection.name, &token, now()));
+                print_line(&renewed_line(locale, &connection.name, &token, now()));
                 Ok(())
             }
             Ok((_, Some(error))) => Err(obtain_error(
@@ -83,16 +84,13 @@ pub fn refresh(global: &GlobalArgs, name: Option<&str>) -> Result<(), CliError> 
     let mut failed = 0;
     for (name, result) in results {
         match result {
-            Ok(token) => println!("{}", renewed_line(locale, &name, &token, now())),
+            Ok(token) => print_line(&renewed_line(locale, &name, &token, now())),
             Err(reason) => {
                 failed += 1;
-                eprintln!(
-                    "{}",
-                    locale.f(
-                        "cli.refresh_failed",
-                        &[("name", &name), ("reason", &reason)]
-                    )
-                );
+                eprint_line(&locale.f(
+                    "cli.refresh_failed",
+                    &[("name", &name), ("reason", &reason)],
+                ));
             }
         }
     }
@@ -236,7 +234,10 @@ fn log(line: String) {
     let stamp = now()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    eprintln!("{stamp} {line}");
+    eprintln!(
+        "{stamp} {}",
+        crate::locale::terminal_safe::escape_line(&line)
+    );
 }
 
 fn event_line(locale: &Locale, event: &RefreshEvent) -> Option<String> {

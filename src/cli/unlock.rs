@@ -123,7 +123,8 @@ pub fn prompt_secret(prompt: &str) -> Result<Zeroizing<String>, CliError> {
             message: crate::locale::current().t("cli.no_terminal").to_owned(),
         });
     }
-    rpassword::prompt_password(prompt)
+    // The prompt names the vault path, which came from an argument.
+    rpassword::prompt_password(crate::locale::terminal_safe::escape_line(prompt))
         .map(Zeroizing::new)
         .map_err(|e| CliError {
             exit: Exit::CannotUnlock,

@@ -7,6 +7,7 @@ use crate::vault::{UnlockKey, Vault};
 
 use super::GlobalArgs;
 use super::error::CliError;
+use super::output::print_line;
 use super::unlock;
 
 /// `init [--new-key-file PATH]`.
@@ -28,18 +29,12 @@ pub fn init(global: &GlobalArgs, new_key_file: Option<&Path>) -> Result<(), CliE
     }
     created?;
     let locale = global.locale();
-    println!(
-        "{}",
-        locale.f("cli.created", &[("path", &path.display().to_string())])
-    );
+    print_line(&locale.f("cli.created", &[("path", &path.display().to_string())]));
     if let Some(key_path) = new_key_file {
-        println!(
-            "{}",
-            locale.f(
-                "cli.key_file_hint",
-                &[("path", &key_path.display().to_string())]
-            )
-        );
+        print_line(&locale.f(
+            "cli.key_file_hint",
+            &[("path", &key_path.display().to_string())],
+        ));
     }
     Ok(())
 }
@@ -63,16 +58,13 @@ pub fn passwd(
         return Err(e.into());
     }
     let locale = global.locale();
-    println!(
-        "{}",
-        match new_key_file {
-            Some(path) => locale.f(
-                "cli.passwd_key_file",
-                &[("path", &path.display().to_string())]
-            ),
-            None => locale.t("cli.passwd_passphrase").to_owned(),
-        }
-    );
+    print_line(&match new_key_file {
+        Some(path) => locale.f(
+            "cli.passwd_key_file",
+            &[("path", &path.display().to_string())],
+        ),
+        None => locale.t("cli.passwd_passphrase").to_owned(),
+    });
     Ok(())
 }
 

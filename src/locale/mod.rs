@@ -1,6 +1,7 @@
 //! Every string the user reads, looked up by key in `assets/locales/*.toml`.
 
 pub mod labels;
+pub mod terminal_safe;
 pub mod width;
 
 use std::collections::HashMap;

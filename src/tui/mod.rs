@@ -6,6 +6,7 @@ pub mod harness;
 pub mod keymap;
 pub mod launch;
 pub mod message;
+mod safe_cells;
 pub mod screens;
 pub mod session;
 pub mod terminal;

@@ -247,7 +247,12 @@ impl App {
             Msg::Paste(text) => {
                 let mut effects = Vec::new();
                 if self.mode().is_typing() {
-                    for c in text.chars().filter(|c| !c.is_control()) {
+                    // Controls, bidi overrides and invisible characters are
+                    // never typed, so a paste cannot bring them in either.
+                    for c in text
+                        .chars()
+                        .filter(|c| !crate::locale::terminal_safe::is_unsafe(*c))
+                    {
                         effects.extend(self.update(Msg::Key(KeyEvent::new(
                             KeyCode::Char(c),
                             KeyModifiers::NONE,
@@ -752,6 +757,13 @@ impl App {
 
     /// Draws the whole screen from the state; changes nothing.
     pub fn render(&self, frame: &mut Frame) {
+        self.render_screen(frame);
+        // Names, values and server texts are drawn as they are; the cells are
+        // made terminal-safe once, here, whatever screen drew them.
+        super::safe_cells::scrub(frame.buffer_mut());
+    }
+
+    fn render_screen(&self, frame: &mut Frame) {
         let area = frame.area();
         let view = View {
             theme: &self.theme,
