@@ -1,0 +1,147 @@
+//! A vault written by flowvault 0.3 (schema 3, before versions, row tags and
+//! the integrity digest) opens in this build with every connection, token,
+//! renewal state and flow as it was, and is protected from then on.
+//!
+//! The fixture in `tests/fixtures/vault-0.3/` was made by the 0.3 binary: four
+//! connections (one with a token, one whose renewal was refused, one empty),
+//! a flow of three actions and an empty flow; `list.json`, `flows.json` and
+//! `show.json` are what 0.3 printed for it.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use common::{TestVault, Unlock, assert_error, assert_success};
+use serde_json::Value;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vault-0.3");
+
+/// The fixture copied into a private temporary folder, as a user would have it.
+fn old_vault() -> TestVault {
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let path = dir.path().join("vault.db");
+    let key = dir.path().join("key");
+    for (from, to) in [("vault.db", &path), ("key", &key)] {
+        std::fs::copy(Path::new(FIXTURE).join(from), to).unwrap();
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    TestVault {
+        dir,
+        path,
+        key,
+        unlock: Unlock::KeyFile,
+    }
+}
+
+fn fixture_json(name: &str) -> Value {
+    let path: PathBuf = Path::new(FIXTURE).join(name);
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Drops what depends on the day the test runs ("token expires in 3649d").
+fn without_detail(mut value: Value) -> Value {
+    match &mut value {
+        Value::Array(items) => items.iter_mut().for_each(|v| *v = without_detail(v.take())),
+        Value::Object(map) => {
+            map.remove("detail");
+        }
+        _ => {}
+    }
+    value
+}
+
+fn json_of(vault: &TestVault, args: &[&str]) -> Value {
+    let out = vault.cmd().args(args).output().unwrap();
+    assert_success(&out, &format!("{args:?}"));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn every_record_of_a_0_3_vault_survives_the_migration() {
+    let vault = old_vault();
+    assert_eq!(
+        without_detail(json_of(&vault, &["list", "--json"])),
+        without_detail(fixture_json("list.json"))
+    );
+    assert_eq!(
+        without_detail(json_of(&vault, &["show", "Mgmt API", "--reveal", "--json"])),
+        without_detail(fixture_json("show.json"))
+    );
+    assert_eq!(
+        json_of(&vault, &["flows", "list", "--json"]),
+        fixture_json("flows.json")
+    );
+    // The cached token is still there: no server is needed to print it.
+    let out = vault.cmd().args(["token", "Mgmt API"]).output().unwrap();
+    assert_success(&out, "token");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "fixture-access-token-0123456789"
+    );
+    let refused = vault.list_entry("Refusé");
+    assert_eq!(refused["status"], "failed");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_client"),
+        "{refused}"
+    );
+    assert_success(&vault.cmd().arg("verify").output().unwrap(), "verify");
+}
+
+#[test]
+fn a_migrated_vault_is_tagged_and_guarded_from_then_on() {
+    let vault = old_vault();
+    vault.list_json();
+    let db = vault.db();
+    let schema: i64 = db
+        .query_row("SELECT max(version) FROM schema_migrations", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(schema, 4);
+    for table in [
+        "connections",
+        "tokens",
+        "refresh_state",
+        "flows",
+        "flow_steps",
+    ] {
+        let untagged: i64 = db
+            .query_row(
+                &format!("SELECT count(*) FROM {table} WHERE tag IS NULL"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(untagged, 0, "{table}");
+    }
+    db.execute("DELETE FROM flow_steps WHERE position = 2", [])
+        .unwrap();
+    drop(db);
+    let out = vault.cmd().arg("list").output().unwrap();
+    let stderr = assert_error(&out, 4, "list after removing a step");
+    assert!(stderr.contains("1 flow action(s) removed"), "{stderr}");
+}
+
+#[test]
+fn a_0_3_vault_can_be_edited_and_rekeyed() {
+    let vault = old_vault();
+    let out = vault
+        .cmd()
+        .args(["edit", "本番 Twilio", "--secrets-stdin"])
+        .write_stdin("auth_token=rotated\n")
+        .output()
+        .unwrap();
+    assert_success(&out, "edit");
+    assert_success(&vault.cmd().arg("rekey").output().unwrap(), "rekey");
+    let shown = vault.show_json("本番 Twilio", true);
+    assert_eq!(shown["fields"]["auth_token"], "rotated");
+    assert_eq!(
+        json_of(&vault, &["flows", "list", "--json"]),
+        fixture_json("flows.json")
+    );
+}
