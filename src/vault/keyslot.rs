@@ -169,8 +169,7 @@ impl KeySlot {
     }
 
     fn derive_kek(&self, unlock: &UnlockKey) -> Result<SecretKey, VaultError> {
-        let mut out = Zeroizing::new([0u8; KEY_LEN]);
-        match (unlock, self.kdf) {
+        SecretKey::fill_with(|out| match (unlock, self.kdf) {
             (UnlockKey::Passphrase(pass), Some(kdf)) => {
                 if !kdf.is_sane() {
                     return Err(VaultError::CannotUnlock);
@@ -183,18 +182,19 @@ impl KeySlot {
                 )
                 .map_err(|e| CryptoError::Kdf(e.to_string()))?;
                 Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-                    .hash_password_into(pass.as_bytes(), &self.salt, &mut *out)
+                    .hash_password_into(pass.as_bytes(), &self.salt, out)
                     .map_err(|e| CryptoError::Kdf(e.to_string()))?;
+                Ok(())
             }
             (UnlockKey::KeyFile(bytes), None) => {
                 // A key file is already high-entropy: HKDF, not a slow KDF.
                 Hkdf::<Sha256>::new(Some(&self.salt), bytes)
-                    .expand(b"flowvault/key-file-kek/v1", &mut *out)
+                    .expand(b"flowvault/key-file-kek/v1", out)
                     .expect("32 bytes is a valid HKDF-SHA256 output length");
+                Ok(())
             }
-            _ => return Err(VaultError::CannotUnlock),
-        }
-        Ok(SecretKey::from_bytes(*out))
+            _ => Err(VaultError::CannotUnlock),
+        })
     }
 
     fn associated_data(&self, vault_id: &[u8; VAULT_ID_LEN]) -> Vec<u8> {
