@@ -18,7 +18,11 @@ fn chmod(path: &Path, mode: u32) {
 }
 
 fn list_with(vault: &TestVault, unlock: Unlock, key: &Path) -> Output {
-    vault.cmd_with_key(unlock, key).arg("list").output().unwrap()
+    vault
+        .cmd_with_key(unlock, key)
+        .arg("list")
+        .output()
+        .unwrap()
 }
 
 fn is_root() -> bool {
@@ -288,7 +292,10 @@ fn costly_kdf_parameters_are_refused_before_the_kdf_runs() {
     // The default header opens within these limits: 768 MiB of address space
     // and 20 s of CPU.
     const MEMORY: u64 = 768 << 20;
-    assert_success(&list_limited(&vault, MEMORY, 20), "default KDF under limits");
+    assert_success(
+        &list_limited(&vault, MEMORY, 20),
+        "default KDF under limits",
+    );
     // Headers the old bounds allowed: 1 GiB would not fit the address space
     // (the process would abort), 256 MiB × 64 passes would spend about 85
     // times the default's CPU. Both must be refused like a wrong passphrase.
@@ -395,7 +402,10 @@ fn credentials_in_urls_are_refused_and_never_echoed() {
         "hook",
         Some("webhook"),
         &[],
-        &[("webhook_url", "https://u:hunter2@hooks.slack.com/services/x")],
+        &[(
+            "webhook_url",
+            "https://u:hunter2@hooks.slack.com/services/x",
+        )],
     );
     let stderr = assert_error(&out, 2, "webhook with credentials");
     assert!(stderr.contains("Webhook URL must not hold"), "{stderr}");
@@ -432,7 +442,11 @@ fn names_with_invisible_or_reordering_characters_are_refused() {
             "{stderr}"
         );
     }
-    let out = vault.cmd().args(["flows", "add", "flow\u{200D}x"]).output().unwrap();
+    let out = vault
+        .cmd()
+        .args(["flows", "add", "flow\u{200D}x"])
+        .output()
+        .unwrap();
     assert_error(&out, 2, "flow name with a zero-width joiner");
     assert!(vault.list_json().is_empty());
 }
@@ -515,5 +529,9 @@ fn a_symlinked_log_is_never_followed() {
         stderr.contains("logging is off") && stderr.contains("symbolic link"),
         "{stderr}"
     );
-    assert_eq!(std::fs::metadata(&target).unwrap().len(), 0, "nothing logged");
+    assert_eq!(
+        std::fs::metadata(&target).unwrap().len(),
+        0,
+        "nothing logged"
+    );
 }

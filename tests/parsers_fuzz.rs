@@ -117,7 +117,12 @@ fn every_field() -> Vec<Field> {
         .iter()
         .flat_map(|s| s.methods.iter().flat_map(|m| m.fields.iter().cloned()))
         .collect();
-    fields.extend(catalog.actions().iter().flat_map(|a| a.inputs.iter().cloned()));
+    fields.extend(
+        catalog
+            .actions()
+            .iter()
+            .flat_map(|a| a.inputs.iter().cloned()),
+    );
     fields
 }
 
@@ -270,17 +275,19 @@ fn header_edit() -> impl Strategy<Value = HeaderEdit> {
         stored_bytes(VAULT_ID_LEN),
         stored(1),
     )
-        .prop_map(|(kind, m, t, p, salt, wrapped, vault_id, version)| HeaderEdit {
-            slot: vec![
-                ("kind", kind),
-                ("kdf_memory_kib", m),
-                ("kdf_iterations", t),
-                ("kdf_parallelism", p),
-                ("salt", salt),
-                ("wrapped_key", wrapped),
-            ],
-            meta: vec![("vault_id", vault_id), ("key_version", version)],
-        })
+        .prop_map(
+            |(kind, m, t, p, salt, wrapped, vault_id, version)| HeaderEdit {
+                slot: vec![
+                    ("kind", kind),
+                    ("kdf_memory_kib", m),
+                    ("kdf_iterations", t),
+                    ("kdf_parallelism", p),
+                    ("salt", salt),
+                    ("wrapped_key", wrapped),
+                ],
+                meta: vec![("vault_id", vault_id), ("key_version", version)],
+            },
+        )
 }
 
 /// A passphrase vault with a cheap KDF, and a copy of its pristine file.
@@ -358,19 +365,37 @@ fn sane_kdf_parameters_never_cost_more_than_the_budget() {
     let budget = 4 * u64::from(default.memory_kib) * u64::from(default.iterations);
     let mut runner = proptest::test_runner::TestRunner::new(cases(20_000));
     runner
-        .run(&(any::<u32>(), any::<u32>(), any::<u32>(), 0u32..=300_000, 0u32..=70, 0u32..=20), |(m, t, p, m2, t2, p2)| {
-            for params in [
-                KdfParams { memory_kib: m, iterations: t, parallelism: p },
-                KdfParams { memory_kib: m2, iterations: t2, parallelism: p2 },
-            ] {
-                if params.is_sane() {
-                    let cost = u64::from(params.memory_kib) * u64::from(params.iterations);
-                    prop_assert!(cost <= budget, "{params:?}");
-                    prop_assert!(params.memory_kib <= 256 * 1024, "{params:?}");
+        .run(
+            &(
+                any::<u32>(),
+                any::<u32>(),
+                any::<u32>(),
+                0u32..=300_000,
+                0u32..=70,
+                0u32..=20,
+            ),
+            |(m, t, p, m2, t2, p2)| {
+                for params in [
+                    KdfParams {
+                        memory_kib: m,
+                        iterations: t,
+                        parallelism: p,
+                    },
+                    KdfParams {
+                        memory_kib: m2,
+                        iterations: t2,
+                        parallelism: p2,
+                    },
+                ] {
+                    if params.is_sane() {
+                        let cost = u64::from(params.memory_kib) * u64::from(params.iterations);
+                        prop_assert!(cost <= budget, "{params:?}");
+                        prop_assert!(params.memory_kib <= 256 * 1024, "{params:?}");
+                    }
                 }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
         .unwrap();
 }
 

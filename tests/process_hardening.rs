@@ -71,14 +71,14 @@ fn wait_blocked(child: &Running, marker: &str) {
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         // Field 3, after the parenthesised command name.
-        let state = stat.rsplit(')').next().and_then(|r| r.split_whitespace().next());
+        let state = stat
+            .rsplit(')')
+            .next()
+            .and_then(|r| r.split_whitespace().next());
         if String::from_utf8_lossy(&cmdline).contains(marker) && state == Some("S") {
             return;
         }
-        assert!(
-            start.elapsed() < TIMEOUT,
-            "pid {pid} never blocked: {stat}"
-        );
+        assert!(start.elapsed() < TIMEOUT, "pid {pid} never blocked: {stat}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -128,7 +128,11 @@ fn the_observation_tells_a_dumpable_process_apart() {
     let cat = spawn(cat, true);
     wait_blocked(&cat, "cat");
     assert_eq!(proc_owner(&cat), NOBODY, "a plain process stays dumpable");
-    assert_eq!(core_limit(&cat).0, "unlimited", "the raised limit is inherited");
+    assert_eq!(
+        core_limit(&cat).0,
+        "unlimited",
+        "the raised limit is inherited"
+    );
 }
 
 #[test]

@@ -97,7 +97,12 @@ pub fn open_log_file(dir: &Path) -> Result<Option<File>, VaultError> {
         path: path.to_owned(),
         reason,
     };
-    if DirBuilder::new().recursive(true).mode(0o700).create(dir).is_err() {
+    if DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .is_err()
+    {
         return Ok(None);
     }
     let Ok(dir_meta) = std::fs::symlink_metadata(dir) else {

@@ -22,7 +22,9 @@ pub enum VaultError {
     },
     #[error("{0} is not a flowvault vault")]
     NotAVault(PathBuf),
-    #[error("the vault's folder {0} is on a read-only file system; flowvault must write beside the vault")]
+    #[error(
+        "the vault's folder {0} is on a read-only file system; flowvault must write beside the vault"
+    )]
     ReadOnlyFolder(PathBuf),
     #[error("cannot write {0}; flowvault must write the vault and its journal beside it")]
     NotWritable(PathBuf),

@@ -40,8 +40,7 @@ impl UnlockKey {
     /// Reads a key file, refusing one too short to be a key, or one that is
     /// unsafe to use (see `file::read_private_file`).
     pub fn read_key_file(path: &Path) -> Result<UnlockKey, VaultError> {
-        let bytes =
-            super::file::read_private_file(path, MAX_KEY_FILE_LEN, "cannot read key file")?;
+        let bytes = super::file::read_private_file(path, MAX_KEY_FILE_LEN, "cannot read key file")?;
         if bytes.len() < MIN_KEY_FILE_LEN {
             return Err(VaultError::KeyFileTooShort {
                 path: path.to_owned(),
