@@ -9,6 +9,11 @@ use flowvault::locale::{Locale, choose_lang};
 use flowvault::vault::UnlockKey;
 
 fn main() -> ExitCode {
+    // Before anything reads a key or a secret, in every mode (UI, daemon, CLI):
+    // no core files, no same-user debugger. Failing is unusual and not fatal.
+    if let Err(e) = flowvault::platform::harden_process() {
+        eprintln!("warning: {e}");
+    }
     // `flowvault list | head` should end quietly, as other tools do, not
     // panic on a closed pipe.
     // SAFETY: restoring a signal's default disposition before any thread starts.

@@ -234,7 +234,7 @@ fn a_wrong_key_file_cannot_unlock_and_changes_nothing() {
     add_sample(&vault, "Mgmt API");
     let before = vault.bytes();
     let wrong = vault.dir.path().join("wrong-key");
-    std::fs::write(&wrong, [0x5a; 32]).unwrap();
+    common::write_private(&wrong, [0x5a; 32]);
 
     for args in [
         &["list"][..],
@@ -265,7 +265,7 @@ fn a_wrong_key_file_cannot_unlock_and_changes_nothing() {
 fn a_wrong_passphrase_cannot_unlock() {
     let vault = TestVault::with_passphrase("correct horse battery");
     let wrong = vault.dir.path().join("wrong");
-    std::fs::write(&wrong, "correct horse battery staple\n").unwrap();
+    common::write_private(&wrong, "correct horse battery staple\n");
     let out = vault
         .cmd_with_key(Unlock::Passphrase, &wrong)
         .arg("list")
@@ -274,7 +274,7 @@ fn a_wrong_passphrase_cannot_unlock() {
     assert_error(&out, 3, "wrong passphrase");
     // A key file cannot open a passphrase vault either.
     let key = vault.dir.path().join("key");
-    std::fs::write(&key, [1; 32]).unwrap();
+    common::write_private(&key, [1; 32]);
     let out = vault
         .cmd_with_key(Unlock::KeyFile, &key)
         .arg("list")
@@ -341,7 +341,7 @@ fn passwd_to_a_passphrase_retires_the_key_file() {
 
     // Too short a passphrase is refused before anything changes.
     let short = vault.dir.path().join("short");
-    std::fs::write(&short, "1234567\n").unwrap();
+    common::write_private(&short, "1234567\n");
     let out = vault
         .cmd()
         .arg("passwd")
@@ -353,7 +353,7 @@ fn passwd_to_a_passphrase_retires_the_key_file() {
     vault.cmd().arg("list").assert().success();
 
     let pass = vault.dir.path().join("pass");
-    std::fs::write(&pass, "a much longer passphrase\n").unwrap();
+    common::write_private(&pass, "a much longer passphrase\n");
     vault
         .cmd()
         .arg("passwd")
@@ -497,7 +497,7 @@ fn a_sealed_value_moved_to_another_row_or_column_is_detected() {
 fn an_altered_key_slot_looks_like_a_wrong_passphrase() {
     let vault = TestVault::with_passphrase("correct horse battery");
     let wrong = vault.dir.path().join("wrong");
-    std::fs::write(&wrong, "incorrect horse\n").unwrap();
+    common::write_private(&wrong, "incorrect horse\n");
     let out = vault
         .cmd_with_key(Unlock::Passphrase, &wrong)
         .arg("list")
@@ -923,7 +923,7 @@ fn another_sqlite_file_is_refused_and_left_as_it_was() {
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let before = std::fs::read(&path).unwrap();
     let key = dir.path().join("key");
-    std::fs::write(&key, [7u8; 32]).unwrap();
+    common::write_private(&key, [7u8; 32]);
     let out = common::bare_cmd()
         .arg("--vault")
         .arg(&path)

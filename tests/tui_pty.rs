@@ -45,6 +45,9 @@ impl Setup {
         let vault = dir.path().join("vault.db");
         let key = dir.path().join("passphrase");
         std::fs::write(&key, format!("{passphrase}\n")).unwrap();
+        // flowvault refuses a passphrase file others could read.
+        let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+        std::fs::set_permissions(&key, private).unwrap();
         let out = Setup::cli(&vault, &key)
             .env_remove("FLOWVAULT_KEY_FILE")
             .env("FLOWVAULT_PASSPHRASE_FILE", &key)

@@ -17,6 +17,8 @@ pub enum FieldError {
     NotAUrl { label: String },
     #[error("{label} must use https:// (http:// only for 127.0.0.1 or localhost)")]
     NotHttps { label: String },
+    #[error("{label} must not hold a user name or password (user:password@)")]
+    CredentialsInUrl { label: String },
     #[error("{label} must be an email address")]
     NotAnEmail { label: String },
     #[error("{label} must be a PEM private key (-----BEGIN PRIVATE KEY-----)")]
@@ -57,7 +59,7 @@ impl Field {
             return Ok(());
         };
         match rule {
-            Rule::Domain => check_domain(value).ok_or(FieldError::NotAHost { label: label() }),
+            Rule::Domain => check_domain(value, label),
             Rule::Url => check_url(value, label),
             Rule::Email => check_email(value).ok_or(FieldError::NotAnEmail { label: label() }),
             Rule::Pem => {
@@ -128,6 +130,7 @@ fn check_url(value: &str, label: impl Fn() -> String) -> Result<(), FieldError> 
     if url.host().is_none() {
         return Err(FieldError::NotAUrl { label: label() });
     }
+    refuse_credentials(&url, &label)?;
     if url.scheme() == "https" || is_loopback_http(&url) {
         Ok(())
     } else {
@@ -135,15 +138,34 @@ fn check_url(value: &str, label: impl Fn() -> String) -> Result<(), FieldError> 
     }
 }
 
-fn check_domain(value: &str) -> Option<()> {
+fn check_domain(value: &str, label: impl Fn() -> String) -> Result<(), FieldError> {
     let value = value.trim();
+    let not_a_host = || FieldError::NotAHost { label: label() };
     if value.contains("://") {
-        let url = Url::parse(value).ok()?;
+        let url = Url::parse(value).map_err(|_| not_a_host())?;
+        refuse_credentials(&url, &label)?;
         let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
         let secure = url.scheme() == "https" || is_loopback_http(&url);
-        return (bare && secure && url.host().is_some()).then_some(());
+        return (bare && secure && url.host().is_some())
+            .then_some(())
+            .ok_or_else(not_a_host);
     }
-    is_host_name(value).then_some(())
+    if value.contains('@') {
+        // `user:pass@host` without a scheme: say why, rather than "not a host".
+        return Err(FieldError::CredentialsInUrl { label: label() });
+    }
+    is_host_name(value).then_some(()).ok_or_else(not_a_host)
+}
+
+/// Credentials belong in their own (secret, masked) fields: a URL with
+/// `user:password@` would be stored and shown as plain text, and sent to every
+/// request built from it.
+fn refuse_credentials(url: &Url, label: &impl Fn() -> String) -> Result<(), FieldError> {
+    if url.username().is_empty() && url.password().is_none() {
+        Ok(())
+    } else {
+        Err(FieldError::CredentialsInUrl { label: label() })
+    }
 }
 
 fn is_host_name(host: &str) -> bool {
@@ -216,6 +238,26 @@ mod tests {
             f.validate("not a url"),
             Err(FieldError::NotAUrl { .. })
         ));
+    }
+
+    #[test]
+    fn credentials_in_urls_are_refused_and_never_echoed() {
+        let domain = field("auth0", "domain");
+        let webhook = field("slack", "webhook_url");
+        for (f, value) in [
+            (&domain, "https://user:hunter2@tenant.auth0.com"),
+            (&domain, "user:hunter2@tenant.auth0.com"),
+            (&domain, "http://user@127.0.0.1:8080"),
+            (&webhook, "https://user:hunter2@hooks.slack.com/services/x"),
+            (&webhook, "https://:hunter2@hooks.slack.com/x"),
+        ] {
+            let err = f.validate(value).unwrap_err();
+            assert!(
+                matches!(err, FieldError::CredentialsInUrl { .. }),
+                "{value}: {err:?}"
+            );
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
     }
 
     #[test]

@@ -12,6 +12,13 @@ use crate::vault::Credentials;
 use super::error::CliError;
 use super::unlock;
 
+/// Most bytes read from standard input by `--secrets-stdin`: room for a few
+/// PEM keys and certificates, never a read until memory runs out.
+pub const MAX_STDIN_BYTES: usize = 1024 * 1024;
+/// Longest single value on standard input; a 4096-bit RSA key in PEM is about
+/// 3.3 KiB, so this leaves room for chains and JSON service-account files.
+pub const MAX_STDIN_VALUE_BYTES: usize = 64 * 1024;
+
 /// The fields a command may set, with the name errors use for their owner.
 pub struct FieldSet<'a> {
     /// "Twilio (auth_token)" or "twilio.send_sms".
@@ -95,14 +102,25 @@ impl FieldInput {
         Ok(input)
     }
 
-    /// Adds `KEY=VALUE` lines read from standard input.
+    /// Adds `KEY=VALUE` lines read from standard input (at most
+    /// `MAX_STDIN_BYTES`, enforced while reading).
     pub fn read_stdin(&mut self, set: &FieldSet<'_>) -> Result<(), CliError> {
         let mut text = Zeroizing::new(String::new());
-        std::io::stdin().read_to_string(&mut text).map_err(|e| {
-            CliError::usage(
-                crate::locale::current().f("cli.no_stdin", &[("error", &e.to_string())]),
-            )
-        })?;
+        // One byte over the limit is enough to know it was exceeded.
+        std::io::stdin()
+            .take(MAX_STDIN_BYTES as u64 + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| {
+                CliError::usage(
+                    crate::locale::current().f("cli.no_stdin", &[("error", &e.to_string())]),
+                )
+            })?;
+        if text.len() > MAX_STDIN_BYTES {
+            return Err(CliError::usage(crate::locale::current().f(
+                "cli.stdin_too_large",
+                &[("max", &MAX_STDIN_BYTES.to_string())],
+            )));
+        }
         self.parse_lines(set, &text)
     }
 
@@ -119,6 +137,15 @@ impl FieldInput {
                         .f("cli.stdin_syntax", &[("line", &(n + 1).to_string())]),
                 )
             })?;
+            if value.len() > MAX_STDIN_VALUE_BYTES {
+                return Err(CliError::usage(crate::locale::current().f(
+                    "cli.stdin_value_too_large",
+                    &[
+                        ("line", &(n + 1).to_string()),
+                        ("max", &MAX_STDIN_VALUE_BYTES.to_string()),
+                    ],
+                )));
+            }
             if set.field(key.trim()).is_none() {
                 return Err(CliError::usage(crate::locale::current().f(
                     "cli.stdin_unknown_field",
@@ -251,6 +278,18 @@ mod tests {
         assert!(!err.message.contains("sekrit"));
         let err = input.parse_lines(&set, "sekrit=x").err().unwrap();
         assert!(!err.message.contains("sekrit"));
+    }
+
+    #[test]
+    fn an_oversized_stdin_value_is_refused_without_echo() {
+        let set = twilio();
+        let mut input = FieldInput::default();
+        let line = format!("auth_token=sekrit{}", "x".repeat(MAX_STDIN_VALUE_BYTES));
+        let err = input.parse_lines(&set, &line).err().unwrap();
+        assert!(err.message.contains("65536"), "{}", err.message);
+        assert!(!err.message.contains("sekrit"));
+        let fits = format!("auth_token={}", "x".repeat(MAX_STDIN_VALUE_BYTES));
+        input.parse_lines(&set, &fits).unwrap();
     }
 
     #[test]

@@ -89,25 +89,21 @@ pub fn checked_new_passphrase(key: UnlockKey) -> Result<UnlockKey, CliError> {
     Ok(key)
 }
 
-/// The first line of a passphrase file.
+/// The first line of a passphrase file (a private regular file, as a key file).
 pub fn passphrase_from_file(path: &Path) -> Result<UnlockKey, CliError> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| CliError {
-        exit: Exit::CannotUnlock,
-        message: crate::locale::current().f(
-            "cli.no_passphrase_file",
-            &[
-                ("path", &path.display().to_string()),
-                ("error", &e.to_string()),
-            ],
-        ),
-    })?);
-    // `lines` leaves the \r of CRLF files; a passphrase never ends in one.
-    let line = text
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches('\r');
-    Ok(UnlockKey::Passphrase(Zeroizing::new(line.to_owned())))
+    UnlockKey::read_passphrase_file(path).map_err(|e| match e {
+        crate::vault::VaultError::Io { source, .. } => CliError {
+            exit: Exit::CannotUnlock,
+            message: crate::locale::current().f(
+                "cli.no_passphrase_file",
+                &[
+                    ("path", &path.display().to_string()),
+                    ("error", &source.to_string()),
+                ],
+            ),
+        },
+        other => other.into(),
+    })
 }
 
 /// The KDF cost for new passphrase slots.

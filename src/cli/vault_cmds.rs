@@ -13,9 +13,7 @@ use super::unlock;
 /// `init [--new-key-file PATH]`.
 pub fn init(global: &GlobalArgs, new_key_file: Option<&Path>) -> Result<(), CliError> {
     let path = unlock::vault_path(global)?;
-    if std::fs::symlink_metadata(&path).is_ok() {
-        return Err(crate::vault::VaultError::AlreadyExists(path).into());
-    }
+    crate::vault::check_new_path(&path)?;
     let key = match new_key_file {
         Some(key_path) => UnlockKey::create_key_file(key_path)?,
         None => unlock::new_key(global)?,

@@ -179,6 +179,7 @@ pub fn field_error(locale: &Locale, label: &str, error: &FieldError) -> String {
         FieldError::NotAHost { .. } => ("field_error.not_a_host", None),
         FieldError::NotAUrl { .. } => ("field_error.not_a_url", None),
         FieldError::NotHttps { .. } => ("field_error.not_https", None),
+        FieldError::CredentialsInUrl { .. } => ("field_error.credentials_in_url", None),
         FieldError::NotAnEmail { .. } => ("field_error.not_an_email", None),
         FieldError::NotPem { .. } => ("field_error.not_pem", None),
         FieldError::NotAChoice { choices, .. } => {
@@ -209,6 +210,7 @@ pub fn name_error(locale: &Locale, error: NameError) -> &str {
         NameError::Empty => "name_error.empty",
         NameError::TooLong => "name_error.too_long",
         NameError::ControlCharacters => "name_error.control",
+        NameError::Invisible => "name_error.invisible",
     })
 }
 
@@ -260,6 +262,7 @@ pub fn error_label(e: &FieldError) -> &str {
         | FieldError::NotAHost { label }
         | FieldError::NotAUrl { label }
         | FieldError::NotHttps { label }
+        | FieldError::CredentialsInUrl { label }
         | FieldError::NotAnEmail { label }
         | FieldError::NotPem { label }
         | FieldError::NotJson { label }
@@ -349,6 +352,10 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
                     &[("mode", &format!("{mode:o}")), ("path", &path(p))],
                 ),
                 InsecureReason::OtherOwner => locale.t("vault_error.other_owner").to_owned(),
+                InsecureReason::OpenFolder(mode) => locale.f(
+                    "vault_error.open_folder",
+                    &[("mode", &format!("{mode:o}")), ("path", &path(p))],
+                ),
             };
             locale.f(
                 "vault_error.insecure",
@@ -356,6 +363,12 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
             )
         }
         E::NotAVault(p) => locale.f("vault_error.not_a_vault", &[("path", &path(p))]),
+        E::ReadOnlyFolder(p) => locale.f("vault_error.read_only_folder", &[("path", &path(p))]),
+        E::NotWritable(p) => locale.f("vault_error.not_writable", &[("path", &path(p))]),
+        E::FileTooLarge { path: p, max } => locale.f(
+            "vault_error.file_too_large",
+            &[("path", &path(p)), ("max", &max.to_string())],
+        ),
         E::TooNew(v) => locale.f("vault_error.too_new", &[("version", &v.to_string())]),
         E::FileExists(p) => locale.f("vault_error.file_exists", &[("path", &path(p))]),
         E::KeyFileTooShort { path: p, len } => locale.f(

@@ -1,8 +1,8 @@
 //! Starting the UI on the real terminal: error hooks, logging, runtime, restore.
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use color_eyre::eyre::{Result, WrapErr};
 use ratatui::crossterm::event::EventStream;
@@ -12,7 +12,7 @@ use super::event_loop;
 use super::session::VaultSession;
 use super::theme::Theme;
 use crate::locale::Locale;
-use crate::vault::UnlockKey;
+use crate::vault::{InsecureReason, UnlockKey, VaultError};
 
 /// Opens the UI on the vault at `path`; `key` (from a key or passphrase file)
 /// skips the unlock screen. The terminal is restored on every way out.
@@ -50,7 +50,9 @@ pub fn launch(path: PathBuf, key: Option<UnlockKey>, locale: &'static Locale) ->
 
 /// Logs go to a file (never the screen): `$FLOWVAULT_LOG_DIR`, else the user's
 /// state folder; level from `FLOWVAULT_LOG` (default: warn). Logging is best
-/// effort: a folder that cannot be made means no log, not a failed start.
+/// effort: a folder that cannot be made means no log, not a failed start. A log
+/// others could read or swap (see `open_log_file`) is not used, and a warning
+/// says so; it stays on the normal screen after the UI leaves.
 fn init_logging() {
     let dir = std::env::var_os("FLOWVAULT_LOG_DIR")
         .map(PathBuf::from)
@@ -62,19 +64,18 @@ fn init_logging() {
             })
         });
     let Some(dir) = dir else { return };
-    if std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
-        .create(&dir)
-        .is_err()
-    {
-        return;
-    }
-    let Ok(file) = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(dir.join("flowvault.log"))
-    else {
-        return;
+    let file = match open_log_file(&dir) {
+        Ok(Some(file)) => file,
+        Ok(None) => return,
+        Err(refused) => {
+            let locale = crate::locale::current();
+            let reason = crate::locale::labels::vault_error(locale, &refused);
+            eprintln!(
+                "warning: {}",
+                locale.f("cli.log_refused", &[("reason", &reason)])
+            );
+            return;
+        }
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("FLOWVAULT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -83,4 +84,66 @@ fn init_logging() {
         .with_ansi(false)
         .with_writer(std::sync::Mutex::new(file))
         .try_init();
+}
+
+/// Opens (or creates, mode 0600) `DIR/flowvault.log` in a folder created with
+/// mode 0700. Refused, as a careful tool would, rather than repaired: a folder
+/// or log that is a symlink (never followed), a folder others can write to, a
+/// log that is not a regular file, is another user's, or that group or others
+/// can read (it may already have been read; the user decides, with `chmod 600`).
+/// `Ok(None)`: the folder or file cannot be made, so there is no log.
+pub fn open_log_file(dir: &Path) -> Result<Option<File>, VaultError> {
+    let refuse = |path: &Path, reason| VaultError::InsecurePath {
+        path: path.to_owned(),
+        reason,
+    };
+    if DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .is_err()
+    {
+        return Ok(None);
+    }
+    let Ok(dir_meta) = std::fs::symlink_metadata(dir) else {
+        return Ok(None);
+    };
+    if dir_meta.file_type().is_symlink() {
+        return Err(refuse(dir, InsecureReason::Symlink));
+    }
+    if dir_meta.permissions().mode() & 0o022 != 0 {
+        return Err(refuse(
+            dir,
+            InsecureReason::OpenFolder(dir_meta.permissions().mode() & 0o777),
+        ));
+    }
+    let path = dir.join("flowvault.log");
+    let file = match OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&path)
+    {
+        Ok(file) => file,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(refuse(&path, InsecureReason::Symlink));
+        }
+        Err(_) => return Ok(None),
+    };
+    // Checked on the open file: what is checked is what gets written.
+    let Ok(meta) = file.metadata() else {
+        return Ok(None);
+    };
+    if !meta.is_file() {
+        return Err(refuse(&path, InsecureReason::NotAFile));
+    }
+    if meta.uid() != crate::platform::current_uid() {
+        return Err(refuse(&path, InsecureReason::OtherOwner));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(refuse(&path, InsecureReason::OpenMode(mode)));
+    }
+    Ok(Some(file))
 }

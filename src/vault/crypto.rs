@@ -9,6 +9,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::platform::LockedBytes;
+
 /// Length of every symmetric key in the vault.
 pub const KEY_LEN: usize = 32;
 /// Length of the random vault id that binds sealed values to their file.
@@ -43,37 +45,59 @@ pub enum CryptoError {
     Kdf(String),
 }
 
-/// A 256-bit key, wiped from memory when dropped and never printed.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct SecretKey([u8; KEY_LEN]);
+/// A 256-bit key in its own locked page (kept out of swap and core dumps),
+/// wiped from memory when dropped and never printed.
+#[derive(Clone)]
+pub struct SecretKey(LockedBytes<KEY_LEN>);
 
 impl SecretKey {
     /// A fresh key from the operating system's generator.
     pub fn random() -> Result<SecretKey, CryptoError> {
-        let mut key = SecretKey([0; KEY_LEN]);
-        fill_random(&mut key.0)?;
+        let mut key = SecretKey(LockedBytes::zeroed());
+        fill_random(key.0.bytes_mut())?;
         Ok(key)
     }
 
     /// Wraps raw key bytes (the caller's copy should be zeroized).
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> SecretKey {
-        SecretKey(bytes)
+        let mut key = SecretKey(LockedBytes::zeroed());
+        key.0.bytes_mut().copy_from_slice(&bytes);
+        key
+    }
+
+    /// A key written straight into its locked page by `fill`, so no copy of it
+    /// is left on the stack.
+    pub fn fill_with<E>(
+        fill: impl FnOnce(&mut [u8; KEY_LEN]) -> Result<(), E>,
+    ) -> Result<SecretKey, E> {
+        let mut key = SecretKey(LockedBytes::zeroed());
+        fill(key.0.bytes_mut())?;
+        Ok(key)
     }
 
     /// The raw bytes, for the cipher and the KDFs only.
     pub fn expose(&self) -> &[u8; KEY_LEN] {
-        &self.0
+        self.0.bytes()
     }
 
     /// Derives an independent sub-key for one purpose (HKDF-SHA256).
     pub fn derive(&self, purpose: &str) -> SecretKey {
-        let hk = Hkdf::<Sha256>::new(None, &self.0);
-        let mut out = SecretKey([0; KEY_LEN]);
-        hk.expand(purpose.as_bytes(), &mut out.0)
+        let hk = Hkdf::<Sha256>::new(None, self.0.bytes());
+        let mut out = SecretKey(LockedBytes::zeroed());
+        hk.expand(purpose.as_bytes(), out.0.bytes_mut())
             .expect("32 bytes is a valid HKDF-SHA256 output length");
         out
     }
 }
+
+impl Zeroize for SecretKey {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// `LockedBytes` wipes itself on drop.
+impl ZeroizeOnDrop for SecretKey {}
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -289,11 +313,10 @@ pub fn unwrap_key(kek: &SecretKey, wrapped: &[u8], ad: &[u8]) -> Result<SecretKe
             )
             .map_err(|_| CryptoError::Integrity)?,
     );
-    let mut bytes = [0u8; KEY_LEN];
-    bytes.copy_from_slice(&plain);
-    let key = SecretKey::from_bytes(bytes);
-    bytes.zeroize();
-    Ok(key)
+    SecretKey::fill_with(|key| {
+        key.copy_from_slice(&plain);
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,14 @@ pub enum VaultError {
     },
     #[error("{0} is not a flowvault vault")]
     NotAVault(PathBuf),
+    #[error(
+        "the vault's folder {0} is on a read-only file system; flowvault must write beside the vault"
+    )]
+    ReadOnlyFolder(PathBuf),
+    #[error("cannot write {0}; flowvault must write the vault and its journal beside it")]
+    NotWritable(PathBuf),
+    #[error("{path} is larger than {max} bytes; it is not a key or passphrase file")]
+    FileTooLarge { path: PathBuf, max: u64 },
     #[error("this vault was written by a newer flowvault (schema {0}); upgrade flowvault")]
     TooNew(i64),
     #[error("{0} already exists; it was left untouched")]
@@ -78,6 +86,8 @@ pub enum InsecureReason {
     OpenMode(u32),
     #[error("it belongs to another user")]
     OtherOwner,
+    #[error("it is a folder others can write to (mode {0:o}); run `chmod go-w` on it")]
+    OpenFolder(u32),
 }
 
 fn display_damaged(id: &ConnectionId, name: &Option<String>) -> String {

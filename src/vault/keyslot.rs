@@ -15,6 +15,11 @@ use super::error::VaultError;
 pub const SALT_LEN: usize = 32;
 /// Shortest key file accepted.
 pub const MIN_KEY_FILE_LEN: usize = 32;
+/// Longest key file read: ours hold 32 bytes; anything far larger is not a key
+/// file (and `/dev/zero` must not be read until memory runs out).
+pub const MAX_KEY_FILE_LEN: u64 = 4096;
+/// Longest passphrase file read (only its first line is used).
+pub const MAX_PASSPHRASE_FILE_LEN: u64 = 4096;
 
 /// What the operator unlocks the vault with.
 pub enum UnlockKey {
@@ -32,13 +37,10 @@ impl fmt::Debug for UnlockKey {
 }
 
 impl UnlockKey {
-    /// Reads a key file, refusing one too short to be a key.
+    /// Reads a key file, refusing one too short to be a key, or one that is
+    /// unsafe to use (see `file::read_private_file`).
     pub fn read_key_file(path: &Path) -> Result<UnlockKey, VaultError> {
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| VaultError::Io {
-            context: "cannot read key file",
-            path: path.to_owned(),
-            source,
-        })?);
+        let bytes = super::file::read_private_file(path, MAX_KEY_FILE_LEN, "cannot read key file")?;
         if bytes.len() < MIN_KEY_FILE_LEN {
             return Err(VaultError::KeyFileTooShort {
                 path: path.to_owned(),
@@ -46,6 +48,28 @@ impl UnlockKey {
             });
         }
         Ok(UnlockKey::KeyFile(bytes))
+    }
+
+    /// Reads the first line of a passphrase file, with the same checks as a
+    /// key file.
+    pub fn read_passphrase_file(path: &Path) -> Result<UnlockKey, VaultError> {
+        let bytes = super::file::read_private_file(
+            path,
+            MAX_PASSPHRASE_FILE_LEN,
+            "cannot read passphrase file",
+        )?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| VaultError::Io {
+            context: "cannot read passphrase file",
+            path: path.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
+        })?;
+        // `lines` leaves the \r of CRLF files; a passphrase never ends in one.
+        let line = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('\r');
+        Ok(UnlockKey::Passphrase(Zeroizing::new(line.to_owned())))
     }
 
     /// Writes a fresh random key file with mode 0600, refusing to overwrite one.
@@ -82,13 +106,24 @@ impl Default for KdfParams {
     }
 }
 
+/// Largest Argon2 memory accepted: 256 MiB, four times the default.
+const MAX_KDF_MEMORY_KIB: u32 = 256 * 1024;
+/// Largest Argon2 cost accepted, memory × passes (KiB): four times the default
+/// (64 MiB × 3). The time of Argon2 grows with this product (lanes run one
+/// after another here), and the default takes about 0.4 s on a 2-core machine,
+/// so an altered header makes a wrong passphrase cost under 2 s, not minutes.
+const MAX_KDF_COST: u64 = 4 * 64 * 1024 * 3;
+
 impl KdfParams {
     /// Whether the parameters are sane; checked before the KDF runs, so an
-    /// altered header can neither exhaust memory nor weaken the derivation.
+    /// altered header can neither exhaust memory, nor take long, nor weaken
+    /// the derivation.
     pub fn is_sane(&self) -> bool {
-        (8 * 1024..=1024 * 1024).contains(&self.memory_kib)
-            && (1..=64).contains(&self.iterations)
-            && (1..=16).contains(&self.parallelism)
+        let cost = u64::from(self.memory_kib) * u64::from(self.iterations);
+        (8 * 1024..=MAX_KDF_MEMORY_KIB).contains(&self.memory_kib)
+            && (1..=16).contains(&self.iterations)
+            && (1..=4).contains(&self.parallelism)
+            && cost <= MAX_KDF_COST
     }
 }
 
@@ -169,8 +204,7 @@ impl KeySlot {
     }
 
     fn derive_kek(&self, unlock: &UnlockKey) -> Result<SecretKey, VaultError> {
-        let mut out = Zeroizing::new([0u8; KEY_LEN]);
-        match (unlock, self.kdf) {
+        SecretKey::fill_with(|out| match (unlock, self.kdf) {
             (UnlockKey::Passphrase(pass), Some(kdf)) => {
                 if !kdf.is_sane() {
                     return Err(VaultError::CannotUnlock);
@@ -183,18 +217,19 @@ impl KeySlot {
                 )
                 .map_err(|e| CryptoError::Kdf(e.to_string()))?;
                 Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-                    .hash_password_into(pass.as_bytes(), &self.salt, &mut *out)
+                    .hash_password_into(pass.as_bytes(), &self.salt, out)
                     .map_err(|e| CryptoError::Kdf(e.to_string()))?;
+                Ok(())
             }
             (UnlockKey::KeyFile(bytes), None) => {
                 // A key file is already high-entropy: HKDF, not a slow KDF.
                 Hkdf::<Sha256>::new(Some(&self.salt), bytes)
-                    .expand(b"flowvault/key-file-kek/v1", &mut *out)
+                    .expand(b"flowvault/key-file-kek/v1", out)
                     .expect("32 bytes is a valid HKDF-SHA256 output length");
+                Ok(())
             }
-            _ => return Err(VaultError::CannotUnlock),
-        }
-        Ok(SecretKey::from_bytes(*out))
+            _ => Err(VaultError::CannotUnlock),
+        })
     }
 
     fn associated_data(&self, vault_id: &[u8; VAULT_ID_LEN]) -> Vec<u8> {
@@ -211,5 +246,28 @@ impl KeySlot {
         }
         ad.extend_from_slice(&self.salt);
         ad
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_sane_and_costly_headers_are_not() {
+        assert!(KdfParams::default().is_sane());
+        let with = |memory_kib, iterations, parallelism| KdfParams {
+            memory_kib,
+            iterations,
+            parallelism,
+        };
+        assert!(with(8 * 1024, 1, 1).is_sane(), "the test suites' cheap KDF");
+        assert!(with(256 * 1024, 3, 4).is_sane());
+        assert!(!with(256 * 1024, 4, 1).is_sane(), "over the cost budget");
+        assert!(!with(1024 * 1024, 1, 1).is_sane(), "1 GiB");
+        assert!(!with(64 * 1024, 64, 1).is_sane(), "64 passes");
+        assert!(!with(64 * 1024, 3, 16).is_sane());
+        assert!(!with(u32::MAX, u32::MAX, u32::MAX).is_sane());
+        assert!(!with(0, 0, 0).is_sane());
     }
 }

@@ -14,12 +14,13 @@ mod store;
 mod token;
 
 pub use error::{InsecureReason, VaultError};
+pub use file::check_new_path;
 pub use flow::{Flow, FlowId, FlowStep, Usage};
 pub use integrity::{Change, IntegrityReport, KindMismatch, RecordKind};
-pub use keyslot::{KdfParams, MIN_KEY_FILE_LEN, UnlockKey};
+pub use keyslot::{KdfParams, MAX_KEY_FILE_LEN, MIN_KEY_FILE_LEN, UnlockKey};
 pub use model::{
     Connection, ConnectionId, Credentials, DamagedConnection, MAX_NAME_CHARS, NameError,
-    SecretValue, StoredConnection, normalise_name, now, validate_name,
+    SecretValue, StoredConnection, canonical_name, normalise_name, now, validate_name,
 };
 pub use sqlite::Vault;
 pub use store::VaultStore;

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 /// Stable identity of a connection; flow actions refer to it, not to the name.
@@ -128,7 +129,7 @@ impl Connection {
         let now = now();
         Connection {
             id: ConnectionId::random(),
-            name: name.into(),
+            name: canonical_name(&name.into()),
             service: service.to_owned(),
             method: method.to_owned(),
             fields,
@@ -184,28 +185,71 @@ pub enum NameError {
     TooLong,
     #[error("the connection name contains control characters")]
     ControlCharacters,
+    #[error("the connection name contains invisible or direction-changing characters")]
+    Invisible,
 }
 
-/// Checks a new connection name: non-blank, printable, of reasonable length.
+/// Checks a new connection or flow name: non-blank, of reasonable length, and
+/// free of characters that make one name look like another or reorder what is
+/// shown around it (controls, bidi overrides, zero-width characters).
 pub fn validate_name(name: &str) -> Result<(), NameError> {
-    let name = name.trim();
+    let name = canonical_name(name);
     if name.is_empty() {
         Err(NameError::Empty)
     } else if name.chars().count() > MAX_NAME_CHARS {
         Err(NameError::TooLong)
-    } else if name.chars().any(char::is_control) {
+    } else if name.chars().any(|c| c.is_control() || is_line_break(c)) {
         Err(NameError::ControlCharacters)
+    } else if name.chars().any(is_invisible) {
+        Err(NameError::Invisible)
     } else {
         Ok(())
     }
 }
 
-/// The form names are compared in: trimmed, inner spaces collapsed, lower case.
+/// The form a name is stored in: trimmed and in Unicode NFC, so the same
+/// text typed as composed or decomposed characters is one name.
+pub fn canonical_name(name: &str) -> String {
+    name.trim().nfc().collect()
+}
+
+/// The form names are compared in: NFC, trimmed, inner spaces collapsed, lower case.
 pub fn normalise_name(name: &str) -> String {
-    name.split_whitespace()
+    let composed: String = name.nfc().collect();
+    let collapsed = composed
+        .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-        .to_lowercase()
+        .to_lowercase();
+    // Lower-casing can decompose again in rare cases.
+    collapsed.nfc().collect()
+}
+
+/// Line and paragraph separators, which `char::is_control` does not cover.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Characters with no glyph of their own that can hide in a name: bidi
+/// controls (which reorder the text around them), zero-width characters and
+/// joiners, fillers and other invisible format characters.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'                    // soft hyphen
+        | '\u{034F}'                  // combining grapheme joiner
+        | '\u{061C}'                  // Arabic letter mark
+        | '\u{115F}' | '\u{1160}'     // Hangul fillers
+        | '\u{17B4}' | '\u{17B5}'     // Khmer inherent vowels
+        | '\u{180B}'..='\u{180F}'     // Mongolian selectors and vowel separator
+        | '\u{200B}'..='\u{200F}'     // zero-width space, (non-)joiner, LRM, RLM
+        | '\u{202A}'..='\u{202E}'     // bidi embeddings and overrides
+        | '\u{2060}'..='\u{206F}'     // word joiner, invisible operators, bidi isolates
+        | '\u{3164}' | '\u{FFA0}'     // Hangul fillers
+        | '\u{FEFF}'                  // zero-width no-break space (BOM)
+        | '\u{FFF9}'..='\u{FFFB}'     // interlinear annotation
+        | '\u{1D173}'..='\u{1D17A}'   // musical formatting
+        | '\u{E0000}'..='\u{E007F}'   // tags
+    )
 }
 
 /// The current time, to the second (the vault stores no finer).
@@ -229,6 +273,42 @@ mod tests {
             debug.contains("client_secret") && debug.contains("[REDACTED]"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn names_with_hidden_or_reordering_characters_are_refused() {
+        for name in [
+            "prod\u{202E}gnp",
+            "pro\u{200B}d",
+            "\u{FEFF}prod",
+            "prod\u{2066}x\u{2069}",
+            "prod\u{200F}",
+            "prod\u{061C}",
+            "prod\u{2060}",
+            "prod\u{200D}",
+        ] {
+            assert_eq!(validate_name(name), Err(NameError::Invisible), "{name:?}");
+        }
+        for name in ["a\tb", "a\u{1b}[31mb", "a\u{85}b", "a\u{2028}b"] {
+            assert_eq!(
+                validate_name(name),
+                Err(NameError::ControlCharacters),
+                "{name:?}"
+            );
+        }
+        assert_eq!(validate_name("Café prod 🚀"), Ok(()));
+    }
+
+    #[test]
+    fn composed_and_decomposed_names_are_one_name() {
+        let composed = "Caf\u{E9}";
+        let decomposed = "Cafe\u{301}";
+        assert_eq!(normalise_name(composed), normalise_name(decomposed));
+        assert_eq!(canonical_name(decomposed), composed);
+        let conn = Connection::new(decomposed, "auth0", "m", Credentials::default());
+        assert_eq!(conn.name, composed);
+        // NFC keeps a 100-character limit on what is stored.
+        assert_eq!(validate_name(&"e\u{301}".repeat(100)), Ok(()));
     }
 
     #[test]

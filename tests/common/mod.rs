@@ -92,7 +92,7 @@ impl TestVault {
         let dir = TempDir::new().expect("temp dir");
         let path = dir.path().join("vault.db");
         let key = dir.path().join("passphrase");
-        std::fs::write(&key, format!("{passphrase}\n")).unwrap();
+        write_private(&key, format!("{passphrase}\n"));
         let vault = TestVault {
             dir,
             path,
@@ -194,6 +194,14 @@ impl TestVault {
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(&self.path).unwrap()
     }
+}
+
+/// Writes a key or passphrase file readable by its owner only (mode 0600), as
+/// flowvault requires, whatever the umask.
+pub fn write_private(path: &Path, contents: impl AsRef<[u8]>) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, contents).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 /// `KEY=VALUE` lines, as `--secrets-stdin` reads them.

@@ -10,7 +10,7 @@ use super::{Vault, is_unique_violation, timestamp};
 use crate::vault::error::{SqliteContext, VaultError};
 use crate::vault::flow::{Flow, FlowId, FlowStep, Usage};
 use crate::vault::integrity::RecordKind;
-use crate::vault::model::{ConnectionId, Credentials};
+use crate::vault::model::{ConnectionId, Credentials, canonical_name};
 
 const FLOWS: &str = "flows";
 const STEPS: &str = "flow_steps";
@@ -174,13 +174,14 @@ pub(super) fn flow_by_name(vault: &Vault, name: &str) -> Result<Flow, VaultError
 }
 
 pub(super) fn add_flow(vault: &mut Vault, flow: &Flow) -> Result<(), VaultError> {
-    let sealed = vault.seal_in(FLOWS, flow.id.as_str(), "name", flow.name.as_bytes())?;
+    let name = canonical_name(&flow.name);
+    let sealed = vault.seal_in(FLOWS, flow.id.as_str(), "name", name.as_bytes())?;
     vault.write_with_digest("cannot save the flow", |tx, digest| {
         tx.execute(
             "INSERT INTO flows (id, name_hash, name, created_at, version) VALUES (?1, ?2, ?3, ?4, 1)",
             params![
                 flow.id.as_str(),
-                vault.flow_name_hash(&flow.name),
+                vault.flow_name_hash(&name),
                 sealed,
                 timestamp(flow.created_at)
             ],
@@ -213,6 +214,7 @@ fn bump_version(
         }
         Some((_, tag)) => tag,
     };
+    let name = canonical_name(name);
     let sealed = vault.seal_in(FLOWS, flow.id.as_str(), "name", name.as_bytes())?;
     let version = flow.version + 1;
     vault
@@ -221,12 +223,12 @@ fn bump_version(
             "UPDATE flows SET name_hash = ?2, name = ?3, version = ?4 WHERE id = ?1",
             params![
                 flow.id.as_str(),
-                vault.flow_name_hash(name),
+                vault.flow_name_hash(&name),
                 sealed,
                 version
             ],
         )
-        .map_err(|e| flow_write_error(e, name))?;
+        .map_err(|e| flow_write_error(e, &name))?;
     integrity::retag(
         vault,
         Some(digest),

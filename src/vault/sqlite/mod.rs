@@ -344,11 +344,13 @@ impl Vault {
         };
         let fields =
             zeroize::Zeroizing::new(serde_json::to_vec(&body).expect("credentials serialise"));
-        let name_hash = self.names.hash(&c.name);
+        // Stored composed (NFC), so a decomposed copy of the name is the same name.
+        let name = super::model::canonical_name(&c.name);
+        let name_hash = self.names.hash(&name);
         let values = params![
             id,
             name_hash,
-            self.seal(id, "name", c.name.as_bytes())?,
+            self.seal(id, "name", name.as_bytes())?,
             self.seal(id, "service", c.service.as_bytes())?,
             self.seal(id, "method", c.method.as_bytes())?,
             self.seal(id, "fields", &fields)?,

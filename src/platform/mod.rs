@@ -1,0 +1,10 @@
+//! The few operating-system calls flowvault makes for its own safety, behind
+//! safe functions: every `unsafe` block of the hardening work lives here.
+
+mod file_access;
+mod locked_memory;
+mod process;
+
+pub use file_access::{current_uid, is_read_only_fs, is_writable};
+pub use locked_memory::LockedBytes;
+pub use process::{HardeningError, core_limit, harden_process, is_dumpable};
