@@ -258,10 +258,17 @@ impl Digest {
 
 /// Compares the stored rows with the sealed digest.
 pub(super) fn verify(vault: &Vault) -> Result<(), VaultError> {
+    // One read transaction: the digest and the rows from the same snapshot,
+    // or a writer committing in between would look like tampering.
+    let snapshot = vault
+        .db
+        .unchecked_transaction()
+        .context("cannot start checking the vault")?;
     let Some(expected) = Digest::load(vault)? else {
         return Ok(());
     };
     let found = Digest::of_stored_rows(&vault.db)?;
+    snapshot.commit().context("cannot check the vault")?;
     let mismatches: Vec<KindMismatch> = RecordKind::ALL
         .into_iter()
         .filter(|&kind| !expected.kind(kind).same_as(found.kind(kind)))
