@@ -75,6 +75,13 @@ pub fn secret_form(pairs: &[(&str, &str)]) -> Bytes {
     Bytes::from_owner(bytes)
 }
 
+/// A request body that may hold secrets, handed over in a wiped buffer.
+pub fn secret_bytes(text: &str) -> Bytes {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(text.len()));
+    bytes.extend_from_slice(text.as_bytes());
+    Bytes::from_owner(bytes)
+}
+
 /// A header value holding a secret (`Basic …`), marked sensitive and owned by
 /// a wiped buffer. HTTP/1 still copies headers into its write buffer, unwiped.
 pub fn secret_header(value: &str) -> Option<reqwest::header::HeaderValue> {
@@ -92,7 +99,10 @@ mod tests {
 
     #[test]
     fn a_secret_form_encodes_like_any_form() {
-        let body = secret_form(&[("grant_type", "client_credentials"), ("client_secret", "a b&c=é")]);
+        let body = secret_form(&[
+            ("grant_type", "client_credentials"),
+            ("client_secret", "a b&c=é"),
+        ]);
         assert_eq!(
             &body[..],
             b"grant_type=client_credentials&client_secret=a+b%26c%3D%C3%A9"

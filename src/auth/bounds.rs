@@ -105,7 +105,11 @@ mod tests {
         let now = SystemTime::now();
         assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
         assert_eq!(retry_after(" 7 ", now), Some(Duration::from_secs(7)));
-        for huge in ["18446744073709551615", "9999999999999", "99999999999999999999999"] {
+        for huge in [
+            "18446744073709551615",
+            "9999999999999",
+            "99999999999999999999999",
+        ] {
             assert_eq!(retry_after(huge, now), Some(MAX_RETRY_AFTER), "{huge}");
         }
         for junk in ["", "-5", "1.5", "soon", "0x10"] {
@@ -147,10 +151,22 @@ mod tests {
         ] {
             assert_eq!(secs(huge.clone()), Ok(Some(MAX_LIFETIME)), "{huge}");
         }
-        for bad in [json!(-100), json!(0), json!(0.5), json!("-1"), json!(i64::MIN)] {
+        for bad in [
+            json!(-100),
+            json!(0),
+            json!(0.5),
+            json!("-1"),
+            json!(i64::MIN),
+        ] {
             assert_eq!(secs(bad.clone()), Err(LifetimeError::NotPositive), "{bad}");
         }
-        for junk in [json!("soon"), json!(true), json!([1]), json!("NaN"), json!("inf")] {
+        for junk in [
+            json!("soon"),
+            json!(true),
+            json!([1]),
+            json!("NaN"),
+            json!("inf"),
+        ] {
             assert_eq!(secs(junk.clone()), Err(LifetimeError::NotANumber), "{junk}");
         }
         assert_eq!(lifetime(None), Ok(None));

@@ -45,7 +45,9 @@ pub enum GrantError {
         limit: usize,
     },
     /// `expires_in` was zero, negative or not a number.
-    #[error("the token endpoint answered HTTP {status} with expires_in {value}: a token's lifetime must be a positive number of seconds")]
+    #[error(
+        "the token endpoint answered HTTP {status} with expires_in {value}: a token's lifetime must be a positive number of seconds"
+    )]
     BadLifetime {
         status: u16,
         /// The value as sent, cut short.
@@ -197,7 +199,8 @@ impl TokenClient {
         }
         if !status.is_success() {
             let parsed: Option<ErrorBody> = serde_json::from_slice(&body.bytes).ok();
-            let text = |t: Option<String>| t.map(|t| bounds::truncated(&t, bounds::MAX_SERVER_TEXT));
+            let text =
+                |t: Option<String>| t.map(|t| bounds::truncated(&t, bounds::MAX_SERVER_TEXT));
             let (error, description) = match parsed {
                 Some(b) => (text(b.error), text(b.error_description)),
                 None => (None, None),

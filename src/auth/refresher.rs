@@ -39,15 +39,11 @@ const BUSY_RECHECK: Duration = Duration::from_millis(500);
 /// Where the refresher gets tokens: the HTTP client, or a stand-in in tests.
 pub trait TokenSource: Clone + Send + Sync + 'static {
     /// Sends the grant and reads the token.
-    fn request(&self, grant: &Grant)
-    -> impl Future<Output = Result<Granted, GrantError>> + Send;
+    fn request(&self, grant: &Grant) -> impl Future<Output = Result<Granted, GrantError>> + Send;
 }
 
 impl TokenSource for TokenClient {
-    fn request(
-        &self,
-        grant: &Grant,
-    ) -> impl Future<Output = Result<Granted, GrantError>> + Send {
+    fn request(&self, grant: &Grant) -> impl Future<Output = Result<Granted, GrantError>> + Send {
         TokenClient::request(self, grant)
     }
 }
@@ -148,7 +144,11 @@ impl RefresherHandle {
 
 impl<S: TokenSource> Refresher<S> {
     /// A refresher on its own vault handle, reporting to `events`.
-    pub fn new(vault: Vault, client: S, events: mpsc::UnboundedSender<RefreshEvent>) -> Refresher<S> {
+    pub fn new(
+        vault: Vault,
+        client: S,
+        events: mpsc::UnboundedSender<RefreshEvent>,
+    ) -> Refresher<S> {
         Refresher {
             vault,
             client,
@@ -315,7 +315,9 @@ impl<S: TokenSource> Refresher<S> {
             // A renewal that panicked is retried like a failure, with backoff.
             Some(&crashes) => Some(Due {
                 class: Class::Retrying,
-                at: due.at.max(after(now(), backoff(crashes, random_unit(), None))),
+                at: due
+                    .at
+                    .max(after(now(), backoff(crashes, random_unit(), None))),
                 ..due
             }),
             None => Some(due),
@@ -385,10 +387,7 @@ impl<S: TokenSource> Refresher<S> {
                     });
                     let client = self.client.clone();
                     let task = tasks.spawn(async move { client.request(&grant).await });
-                    self.out.insert(
-                        task.id(),
-                        Out { id, name, since },
-                    );
+                    self.out.insert(task.id(), Out { id, name, since });
                 }
                 Ok(Ok(Begin::Fresh(record))) => {
                     self.emit(RefreshEvent::Updated {
