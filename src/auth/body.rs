@@ -70,9 +70,7 @@ pub fn secret_form(pairs: &[(&str, &str)]) -> Bytes {
         form.extend_pairs(pairs);
         form.finish();
     }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(text.len()));
-    bytes.extend_from_slice(text.as_bytes());
-    Bytes::from_owner(bytes)
+    secret_bytes(&text)
 }
 
 /// A request body that may hold secrets, handed over in a wiped buffer.

@@ -33,6 +33,8 @@ pub const MAX_RETRYING_IN_FLIGHT: usize = 2;
 pub const RESERVED_FOR_RENEWALS: usize = 2;
 /// How often to look for changes other processes made to the file.
 const WATCH_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a stopping refresher waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// How soon to look again at a connection another process is renewing.
 const BUSY_RECHECK: Duration = Duration::from_millis(500);
 
@@ -198,9 +200,23 @@ impl<S: TokenSource> Refresher<S> {
                 _ = watch.tick() => self.reload(true),
             }
         }
-        // Let requests in flight finish, so no lease is left behind.
-        while let Some(joined) = tasks.join_next_with_id().await {
-            self.joined(joined);
+        // Let requests in flight finish and store their answers, for a while;
+        // a server that hangs must not hold up the stop for its whole timeout.
+        let grace = tokio::time::sleep(SHUTDOWN_GRACE);
+        tokio::pin!(grace);
+        loop {
+            tokio::select! {
+                joined = tasks.join_next_with_id() => match joined {
+                    Some(joined) => self.joined(joined),
+                    None => break,
+                },
+                _ = &mut grace => break,
+            }
+        }
+        tasks.abort_all();
+        // Abandoned requests: their leases go back, nothing is recorded.
+        for (_, out) in self.out.drain() {
+            let _ = self.vault.release_lease(&out.id, &self.holder);
         }
     }
 
