@@ -540,3 +540,37 @@ async fn the_daemon_keeps_renewing_a_healthy_connection_next_to_hostile_ones_and
     }
     assert!(out.stdout.is_empty());
 }
+
+#[tokio::test]
+async fn a_flow_action_reads_at_most_10_mib_of_a_50_mb_answer_and_says_so() {
+    let server = hostile(Answer::Huge {
+        status: 200,
+        prefix: String::new(),
+        total: 50_000_000,
+    })
+    .await;
+    let vault = TestVault::new();
+    assert_success(
+        &vault.cmd().args(["flows", "add", "F"]).output().unwrap(),
+        "flows add",
+    );
+    let url = format!("url={}/big", server.url);
+    assert_success(
+        &vault
+            .cmd()
+            .args(["flows", "add-action", "F", "http.request", "--set", &url])
+            .output()
+            .unwrap(),
+        "flows add-action",
+    );
+    let out = vault.cmd().args(["run", "F"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(101), "panicked: {out:?}");
+    assert_success(&out, "run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("[response cut: only its first 10 MiB were read]"),
+        "the cut is marked"
+    );
+    // What is shown is cut further, to 1 MiB.
+    assert!(stdout.len() < 2 << 20, "{} bytes printed", stdout.len());
+}

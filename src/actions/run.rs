@@ -274,7 +274,7 @@ pub async fn send(http: &reqwest::Client, prepared: PreparedRequest) -> StepOutc
         pretty_body(&body.bytes[..body.bytes.len().min(MAX_BODY)])
     };
     if !body.complete {
-        shown_body.push_str("\n");
+        shown_body.push('\n');
         shown_body.push_str(&crate::locale::current().f(
             "run.response_cut",
             &[("limit", &crate::auth::client::size_words(MAX_RESPONSE))],

@@ -294,7 +294,7 @@ fn log_event(locale: &Locale, event: &RefreshEvent) {
                 return;
             };
             let next = crate::auth::schedule::renew_at(token, 0.0)
-                .map(|at| format_time(at))
+                .map(format_time)
                 .unwrap_or_else(|| "-".to_owned());
             tracing::info!(
                 connection = %id,
