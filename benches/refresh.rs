@@ -2,6 +2,11 @@
 //! token endpoint on 127.0.0.1 (`cargo bench --bench refresh`): total time,
 //! peak concurrency seen by the server, and key-to-screen latency of the UI
 //! meanwhile (the UI and the refresher share one thread, as in the app).
+//!
+//! Then fairness (`cargo bench --bench refresh -- fairness` for only this):
+//! 1,000 connections whose endpoint accepts and never answers (each attempt
+//! holds a request for the whole 30 s timeout, like a failing DNS lookup)
+//! next to three healthy 4-second tokens; how late the healthy ones renew.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -120,6 +125,191 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let only = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
+    if only("ui") {
+        renewal_under_ui();
+    }
+    if only("fairness") {
+        fairness();
+    }
+}
+
+/// Failing connections in the fairness run.
+const FAILING: usize = 1_000;
+/// Healthy connections, and the lifetime of their tokens.
+const HEALTHY: usize = 3;
+const HEALTHY_LIFETIME: i64 = 4;
+
+/// A token endpoint that accepts every connection and never answers.
+async fn hang(listener: TcpListener) {
+    let mut held = Vec::new();
+    while let Ok((socket, _)) = listener.accept().await {
+        held.push(socket);
+    }
+}
+
+/// A token endpoint answering 4-second tokens; records when each client asked.
+async fn healthy(listener: TcpListener, seen: Arc<Mutex<Vec<(String, Instant)>>>) {
+    loop {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            continue;
+        };
+        let seen = seen.clone();
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let client = loop {
+                let Ok(n) = socket.read(&mut chunk).await else {
+                    return;
+                };
+                if n == 0 {
+                    return;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf);
+                if let Some(at) = text.find("client_id=") {
+                    let rest = &text[at + 10..];
+                    if let Some(end) = rest.find('&') {
+                        break rest[..end].to_owned();
+                    }
+                }
+            };
+            seen.lock().unwrap().push((client, Instant::now()));
+            let body = format!(r#"{{"access_token":"renewed","expires_in":{HEALTHY_LIFETIME}}}"#);
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        });
+    }
+}
+
+/// Starts a server future on a thread of its own.
+fn serve_on_thread<F, Fut>(serve: F) -> u16
+where
+    F: FnOnce(TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move { serve(TcpListener::from_std(listener).unwrap()).await });
+    });
+    port
+}
+
+fn fairness() {
+    let window = Duration::from_secs(
+        std::env::var("FAIRNESS_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(30),
+    );
+    let hang_port = serve_on_thread(hang);
+    let seen: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+    let healthy_seen = seen.clone();
+    let healthy_port = serve_on_thread(move |l| healthy(l, healthy_seen));
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("vault.db");
+    let mut vault = Vault::create(&path, &key(), KdfParams::default()).unwrap();
+    let connection = |name: String, port: u16, client: String| {
+        let mut fields = Credentials::default();
+        fields.set("domain", format!("http://127.0.0.1:{port}"));
+        fields.set("client_id", client);
+        fields.set("client_secret", "s3cret");
+        Connection::new(name, "auth0", "client_credentials", fields)
+    };
+    let failing: Vec<Connection> = (0..FAILING)
+        .map(|i| connection(format!("Broken {i:04}"), hang_port, format!("broken-{i}")))
+        .collect();
+    vault.add_connections(&failing).unwrap();
+    // Half have failed before and are due for a retry; half were never tried.
+    for c in &failing[..FAILING / 2] {
+        let state = flowvault::vault::RefreshState {
+            failures: 3,
+            next_attempt_at: Some(now()),
+            last_error: Some("unreachable".into()),
+            needs_new_credentials: false,
+        };
+        vault.store_refresh_state(&c.id, &state).unwrap();
+    }
+    for i in 0..HEALTHY {
+        let c = connection(format!("Healthy {i}"), healthy_port, format!("healthy-{i}"));
+        vault.add_connection(&c).unwrap();
+        let obtained_at = now();
+        let token = Token {
+            access_token: SecretValue::new("old"),
+            token_type: "Bearer".into(),
+            scope: None,
+            obtained_at,
+            expires_at: Some(obtained_at + time::Duration::seconds(HEALTHY_LIFETIME)),
+        };
+        vault.store_token(&c.id, &token, None).unwrap();
+    }
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    runtime.block_on(async {
+        let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let refresher = flowvault::auth::Refresher::new(
+            vault.try_clone().unwrap(),
+            flowvault::auth::TokenClient::new(),
+            tx,
+        );
+        let handle = refresher.spawn();
+        let _ =
+            tokio::time::timeout(window, async { while events.recv().await.is_some() {} }).await;
+        drop(handle);
+    });
+    let seen = seen.lock().unwrap().clone();
+    // Gaps between one healthy token's renewals (from the start for the first):
+    // ideally half its lifetime; over the whole lifetime means it expired.
+    let mut gaps = Vec::new();
+    let mut counts = Vec::new();
+    for i in 0..HEALTHY {
+        let mut last = start;
+        let mut n = 0;
+        for (_, at) in seen.iter().filter(|(c, _)| *c == format!("healthy-{i}")) {
+            gaps.push(*at - last);
+            last = *at;
+            n += 1;
+        }
+        gaps.push(start + window - last);
+        counts.push(n);
+    }
+    gaps.sort();
+    let lifetime = Duration::from_secs(HEALTHY_LIFETIME as u64);
+    let expired = gaps.iter().filter(|g| **g > lifetime).count();
+    println!(
+        "fairness: {FAILING} connections whose endpoint never answers (30 s timeout), {HEALTHY} healthy {HEALTHY_LIFETIME}-second tokens, {window:?}"
+    );
+    println!(
+        "  healthy renewals per connection: {counts:?} (ideal: one every {:?})",
+        lifetime / 2
+    );
+    println!(
+        "  gap between renewals: median {:.2?}, max {:.2?}; delay past the due time (half life) at most {:.2?}; gaps past expiry: {expired}",
+        percentile(&gaps, 0.5),
+        gaps[gaps.len() - 1],
+        gaps[gaps.len() - 1].saturating_sub(lifetime / 2),
+    );
+}
+
+fn renewal_under_ui() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -253,14 +253,27 @@ pub fn prepare(
 }
 
 fn bearer(token: Option<&SecretValue>) -> String {
-    format!("Bearer {}", token.map_or("", SecretValue::expose))
+    // Sized up front: a growing `format!` would free partial copies unwiped.
+    let token = token.map_or("", SecretValue::expose);
+    let mut value = String::with_capacity(7 + token.len());
+    value.push_str("Bearer ");
+    value.push_str(token);
+    value
 }
 
+/// `Basic base64(user:password)`; the intermediate copies are wiped (the
+/// result goes straight into a [`SecretValue`], which wipes itself).
 fn basic(user: &str, password: &str) -> String {
-    let encoded = zeroize::Zeroizing::new(
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")),
-    );
-    format!("Basic {}", encoded.as_str())
+    let mut pair = zeroize::Zeroizing::new(String::with_capacity(user.len() + 1 + password.len()));
+    pair.push_str(user);
+    pair.push(':');
+    pair.push_str(password);
+    let encoded =
+        zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+    let mut value = String::with_capacity(6 + encoded.len());
+    value.push_str("Basic ");
+    value.push_str(&encoded);
+    value
 }
 
 /// Expands the strings of a JSON template, leaving out keys whose value is a

@@ -7,12 +7,16 @@ use super::jwt;
 use super::problem::{Problem, explain};
 use super::request::{PrepareError, PreparedRequest, ShownRequest, method_of, prepare};
 use crate::auth::TokenClient;
+use crate::auth::body::{read_capped, secret_bytes, secret_header};
+use crate::auth::bounds::truncated;
 use crate::auth::renewal::{holder_name, obtain};
 use crate::catalog::{Action, ActionRun, AuthKind, AuthSpec, Catalog, ConnectionNeed, LocalOp};
 use crate::vault::{Connection, Flow, FlowStep, SecretValue, VaultStore, now};
 
 /// Largest response body kept for display.
 const MAX_BODY: usize = 1 << 20;
+/// Largest response body read; the rest is never downloaded.
+pub const MAX_RESPONSE: usize = 10 << 20;
 
 /// The HTTP clients a run uses: one for token endpoints, one for services.
 #[derive(Debug, Clone)]
@@ -213,10 +217,15 @@ pub async fn send(http: &reqwest::Client, prepared: PreparedRequest) -> StepOutc
     };
     let mut request = http.request(method, &prepared.url);
     for (name, value) in &prepared.headers {
-        request = request.header(name.as_str(), value.expose());
+        // Header values may be keys or tokens: sensitive, in wiped buffers.
+        request = match secret_header(value.expose()) {
+            Some(value) => request.header(name.as_str(), value),
+            // Not a valid header value: reqwest reports it on send.
+            None => request.header(name.as_str(), value.expose()),
+        };
     }
     if let Some((_, body)) = &prepared.body {
-        request = request.body(body.expose().to_owned());
+        request = request.body(secret_bytes(body.expose()));
     }
     let response = match request.send().await {
         Ok(r) => r,
@@ -243,21 +252,39 @@ pub async fn send(http: &reqwest::Client, prepared: PreparedRequest) -> StepOutc
             )
         })
         .collect();
-    let bytes = match response.bytes().await {
+    let body = match read_capped(response, MAX_RESPONSE).await {
         Ok(b) => b,
         Err(e) => {
+            let error = if e.is_timeout() {
+                "timed out".to_owned()
+            } else {
+                innermost(&e)
+            };
             return StepOutcome::Failed(StepFailure::Send {
                 request: shown,
-                error: innermost(&e),
+                error,
             });
         }
     };
-    let problem = explain(status.as_u16(), &bytes);
+    let problem = explain(status.as_u16(), &body.bytes);
+    let mut shown_body = if body.complete {
+        pretty_body(&body.bytes)
+    } else {
+        // Cut JSON does not parse: shown as text.
+        pretty_body(&body.bytes[..body.bytes.len().min(MAX_BODY)])
+    };
+    if !body.complete {
+        shown_body.push('\n');
+        shown_body.push_str(&crate::locale::current().f(
+            "run.response_cut",
+            &[("limit", &crate::auth::client::size_words(MAX_RESPONSE))],
+        ));
+    }
     let view = ResponseView {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or_default().to_owned(),
         headers,
-        body: pretty_body(&bytes),
+        body: shown_body,
         problem,
     };
     if view.problem.is_some() {
@@ -281,10 +308,12 @@ fn innermost(e: &dyn std::error::Error) -> String {
     cause.to_string()
 }
 
-/// JSON pretty-printed; other text as it came, cut at 1 MiB.
+/// JSON pretty-printed; other text as it came; either cut at 1 MiB.
 pub fn pretty_body(bytes: &[u8]) -> String {
-    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(bytes) {
-        return serde_json::to_string_pretty(&json).expect("JSON values serialise");
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Ok(pretty) = serde_json::to_string_pretty(&json)
+    {
+        return truncated(&pretty, MAX_BODY);
     }
     String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY)]).into_owned()
 }

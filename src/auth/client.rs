@@ -4,6 +4,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use zeroize::Zeroizing;
+
+use super::body::{read_capped, secret_form, secret_header};
+use super::bounds;
 use super::grant::{ClientAuth, Grant};
 use crate::vault::{SecretValue, Token, now};
 
@@ -32,10 +36,30 @@ pub enum GrantError {
     },
     #[error("the token endpoint answered HTTP {status} with {what}")]
     BadResponse { status: u16, what: &'static str },
+    /// The response or one of its values was over its size limit.
+    #[error("the token endpoint's {part} is over {} (HTTP {status})", size_words(*.limit))]
+    Oversized {
+        status: u16,
+        /// What was too large: `response`, `access_token`, `scope`, ….
+        part: &'static str,
+        limit: usize,
+    },
+    /// `expires_in` was zero, negative or not a number.
+    #[error(
+        "the token endpoint answered HTTP {status} with expires_in {value}: a token's lifetime must be a positive number of seconds"
+    )]
+    BadLifetime {
+        status: u16,
+        /// The value as sent, cut short.
+        value: String,
+    },
     #[error("the token endpoint did not answer in time")]
     Timeout,
     #[error("cannot reach the token endpoint: {0}")]
     Unreachable(String),
+    /// The renewal stopped on a bug (a panic), caught; it is retried later.
+    #[error("the renewal stopped on an internal error")]
+    Internal,
 }
 
 /// OAuth error codes that mean the credentials themselves are refused:
@@ -72,9 +96,27 @@ impl GrantError {
             GrantError::Refused { error: Some(e), .. } => e.clone(),
             GrantError::Refused { status, .. } => format!("HTTP {status}"),
             GrantError::BadResponse { status, what } => format!("HTTP {status} with {what}"),
+            GrantError::Oversized {
+                status,
+                part,
+                limit,
+            } => format!("{part} over {} (HTTP {status})", size_words(*limit)),
+            GrantError::BadLifetime { status, value } => {
+                format!("HTTP {status} with expires_in {value}")
+            }
+            GrantError::Internal => "internal error".to_owned(),
             GrantError::Timeout => "timeout".to_owned(),
             GrantError::Unreachable(why) => format!("unreachable ({why})"),
         }
+    }
+}
+
+/// `1 MiB`, `64 KiB`, `300 bytes`.
+pub fn size_words(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -129,9 +171,121 @@ impl TokenClient {
 
     /// Sends the grant and reads the token; `expires_at` counts from when the
     /// request was sent, so a slow answer never overstates the lifetime.
+    /// Every size and number in the answer is checked against [`bounds`].
     pub async fn request(&self, grant: &Grant) -> Result<Granted, GrantError> {
         let sent = now();
-        let request = match grant {
+        let response = self
+            .prepare(grant)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| bounds::retry_after(v, std::time::SystemTime::now()));
+        let body = read_capped(response, bounds::MAX_TOKEN_RESPONSE)
+            .await
+            .map_err(transport_error)?;
+        let oversized = |part, limit| GrantError::Oversized {
+            status: status.as_u16(),
+            part,
+            limit,
+        };
+        if !body.complete {
+            return Err(oversized("response", bounds::MAX_TOKEN_RESPONSE));
+        }
+        if !status.is_success() {
+            let parsed: Option<ErrorBody> = serde_json::from_slice(&body.bytes).ok();
+            let text =
+                |t: Option<String>| t.map(|t| bounds::truncated(&t, bounds::MAX_SERVER_TEXT));
+            let (error, description) = match parsed {
+                Some(b) => (text(b.error), text(b.error_description)),
+                None => (None, None),
+            };
+            return Err(GrantError::Refused {
+                status: status.as_u16(),
+                error,
+                description,
+                retry_after,
+            });
+        }
+        let bad = |what| GrantError::BadResponse {
+            status: status.as_u16(),
+            what,
+        };
+        // serde_json copies escaped strings through a scratch buffer that is
+        // not wiped; plain tokens (no escapes) are read straight from `body`.
+        let parsed: TokenBody =
+            serde_json::from_slice(&body.bytes).map_err(|_| bad("a body that is not JSON"))?;
+        let access_token = parsed
+            .access_token
+            .filter(|t| !t.expose().is_empty())
+            .ok_or(bad("no access_token"))?;
+        let too_long = |text: Option<&str>, max| text.is_some_and(|t| t.len() > max);
+        if too_long(Some(access_token.expose()), bounds::MAX_TOKEN_LEN) {
+            return Err(oversized("access_token", bounds::MAX_TOKEN_LEN));
+        }
+        if too_long(
+            parsed.refresh_token.as_ref().map(SecretValue::expose),
+            bounds::MAX_TOKEN_LEN,
+        ) {
+            return Err(oversized("refresh_token", bounds::MAX_TOKEN_LEN));
+        }
+        if too_long(parsed.scope.as_deref(), bounds::MAX_SCOPE_LEN) {
+            return Err(oversized("scope", bounds::MAX_SCOPE_LEN));
+        }
+        if too_long(parsed.token_type.as_deref(), bounds::MAX_TOKEN_TYPE_LEN) {
+            return Err(oversized("token_type", bounds::MAX_TOKEN_TYPE_LEN));
+        }
+        let bad_lifetime = || GrantError::BadLifetime {
+            status: status.as_u16(),
+            value: bounds::truncated(
+                &parsed
+                    .expires_in
+                    .as_ref()
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                32,
+            ),
+        };
+        let lifetime = bounds::lifetime(parsed.expires_in.as_ref()).map_err(|_| bad_lifetime())?;
+        let expires_at = match lifetime {
+            None => None,
+            // Capped at a year, this fails only for a clock near the year 9999.
+            Some(d) => Some(
+                time::Duration::try_from(d)
+                    .ok()
+                    .and_then(|d| sent.checked_add(d))
+                    .ok_or_else(bad_lifetime)?,
+            ),
+        };
+        Ok(Granted {
+            token: Token {
+                access_token,
+                token_type: parsed.token_type.unwrap_or_else(|| "Bearer".to_owned()),
+                scope: parsed.scope,
+                obtained_at: sent,
+                expires_at,
+            },
+            rotated_refresh_token: parsed.refresh_token.filter(|t| !t.expose().is_empty()),
+        })
+    }
+
+    /// The POST for a grant; secrets travel in wiped buffers (see [`secret_form`]).
+    fn prepare(&self, grant: &Grant) -> reqwest::RequestBuilder {
+        let post = |url: &url::Url, body: bytes::Bytes| {
+            self.http
+                .post(url.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body)
+        };
+        match grant {
             Grant::ClientCredentials {
                 token_url,
                 client_id,
@@ -151,11 +305,13 @@ impl TokenClient {
                 if let Some(s) = scope {
                     form.push(("scope", s));
                 }
-                let request = self.http.post(token_url.clone()).form(&form);
+                let request = post(token_url, secret_form(&form));
                 match auth {
-                    ClientAuth::Basic => {
-                        request.basic_auth(client_id, Some(client_secret.expose()))
-                    }
+                    ClientAuth::Basic => match basic_auth(client_id, client_secret.expose()) {
+                        Some(value) => request.header(reqwest::header::AUTHORIZATION, value),
+                        // Bytes a header cannot carry: reqwest's own encoding says so on send.
+                        None => request.basic_auth(client_id, Some(client_secret.expose())),
+                    },
                     ClientAuth::Body => request,
                 }
             }
@@ -164,67 +320,31 @@ impl TokenClient {
                 client_id,
                 client_secret,
                 refresh_token,
-            } => {
-                let form = [
+            } => post(
+                token_url,
+                secret_form(&[
                     ("grant_type", "refresh_token"),
                     ("refresh_token", refresh_token.expose()),
                     ("client_id", client_id.as_str()),
                     ("client_secret", client_secret.expose()),
-                ];
-                self.http.post(token_url.clone()).form(&form)
-            }
-        };
-        let response = request
-            .header("Accept", "application/json")
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = response.bytes().await.map_err(transport_error)?;
-        if !status.is_success() {
-            let parsed: Option<ErrorBody> = serde_json::from_slice(&body).ok();
-            return Err(GrantError::Refused {
-                status: status.as_u16(),
-                error: parsed.as_ref().and_then(|b| b.error.clone()),
-                description: parsed.and_then(|b| b.error_description),
-                retry_after,
-            });
+                ]),
+            ),
         }
-        let bad = |what| GrantError::BadResponse {
-            status: status.as_u16(),
-            what,
-        };
-        let parsed: TokenBody =
-            serde_json::from_slice(&body).map_err(|_| bad("a body that is not JSON"))?;
-        let access_token = parsed
-            .access_token
-            .filter(|t| !t.expose().is_empty())
-            .ok_or(bad("no access_token"))?;
-        let expires_in = match parsed.expires_in {
-            None => None,
-            Some(serde_json::Value::Number(n)) => n.as_i64(),
-            Some(serde_json::Value::String(s)) => s.parse().ok(),
-            Some(_) => None,
-        };
-        Ok(Granted {
-            token: Token {
-                access_token,
-                token_type: parsed.token_type.unwrap_or_else(|| "Bearer".to_owned()),
-                scope: parsed.scope,
-                obtained_at: sent,
-                expires_at: expires_in
-                    .filter(|s| *s > 0)
-                    .map(|s| sent + time::Duration::seconds(s)),
-            },
-            rotated_refresh_token: parsed.refresh_token.filter(|t| !t.expose().is_empty()),
-        })
     }
+}
+
+/// `Basic base64(id:secret)` (RFC 7617), built in wiped buffers.
+fn basic_auth(client_id: &str, secret: &str) -> Option<reqwest::header::HeaderValue> {
+    use base64::Engine;
+    let mut pair = Zeroizing::new(String::with_capacity(client_id.len() + 1 + secret.len()));
+    pair.push_str(client_id);
+    pair.push(':');
+    pair.push_str(secret);
+    let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+    let mut value = Zeroizing::new(String::with_capacity(6 + encoded.len()));
+    value.push_str("Basic ");
+    value.push_str(&encoded);
+    secret_header(&value)
 }
 
 impl Default for TokenClient {

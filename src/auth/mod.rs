@@ -1,5 +1,7 @@
 //! OAuth grants, token requests and the refresh scheduler.
 
+pub mod body;
+pub mod bounds;
 pub mod client;
 pub mod grant;
 pub mod refresher;

@@ -1,7 +1,15 @@
 //! The one task that owns renewal scheduling: renews each token before it
 //! expires, at most one request per connection and a bounded number overall.
+//!
+//! Fairness: connections are sorted into classes by what a renewal is for
+//! (see [`Class`]), and each class has its own share of the request slots, so
+//! hundreds of failing connections can hold at most a few slots and never
+//! delay the renewal of a token still in use. A backoff is a due time, never
+//! a sleeping task: waiting holds no slot.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -9,26 +17,65 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::client::{GrantError, Granted, TokenClient};
+use super::grant::Grant;
 use super::renewal::{Begin, Finished, begin, finish, holder_name};
-use super::schedule::{random_unit, renew_at};
+use super::schedule::{after, backoff, random_unit, renew_at};
 use crate::catalog::Catalog;
 use crate::vault::status::missing_fields;
 use crate::vault::{ConnectionId, StoredConnection, TokenRecord, Vault, VaultStore, now};
 
 /// Requests in flight at once, at most.
 pub const MAX_IN_FLIGHT: usize = 8;
+/// Slots connections retrying after a failure may hold, at most.
+pub const MAX_RETRYING_IN_FLIGHT: usize = 2;
+/// Slots always kept for renewing tokens still in use: first fetches and
+/// retries together hold at most `MAX_IN_FLIGHT` minus this.
+pub const RESERVED_FOR_RENEWALS: usize = 2;
 /// How often to look for changes other processes made to the file.
 const WATCH_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a stopping refresher waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// How soon to look again at a connection another process is renewing.
 const BUSY_RECHECK: Duration = Duration::from_millis(500);
 
-/// A request's answer, with what it was for.
-type Answer = (
-    ConnectionId,
-    String,
-    OffsetDateTime,
-    Result<Granted, GrantError>,
-);
+/// Where the refresher gets tokens: the HTTP client, or a stand-in in tests.
+pub trait TokenSource: Clone + Send + Sync + 'static {
+    /// Sends the grant and reads the token.
+    fn request(&self, grant: &Grant) -> impl Future<Output = Result<Granted, GrantError>> + Send;
+}
+
+impl TokenSource for TokenClient {
+    fn request(&self, grant: &Grant) -> impl Future<Output = Result<Granted, GrantError>> + Send {
+        TokenClient::request(self, grant)
+    }
+}
+
+/// What a renewal is for, which decides the slots it may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// A token still in use, due for renewal (or a renewal asked for): any slot.
+    Renewing,
+    /// No usable token yet, no failure so far: all but the reserved slots.
+    First,
+    /// Failed before and backing off: at most [`MAX_RETRYING_IN_FLIGHT`] slots.
+    Retrying,
+}
+
+/// When a connection is next due, and for what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Due {
+    at: OffsetDateTime,
+    class: Class,
+    /// A retry whose token is still valid goes before retries without one.
+    urgent: bool,
+}
+
+/// A request out, with what it was for.
+struct Out {
+    id: ConnectionId,
+    name: String,
+    since: OffsetDateTime,
+}
 
 /// What the refresher is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,16 +115,19 @@ pub enum RefreshEvent {
 }
 
 /// The scheduler; run it with [`Refresher::run`].
-pub struct Refresher {
+pub struct Refresher<S: TokenSource = TokenClient> {
     vault: Vault,
-    client: TokenClient,
+    client: S,
     holder: String,
-    max_in_flight: usize,
     events: mpsc::UnboundedSender<RefreshEvent>,
     /// When each connection is next due.
-    due: HashMap<ConnectionId, OffsetDateTime>,
+    due: HashMap<ConnectionId, Due>,
     forced: HashSet<ConnectionId>,
-    in_flight: HashSet<ConnectionId>,
+    /// Requests out, by their task.
+    out: HashMap<tokio::task::Id, Out>,
+    in_flight: HashMap<ConnectionId, Class>,
+    /// Renewals in a row that ended in a caught panic, per connection.
+    crashes: HashMap<ConnectionId, u32>,
     data_version: i64,
 }
 
@@ -94,22 +144,23 @@ impl RefresherHandle {
     }
 }
 
-impl Refresher {
+impl<S: TokenSource> Refresher<S> {
     /// A refresher on its own vault handle, reporting to `events`.
     pub fn new(
         vault: Vault,
-        client: TokenClient,
+        client: S,
         events: mpsc::UnboundedSender<RefreshEvent>,
-    ) -> Refresher {
+    ) -> Refresher<S> {
         Refresher {
             vault,
             client,
             holder: holder_name(),
-            max_in_flight: MAX_IN_FLIGHT,
             events,
             due: HashMap::new(),
             forced: HashSet::new(),
-            in_flight: HashSet::new(),
+            out: HashMap::new(),
+            in_flight: HashMap::new(),
+            crashes: HashMap::new(),
             data_version: 0,
         }
     }
@@ -124,23 +175,21 @@ impl Refresher {
     /// Runs until every command sender is dropped.
     pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<RefreshCommand>) {
         self.reload(false);
-        let mut tasks: JoinSet<Answer> = JoinSet::new();
+        let mut tasks: JoinSet<Result<Granted, GrantError>> = JoinSet::new();
         let mut watch = tokio::time::interval(WATCH_INTERVAL);
         watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             self.start_due(&mut tasks);
             let next = self.next_due();
             tokio::select! {
-                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Ok((id, name, since, result)) = joined {
-                        self.finished(id, name, since, result);
-                    }
+                Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    self.joined(joined);
                 }
                 command = commands.recv() => match command {
                     None => break,
                     Some(RefreshCommand::Now(id)) => {
                         self.forced.insert(id.clone());
-                        self.due.insert(id, now());
+                        self.due.insert(id, Due { at: now(), class: Class::Renewing, urgent: true });
                     }
                     Some(RefreshCommand::Changed(id)) => self.reschedule(&id),
                     Some(RefreshCommand::Removed(id)) => {
@@ -151,9 +200,50 @@ impl Refresher {
                 _ = watch.tick() => self.reload(true),
             }
         }
-        // Let requests in flight finish, so no lease is left behind.
-        while let Some(Ok((id, name, since, result))) = tasks.join_next().await {
-            self.finished(id, name, since, result);
+        // Let requests in flight finish and store their answers, for a while;
+        // a server that hangs must not hold up the stop for its whole timeout.
+        let grace = tokio::time::sleep(SHUTDOWN_GRACE);
+        tokio::pin!(grace);
+        loop {
+            tokio::select! {
+                joined = tasks.join_next_with_id() => match joined {
+                    Some(joined) => self.joined(joined),
+                    None => break,
+                },
+                _ = &mut grace => break,
+            }
+        }
+        tasks.abort_all();
+        // Abandoned requests: their leases go back, nothing is recorded.
+        for (_, out) in self.out.drain() {
+            let _ = self.vault.release_lease(&out.id, &self.holder);
+        }
+    }
+
+    /// A request task ended: with an answer, or in a panic, which counts as a
+    /// failure (logged, backed off) so the connection is not left "in flight".
+    fn joined(
+        &mut self,
+        joined: Result<(tokio::task::Id, Result<Granted, GrantError>), tokio::task::JoinError>,
+    ) {
+        let (task, result) = match joined {
+            Ok((task, result)) => (task, result),
+            Err(e) => {
+                let task = e.id();
+                if let Some(out) = self.out.get(&task) {
+                    // The payload may quote anything; only that it happened is logged.
+                    tracing::error!(
+                        connection = %out.id,
+                        name = %out.name,
+                        panicked = e.is_panic(),
+                        "renewal task ended abnormally; retrying with backoff"
+                    );
+                }
+                (task, Err(GrantError::Internal))
+            }
+        };
+        if let Some(out) = self.out.remove(&task) {
+            self.finished(out, result);
         }
     }
 
@@ -196,11 +286,11 @@ impl Refresher {
                     record: record.clone(),
                 });
             }
-            if self.in_flight.contains(&c.id) {
+            if self.in_flight.contains_key(&c.id) {
                 continue;
             }
-            match due_at(&record, missing_fields(&c, method).is_empty()) {
-                Some(at) => self.due.insert(c.id.clone(), at),
+            match self.plan(&c.id, &record, missing_fields(&c, method).is_empty()) {
+                Some(due) => self.due.insert(c.id.clone(), due),
                 None => self.due.remove(&c.id),
             };
         }
@@ -224,100 +314,183 @@ impl Refresher {
             id: id.clone(),
             record: record.clone(),
         });
-        match due_at(
+        match self.plan(
+            id,
             &record,
             method.auth.uses_tokens() && missing_fields(&c, method).is_empty(),
         ) {
-            Some(at) if !self.in_flight.contains(id) => self.due.insert(id.clone(), at),
+            Some(due) if !self.in_flight.contains_key(id) => self.due.insert(id.clone(), due),
             _ => self.due.remove(id),
         };
     }
 
+    /// When `id` is next due, from its record (and any caught panics).
+    fn plan(&self, id: &ConnectionId, record: &TokenRecord, complete: bool) -> Option<Due> {
+        let due = due_at(record, complete, now())?;
+        match self.crashes.get(id) {
+            // A renewal that panicked is retried like a failure, with backoff.
+            Some(&crashes) => Some(Due {
+                class: Class::Retrying,
+                at: due
+                    .at
+                    .max(after(now(), backoff(crashes, random_unit(), None))),
+                ..due
+            }),
+            None => Some(due),
+        }
+    }
+
+    /// How many requests of `class` are out.
+    fn out_of(&self, class: Class) -> usize {
+        self.in_flight.values().filter(|c| **c == class).count()
+    }
+
+    /// Whether a request of `class` may start now.
+    fn has_slot(&self, class: Class) -> bool {
+        let total = self.in_flight.len();
+        let retrying = self.out_of(Class::Retrying);
+        let not_renewing = total - self.out_of(Class::Renewing);
+        total < MAX_IN_FLIGHT
+            && match class {
+                Class::Renewing => true,
+                Class::First => not_renewing < MAX_IN_FLIGHT - RESERVED_FOR_RENEWALS,
+                Class::Retrying => {
+                    retrying < MAX_RETRYING_IN_FLIGHT
+                        && not_renewing < MAX_IN_FLIGHT - RESERVED_FOR_RENEWALS
+                }
+            }
+    }
+
+    /// The next time something could start: the earliest due connection whose
+    /// class has a free slot (a full class waits for one of its requests to end).
     fn next_due(&self) -> Option<OffsetDateTime> {
         self.due
             .iter()
-            .filter(|(id, _)| !self.in_flight.contains(*id))
-            .map(|(_, at)| *at)
+            .filter(|(id, due)| !self.in_flight.contains_key(*id) && self.has_slot(due.class))
+            .map(|(_, due)| due.at)
             .min()
     }
 
-    fn start_due(&mut self, tasks: &mut JoinSet<Answer>) {
+    fn start_due(&mut self, tasks: &mut JoinSet<Result<Granted, GrantError>>) {
         let now = now();
-        let mut ready: Vec<(OffsetDateTime, ConnectionId)> = self
+        let mut ready: Vec<(Class, bool, OffsetDateTime, ConnectionId)> = self
             .due
             .iter()
-            .filter(|(id, at)| **at <= now && !self.in_flight.contains(*id))
-            .map(|(id, at)| (*at, id.clone()))
+            .filter(|(id, due)| due.at <= now && !self.in_flight.contains_key(*id))
+            .map(|(id, due)| (due.class, !due.urgent, due.at, id.clone()))
             .collect();
+        // Renewals first, then first fetches, then retries; within a class,
+        // urgent ones, then the longest overdue.
         ready.sort();
-        for (_, id) in ready {
-            if self.in_flight.len() >= self.max_in_flight {
+        for (class, _, _, id) in ready {
+            if self.in_flight.len() >= MAX_IN_FLIGHT {
                 break;
             }
+            if !self.has_slot(class) {
+                continue;
+            }
             let force = self.forced.remove(&id);
-            match begin(&mut self.vault, &id, &self.holder, force, now) {
-                Ok(Begin::Send { grant, name, since }) => {
+            let begun = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                begin(&mut self.vault, &id, &self.holder, force, now)
+            }));
+            match begun {
+                Ok(Ok(Begin::Send { grant, name, since })) => {
                     self.due.remove(&id);
-                    self.in_flight.insert(id.clone());
+                    self.in_flight.insert(id.clone(), class);
                     self.emit(RefreshEvent::Started {
                         id: id.clone(),
                         name: name.clone(),
                     });
                     let client = self.client.clone();
-                    tasks.spawn(async move {
-                        let result = client.request(&grant).await;
-                        (id, name, since, result)
-                    });
+                    let task = tasks.spawn(async move { client.request(&grant).await });
+                    self.out.insert(task.id(), Out { id, name, since });
                 }
-                Ok(Begin::Fresh(record)) => {
+                Ok(Ok(Begin::Fresh(record))) => {
                     self.emit(RefreshEvent::Updated {
                         id: id.clone(),
                         record: record.clone(),
                     });
-                    match due_at(&record, true) {
-                        Some(at) => self.due.insert(id, at),
+                    match self.plan(&id, &record, true) {
+                        Some(due) => self.due.insert(id, due),
                         None => self.due.remove(&id),
                     };
                 }
-                Ok(Begin::Busy) => {
-                    self.due.insert(id, now + BUSY_RECHECK);
+                Ok(Ok(Begin::Busy)) => {
+                    if let Some(due) = self.due.get_mut(&id) {
+                        due.at = after(now, BUSY_RECHECK);
+                    }
                 }
-                Ok(Begin::Cannot(reason)) => {
+                Ok(Ok(Begin::Cannot(reason))) => {
                     tracing::info!(connection = %id, %reason, "token cannot be renewed");
                     self.due.remove(&id);
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::warn!(connection = %id, error = %e, "renewal not started");
                     self.due.remove(&id);
+                }
+                Err(_) => {
+                    tracing::error!(connection = %id, "starting a renewal panicked; retrying with backoff");
+                    // The lease may have been taken before the panic.
+                    let _ = self.vault.release_lease(&id, &self.holder);
+                    self.crashed(&id, now);
                 }
             }
         }
     }
 
-    fn finished(
-        &mut self,
-        id: ConnectionId,
-        name: String,
-        since: OffsetDateTime,
-        result: Result<Granted, GrantError>,
-    ) {
+    /// Counts a caught panic for `id` and schedules its retry with backoff.
+    fn crashed(&mut self, id: &ConnectionId, now: OffsetDateTime) {
+        let crashes = self.crashes.entry(id.clone()).or_default();
+        *crashes = crashes.saturating_add(1);
+        let wait = backoff(*crashes, random_unit(), None);
+        self.due.insert(
+            id.clone(),
+            Due {
+                at: after(now, wait),
+                class: Class::Retrying,
+                urgent: false,
+            },
+        );
+    }
+
+    fn finished(&mut self, out: Out, result: Result<Granted, GrantError>) {
+        let Out { id, name, since } = out;
         self.in_flight.remove(&id);
         let now = now();
-        match finish(&mut self.vault, &id, &self.holder, since, result, now) {
+        if !matches!(result, Err(GrantError::Internal)) {
+            self.crashes.remove(&id);
+        }
+        let stored = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            finish(&mut self.vault, &id, &self.holder, since, result, now)
+        }));
+        match stored {
             // Edited meanwhile: look at the new credentials.
-            Ok(Finished::Stale) => self.reschedule(&id),
-            Ok(Finished::Renewed(_)) => {
+            Ok(Ok(Finished::Stale)) => self.reschedule(&id),
+            Ok(Ok(Finished::Renewed(_))) => {
                 let record = self.vault.token_record(&id).unwrap_or_default();
-                if let Some(at) = due_at(&record, true) {
-                    self.due.insert(id.clone(), at);
+                if let Some(due) = self.plan(&id, &record, true) {
+                    self.due.insert(id.clone(), due);
                 }
+                tracing::debug!(connection = %id, "renewed");
                 self.emit(RefreshEvent::Renewed { id, name, record });
             }
-            Ok(Finished::Failed { error, state }) => {
+            Ok(Ok(Finished::Failed { error, state })) => {
+                if matches!(error, GrantError::Internal) {
+                    let crashes = self.crashes.entry(id.clone()).or_default();
+                    *crashes = crashes.saturating_add(1);
+                }
                 let record = self.vault.token_record(&id).unwrap_or_default();
                 let retry_in = match (state.needs_new_credentials, state.next_attempt_at) {
                     (false, Some(at)) => {
-                        self.due.insert(id.clone(), at);
+                        let valid = record.token.as_ref().is_some_and(|t| t.is_valid_at(now));
+                        self.due.insert(
+                            id.clone(),
+                            Due {
+                                at,
+                                class: Class::Retrying,
+                                urgent: valid,
+                            },
+                        );
                         Some((at - now).try_into().unwrap_or_default())
                     }
                     _ => None,
@@ -330,7 +503,16 @@ impl Refresher {
                     retry_in,
                 });
             }
-            Err(e) => tracing::warn!(connection = %id, error = %e, "renewal result not stored"),
+            Ok(Err(e)) => {
+                tracing::warn!(connection = %id, error = %e, "renewal result not stored");
+                // Not lost: looked at again after a backoff.
+                self.crashed(&id, now);
+            }
+            Err(_) => {
+                tracing::error!(connection = %id, "storing a renewal panicked; retrying with backoff");
+                let _ = self.vault.release_lease(&id, &self.holder);
+                self.crashed(&id, now);
+            }
         }
     }
 
@@ -339,19 +521,30 @@ impl Refresher {
     }
 }
 
-/// When a connection's token is next due: `None` when it needs nothing (no
-/// token kept, incomplete, refused credentials, or a token that never expires).
-fn due_at(record: &TokenRecord, complete: bool) -> Option<OffsetDateTime> {
+/// When a connection's token is next due, and for what: `None` when it needs
+/// nothing (incomplete, refused credentials, or a token that never expires).
+fn due_at(record: &TokenRecord, complete: bool, now: OffsetDateTime) -> Option<Due> {
     if !complete || record.state.needs_new_credentials {
         return None;
     }
+    let valid = record.token.as_ref().is_some_and(|t| t.is_valid_at(now));
     if record.state.failures > 0 {
-        return Some(record.state.next_attempt_at.unwrap_or_else(now));
+        return Some(Due {
+            at: record.state.next_attempt_at.unwrap_or(now),
+            class: Class::Retrying,
+            urgent: valid,
+        });
     }
-    match &record.token {
-        Some(token) => renew_at(token, random_unit()),
-        None => Some(now()),
-    }
+    let class = if valid { Class::Renewing } else { Class::First };
+    let at = match &record.token {
+        Some(token) => renew_at(token, random_unit())?,
+        None => now,
+    };
+    Some(Due {
+        at,
+        class,
+        urgent: true,
+    })
 }
 
 async fn sleep_until(at: Option<OffsetDateTime>) {

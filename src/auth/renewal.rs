@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::client::{GrantError, Granted};
 use super::grant::{Grant, GrantSetupError};
-use super::schedule::{backoff, random_unit, renew_at};
+use super::schedule::{after, backoff, random_unit, renew_at};
 use crate::vault::{ConnectionId, RefreshState, Token, TokenRecord, VaultError, VaultStore};
 
 /// How long a lease lasts if its holder dies mid-request (longer than a request may take).
@@ -138,7 +138,7 @@ fn store<V: VaultStore + ?Sized>(
             let wait = backoff(failures, random_unit(), error.retry_after());
             let state = RefreshState {
                 failures,
-                next_attempt_at: Some(now + wait),
+                next_attempt_at: Some(after(now, wait)),
                 last_error: Some(error.short()),
                 needs_new_credentials: error.needs_new_credentials(),
             };

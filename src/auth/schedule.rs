@@ -17,10 +17,24 @@ pub const MAX_BACKOFF: StdDuration = StdDuration::from_secs(300);
 /// renew at half their life at the latest. `None`: it never expires.
 pub fn renew_at(token: &Token, jitter: f64) -> Option<OffsetDateTime> {
     let expires_at = token.expires_at?;
-    let lifetime = expires_at - token.obtained_at;
+    // Times come from the file: a tampered pair must not overflow below.
+    let lifetime = (expires_at - token.obtained_at).max(Duration::ZERO);
     let margin = MIN_MARGIN.max(lifetime / 10).min(lifetime / 2);
     let jitter = margin * (jitter.clamp(0.0, 1.0) / 10.0);
-    Some(expires_at - margin - jitter)
+    Some(
+        expires_at
+            .checked_sub(margin)
+            .and_then(|at| at.checked_sub(jitter))
+            .unwrap_or(token.obtained_at),
+    )
+}
+
+/// `at` plus `wait`, saturating at the latest time representable.
+pub fn after(at: OffsetDateTime, wait: StdDuration) -> OffsetDateTime {
+    Duration::try_from(wait)
+        .ok()
+        .and_then(|wait| at.checked_add(wait))
+        .unwrap_or_else(|| time::PrimitiveDateTime::MAX.assume_utc())
 }
 
 /// How long to wait after the `failures`-th failure in a row: full jitter over
@@ -104,6 +118,28 @@ mod tests {
             StdDuration::from_secs(7)
         );
         assert!(backoff(3, 0.5, None) <= StdDuration::from_secs(4));
+    }
+
+    #[test]
+    fn extreme_times_saturate_instead_of_overflowing() {
+        let far = time::PrimitiveDateTime::MAX.assume_utc();
+        assert_eq!(after(far, StdDuration::from_secs(u64::MAX)), far);
+        assert_eq!(
+            after(OffsetDateTime::UNIX_EPOCH, StdDuration::from_secs(60)),
+            OffsetDateTime::UNIX_EPOCH + Duration::seconds(60)
+        );
+        let tampered = Token {
+            obtained_at: time::PrimitiveDateTime::MIN.assume_utc(),
+            expires_at: Some(far),
+            ..token(1)
+        };
+        assert!(renew_at(&tampered, 0.99).is_some());
+        let backwards = Token {
+            obtained_at: far,
+            expires_at: Some(OffsetDateTime::UNIX_EPOCH),
+            ..token(1)
+        };
+        assert!(renew_at(&backwards, 0.5).is_some());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! `token`, `refresh` and `daemon`: access tokens from the command line.
 
+use std::collections::HashMap;
+
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
@@ -12,6 +14,8 @@ use crate::locale::Locale;
 use crate::locale::labels::duration;
 use crate::vault::status::missing_fields;
 use crate::vault::{Connection, StoredConnection, Token, Vault, VaultStore, now};
+
+use crate::locale::terminal_safe::escape_line;
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
@@ -111,7 +115,8 @@ async fn renew_all(
 ) -> Vec<(String, Result<Token, String>)> {
     let mut out = Vec::new();
     let mut pending = connections.into_iter();
-    let mut tasks: JoinSet<(Connection, Result<Granted, GrantError>)> = JoinSet::new();
+    let mut tasks: JoinSet<Result<Granted, GrantError>> = JoinSet::new();
+    let mut out_for: HashMap<tokio::task::Id, Connection> = HashMap::new();
     loop {
         while tasks.len() < crate::auth::refresher::MAX_IN_FLIGHT {
             let Some(connection) = pending.next() else {
@@ -120,10 +125,8 @@ async fn renew_all(
             match begin(vault, &connection.id, holder, true, now()) {
                 Ok(Begin::Send { grant, .. }) => {
                     let client = client.clone();
-                    tasks.spawn(async move {
-                        let result = client.request(&grant).await;
-                        (connection, result)
-                    });
+                    let task = tasks.spawn(async move { client.request(&grant).await });
+                    out_for.insert(task.id(), connection);
                 }
                 Ok(Begin::Fresh(record)) => match record.token {
                     Some(token) => out.push((connection.name, Ok(token))),
@@ -154,10 +157,15 @@ async fn renew_all(
                 )),
             }
         }
-        let Some(joined) = tasks.join_next().await else {
+        let Some(joined) = tasks.join_next_with_id().await else {
             break;
         };
-        let Ok((connection, result)) = joined else {
+        // A panicked request still gives its lease back, as a failure.
+        let (task, result) = match joined {
+            Ok((task, result)) => (task, result),
+            Err(e) => (e.id(), Err(GrantError::Internal)),
+        };
+        let Some(connection) = out_for.remove(&task) else {
             continue;
         };
         // `connection` was read just before its request: its time is the grant's.
@@ -190,85 +198,155 @@ async fn renew_all(
     out
 }
 
-/// `daemon`: keeps every token fresh until SIGINT or SIGTERM; a line per event on stderr.
+/// `daemon`: keeps every token fresh until SIGINT or SIGTERM, reopens the
+/// vault on SIGHUP; logs each renewal and failure through `tracing` on stderr.
 pub fn daemon(global: &GlobalArgs) -> Result<(), CliError> {
     let locale = global.locale();
-    let vault = open_vault(global)?;
+    install_log();
+    let mut vault = open_vault(global)?;
     let runtime = runtime()?;
     runtime.block_on(async {
         let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-        let refresher = Refresher::new(vault.try_clone()?, TokenClient::new(), events_tx);
-        let handle = refresher.spawn();
-        log(locale.f(
-            "daemon.started",
-            &[("path", &vault.path().display().to_string())],
-        ));
-        let mut terminate = tokio::signal::unix::signal(
-            tokio::signal::unix::SignalKind::terminate(),
-        )
-        .map_err(|e| CliError::failure(locale.f("cli.no_signal", &[("error", &e.to_string())])))?;
+        let client = TokenClient::new();
+        let mut handle =
+            Refresher::new(vault.try_clone()?, client.clone(), events_tx.clone()).spawn();
+        let path = escape_line(&vault.path().display().to_string()).into_owned();
+        tracing::info!("{}", locale.f("daemon.started", &[("path", &path)]));
+        let no_signal =
+            |e: std::io::Error| CliError::failure(locale.f("cli.no_signal", &[("error", &e.to_string())]));
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).map_err(no_signal)?;
+        let mut hangup = signal(SignalKind::hangup()).map_err(no_signal)?;
         loop {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
-                Some(event) = events.recv() => {
-                    if let Some(line) = event_line(locale, &event) {
-                        log(line);
+                _ = hangup.recv() => match reopen(global, &vault) {
+                    Ok(reopened) => {
+                        vault = reopened;
+                        match vault.try_clone() {
+                            Ok(handle_vault) => {
+                                // The old refresher ends once its requests are
+                                // answered; leases keep the two from racing.
+                                handle = Refresher::new(handle_vault, client.clone(), events_tx.clone())
+                                    .spawn();
+                                tracing::info!("{}", locale.f("daemon.reopened", &[("path", &path)]));
+                            }
+                            Err(e) => tracing::error!("{}", locale.f(
+                                "daemon.reopen_failed",
+                                &[("path", &path), ("error", &e.to_string())],
+                            )),
+                        }
                     }
-                }
+                    Err(e) => tracing::error!("{}", locale.f(
+                        "daemon.reopen_failed",
+                        &[("path", &path), ("error", &e.message)],
+                    )),
+                },
+                Some(event) = events.recv() => log_event(locale, &event),
             }
         }
         drop(handle);
+        drop(events_tx);
         // Requests in flight finish and report before the daemon exits.
         while let Some(event) = events.recv().await {
-            if let Some(line) = event_line(locale, &event) {
-                log(line);
-            }
+            log_event(locale, &event);
         }
-        log(locale.t("daemon.stopped").to_owned());
+        tracing::info!("{}", locale.t("daemon.stopped"));
         Ok::<(), CliError>(())
     })
 }
 
-fn log(line: String) {
-    let stamp = now()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    eprintln!(
-        "{stamp} {}",
-        crate::locale::terminal_safe::escape_line(&line)
-    );
+/// The vault opened afresh: with the key re-read from its file (it may have
+/// been rotated), or, for a passphrase typed at start, with the key in memory.
+fn reopen(global: &GlobalArgs, open: &Vault) -> Result<Vault, CliError> {
+    if global.key_file.is_some() || global.passphrase_file.is_some() {
+        open_vault(global)
+    } else {
+        Ok(open.try_clone()?)
+    }
 }
 
-fn event_line(locale: &Locale, event: &RefreshEvent) -> Option<String> {
+/// Logs to stderr: level from `FLOWVAULT_LOG` (default `info`), colours only
+/// on a terminal.
+fn install_log() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLOWVAULT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// One log line per event, with the connection's id, the outcome and the next
+/// attempt as fields; never a token or secret. A server's words are escaped:
+/// the subscriber escapes ANSI sequences, not bidi or invisible characters.
+fn log_event(locale: &Locale, event: &RefreshEvent) {
     let now = now();
-    Some(match event {
-        RefreshEvent::Started { name, .. } => locale.f("daemon.renewing", &[("name", name)]),
-        RefreshEvent::Renewed { name, record, .. } => match record.token.as_ref() {
-            Some(token) => renewed_line(locale, name, token, now),
-            None => return None,
-        },
+    match event {
+        RefreshEvent::Started { id, name } => {
+            tracing::debug!(connection = %id, outcome = "started", "{}", locale.f("daemon.renewing", &[("name", name)]));
+        }
+        RefreshEvent::Renewed { id, name, record } => {
+            let Some(token) = record.token.as_ref() else {
+                return;
+            };
+            let next = crate::auth::schedule::renew_at(token, 0.0)
+                .map(format_time)
+                .unwrap_or_else(|| "-".to_owned());
+            tracing::info!(
+                connection = %id,
+                outcome = "renewed",
+                next_attempt = %next,
+                "{}",
+                renewed_line(locale, name, token, now)
+            );
+        }
         RefreshEvent::Failed {
+            id,
             name,
             reason,
             retry_in,
             ..
         } => match retry_in {
-            Some(wait) => locale.f(
-                "daemon.failed_retry",
-                &[
-                    ("name", name),
-                    ("reason", reason),
-                    (
-                        "in",
-                        &duration(locale, time::Duration::try_from(*wait).unwrap_or_default()),
-                    ),
-                ],
+            Some(wait) => {
+                let next = crate::auth::schedule::after(now, *wait);
+                tracing::warn!(
+                    connection = %id,
+                    outcome = "failed",
+                    next_attempt = %format_time(next),
+                    "{}",
+                    locale.f(
+                        "daemon.failed_retry",
+                        &[
+                            ("name", name),
+                            ("reason", &escape_line(reason)),
+                            (
+                                "in",
+                                &duration(locale, time::Duration::try_from(*wait).unwrap_or_default()),
+                            ),
+                        ],
+                    )
+                );
+            }
+            None => tracing::warn!(
+                connection = %id,
+                outcome = "failed",
+                next_attempt = "none",
+                "{}",
+                locale.f("daemon.failed_stop", &[("name", name), ("reason", &escape_line(reason))])
             ),
-            None => locale.f("daemon.failed_stop", &[("name", name), ("reason", reason)]),
         },
-        RefreshEvent::Updated { .. } => return None,
-    })
+        RefreshEvent::Updated { .. } => {}
+    }
+}
+
+fn format_time(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn renewed_line(locale: &Locale, name: &str, token: &Token, now: OffsetDateTime) -> String {

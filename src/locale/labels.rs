@@ -472,8 +472,25 @@ pub fn grant_error(locale: &Locale, e: &crate::auth::GrantError) -> String {
             },
             &[("status", &status.to_string())],
         ),
+        E::Oversized {
+            status,
+            part,
+            limit,
+        } => locale.f(
+            "auth_error.oversized",
+            &[
+                ("status", &status.to_string()),
+                ("part", part),
+                ("limit", &crate::auth::client::size_words(*limit)),
+            ],
+        ),
+        E::BadLifetime { status, value } => locale.f(
+            "auth_error.bad_lifetime",
+            &[("status", &status.to_string()), ("value", value)],
+        ),
         E::Timeout => locale.t("auth_error.timeout").to_owned(),
         E::Unreachable(why) => locale.f("auth_error.unreachable", &[("reason", why)]),
+        E::Internal => locale.t("auth_error.internal").to_owned(),
     }
 }
 
