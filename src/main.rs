@@ -37,7 +37,12 @@ fn main() -> ExitCode {
         );
     }
     let result = match args.command {
-        Some(command) => cli::run(&args.global, command),
+        Some(command) => {
+            // A renewal panic that `refresh` or the daemon recovers from is
+            // logged, not reported (the UI installs it after its own hooks).
+            flowvault::auth::contained::install_panic_filter();
+            cli::run(&args.global, command)
+        }
         None => open_ui(&args.global, Locale::get(lang)),
     };
     match result {

@@ -3,6 +3,7 @@
 pub mod body;
 pub mod bounds;
 pub mod client;
+pub mod contained;
 pub mod grant;
 pub mod refresher;
 pub mod renewal;

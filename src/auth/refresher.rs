@@ -9,7 +9,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -17,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::client::{GrantError, Granted, TokenClient};
+use super::contained::{Contained, contain};
 use super::grant::Grant;
 use super::renewal::{Begin, Finished, begin, finish, holder_name};
 use super::schedule::{after, backoff, random_unit, renew_at};
@@ -390,9 +390,7 @@ impl<S: TokenSource> Refresher<S> {
                 continue;
             }
             let force = self.forced.remove(&id);
-            let begun = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                begin(&mut self.vault, &id, &self.holder, force, now)
-            }));
+            let begun = contain(|| begin(&mut self.vault, &id, &self.holder, force, now));
             match begun {
                 Ok(Ok(Begin::Send { grant, name, since })) => {
                     self.due.remove(&id);
@@ -402,7 +400,8 @@ impl<S: TokenSource> Refresher<S> {
                         name: name.clone(),
                     });
                     let client = self.client.clone();
-                    let task = tasks.spawn(async move { client.request(&grant).await });
+                    let task =
+                        tasks.spawn(Contained::new(async move { client.request(&grant).await }));
                     self.out.insert(task.id(), Out { id, name, since });
                 }
                 Ok(Ok(Begin::Fresh(record))) => {
@@ -460,9 +459,7 @@ impl<S: TokenSource> Refresher<S> {
         if !matches!(result, Err(GrantError::Internal)) {
             self.crashes.remove(&id);
         }
-        let stored = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            finish(&mut self.vault, &id, &self.holder, since, result, now)
-        }));
+        let stored = contain(|| finish(&mut self.vault, &id, &self.holder, since, result, now));
         match stored {
             // Edited meanwhile: look at the new credentials.
             Ok(Ok(Finished::Stale)) => self.reschedule(&id),

@@ -7,15 +7,15 @@ use tokio::task::JoinSet;
 
 use crate::auth::TokenClient;
 use crate::auth::client::{GrantError, Granted};
+use crate::auth::contained::Contained;
 use crate::auth::refresher::{RefreshEvent, Refresher};
 use crate::auth::renewal::{Begin, Finished, ObtainError, begin, finish, holder_name, obtain};
 use crate::catalog::Catalog;
 use crate::locale::Locale;
 use crate::locale::labels::duration;
+use crate::locale::terminal_safe::escape_line;
 use crate::vault::status::missing_fields;
 use crate::vault::{Connection, StoredConnection, Token, Vault, VaultStore, now};
-
-use crate::locale::terminal_safe::escape_line;
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
@@ -125,7 +125,8 @@ async fn renew_all(
             match begin(vault, &connection.id, holder, true, now()) {
                 Ok(Begin::Send { grant, .. }) => {
                     let client = client.clone();
-                    let task = tasks.spawn(async move { client.request(&grant).await });
+                    let task =
+                        tasks.spawn(Contained::new(async move { client.request(&grant).await }));
                     out_for.insert(task.id(), connection);
                 }
                 Ok(Begin::Fresh(record)) => match record.token {

@@ -37,6 +37,9 @@ pub fn launch(path: PathBuf, key: Option<UnlockKey>, locale: &'static Locale) ->
     // ratatui's init also installs a panic hook that restores the terminal
     // before color-eyre's report prints.
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    // Last, so it wraps both: a renewal panic the refresher recovers from is
+    // logged, and the UI goes on undisturbed.
+    crate::auth::contained::install_panic_filter();
     let result = runtime.block_on(event_loop::run(
         &mut terminal,
         EventStream::new(),
