@@ -3,6 +3,7 @@
 pub mod app;
 pub mod event_loop;
 pub mod harness;
+pub mod intent;
 pub mod keymap;
 pub mod launch;
 pub mod message;

@@ -1,21 +1,16 @@
 //! The app's side of the flows pane: its keys, its dialogs, and what the
 //! vault and runs answer.
 
-use ratatui::crossterm::event::Event;
-
 use super::{App, Overlay, Pane};
 use crate::actions::StepReport;
 use crate::auth::RefreshCommand;
 use crate::catalog::Catalog;
 use crate::locale::labels::action_name;
-use crate::tui::keymap::Action;
+use crate::tui::intent::FlowIntent;
 use crate::tui::message::{Effect, Snapshot, VaultCommand};
-use crate::tui::screens::View;
 use crate::tui::screens::confirm::{ConfirmDelete, DeleteTarget};
-use crate::tui::screens::flow_edit::{EditOutcome, FlowNameDialog, InputsEditor};
-use crate::tui::screens::flows::FlowsOutcome;
-use crate::tui::screens::help::Help;
-use crate::tui::screens::pickers::{ActionPicker, ConnectionChoice, ConnectionPicker, PickOutcome};
+use crate::tui::screens::flow_edit::{FlowNameDialog, InputsEditor};
+use crate::tui::screens::pickers::{ActionPicker, ConnectionChoice, ConnectionPicker};
 use crate::tui::screens::run_view::RunView;
 use crate::tui::screens::wizard::Wizard;
 use crate::vault::{ConnectionId, Credentials, Flow, FlowId, FlowStep};
@@ -25,65 +20,44 @@ impl App {
         self.flows.iter().find(|f| &f.id == id)
     }
 
-    /// A key in the flows pane itself.
-    pub(super) fn handle_flows_key(&mut self, action: Action) -> Option<Vec<Effect>> {
-        let outcome = self.flows_pane.handle(action, &self.flows);
+    /// What the flows pane asked for.
+    pub(super) fn perform_flow(&mut self, intent: FlowIntent) -> Vec<Effect> {
         // A damaged flow can only be deleted: its steps no longer read back.
         let damaged = self
             .flows
             .get(self.flows_pane.flow)
             .is_some_and(|f| f.damaged);
-        let harmless = matches!(
-            outcome,
-            FlowsOutcome::Ignored
-                | FlowsOutcome::Changed
-                | FlowsOutcome::Quit
-                | FlowsOutcome::Help
-                | FlowsOutcome::NextPane
-                | FlowsOutcome::NewFlow
-                | FlowsOutcome::DeleteFlow(_)
-        );
+        let harmless = matches!(intent, FlowIntent::NewFlow | FlowIntent::DeleteFlow(_));
         if damaged && !harmless {
-            return Some(vec![
-                self.notify(self.locale.t("notice.flow_damaged").to_owned(), true),
-            ]);
+            return vec![self.notify(self.locale.t("notice.flow_damaged").to_owned(), true)];
         }
         let catalog = Catalog::embedded();
         let step = |app: &App, flow: &FlowId, i: usize| {
             app.flow(flow).and_then(|f| f.steps.get(i)).cloned()
         };
-        Some(match outcome {
-            FlowsOutcome::Ignored => return None,
-            FlowsOutcome::Changed => Vec::new(),
-            FlowsOutcome::Quit => vec![Effect::Quit],
-            FlowsOutcome::Help => {
-                self.overlay = Some(Overlay::Help(Help::default()));
-                Vec::new()
-            }
-            FlowsOutcome::NextPane => {
-                self.pane = Pane::Connections;
-                Vec::new()
-            }
-            FlowsOutcome::NewFlow => {
-                self.overlay = Some(Overlay::FlowName(FlowNameDialog::create()));
-                Vec::new()
-            }
-            FlowsOutcome::RenameFlow(id) => {
-                if let Some(flow) = self.flow(&id) {
-                    self.overlay = Some(Overlay::FlowName(FlowNameDialog::rename(flow)));
+        let open = |app: &mut App, overlay: Overlay| {
+            app.overlays.push(overlay);
+            Vec::new()
+        };
+        match intent {
+            FlowIntent::NewFlow => open(self, Overlay::FlowName(FlowNameDialog::create())),
+            FlowIntent::RenameFlow(id) => match self.flow(&id) {
+                Some(flow) => {
+                    let dialog = FlowNameDialog::rename(flow);
+                    open(self, Overlay::FlowName(dialog))
                 }
-                Vec::new()
-            }
-            FlowsOutcome::DeleteFlow(id) => {
+                None => Vec::new(),
+            },
+            FlowIntent::DeleteFlow(id) => {
                 let name = self.flow(&id).map(|f| f.name.clone()).unwrap_or_default();
-                self.overlay = Some(Overlay::Confirm(ConfirmDelete {
+                self.overlays.push(Overlay::Confirm(ConfirmDelete {
                     target: DeleteTarget::Flow(id),
                     name,
                     used_by: Vec::new(),
                 }));
                 Vec::new()
             }
-            FlowsOutcome::DeleteStep(id, i) => {
+            FlowIntent::DeleteStep(id, i) => {
                 let name = step(self, &id, i)
                     .and_then(|s| {
                         catalog
@@ -91,43 +65,37 @@ impl App {
                             .map(|a| action_name(self.locale, a).to_owned())
                     })
                     .unwrap_or_default();
-                self.overlay = Some(Overlay::Confirm(ConfirmDelete {
+                self.overlays.push(Overlay::Confirm(ConfirmDelete {
                     target: DeleteTarget::Step(id, i),
                     name,
                     used_by: Vec::new(),
                 }));
                 Vec::new()
             }
-            FlowsOutcome::AddAction(id) => {
-                self.overlay = Some(Overlay::ActionPicker(ActionPicker::new(id)));
-                Vec::new()
-            }
-            FlowsOutcome::EditInputs(id, i) => {
-                let s = step(self, &id, i)?;
+            FlowIntent::AddAction(id) => open(self, Overlay::ActionPicker(ActionPicker::new(id))),
+            FlowIntent::EditInputs(id, i) => {
+                let Some(s) = step(self, &id, i) else {
+                    return Vec::new();
+                };
                 match catalog.action(&s.action) {
                     Some(a) if !a.inputs.is_empty() => {
-                        self.overlay =
-                            Some(Overlay::Inputs(InputsEditor::new(id, i, a, &s.inputs)));
-                        Vec::new()
+                        open(self, Overlay::Inputs(InputsEditor::new(id, i, a, &s.inputs)))
                     }
                     _ => vec![self.notify(self.locale.t("notice.no_inputs").to_owned(), false)],
                 }
             }
-            FlowsOutcome::ChooseConnection(id, i) => {
-                let s = step(self, &id, i)?;
+            FlowIntent::ChooseConnection(id, i) => {
+                let Some(s) = step(self, &id, i) else {
+                    return Vec::new();
+                };
                 match catalog.action(&s.action) {
                     Some(a)
                         if a.service.is_some()
                             && a.connection != crate::catalog::ConnectionNeed::None =>
                     {
-                        self.overlay = Some(Overlay::ConnectionPicker(ConnectionPicker::new(
-                            id,
-                            i,
-                            a,
-                            s.connection.as_ref(),
-                            &self.rows,
-                        )));
-                        Vec::new()
+                        let picker =
+                            ConnectionPicker::new(id, i, a, s.connection.as_ref(), &self.rows);
+                        open(self, Overlay::ConnectionPicker(picker))
                     }
                     _ => vec![self.notify(
                         self.locale.t("notice.no_connection_needed").to_owned(),
@@ -135,19 +103,23 @@ impl App {
                     )],
                 }
             }
-            FlowsOutcome::NewConnection(id, i) => self.new_connection_for(id, i),
-            FlowsOutcome::MoveStep { flow, from, by } => {
-                let mut f = self.flow(&flow).cloned()?;
+            FlowIntent::NewConnection(id, i) => self.new_connection_for(id, i),
+            FlowIntent::MoveStep { flow, from, by } => {
+                let Some(mut f) = self.flow(&flow).cloned() else {
+                    return Vec::new();
+                };
                 let to = (from as isize + by) as usize;
                 f.steps.swap(from, to);
                 vec![Effect::Vault(VaultCommand::SaveFlow(f))]
             }
-            FlowsOutcome::Run {
+            FlowIntent::Run {
                 flow,
                 only,
                 dry_run,
             } => {
-                let f = self.flow(&flow).cloned()?;
+                let Some(f) = self.flow(&flow).cloned() else {
+                    return Vec::new();
+                };
                 let title = match only {
                     Some(i) => self.locale.f(
                         if dry_run {
@@ -167,7 +139,8 @@ impl App {
                     ),
                 };
                 self.runs += 1;
-                self.overlay = Some(Overlay::Run(RunView::running(self.runs, title, dry_run)));
+                self.overlays
+                    .push(Overlay::Run(RunView::running(self.runs, title, dry_run)));
                 vec![Effect::Run {
                     run: self.runs,
                     flow: f,
@@ -175,7 +148,7 @@ impl App {
                     dry_run,
                 }]
             }
-        })
+        }
     }
 
     /// `+` on an action: the wizard with its service already chosen; the new
@@ -194,7 +167,9 @@ impl App {
             )];
         };
         self.connection_for = Some((flow, step));
-        self.overlay = Some(Overlay::Wizard(Box::new(Wizard::add_for_service(service))));
+        // Over the connection picker, if it was open: Esc goes back to it.
+        self.overlays
+            .push(Overlay::Wizard(Box::new(Wizard::add_for_service(service))));
         Vec::new()
     }
 
@@ -219,119 +194,60 @@ impl App {
         vec![Effect::Vault(VaultCommand::SaveFlow(f))]
     }
 
-    /// A key in one of the flows pane's dialogs.
-    pub(super) fn handle_flows_overlay(
+    /// A flow name was typed: a new flow, or a rename.
+    pub(super) fn name_flow(&mut self, renaming: Option<FlowId>, name: String) -> Vec<Effect> {
+        let renamed = renaming.as_ref().and_then(|id| self.flow(id));
+        let command = match renamed {
+            Some(flow) => VaultCommand::RenameFlow(flow.clone(), name),
+            None => {
+                let flow = Flow::new(name);
+                self.select_flow = Some(flow.id.clone());
+                VaultCommand::AddFlow(flow)
+            }
+        };
+        vec![Effect::Vault(command)]
+    }
+
+    /// Appends an action to a flow and selects it.
+    pub(super) fn append_action(&mut self, flow: &FlowId, action: String) -> Vec<Effect> {
+        let Some(mut flow) = self.flow(flow).cloned() else {
+            return Vec::new();
+        };
+        flow.steps
+            .push(FlowStep::new(action, None, Credentials::default()));
+        self.flows_pane.step = flow.steps.len() - 1;
+        self.flows_pane.focus = crate::tui::screens::flows::Focus::Actions;
+        vec![Effect::Vault(VaultCommand::SaveFlow(flow))]
+    }
+
+    /// A connection was picked for an action: an existing one, none, or a new one.
+    pub(super) fn choose_connection(
         &mut self,
-        overlay: Overlay,
-        action: Option<Action>,
-        event: &Event,
-    ) -> Option<Vec<Effect>> {
-        let theme = self.theme;
-        let view = View {
-            theme: &theme,
-            locale: self.locale,
-            now: self.now,
-        };
-        let keep = |app: &mut App, overlay: Overlay, changed: bool| {
-            app.overlay = Some(overlay);
-            changed.then(Vec::new)
-        };
-        match overlay {
-            Overlay::FlowName(mut dialog) => {
-                match dialog.handle(action, event, &self.flows, view) {
-                    EditOutcome::Ignored => keep(self, Overlay::FlowName(dialog), false),
-                    EditOutcome::Changed => keep(self, Overlay::FlowName(dialog), true),
-                    EditOutcome::Cancel => Some(Vec::new()),
-                    EditOutcome::Save(name) => {
-                        let renamed = dialog
-                            .renaming
-                            .as_ref()
-                            .and_then(|id| self.flows.iter().find(|f| &f.id == id));
-                        let command = match renamed {
-                            Some(flow) => VaultCommand::RenameFlow(flow.clone(), name),
-                            None => {
-                                let flow = Flow::new(name);
-                                self.select_flow = Some(flow.id.clone());
-                                VaultCommand::AddFlow(flow)
-                            }
-                        };
-                        self.overlay = Some(Overlay::FlowName(dialog));
-                        Some(vec![Effect::Vault(command)])
-                    }
-                }
-            }
-            Overlay::ActionPicker(mut picker) => match picker.handle(action, event, view) {
-                PickOutcome::Ignored => keep(self, Overlay::ActionPicker(picker), false),
-                PickOutcome::Changed => keep(self, Overlay::ActionPicker(picker), true),
-                PickOutcome::Cancel => Some(Vec::new()),
-                PickOutcome::Picked(id) => {
-                    let Some(mut flow) = self.flow(&picker.flow).cloned() else {
-                        return Some(Vec::new());
-                    };
-                    flow.steps
-                        .push(FlowStep::new(id, None, Credentials::default()));
-                    self.flows_pane.step = flow.steps.len() - 1;
-                    self.flows_pane.focus = crate::tui::screens::flows::Focus::Actions;
-                    self.overlay = Some(Overlay::ActionPicker(picker));
-                    Some(vec![Effect::Vault(VaultCommand::SaveFlow(flow))])
-                }
-            },
-            Overlay::ConnectionPicker(mut picker) => match picker.handle(action?) {
-                PickOutcome::Ignored => keep(self, Overlay::ConnectionPicker(picker), false),
-                PickOutcome::Changed => keep(self, Overlay::ConnectionPicker(picker), true),
-                PickOutcome::Cancel => Some(Vec::new()),
-                PickOutcome::Picked(ConnectionChoice::New) => {
-                    Some(self.new_connection_for(picker.flow, picker.step))
-                }
-                PickOutcome::Picked(choice) => {
-                    let connection = match choice {
-                        ConnectionChoice::Connection(id) => Some(id),
-                        _ => None,
-                    };
-                    let (flow, step) = (picker.flow.clone(), picker.step);
-                    self.overlay = Some(Overlay::ConnectionPicker(picker));
-                    Some(self.set_step_connection(&flow, step, connection))
-                }
-            },
-            Overlay::Inputs(mut editor) => {
-                let current = self
-                    .flow(&editor.flow)
-                    .and_then(|f| f.steps.get(editor.step))
-                    .map(|s| s.inputs.clone())
-                    .unwrap_or_default();
-                match editor.handle(action, event, &current) {
-                    EditOutcome::Ignored => keep(self, Overlay::Inputs(editor), false),
-                    EditOutcome::Changed => keep(self, Overlay::Inputs(editor), true),
-                    EditOutcome::Cancel => Some(Vec::new()),
-                    EditOutcome::Save(inputs) => {
-                        let Some(mut flow) = self.flow(&editor.flow).cloned() else {
-                            return Some(Vec::new());
-                        };
-                        if let Some(s) = flow.steps.get_mut(editor.step) {
-                            s.inputs = inputs;
-                        }
-                        self.overlay = Some(Overlay::Inputs(editor));
-                        Some(vec![Effect::Vault(VaultCommand::SaveFlow(flow))])
-                    }
-                }
-            }
-            Overlay::Run(mut run) => {
-                // The run view fills the body, less its two borders.
-                let page =
-                    super::Areas::of(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1))
-                        .table
-                        .height
-                        .saturating_sub(2);
-                let total = run
-                    .lines(view, self.size.0.saturating_sub(2) as usize)
-                    .len() as u16;
-                if !run.handle(action?, page, total) {
-                    self.overlay = Some(Overlay::Run(run));
-                }
-                Some(Vec::new())
-            }
-            other => keep(self, other, false),
+        flow: FlowId,
+        step: usize,
+        choice: ConnectionChoice,
+    ) -> Vec<Effect> {
+        match choice {
+            ConnectionChoice::New => self.new_connection_for(flow, step),
+            ConnectionChoice::Connection(id) => self.set_step_connection(&flow, step, Some(id)),
+            ConnectionChoice::None => self.set_step_connection(&flow, step, None),
         }
+    }
+
+    /// New input values for an action.
+    pub(super) fn save_inputs(
+        &mut self,
+        flow: &FlowId,
+        step: usize,
+        inputs: Credentials,
+    ) -> Vec<Effect> {
+        let Some(mut flow) = self.flow(flow).cloned() else {
+            return Vec::new();
+        };
+        if let Some(s) = flow.steps.get_mut(step) {
+            s.inputs = inputs;
+        }
+        vec![Effect::Vault(VaultCommand::SaveFlow(flow))]
     }
 
     /// The operator said yes to a deletion.
@@ -406,12 +322,13 @@ impl App {
         let sent = reports
             .iter()
             .any(|r| !matches!(r.outcome, StepOutcome::DryRun(_)));
-        if let Some(Overlay::Run(view)) = &mut self.overlay
-            && view.run == run
-        {
-            view.reports = Some(reports);
-            view.scroll = 0;
-            self.changed = true;
+        for overlay in &mut self.overlays {
+            if let Overlay::Run(view) = overlay
+                && view.run == run
+            {
+                view.reports = Some(reports.clone());
+                view.scroll = 0;
+            }
         }
         if !sent {
             return Vec::new();

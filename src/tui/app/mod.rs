@@ -5,23 +5,25 @@ use std::time::Duration;
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use zeroize::Zeroizing;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::intent::Intent;
 use super::keymap::{Action, Mode, action_for};
 use super::message::{Effect, Msg, Snapshot, Timer, VaultCommand, VaultReply};
-use super::screens::View;
-use super::screens::confirm::{ConfirmDelete, ConfirmOutcome, DeleteTarget};
-use super::screens::details::{Details, DetailsOutcome, REVEAL_SECONDS};
+use super::screens::confirm::{ConfirmDelete, DeleteTarget};
+use super::screens::details::{Details, REVEAL_SECONDS};
 use super::screens::flow_edit::{FlowNameDialog, InputsEditor};
 use super::screens::flows::FlowsPane;
 use super::screens::help::Help;
-use super::screens::list::{ConnectionList, ListOutcome, ListRow};
+use super::screens::list::{ConnectionList, ListRow};
 use super::screens::pickers::{ActionPicker, ConnectionPicker};
 use super::screens::run_view::RunView;
-use super::screens::unlock::{UnlockOutcome, UnlockScreen};
-use super::screens::wizard::{Wizard, WizardOutcome};
+use super::screens::unlock::UnlockScreen;
+use super::screens::wizard::Wizard;
+use super::screens::{Context, KeyInput, Reply, Screen, View};
 use super::theme::Theme;
 use super::widgets::footer;
 use crate::auth::{RefreshCommand, RefreshEvent};
@@ -48,7 +50,7 @@ pub enum Phase {
 
 mod flows;
 
-/// A screen over the panes.
+/// A screen over the panes; they stack, and only the top one takes keys.
 #[derive(Debug)]
 pub enum Overlay {
     Wizard(Box<Wizard>),
@@ -60,6 +62,45 @@ pub enum Overlay {
     ConnectionPicker(ConnectionPicker),
     Inputs(InputsEditor),
     Run(RunView),
+}
+
+impl Overlay {
+    /// The screen, through the contract every screen keeps.
+    fn screen(&self) -> &dyn Screen {
+        match self {
+            Overlay::Wizard(s) => s.as_ref(),
+            Overlay::Details(s) => s,
+            Overlay::Confirm(s) => s,
+            Overlay::Help(s) => s,
+            Overlay::FlowName(s) => s,
+            Overlay::ActionPicker(s) => s,
+            Overlay::ConnectionPicker(s) => s,
+            Overlay::Inputs(s) => s,
+            Overlay::Run(s) => s,
+        }
+    }
+
+    fn screen_mut(&mut self) -> &mut dyn Screen {
+        match self {
+            Overlay::Wizard(s) => s.as_mut(),
+            Overlay::Details(s) => s,
+            Overlay::Confirm(s) => s,
+            Overlay::Help(s) => s,
+            Overlay::FlowName(s) => s,
+            Overlay::ActionPicker(s) => s,
+            Overlay::ConnectionPicker(s) => s,
+            Overlay::Inputs(s) => s,
+            Overlay::Run(s) => s,
+        }
+    }
+
+    /// Whether a save finishes this screen (its work is then done).
+    fn ends_on_save(&self) -> bool {
+        !matches!(
+            self,
+            Overlay::Details(_) | Overlay::Help(_) | Overlay::Run(_)
+        )
+    }
 }
 
 /// The two panes `Tab` moves between.
@@ -99,7 +140,8 @@ pub struct App {
     runs: u64,
     /// The notice for the next save, when it finishes something begun before.
     next_save_notice: Option<String>,
-    overlay: Option<Overlay>,
+    /// Screens over the panes, the top one last; Esc pops one level.
+    overlays: Vec<Overlay>,
     notice: Option<Notice>,
     notice_generation: u64,
     countdown_generation: u64,
@@ -161,7 +203,7 @@ impl App {
             select_flow: None,
             next_save_notice: None,
             runs: 0,
-            overlay: None,
+            overlays: Vec::new(),
             notice: None,
             notice_generation: 0,
             countdown_generation: 0,
@@ -207,19 +249,9 @@ impl App {
         if let Phase::Locked(_) = self.phase {
             return Mode::Unlock;
         }
-        match &self.overlay {
-            Some(Overlay::Wizard(w)) => w.mode(),
-            Some(Overlay::Details(_)) => Mode::Details,
-            Some(Overlay::Confirm(_)) => Mode::Confirm,
-            Some(Overlay::Help(_)) => Mode::Help,
-            Some(Overlay::FlowName(_)) => Mode::FlowName,
-            Some(Overlay::ActionPicker(_)) => Mode::ActionPicker,
-            Some(Overlay::ConnectionPicker(_)) => Mode::ConnectionPicker,
-            Some(Overlay::Inputs(_)) => Mode::InputsForm,
-            Some(Overlay::Run(_)) => Mode::RunView,
-            None if self.pane == Pane::Flows => Mode::Flows,
-            None if self.list.filtering => Mode::Filter,
-            None => Mode::List,
+        match self.overlays.last() {
+            Some(overlay) => overlay.screen().mode(),
+            None => self.pane_screen().mode(),
         }
     }
 
@@ -229,21 +261,32 @@ impl App {
     }
 
     fn list_height(&self) -> usize {
-        let areas = Areas::of(Rect::new(0, 0, self.size.0, self.size.1));
-        areas.table.height.saturating_sub(1) as usize
+        self.body().height.saturating_sub(1) as usize
+    }
+
+    /// Where full screens and panes draw: between the header and the status line.
+    fn body(&self) -> Rect {
+        Areas::of(Rect::new(0, 0, self.size.0, self.size.1)).table
+    }
+
+    /// The pane that has focus when no overlay is open.
+    fn pane_screen(&self) -> &dyn Screen {
+        match self.pane {
+            Pane::Connections => &self.list,
+            Pane::Flows => &self.flows_pane,
+        }
     }
 
     /// Applies one message; returns the effects for the event loop.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         self.now = now();
+        // Every message is followed by a frame: a state change can never
+        // wait unseen behind a guess that nothing changed. An unchanged
+        // frame costs nothing on the wire (ratatui writes only the cells
+        // that differ).
+        self.changed = true;
         match msg {
-            Msg::Key(key) => match self.handle_key(key) {
-                Some(effects) => {
-                    self.changed = true;
-                    effects
-                }
-                None => Vec::new(),
-            },
+            Msg::Key(key) => self.handle_key(key),
             Msg::Paste(text) => {
                 let mut effects = Vec::new();
                 if self.mode().is_typing() {
@@ -282,8 +325,10 @@ impl App {
     fn handle_timer(&mut self, timer: Timer) -> Vec<Effect> {
         match timer {
             Timer::HideSecrets(generation) => {
-                if let Some(Overlay::Details(d)) = &mut self.overlay {
-                    self.changed |= d.hide_if(generation);
+                for overlay in &mut self.overlays {
+                    if let Overlay::Details(d) = overlay {
+                        d.hide_if(generation);
+                    }
                 }
             }
             Timer::ClearNotice(generation) if generation == self.notice_generation => {
@@ -416,7 +461,7 @@ impl App {
                     Vec::new()
                 }
                 Phase::Open => {
-                    if let Some(Overlay::Wizard(w)) = &mut self.overlay {
+                    if let Some(Overlay::Wizard(w)) = self.overlays.last_mut() {
                         w.save_error = Some(text.clone());
                     }
                     vec![self.notify(locale.f("notice.failed", &[("error", &text)]), true)]
@@ -425,7 +470,7 @@ impl App {
             VaultReply::Conflict { message, snapshot } => {
                 // The form stays open with what was typed; the list shows the
                 // file as it is now, so the operator can compare and redo.
-                if let Some(Overlay::Wizard(w)) = &mut self.overlay {
+                if let Some(Overlay::Wizard(w)) = self.overlays.last_mut() {
                     w.save_error = Some(locale.f("notice.conflict", &[("error", &message)]));
                 }
                 self.set_rows(snapshot, None);
@@ -435,7 +480,7 @@ impl App {
                 effects
             }
             VaultReply::DuplicateName(name) => {
-                if let Some(Overlay::Wizard(w)) = &mut self.overlay {
+                if let Some(Overlay::Wizard(w)) = self.overlays.last_mut() {
                     w.name_taken(locale, &name);
                 }
                 Vec::new()
@@ -451,14 +496,27 @@ impl App {
                     locale,
                     now: self.now,
                 };
-                if let Some(Overlay::FlowName(dialog)) = &mut self.overlay {
+                if let Some(Overlay::FlowName(dialog)) = self.overlays.last_mut() {
                     dialog.name_taken(&name, view);
                 }
                 Vec::new()
             }
             VaultReply::Saved { snapshot, select } => {
-                let overlay = self.overlay.take();
+                // The screen that asked for the save is done.
+                let overlay = match self.overlays.last() {
+                    Some(top) if top.ends_on_save() => self.overlays.pop(),
+                    _ => None,
+                };
                 let (mut text, command) = self.saved(overlay.as_ref(), &snapshot, select.as_ref());
+                // A deleted connection's details have nothing left to show.
+                if let Some(Overlay::Confirm(ConfirmDelete {
+                    target: DeleteTarget::Connection(id),
+                    ..
+                })) = &overlay
+                    && matches!(self.overlays.last(), Some(Overlay::Details(d)) if &d.id == id)
+                {
+                    self.overlays.pop();
+                }
                 if let Some(finished) = self.next_save_notice.take() {
                     text = finished;
                 }
@@ -526,127 +584,117 @@ impl App {
         })
     }
 
-    /// `None` when the key meant nothing here (nothing to redraw).
-    fn handle_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+    /// A key goes to the screen on top: the unlock screen, the top overlay,
+    /// or the pane with focus. Its reply is acted on here, in one place.
+    fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let mode = self.mode();
         let action = action_for(mode, &key);
         if action == Some(Action::ForceQuit) {
-            return Some(vec![Effect::Quit]);
+            return vec![Effect::Quit];
         }
-        let event = Event::Key(key);
+        let input = KeyInput {
+            action,
+            event: Event::Key(key),
+        };
         // A copy, so screens can borrow it while the app's state is changed.
         let theme = self.theme;
-        let view = View {
-            theme: &theme,
-            locale: self.locale,
-            now: self.now,
-        };
-        if let Phase::Locked(screen) = &mut self.phase {
-            return match screen.handle(action, &event, view) {
-                UnlockOutcome::Ignored => None,
-                UnlockOutcome::Changed => Some(Vec::new()),
-                UnlockOutcome::Quit => Some(vec![Effect::Quit]),
-                UnlockOutcome::Submit(command) => Some(vec![Effect::Vault(command)]),
-            };
-        }
-        let height = self.list_height();
-        match self.overlay.take() {
-            None if mode == Mode::Flows => self.handle_flows_key(action?),
-            None if mode == Mode::Filter => {
-                let outcome = self.list.handle_filter(action, &event, &self.rows, height);
-                self.list_outcome(outcome)
-            }
-            None => {
-                let outcome = self.list.handle(action?, &self.rows, height);
-                self.list_outcome(outcome)
-            }
-            Some(Overlay::Wizard(mut wizard)) => {
-                match wizard.handle(action, &event, &self.rows, self.locale) {
-                    WizardOutcome::Ignored => {
-                        self.overlay = Some(Overlay::Wizard(wizard));
-                        None
-                    }
-                    WizardOutcome::Changed => {
-                        self.overlay = Some(Overlay::Wizard(wizard));
-                        Some(Vec::new())
-                    }
-                    WizardOutcome::Cancel => {
-                        self.connection_for = None;
-                        Some(Vec::new())
-                    }
-                    WizardOutcome::Save(command) => {
-                        self.overlay = Some(Overlay::Wizard(wizard));
-                        Some(vec![Effect::Vault(command)])
-                    }
-                }
-            }
-            Some(Overlay::Details(mut details)) => {
-                let Some(connection) = self.connection(&details.id).cloned() else {
-                    return Some(Vec::new());
-                };
-                let outcome = details.handle(action?, &connection, view);
-                self.details_outcome(details, connection, outcome)
-            }
-            Some(Overlay::Confirm(confirm)) => match confirm.handle(action?) {
-                ConfirmOutcome::Ignored => {
-                    self.overlay = Some(Overlay::Confirm(confirm));
-                    None
-                }
-                ConfirmOutcome::No => Some(Vec::new()),
-                ConfirmOutcome::Yes => {
-                    let effects = self.confirmed(&confirm.target);
-                    self.overlay = Some(Overlay::Confirm(confirm));
-                    Some(effects)
-                }
+        let body = self.body();
+        let ctx = Context {
+            view: View {
+                theme: &theme,
+                locale: self.locale,
+                now: self.now,
             },
-            Some(Overlay::Help(mut help)) => {
-                // The help box fills the body, less its two borders.
-                let visible = Areas::of(Rect::new(0, 0, self.size.0, self.size.1))
-                    .table
-                    .height
-                    .saturating_sub(2);
-                if !help.handle(action?, Help::line_count().saturating_sub(visible)) {
-                    self.overlay = Some(Overlay::Help(help));
-                }
-                Some(Vec::new())
+            rows: &self.rows,
+            flows: &self.flows,
+            body,
+        };
+        let reply = if let Phase::Locked(screen) = &mut self.phase {
+            Screen::handle(screen, &input, &ctx)
+        } else if let Some(top) = self.overlays.last_mut() {
+            top.screen_mut().handle(&input, &ctx)
+        } else {
+            match self.pane {
+                Pane::Connections => Screen::handle(&mut self.list, &input, &ctx),
+                Pane::Flows => Screen::handle(&mut self.flows_pane, &input, &ctx),
             }
-            Some(overlay) => self.handle_flows_overlay(overlay, action, &event),
+        };
+        match reply {
+            Reply::Ignored | Reply::Changed => Vec::new(),
+            Reply::Close => {
+                if let Some(Overlay::Wizard(_)) = self.overlays.pop() {
+                    // The connection the `+` of an action was waiting for will not come.
+                    self.connection_for = None;
+                }
+                Vec::new()
+            }
+            Reply::Do(intent) => self.perform(intent),
         }
     }
 
-    fn list_outcome(&mut self, outcome: ListOutcome) -> Option<Vec<Effect>> {
-        match outcome {
-            ListOutcome::Ignored => None,
-            ListOutcome::Changed => Some(Vec::new()),
-            ListOutcome::Quit => Some(vec![Effect::Quit]),
-            ListOutcome::Help => {
-                self.overlay = Some(Overlay::Help(Help::default()));
-                Some(Vec::new())
+    /// Does what a screen asked for: the one place intents become state
+    /// changes and effects.
+    fn perform(&mut self, intent: Intent) -> Vec<Effect> {
+        match intent {
+            Intent::Quit => vec![Effect::Quit],
+            Intent::Help => {
+                self.overlays.push(Overlay::Help(Help::default()));
+                Vec::new()
             }
-            ListOutcome::Add => {
-                self.overlay = Some(Overlay::Wizard(Box::new(Wizard::add())));
-                Some(Vec::new())
+            Intent::NextPane => {
+                self.pane = match self.pane {
+                    Pane::Connections => Pane::Flows,
+                    Pane::Flows => Pane::Connections,
+                };
+                Vec::new()
             }
-            ListOutcome::Open(id) => {
+            Intent::AddConnection => {
+                self.overlays
+                    .push(Overlay::Wizard(Box::new(Wizard::add())));
+                Vec::new()
+            }
+            Intent::OpenConnection(id) => {
                 if self.connection(&id).is_none() {
-                    return Some(vec![
-                        self.notify(self.locale.t("notice.damaged").to_owned(), true),
-                    ]);
+                    return vec![self.notify(self.locale.t("notice.damaged").to_owned(), true)];
                 }
-                self.overlay = Some(Overlay::Details(Details::new(id)));
-                Some(Vec::new())
+                self.overlays.push(Overlay::Details(Details::new(id)));
+                Vec::new()
             }
-            ListOutcome::Edit(id) => Some(self.open_edit(&id)),
-            ListOutcome::Delete(id) => {
+            Intent::EditConnection(id) => self.open_edit(&id),
+            Intent::DeleteConnection(id) => {
                 self.open_confirm(&id);
-                Some(Vec::new())
+                Vec::new()
             }
-            ListOutcome::Refresh(id) => Some(self.refresh_now(&id)),
-            ListOutcome::NextPane => {
-                self.pane = Pane::Flows;
-                Some(Vec::new())
+            Intent::RenewNow(id) => self.refresh_now(&id),
+            Intent::Save(command) => vec![Effect::Vault(command)],
+            Intent::HideSecretsLater(generation) => vec![Effect::StartTimer(
+                Timer::HideSecrets(generation),
+                Duration::from_secs(REVEAL_SECONDS),
+            )],
+            Intent::Copy { value, label } => self.copy(value, &label),
+            Intent::Confirmed(target) => self.confirmed(&target),
+            Intent::Flow(intent) => self.perform_flow(intent),
+            Intent::NameFlow { renaming, name } => self.name_flow(renaming, name),
+            Intent::AppendAction { flow, action } => self.append_action(&flow, action),
+            Intent::SetConnection { flow, step, choice } => {
+                self.choose_connection(flow, step, choice)
             }
+            Intent::SaveInputs { flow, step, inputs } => self.save_inputs(&flow, step, inputs),
         }
+    }
+
+    fn copy(&mut self, value: Zeroizing<String>, label: &str) -> Vec<Effect> {
+        let name = match self.overlays.last() {
+            Some(Overlay::Details(d)) => self.connection(&d.id).map(|c| c.name.clone()),
+            _ => None,
+        }
+        .unwrap_or_default();
+        let notice = self.notify(
+            self.locale
+                .f("notice.copied", &[("field", label), ("name", &name)]),
+            false,
+        );
+        vec![Effect::Copy(value), notice]
     }
 
     fn refresh_now(&mut self, id: &ConnectionId) -> Vec<Effect> {
@@ -674,7 +722,7 @@ impl App {
     fn open_edit(&mut self, id: &ConnectionId) -> Vec<Effect> {
         match self.connection(id).cloned().and_then(Wizard::edit) {
             Some(wizard) => {
-                self.overlay = Some(Overlay::Wizard(Box::new(wizard)));
+                self.overlays.push(Overlay::Wizard(Box::new(wizard)));
                 Vec::new()
             }
             None => vec![self.notify(self.locale.t("notice.damaged").to_owned(), true)],
@@ -704,56 +752,13 @@ impl App {
                     })
             })
             .collect();
-        self.overlay = Some(Overlay::Confirm(ConfirmDelete {
+        self.overlays.push(Overlay::Confirm(ConfirmDelete {
             target: DeleteTarget::Connection(id.clone()),
             name,
             used_by,
         }));
     }
 
-    fn details_outcome(
-        &mut self,
-        details: Details,
-        connection: Connection,
-        outcome: DetailsOutcome,
-    ) -> Option<Vec<Effect>> {
-        let id = details.id.clone();
-        let keep = |app: &mut App, details: Details| app.overlay = Some(Overlay::Details(details));
-        match outcome {
-            DetailsOutcome::Ignored => {
-                keep(self, details);
-                None
-            }
-            DetailsOutcome::Changed => {
-                keep(self, details);
-                Some(Vec::new())
-            }
-            DetailsOutcome::Back => Some(Vec::new()),
-            DetailsOutcome::Edit => Some(self.open_edit(&id)),
-            DetailsOutcome::Delete => {
-                self.open_confirm(&id);
-                Some(Vec::new())
-            }
-            DetailsOutcome::Revealed(generation) => {
-                keep(self, details);
-                Some(vec![Effect::StartTimer(
-                    Timer::HideSecrets(generation),
-                    Duration::from_secs(REVEAL_SECONDS),
-                )])
-            }
-            DetailsOutcome::Copy { value, label } => {
-                keep(self, details);
-                let notice = self.notify(
-                    self.locale.f(
-                        "notice.copied",
-                        &[("field", &label), ("name", &connection.name)],
-                    ),
-                    false,
-                );
-                Some(vec![Effect::Copy(value), notice])
-            }
-        }
-    }
 
     /// Draws the whole screen from the state; changes nothing.
     pub fn render(&self, frame: &mut Frame) {
@@ -790,37 +795,21 @@ impl App {
         let areas = Areas::of(area);
         self.render_header(frame, areas.header);
         footer::render(frame, areas.footer, self.mode(), &self.theme, self.locale);
+        let ctx = Context {
+            view,
+            rows: &self.rows,
+            flows: &self.flows,
+            body: areas.table,
+        };
         if let Phase::Locked(screen) = &self.phase {
-            screen.render(frame, area, view);
+            Screen::render(screen, frame, area, &ctx);
             return;
         }
-        // Full screens take the body alone: no pieces of the panes beside them.
-        let body = areas.table;
-        match &self.overlay {
-            Some(Overlay::Wizard(w)) => w.render(frame, body, view),
-            Some(Overlay::Details(d)) => {
-                let row = self.rows.iter().find(|r| r.stored.id() == &d.id);
-                if let Some((c, a)) = row.and_then(|r| r.connection().map(|c| (c, &r.assessment))) {
-                    d.render(frame, body, c, a, view);
-                }
-            }
-            Some(Overlay::Help(h)) => h.render(frame, body, view),
-            Some(Overlay::ActionPicker(p)) => p.render(frame, body, view),
-            Some(Overlay::Inputs(e)) => e.render(frame, body, view),
-            Some(Overlay::Run(r)) => r.render(frame, body, view),
-            // Dialogs stand alone too: pieces of a pane cut by a border read as noise.
-            Some(Overlay::Confirm(c)) => c.render(frame, body, view),
-            Some(Overlay::FlowName(d)) => d.render(frame, body, view),
-            Some(Overlay::ConnectionPicker(p)) => p.render(frame, body, &self.rows, view),
-            None => match self.pane {
-                Pane::Connections => {
-                    self.list
-                        .render(frame, areas.table, areas.status, &self.rows, view)
-                }
-                Pane::Flows => self
-                    .flows_pane
-                    .render(frame, body, &self.flows, &self.rows, view),
-            },
+        // Only the top screen draws, over the whole body: pieces of a pane
+        // cut by a dialog's border read as noise.
+        match self.overlays.last() {
+            Some(overlay) => overlay.screen().render(frame, areas.table, &ctx),
+            None => self.pane_screen().render(frame, areas.table, &ctx),
         }
         // The notice goes last, so no screen covers it.
         if let Some(notice) = &self.notice
@@ -833,7 +822,7 @@ impl App {
             };
             let w = areas.status.width as usize;
             let list_shown = self.pane == Pane::Connections
-                && matches!(self.overlay, None | Some(Overlay::Confirm(_)));
+                && matches!(self.overlays.last(), None | Some(Overlay::Confirm(_)));
             let filter_width = if list_shown && !self.list.filter.value().is_empty() {
                 (w / 2) as u16
             } else {

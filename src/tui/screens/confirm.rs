@@ -5,8 +5,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{View, centered};
-use crate::tui::keymap::Action;
+use super::{Context, KeyInput, Reply, Screen, View, centered};
+use crate::tui::intent::Intent;
+use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::vault::{ConnectionId, FlowId};
 
@@ -29,21 +30,13 @@ pub struct ConfirmDelete {
     pub used_by: Vec<String>,
 }
 
-/// The operator's answer.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ConfirmOutcome {
-    Ignored,
-    Yes,
-    No,
-}
-
 impl ConfirmDelete {
     /// Handles a key.
-    pub fn handle(&self, action: Action) -> ConfirmOutcome {
+    pub fn handle(&self, action: Action) -> Reply {
         match action {
-            Action::Yes => ConfirmOutcome::Yes,
-            Action::No | Action::Back | Action::ForceQuit => ConfirmOutcome::No,
-            _ => ConfirmOutcome::Ignored,
+            Action::Yes => Reply::Do(Intent::Confirmed(self.target.clone())),
+            Action::No | Action::Back | Action::ForceQuit => Reply::Close,
+            _ => Reply::Ignored,
         }
     }
 
@@ -79,5 +72,20 @@ impl ConfirmDelete {
         let popup = centered(area, 60, height);
         let inner = frame_dialog(frame, popup, locale.t("confirm.title"), theme.error, theme);
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+    }
+}
+
+impl Screen for ConfirmDelete {
+    fn handle(&mut self, key: &KeyInput, _ctx: &Context<'_>) -> Reply {
+        key.action
+            .map_or(Reply::Ignored, |action| ConfirmDelete::handle(self, action))
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>) {
+        ConfirmDelete::render(self, frame, area, ctx.view);
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::Confirm
     }
 }

@@ -6,13 +6,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use zeroize::Zeroizing;
 
-use super::{View, centered};
+use super::list::ListRow;
+use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::catalog::{Catalog, Method};
 use crate::locale::labels::{
     detail, field_label, method_name, service_name, status_mark, status_word,
 };
 use crate::locale::width::{pad, truncate, width};
-use crate::tui::keymap::Action;
+use crate::tui::intent::Intent;
+use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::vault::status::Assessment;
 use crate::vault::{Connection, ConnectionId};
@@ -29,23 +31,6 @@ pub struct Details {
     pub revealed: bool,
     /// Bumped on each reveal so an older timer does not hide a newer reveal.
     pub reveal_generation: u64,
-}
-
-/// What the details screen asks the app to do.
-#[derive(Debug)]
-pub enum DetailsOutcome {
-    Ignored,
-    Changed,
-    Back,
-    Edit,
-    Delete,
-    /// Secrets now show; hide them when this generation's timer fires.
-    Revealed(u64),
-    /// Copy a field's value; the label is for the notice.
-    Copy {
-        value: Zeroizing<String>,
-        label: String,
-    },
 }
 
 impl Details {
@@ -65,7 +50,7 @@ impl Details {
         action: Action,
         connection: &Connection,
         view: View<'_>,
-    ) -> DetailsOutcome {
+    ) -> Reply {
         let method = method_of(connection);
         let count = method.map_or(0, |m| m.fields.len());
         match action {
@@ -75,27 +60,27 @@ impl Details {
                 self.revealed = !self.revealed;
                 if self.revealed {
                     self.reveal_generation += 1;
-                    return DetailsOutcome::Revealed(self.reveal_generation);
+                    return Reply::Do(Intent::HideSecretsLater(self.reveal_generation));
                 }
             }
             Action::Copy => {
                 let Some(field) = method.and_then(|m| m.fields.get(self.selected)) else {
-                    return DetailsOutcome::Ignored;
+                    return Reply::Ignored;
                 };
                 let Some(value) = connection.fields.get(&field.key) else {
-                    return DetailsOutcome::Ignored;
+                    return Reply::Ignored;
                 };
-                return DetailsOutcome::Copy {
+                return Reply::Do(Intent::Copy {
                     value: Zeroizing::new(value.to_owned()),
                     label: field_label(view.locale, &connection.service, field).to_owned(),
-                };
+                });
             }
-            Action::Edit => return DetailsOutcome::Edit,
-            Action::Delete => return DetailsOutcome::Delete,
-            Action::Back | Action::ForceQuit => return DetailsOutcome::Back,
-            _ => return DetailsOutcome::Ignored,
+            Action::Edit => return Reply::Do(Intent::EditConnection(self.id.clone())),
+            Action::Delete => return Reply::Do(Intent::DeleteConnection(self.id.clone())),
+            Action::Back | Action::ForceQuit => return Reply::Close,
+            _ => return Reply::Ignored,
         }
-        DetailsOutcome::Changed
+        Reply::Changed
     }
 
     /// Hides secrets when the reveal of this generation times out.
@@ -212,4 +197,44 @@ fn method_of(connection: &Connection) -> Option<&'static Method> {
     Catalog::embedded()
         .service(&connection.service)
         .and_then(|s| s.method(&connection.method))
+}
+
+impl Details {
+    /// The row of the connection shown, if it still exists.
+    fn row<'a>(&self, rows: &'a [ListRow]) -> Option<&'a ListRow> {
+        rows.iter().find(|r| r.stored.id() == &self.id)
+    }
+}
+
+impl Screen for Details {
+    fn handle(&mut self, key: &KeyInput, ctx: &Context<'_>) -> Reply {
+        let Some(action) = key.action else {
+            return Reply::Ignored;
+        };
+        match self.row(ctx.rows).and_then(ListRow::connection) {
+            Some(connection) => Details::handle(self, action, connection, ctx.view),
+            // Deleted or damaged meanwhile: nothing here can act on it.
+            None if matches!(action, Action::Back | Action::ForceQuit) => Reply::Close,
+            None => Reply::Ignored,
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>) {
+        let row = self.row(ctx.rows);
+        if let Some((c, a)) = row.and_then(|r| r.connection().map(|c| (c, &r.assessment))) {
+            Details::render(self, frame, area, c, a, ctx.view);
+        } else {
+            let theme = ctx.view.theme;
+            let popup = centered(area, area.width.min(60), 5);
+            let inner = frame_dialog(frame, popup, "", theme.focused_border, theme);
+            frame.render_widget(
+                Paragraph::new(ctx.view.locale.t("notice.gone").to_owned()),
+                inner,
+            );
+        }
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::Details
+    }
 }

@@ -235,3 +235,55 @@ impl InputsEditor {
         );
     }
 }
+
+impl super::Screen for FlowNameDialog {
+    fn handle(&mut self, key: &super::KeyInput, ctx: &super::Context<'_>) -> super::Reply {
+        match FlowNameDialog::handle(self, key.action, &key.event, ctx.flows, ctx.view) {
+            EditOutcome::Ignored => super::Reply::Ignored,
+            EditOutcome::Changed => super::Reply::Changed,
+            EditOutcome::Cancel => super::Reply::Close,
+            EditOutcome::Save(name) => super::Reply::Do(crate::tui::intent::Intent::NameFlow {
+                renaming: self.renaming.clone(),
+                name,
+            }),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &super::Context<'_>) {
+        FlowNameDialog::render(self, frame, area, ctx.view);
+    }
+
+    fn mode(&self) -> crate::tui::keymap::Mode {
+        crate::tui::keymap::Mode::FlowName
+    }
+}
+
+impl super::Screen for InputsEditor {
+    fn handle(&mut self, key: &super::KeyInput, ctx: &super::Context<'_>) -> super::Reply {
+        let current = ctx
+            .flows
+            .iter()
+            .find(|f| f.id == self.flow)
+            .and_then(|f| f.steps.get(self.step))
+            .map(|s| s.inputs.clone())
+            .unwrap_or_default();
+        match InputsEditor::handle(self, key.action, &key.event, &current) {
+            EditOutcome::Ignored => super::Reply::Ignored,
+            EditOutcome::Changed => super::Reply::Changed,
+            EditOutcome::Cancel => super::Reply::Close,
+            EditOutcome::Save(inputs) => super::Reply::Do(crate::tui::intent::Intent::SaveInputs {
+                flow: self.flow.clone(),
+                step: self.step,
+                inputs,
+            }),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &super::Context<'_>) {
+        InputsEditor::render(self, frame, area, ctx.view);
+    }
+
+    fn mode(&self) -> crate::tui::keymap::Mode {
+        crate::tui::keymap::Mode::InputsForm
+    }
+}

@@ -6,13 +6,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::View;
 use super::list::ListRow;
+use super::{Context, KeyInput, Reply, Screen, View};
 use crate::actions::{Warning, warnings};
 use crate::catalog::{Catalog, ConnectionNeed};
 use crate::locale::labels::{action_name, input_label, status_mark, status_word, warning};
 use crate::locale::width::{pad, truncate};
-use crate::tui::keymap::Action;
+use crate::tui::intent::{FlowIntent, Intent};
+use crate::tui::keymap::{Action, Mode};
 use crate::vault::{Flow, FlowId, FlowStep};
 
 const MASK: &str = "••••••";
@@ -23,35 +24,6 @@ pub enum Focus {
     #[default]
     Flows,
     Actions,
-}
-
-/// What the pane asks the app to do; positions are 0-based here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FlowsOutcome {
-    Ignored,
-    Changed,
-    Quit,
-    Help,
-    NextPane,
-    NewFlow,
-    RenameFlow(FlowId),
-    DeleteFlow(FlowId),
-    AddAction(FlowId),
-    EditInputs(FlowId, usize),
-    ChooseConnection(FlowId, usize),
-    NewConnection(FlowId, usize),
-    DeleteStep(FlowId, usize),
-    /// Move the step at `from` by `by` places.
-    MoveStep {
-        flow: FlowId,
-        from: usize,
-        by: isize,
-    },
-    Run {
-        flow: FlowId,
-        only: Option<usize>,
-        dry_run: bool,
-    },
 }
 
 /// The pane's state: selections and focus.
@@ -81,14 +53,19 @@ impl FlowsPane {
     }
 
     /// Handles a key.
-    pub fn handle(&mut self, action: Action, flows: &[Flow]) -> FlowsOutcome {
+    pub fn handle(&mut self, action: Action, flows: &[Flow]) -> Reply {
         let flow = flows.get(self.flow);
         let flow_id = flow.map(|f| f.id.clone());
         let steps = flow.map_or(0, |f| f.steps.len());
         let on_step = self.focus == Focus::Actions && steps > 0;
-        let step_target = |outcome: fn(FlowId, usize) -> FlowsOutcome| match (&flow_id, on_step) {
-            (Some(id), true) => outcome(id.clone(), self.step),
-            _ => FlowsOutcome::Ignored,
+        let step_target = |intent: fn(FlowId, usize) -> FlowIntent| match (&flow_id, on_step) {
+            (Some(id), true) => Reply::Do(Intent::Flow(intent(id.clone(), self.step))),
+            _ => Reply::Ignored,
+        };
+        let flow_target = |intent: fn(FlowId) -> FlowIntent| {
+            flow_id
+                .clone()
+                .map_or(Reply::Ignored, |id| Reply::Do(Intent::Flow(intent(id))))
         };
         match action {
             Action::Down if self.focus == Focus::Flows => {
@@ -103,47 +80,44 @@ impl FlowsPane {
             Action::Up => self.step = self.step.saturating_sub(1),
             Action::FocusLeft => self.focus = Focus::Flows,
             Action::FocusRight if steps > 0 => self.focus = Focus::Actions,
-            Action::NewFlow => return FlowsOutcome::NewFlow,
-            Action::Add => return flow_id.map_or(FlowsOutcome::Ignored, FlowsOutcome::AddAction),
-            Action::Edit if on_step => return step_target(FlowsOutcome::EditInputs),
-            Action::Edit => return flow_id.map_or(FlowsOutcome::Ignored, FlowsOutcome::RenameFlow),
-            Action::Delete if on_step => return step_target(FlowsOutcome::DeleteStep),
-            Action::Delete => {
-                return flow_id.map_or(FlowsOutcome::Ignored, FlowsOutcome::DeleteFlow);
-            }
-            Action::ChooseConnection => return step_target(FlowsOutcome::ChooseConnection),
-            Action::NewConnection => return step_target(FlowsOutcome::NewConnection),
+            Action::NewFlow => return Reply::Do(Intent::Flow(FlowIntent::NewFlow)),
+            Action::Add => return flow_target(FlowIntent::AddAction),
+            Action::Edit if on_step => return step_target(FlowIntent::EditInputs),
+            Action::Edit => return flow_target(FlowIntent::RenameFlow),
+            Action::Delete if on_step => return step_target(FlowIntent::DeleteStep),
+            Action::Delete => return flow_target(FlowIntent::DeleteFlow),
+            Action::ChooseConnection => return step_target(FlowIntent::ChooseConnection),
+            Action::NewConnection => return step_target(FlowIntent::NewConnection),
             Action::MoveDown | Action::MoveUp if on_step => {
                 let by = if action == Action::MoveDown { 1 } else { -1 };
                 let to = self.step as isize + by;
                 if to < 0 || to as usize >= steps {
-                    return FlowsOutcome::Ignored;
+                    return Reply::Ignored;
                 }
                 let from = self.step;
                 self.step = to as usize;
-                return FlowsOutcome::MoveStep {
-                    flow: flow_id.expect("a step has a flow"),
-                    from,
-                    by,
+                let Some(flow) = flow_id else {
+                    return Reply::Ignored;
                 };
+                return Reply::Do(Intent::Flow(FlowIntent::MoveStep { flow, from, by }));
             }
             Action::DryRun | Action::Run | Action::DryRunAll | Action::RunAll => {
                 let Some(flow) = flow_id.filter(|_| steps > 0) else {
-                    return FlowsOutcome::Ignored;
+                    return Reply::Ignored;
                 };
                 let whole = matches!(action, Action::DryRunAll | Action::RunAll) || !on_step;
-                return FlowsOutcome::Run {
+                return Reply::Do(Intent::Flow(FlowIntent::Run {
                     flow,
                     only: (!whole).then_some(self.step),
                     dry_run: matches!(action, Action::DryRun | Action::DryRunAll),
-                };
+                }));
             }
-            Action::NextPane => return FlowsOutcome::NextPane,
-            Action::Help => return FlowsOutcome::Help,
-            Action::Quit | Action::ForceQuit => return FlowsOutcome::Quit,
-            _ => return FlowsOutcome::Ignored,
+            Action::NextPane => return Reply::Do(Intent::NextPane),
+            Action::Help => return Reply::Do(Intent::Help),
+            Action::Quit | Action::ForceQuit => return Reply::Do(Intent::Quit),
+            _ => return Reply::Ignored,
         }
-        FlowsOutcome::Changed
+        Reply::Changed
     }
 
     /// Draws the pane in `area`; `rows` are the connections (for names and warnings).
@@ -413,4 +387,21 @@ fn settings_lines<'a>(
         }
     }
     lines
+}
+
+impl Screen for FlowsPane {
+    fn handle(&mut self, key: &KeyInput, ctx: &Context<'_>) -> Reply {
+        match key.action {
+            Some(action) => FlowsPane::handle(self, action, ctx.flows),
+            None => Reply::Ignored,
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>) {
+        FlowsPane::render(self, frame, area, ctx.flows, ctx.rows, ctx.view);
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::Flows
+    }
 }

@@ -5,8 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{View, centered};
-use crate::tui::keymap::{Action, HELP_MODES, bindings, keys_label};
+use super::{Context, KeyInput, Reply, Screen, View, centered};
+use crate::tui::keymap::{Action, HELP_MODES, Mode, bindings, keys_label};
 use crate::tui::widgets::dialog::frame_dialog;
 
 /// The help screen's scroll position.
@@ -16,16 +16,16 @@ pub struct Help {
 }
 
 impl Help {
-    /// Handles a key; `true` closes the screen. `max_scroll` keeps the last
-    /// line at the bottom rather than scrolling into emptiness.
-    pub fn handle(&mut self, action: Action, max_scroll: u16) -> bool {
+    /// Handles a key. `max_scroll` keeps the last line at the bottom rather
+    /// than scrolling into emptiness.
+    pub fn handle(&mut self, action: Action, max_scroll: u16) -> Reply {
         match action {
             Action::Down => self.scroll = (self.scroll + 1).min(max_scroll),
             Action::Up => self.scroll = self.scroll.saturating_sub(1),
-            Action::Back | Action::ForceQuit => return true,
-            _ => {}
+            Action::Back | Action::ForceQuit => return Reply::Close,
+            _ => return Reply::Ignored,
         }
-        false
+        Reply::Changed
     }
 
     /// How many lines the help has.
@@ -72,5 +72,23 @@ impl Help {
             Paragraph::new(lines).scroll((self.scroll.min(max_scroll), 0)),
             inner,
         );
+    }
+}
+
+impl Screen for Help {
+    fn handle(&mut self, key: &KeyInput, ctx: &Context<'_>) -> Reply {
+        // The help box fills the body, less its two borders.
+        let visible = ctx.body.height.saturating_sub(2);
+        key.action.map_or(Reply::Ignored, |action| {
+            Help::handle(self, action, Help::line_count().saturating_sub(visible))
+        })
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>) {
+        Help::render(self, frame, area, ctx.view);
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::Help
     }
 }

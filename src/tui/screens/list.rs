@@ -10,11 +10,12 @@ use time::format_description::well_known::Rfc3339;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::View;
+use super::{Context, KeyInput, Reply, Screen, View};
 use crate::catalog::Catalog;
 use crate::locale::labels::{detail, method_name, service_name, status_mark, status_word};
 use crate::locale::width::truncate;
-use crate::tui::keymap::Action;
+use crate::tui::intent::Intent;
+use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::text_input::InputView;
 use crate::vault::status::{Assessment, Status, assess};
 use crate::vault::{Connection, ConnectionId, StoredConnection, TokenRecord};
@@ -76,21 +77,6 @@ impl ListRow {
     }
 }
 
-/// What the list asks the app to do.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ListOutcome {
-    Ignored,
-    Changed,
-    Open(ConnectionId),
-    Add,
-    Edit(ConnectionId),
-    Delete(ConnectionId),
-    Help,
-    Refresh(ConnectionId),
-    NextPane,
-    Quit,
-}
-
 /// The list's state: filter, selection and scroll.
 #[derive(Debug, Default)]
 pub struct ConnectionList {
@@ -137,8 +123,13 @@ impl ConnectionList {
     }
 
     /// Handles a navigation-mode action.
-    pub fn handle(&mut self, action: Action, rows: &[ListRow], height: usize) -> ListOutcome {
+    pub fn handle(&mut self, action: Action, rows: &[ListRow], height: usize) -> Reply {
         let selected = self.selected_id(rows).cloned();
+        let on_selected = |intent: fn(ConnectionId) -> Intent| {
+            selected
+                .clone()
+                .map_or(Reply::Ignored, |id| Reply::Do(intent(id)))
+        };
         let last = self.visible.len().saturating_sub(1);
         match action {
             Action::Down => self.selected = (self.selected + 1).min(last),
@@ -152,18 +143,18 @@ impl ConnectionList {
                 self.filter.reset();
                 self.refilter(rows, selected.as_ref(), height);
             }
-            Action::Open => return selected.map_or(ListOutcome::Ignored, ListOutcome::Open),
-            Action::Add => return ListOutcome::Add,
-            Action::Edit => return selected.map_or(ListOutcome::Ignored, ListOutcome::Edit),
-            Action::Delete => return selected.map_or(ListOutcome::Ignored, ListOutcome::Delete),
-            Action::Help => return ListOutcome::Help,
-            Action::Refresh => return selected.map_or(ListOutcome::Ignored, ListOutcome::Refresh),
-            Action::NextPane => return ListOutcome::NextPane,
-            Action::Quit | Action::ForceQuit => return ListOutcome::Quit,
-            _ => return ListOutcome::Ignored,
+            Action::Open => return on_selected(Intent::OpenConnection),
+            Action::Add => return Reply::Do(Intent::AddConnection),
+            Action::Edit => return on_selected(Intent::EditConnection),
+            Action::Delete => return on_selected(Intent::DeleteConnection),
+            Action::Help => return Reply::Do(Intent::Help),
+            Action::Refresh => return on_selected(Intent::RenewNow),
+            Action::NextPane => return Reply::Do(Intent::NextPane),
+            Action::Quit | Action::ForceQuit => return Reply::Do(Intent::Quit),
+            _ => return Reply::Ignored,
         }
         self.scroll_to_selection(height);
-        ListOutcome::Changed
+        Reply::Changed
     }
 
     /// Handles a key while the filter is being typed.
@@ -173,7 +164,7 @@ impl ConnectionList {
         event: &Event,
         rows: &[ListRow],
         height: usize,
-    ) -> ListOutcome {
+    ) -> Reply {
         let selected = self.selected_id(rows).cloned();
         match action {
             Some(Action::Submit) => self.filtering = false,
@@ -182,17 +173,17 @@ impl ConnectionList {
                 self.filter.reset();
                 self.refilter(rows, selected.as_ref(), height);
             }
-            Some(Action::ForceQuit) => return ListOutcome::Quit,
+            Some(Action::ForceQuit) => return Reply::Do(Intent::Quit),
             Some(other) => return self.handle(other, rows, height),
             None => {
                 if self.filter.handle_event(event).is_none() {
-                    return ListOutcome::Ignored;
+                    return Reply::Ignored;
                 }
                 self.selected = 0;
                 self.refilter(rows, None, height);
             }
         }
-        ListOutcome::Changed
+        Reply::Changed
     }
 
     fn scroll_to_selection(&mut self, height: usize) {
@@ -381,5 +372,37 @@ impl ConnectionList {
             .collect();
         let table = Table::new(body, widths).header(Row::new(header).style(theme.title));
         frame.render_widget(table, table_area);
+    }
+}
+
+impl Screen for ConnectionList {
+    fn handle(&mut self, key: &KeyInput, ctx: &Context<'_>) -> Reply {
+        // The table's header row is not a row of connections.
+        let height = ctx.body.height.saturating_sub(1) as usize;
+        if self.filtering {
+            return self.handle_filter(key.action, &key.event, ctx.rows, height);
+        }
+        match key.action {
+            Some(action) => ConnectionList::handle(self, action, ctx.rows, height),
+            None => Reply::Ignored,
+        }
+    }
+
+    /// Draws the table in `area` and the filter on the status line below it.
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>) {
+        let status = Rect {
+            y: area.bottom(),
+            height: 1,
+            ..area
+        };
+        ConnectionList::render(self, frame, area, status, ctx.rows, ctx.view);
+    }
+
+    fn mode(&self) -> Mode {
+        if self.filtering {
+            Mode::Filter
+        } else {
+            Mode::List
+        }
     }
 }

@@ -11,10 +11,59 @@ pub mod run_view;
 pub mod unlock;
 pub mod wizard;
 
+use ratatui::Frame;
+use ratatui::crossterm::event::Event;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 
 use crate::locale::Locale;
+use crate::tui::intent::Intent;
+use crate::tui::keymap::{Action, Mode};
 use crate::tui::theme::Theme;
+use crate::vault::Flow;
+use list::ListRow;
+
+/// What a screen made of a key: the one answer every screen gives.
+#[derive(Debug)]
+pub enum Reply {
+    /// The key means nothing here: nothing changed, the screen stays.
+    Ignored,
+    /// The screen's own state changed (a selection, typed text).
+    Changed,
+    /// The screen is done (Esc, "no"): it leaves the stack.
+    Close,
+    /// The app should do something; the screen stays until the app says otherwise.
+    Do(Intent),
+}
+
+/// One key as screens see it: what the keymap binds it to in the screen's
+/// mode, and the raw event, for text inputs.
+#[derive(Debug)]
+pub struct KeyInput {
+    pub action: Option<Action>,
+    pub event: Event,
+}
+
+/// What screens read while handling a key or drawing: the app's data,
+/// never a way to change it.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub view: View<'a>,
+    pub rows: &'a [ListRow],
+    pub flows: &'a [Flow],
+    /// Where full screens draw (between the header and the status line).
+    pub body: Rect,
+}
+
+/// The contract of every screen and overlay: it handles a key with a
+/// [`Reply`] and draws itself; the keymap mode says what its keys mean.
+pub trait Screen {
+    /// Handles one key; never closes on a key it does not bind.
+    fn handle(&mut self, key: &KeyInput, ctx: &Context<'_>) -> Reply;
+    /// Draws the screen in `area`; changes nothing.
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>);
+    /// The keymap mode, which decides key bindings, the footer and help.
+    fn mode(&self) -> Mode;
+}
 
 /// What every screen draws with.
 #[derive(Clone, Copy)]

@@ -9,11 +9,12 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::list::ListRow;
-use super::{View, centered};
+use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::catalog::{Action as CatalogAction, Catalog, ConnectionNeed};
 use crate::locale::labels::{action_name, status_mark, status_word};
 use crate::locale::width::truncate;
-use crate::tui::keymap::Action;
+use crate::tui::intent::Intent;
+use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::tui::widgets::text_input::{InputView, labelled};
 use crate::vault::{ConnectionId, FlowId, StoredConnection};
@@ -272,5 +273,53 @@ impl ConnectionPicker {
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+impl Screen for ActionPicker {
+    fn handle(&mut self, key: &KeyInput, ctx: &Context<'_>) -> Reply {
+        match ActionPicker::handle(self, key.action, &key.event, ctx.view) {
+            PickOutcome::Ignored => Reply::Ignored,
+            PickOutcome::Changed => Reply::Changed,
+            PickOutcome::Cancel => Reply::Close,
+            PickOutcome::Picked(action) => Reply::Do(Intent::AppendAction {
+                flow: self.flow.clone(),
+                action: action.to_owned(),
+            }),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>) {
+        ActionPicker::render(self, frame, area, ctx.view);
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::ActionPicker
+    }
+}
+
+impl Screen for ConnectionPicker {
+    fn handle(&mut self, key: &KeyInput, _ctx: &Context<'_>) -> Reply {
+        let Some(action) = key.action else {
+            return Reply::Ignored;
+        };
+        match ConnectionPicker::handle(self, action) {
+            PickOutcome::Ignored => Reply::Ignored,
+            PickOutcome::Changed => Reply::Changed,
+            PickOutcome::Cancel => Reply::Close,
+            PickOutcome::Picked(choice) => Reply::Do(Intent::SetConnection {
+                flow: self.flow.clone(),
+                step: self.step,
+                choice,
+            }),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>) {
+        ConnectionPicker::render(self, frame, area, ctx.rows, ctx.view);
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::ConnectionPicker
     }
 }

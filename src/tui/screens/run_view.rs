@@ -6,12 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{View, centered};
+use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::actions::request::ShownRequest;
 use crate::actions::{ResponseView, StepFailure, StepOutcome, StepReport};
 use crate::catalog::Catalog;
 use crate::locale::labels::{action_name, problem, step_failure};
-use crate::tui::keymap::Action;
+use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
 
 /// A run in progress or done.
@@ -38,18 +38,20 @@ impl RunView {
         }
     }
 
-    /// Handles a key; `true` closes the view. `page` is the visible height.
-    pub fn handle(&mut self, action: Action, page: u16, total: u16) -> bool {
+    /// Handles a key. `page` is the visible height.
+    pub fn handle(&mut self, action: Action, page: u16, total: u16) -> Reply {
         let max = total.saturating_sub(page);
         match action {
             Action::Down => self.scroll = (self.scroll + 1).min(max),
             Action::Up => self.scroll = self.scroll.saturating_sub(1),
             Action::PageDown => self.scroll = (self.scroll + page).min(max),
             Action::PageUp => self.scroll = self.scroll.saturating_sub(page),
-            Action::Back | Action::ForceQuit => return true,
-            _ => {}
+            Action::Top => self.scroll = 0,
+            Action::Bottom => self.scroll = max,
+            Action::Back | Action::ForceQuit => return Reply::Close,
+            _ => return Reply::Ignored,
         }
-        false
+        Reply::Changed
     }
 
     /// The text of the run, wrapped to `width` cells so nothing is cut.
@@ -223,4 +225,26 @@ fn wrap(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
         }
     }
     out
+}
+
+impl Screen for RunView {
+    fn handle(&mut self, key: &KeyInput, ctx: &Context<'_>) -> Reply {
+        let Some(action) = key.action else {
+            return Reply::Ignored;
+        };
+        // The view fills the body, less its two borders.
+        let page = ctx.body.height.saturating_sub(2);
+        let total = self
+            .lines(ctx.view, ctx.body.width.saturating_sub(2) as usize)
+            .len() as u16;
+        RunView::handle(self, action, page, total)
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>) {
+        RunView::render(self, frame, area, ctx.view);
+    }
+
+    fn mode(&self) -> Mode {
+        Mode::RunView
+    }
 }

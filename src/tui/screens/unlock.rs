@@ -230,3 +230,22 @@ fn row(area: Rect, n: u16) -> Rect {
         ..area
     }
 }
+
+impl super::Screen for UnlockScreen {
+    fn handle(&mut self, key: &super::KeyInput, ctx: &super::Context<'_>) -> super::Reply {
+        match UnlockScreen::handle(self, key.action, &key.event, ctx.view) {
+            UnlockOutcome::Ignored => super::Reply::Ignored,
+            UnlockOutcome::Changed => super::Reply::Changed,
+            UnlockOutcome::Quit => super::Reply::Do(crate::tui::intent::Intent::Quit),
+            UnlockOutcome::Submit(command) => super::Reply::Do(crate::tui::intent::Intent::Save(command)),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &super::Context<'_>) {
+        UnlockScreen::render(self, frame, area, ctx.view);
+    }
+
+    fn mode(&self) -> crate::tui::keymap::Mode {
+        crate::tui::keymap::Mode::Unlock
+    }
+}

@@ -578,3 +578,22 @@ fn line(area: Rect, n: u16) -> Rect {
         ..area
     }
 }
+
+impl super::Screen for Wizard {
+    fn handle(&mut self, key: &super::KeyInput, ctx: &super::Context<'_>) -> super::Reply {
+        match Wizard::handle(self, key.action, &key.event, ctx.rows, ctx.view.locale) {
+            WizardOutcome::Ignored => super::Reply::Ignored,
+            WizardOutcome::Changed => super::Reply::Changed,
+            WizardOutcome::Cancel => super::Reply::Close,
+            WizardOutcome::Save(command) => super::Reply::Do(crate::tui::intent::Intent::Save(command)),
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &super::Context<'_>) {
+        Wizard::render(self, frame, area, ctx.view);
+    }
+
+    fn mode(&self) -> Mode {
+        Wizard::mode(self)
+    }
+}
