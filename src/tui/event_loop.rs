@@ -19,15 +19,35 @@ use crate::auth::{Refresher, RefresherHandle};
 /// when no message is waiting; an idle app sleeps in `select!` and writes nothing.
 pub async fn run<B, S>(
     terminal: &mut Terminal<B>,
-    mut events: S,
-    mut app: App,
-    mut session: VaultSession,
+    events: S,
+    app: App,
+    session: VaultSession,
     start: Vec<Effect>,
 ) -> io::Result<()>
 where
     B: Backend + TerminalExtras,
-    B::Error: Into<io::Error>,
+    B::Error: std::error::Error + Send + Sync + 'static,
     S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    run_observed(terminal, events, app, session, start, |_, _| {}).await
+}
+
+/// [`run`], calling `observe` with the app and the terminal each time a frame
+/// is on screen and the loop is about to wait: tests check there that the
+/// screen shows the state, and nothing else.
+pub async fn run_observed<B, S, O>(
+    terminal: &mut Terminal<B>,
+    mut events: S,
+    mut app: App,
+    mut session: VaultSession,
+    start: Vec<Effect>,
+    mut observe: O,
+) -> io::Result<()>
+where
+    B: Backend + TerminalExtras,
+    B::Error: std::error::Error + Send + Sync + 'static,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+    O: FnMut(&App, &Terminal<B>),
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     // Dropped on return, which stops the refresher after its requests in flight.
@@ -84,6 +104,7 @@ where
             }
         }
         draw(terminal, &mut app)?;
+        observe(&app, terminal);
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match to_msg(event) {
@@ -133,7 +154,7 @@ fn start_refresher(
 fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
 where
     B: Backend + TerminalExtras,
-    B::Error: Into<io::Error>,
+    B::Error: std::error::Error + Send + Sync + 'static,
 {
     if !app.take_changed() {
         return Ok(());
@@ -141,7 +162,7 @@ where
     terminal.backend_mut().begin_frame()?;
     terminal
         .draw(|frame| app.render(frame))
-        .map_err(Into::into)?;
+        .map_err(io::Error::other)?;
     terminal.backend_mut().end_frame()
 }
 

@@ -45,7 +45,10 @@ pub enum Intent {
         name: String,
     },
     /// Append an action to a flow.
-    AppendAction { flow: FlowId, action: String },
+    AppendAction {
+        flow: FlowId,
+        action: String,
+    },
     /// A connection (or none, or a new one) was picked for an action.
     SetConnection {
         flow: FlowId,

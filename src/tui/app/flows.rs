@@ -78,9 +78,10 @@ impl App {
                     return Vec::new();
                 };
                 match catalog.action(&s.action) {
-                    Some(a) if !a.inputs.is_empty() => {
-                        open(self, Overlay::Inputs(InputsEditor::new(id, i, a, &s.inputs)))
-                    }
+                    Some(a) if !a.inputs.is_empty() => open(
+                        self,
+                        Overlay::Inputs(InputsEditor::new(id, i, a, &s.inputs)),
+                    ),
                     _ => vec![self.notify(self.locale.t("notice.no_inputs").to_owned(), false)],
                 }
             }

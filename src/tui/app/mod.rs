@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use zeroize::Zeroizing;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use zeroize::Zeroizing;
 
 use super::intent::Intent;
 use super::keymap::{Action, Mode, action_for};
@@ -649,8 +649,7 @@ impl App {
                 Vec::new()
             }
             Intent::AddConnection => {
-                self.overlays
-                    .push(Overlay::Wizard(Box::new(Wizard::add())));
+                self.overlays.push(Overlay::Wizard(Box::new(Wizard::add())));
                 Vec::new()
             }
             Intent::OpenConnection(id) => {
@@ -758,7 +757,6 @@ impl App {
             used_by,
         }));
     }
-
 
     /// Draws the whole screen from the state; changes nothing.
     pub fn render(&self, frame: &mut Frame) {

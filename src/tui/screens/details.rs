@@ -45,12 +45,7 @@ impl Details {
     }
 
     /// Handles a key.
-    pub fn handle(
-        &mut self,
-        action: Action,
-        connection: &Connection,
-        view: View<'_>,
-    ) -> Reply {
+    pub fn handle(&mut self, action: Action, connection: &Connection, view: View<'_>) -> Reply {
         let method = method_of(connection);
         let count = method.map_or(0, |m| m.fields.len());
         match action {

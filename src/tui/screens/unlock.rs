@@ -237,7 +237,9 @@ impl super::Screen for UnlockScreen {
             UnlockOutcome::Ignored => super::Reply::Ignored,
             UnlockOutcome::Changed => super::Reply::Changed,
             UnlockOutcome::Quit => super::Reply::Do(crate::tui::intent::Intent::Quit),
-            UnlockOutcome::Submit(command) => super::Reply::Do(crate::tui::intent::Intent::Save(command)),
+            UnlockOutcome::Submit(command) => {
+                super::Reply::Do(crate::tui::intent::Intent::Save(command))
+            }
         }
     }
 

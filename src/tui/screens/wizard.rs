@@ -585,7 +585,9 @@ impl super::Screen for Wizard {
             WizardOutcome::Ignored => super::Reply::Ignored,
             WizardOutcome::Changed => super::Reply::Changed,
             WizardOutcome::Cancel => super::Reply::Close,
-            WizardOutcome::Save(command) => super::Reply::Do(crate::tui::intent::Intent::Save(command)),
+            WizardOutcome::Save(command) => {
+                super::Reply::Do(crate::tui::intent::Intent::Save(command))
+            }
         }
     }
 
