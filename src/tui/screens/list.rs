@@ -8,14 +8,13 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
 use super::View;
 use crate::catalog::Catalog;
 use crate::locale::labels::{detail, method_name, service_name, status_mark, status_word};
 use crate::locale::width::truncate;
 use crate::tui::keymap::Action;
-use crate::tui::widgets::text_input::InputView;
+use crate::tui::widgets::text_input::{InputView, Lines, edit};
 use crate::vault::status::{Assessment, Status, assess};
 use crate::vault::{Connection, ConnectionId, StoredConnection, TokenRecord};
 
@@ -185,7 +184,7 @@ impl ConnectionList {
             Some(Action::ForceQuit) => return ListOutcome::Quit,
             Some(other) => return self.handle(other, rows, height),
             None => {
-                if self.filter.handle_event(event).is_none() {
+                if !edit(&mut self.filter, event, Lines::Single) {
                     return ListOutcome::Ignored;
                 }
                 self.selected = 0;
