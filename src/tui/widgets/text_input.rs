@@ -26,18 +26,20 @@ pub enum Lines {
 }
 
 /// Hands a key or a paste to `input` and says whether it changed. Keys are
-/// readline's (Ctrl-a/e/k/u/w, Alt-b/f/d); a paste goes in whole at the
+/// readline's (Ctrl-a/e/b/f/k/u/w/y, Alt-b/f, Alt-Backspace); a paste goes in whole at the
 /// cursor, never as key presses, so nothing pasted can act as a key.
 pub fn edit(input: &mut Input, event: &Event, lines: Lines) -> bool {
     match event {
         Event::Paste(text) => paste(input, text, lines),
-        Event::Key(key) => readline_request(key).is_some_and(|r| input.handle(r).is_some()),
+        Event::Key(key) => {
+            readline_request(key, input).is_some_and(|r| input.handle(r).is_some())
+        }
         _ => false,
     }
 }
 
 /// What a key asks of a text input, as readline and shells read it.
-fn readline_request(key: &KeyEvent) -> Option<InputRequest> {
+fn readline_request(key: &KeyEvent, input: &Input) -> Option<InputRequest> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
@@ -49,8 +51,12 @@ fn readline_request(key: &KeyEvent) -> Option<InputRequest> {
         // tui-input clears the whole line on Ctrl-u; readline kills to the start.
         KeyCode::Char('u') if ctrl => Some(InputRequest::DeleteFromStart),
         KeyCode::Char('b') if alt => Some(InputRequest::GoToPrevWord),
-        KeyCode::Char('f') if alt => Some(InputRequest::GoToNextWord),
-        KeyCode::Char('d') if alt => Some(InputRequest::DeleteNextWord),
+        // tui-input goes to the start of the next word; readline to the end
+        // of this one, so Alt-f then Ctrl-k keeps the first word.
+        KeyCode::Char('f') if alt => Some(InputRequest::SetCursor(word_end(
+            input.value(),
+            input.cursor(),
+        ))),
         KeyCode::Backspace if alt => Some(InputRequest::DeletePrevWord),
         _ => match to_input_request(&Event::Key(*key))? {
             // What cannot be pasted cannot be typed either (a bidi override
@@ -59,6 +65,18 @@ fn readline_request(key: &KeyEvent) -> Option<InputRequest> {
             request => Some(request),
         },
     }
+}
+
+/// The end of the word at or after character `cursor`; words are letters and
+/// digits, as in readline.
+fn word_end(value: &str, cursor: usize) -> usize {
+    value
+        .chars()
+        .enumerate()
+        .skip(cursor)
+        .skip_while(|(_, c)| !c.is_alphanumeric())
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or_else(|| value.chars().count(), |(i, _)| i)
 }
 
 fn paste(input: &mut Input, text: &str, lines: Lines) -> bool {
@@ -173,4 +191,32 @@ pub fn labelled(frame: &mut Frame, row: Rect, label: &str, input: InputView<'_>,
         ..row
     };
     input.render(frame, field, theme);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multi_line_paste_keeps_its_lines_and_tabs_only() {
+        let pasted = pasted_text("a\r\nb\rc\n\td\u{1b}[31m\u{202e}\u{200b}\n", Lines::Multi);
+        assert_eq!(pasted, "a\nb\nc\n\td[31m\n");
+    }
+
+    #[test]
+    fn a_single_line_paste_joins_its_lines_with_spaces() {
+        assert_eq!(pasted_text("\r\ntoken\r\n", Lines::Single), "token");
+        assert_eq!(
+            pasted_text("{\"a\": 1,\n\t\"b\": 2}\n", Lines::Single),
+            "{\"a\": 1,  \"b\": 2}"
+        );
+        assert_eq!(pasted_text("x\u{7f}\u{9b}y", Lines::Single), "xy");
+    }
+
+    #[test]
+    fn alt_f_goes_to_the_end_of_the_word() {
+        assert_eq!(word_end("one two", 0), 3);
+        assert_eq!(word_end("one two", 3), 7);
+        assert_eq!(word_end("one  ", 3), 5);
+    }
 }
