@@ -396,7 +396,9 @@ fn a_pasted_private_key_of_30_lines_is_stored_exactly() {
     let mut lines = vec!["-----BEGIN PRIVATE KEY-----".to_owned()];
     // Base64 full of letters bound to keys elsewhere: q quits, d deletes, r runs.
     for i in 0..28 {
-        lines.push(format!("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBqdrx{i:012}"));
+        lines.push(format!(
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBqdrx{i:012}"
+        ));
     }
     lines.push("-----END PRIVATE KEY-----".to_owned());
     assert_eq!(lines.len(), 30);

@@ -36,7 +36,10 @@ fn name_field(h: &mut Harness) -> String {
     let screen = h.screen();
     let row = row_with(&screen, NAME_LABEL);
     let after = row.split_once(NAME_LABEL).map_or("", |(_, v)| v);
-    after.trim_start_matches(' ').trim_end_matches(['│', ' ']).to_owned()
+    after
+        .trim_start_matches(' ')
+        .trim_end_matches(['│', ' '])
+        .to_owned()
 }
 
 /// Types `before`, edits with `keys`, and reads the name field.
@@ -112,6 +115,9 @@ fn saved(v: &TestVault, name: &str) -> Connection {
     v.get(name)
 }
 
+/// Keys pressed in a field.
+type Keys = fn(&mut Harness);
+
 #[test]
 fn readline_keys_edit_a_secret_field() {
     let v = TestVault::with(&[]);
@@ -135,7 +141,7 @@ fn readline_keys_edit_a_secret_field() {
         Some("start-middle-canary7q-end")
     );
 
-    let cases: [(&str, fn(&mut Harness), &str); 4] = [
+    let cases: [(&str, Keys, &str); 4] = [
         (
             "one two three",
             |h| {
@@ -224,7 +230,9 @@ fn pem_30_lines() -> String {
     let mut lines = vec!["-----BEGIN PRIVATE KEY-----".to_owned()];
     for i in 0..28 {
         // Base64 with the letters that are bound to keys elsewhere (q, a, d, e, r, x).
-        lines.push(format!("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDqaderx{i:06}"));
+        lines.push(format!(
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDqaderx{i:06}"
+        ));
     }
     lines.push("-----END PRIVATE KEY-----".to_owned());
     assert_eq!(lines.len(), 30);
@@ -260,14 +268,23 @@ fn a_pasted_private_key_is_stored_exactly_and_shown_masked() {
     paste(&mut h, &pem.replace('\n', "\r"));
     let screen = h.screen();
     assert!(!h.quit);
-    assert!(!screen.contains("MIIE") && !screen.contains("BEGIN"), "{screen}");
-    assert!(row_with(&screen, "Private Key").contains("30 lines"), "{screen}");
+    assert!(
+        !screen.contains("MIIE") && !screen.contains("BEGIN"),
+        "{screen}"
+    );
+    assert!(
+        row_with(&screen, "Private Key").contains("30 lines"),
+        "{screen}"
+    );
     assert_fits(&screen, 80, 24);
     snapshot("paste_private_key_80x24", &screen);
 
     h.press(KeyCode::Enter);
     assert!(h.screen().contains("Added “Warehouse”."));
-    assert_eq!(saved(&v, "Warehouse").fields.get("private_key"), Some(&pem[..]));
+    assert_eq!(
+        saved(&v, "Warehouse").fields.get("private_key"),
+        Some(&pem[..])
+    );
 }
 
 #[test]
@@ -322,4 +339,29 @@ fn snapshot(name: &str, screen: &str) {
     s.set_omit_expression(true);
     s.add_filter(r"/tmp/fv-[A-Za-z0-9]{8}/", "/tmp/fv-XXXXXXXX/");
     s.bind(|| insta::assert_snapshot!(name, screen));
+}
+
+#[test]
+fn help_lists_the_form_keys() {
+    let v = TestVault::with(&[]);
+    let mut h = v.harness(80, 24);
+    h.press(KeyCode::Char('?'));
+    let mut seen = h.screen();
+    for _ in 0..200 {
+        h.press(KeyCode::Char('j'));
+        seen.push_str(&h.screen());
+    }
+    for (keys, hint) in [
+        ("Ctrl-s", "save"),
+        ("Ctrl-n", "create empty"),
+        ("Enter", "next / save"),
+    ] {
+        assert!(
+            seen.lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")
+                    == format!("│ {keys} {hint} │")),
+            "help never shows {keys} {hint}"
+        );
+    }
+    assert!(!seen.contains("Ctrl-e"), "help still names Ctrl-e");
 }

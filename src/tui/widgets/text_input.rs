@@ -31,9 +31,7 @@ pub enum Lines {
 pub fn edit(input: &mut Input, event: &Event, lines: Lines) -> bool {
     match event {
         Event::Paste(text) => paste(input, text, lines),
-        Event::Key(key) => {
-            readline_request(key, input).is_some_and(|r| input.handle(r).is_some())
-        }
+        Event::Key(key) => readline_request(key, input).is_some_and(|r| input.handle(r).is_some()),
         _ => false,
     }
 }
