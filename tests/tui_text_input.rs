@@ -365,3 +365,36 @@ fn help_lists_the_form_keys() {
     }
     assert!(!seen.contains("Ctrl-e"), "help still names Ctrl-e");
 }
+
+#[test]
+fn ctrl_s_saves_an_actions_inputs_from_any_field() {
+    let v = TestVault::with(&[]);
+    let mut h = v.harness(80, 24);
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Char('n'));
+    h.type_text("demo");
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Char('a'));
+    h.type_text("send sms");
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Char('e'));
+    let screen = h.screen();
+    assert!(screen.contains("Inputs of"), "{screen}");
+    assert!(row_with(&screen, "Ctrl-s save").contains("Esc"), "{screen}");
+    h.type_text("+14155550123");
+    h.press(KeyCode::Tab);
+    h.type_text("+14155550100");
+    h.press(KeyCode::Tab);
+    // A message pasted over two lines: one line in a field that is one line.
+    paste(&mut h, "hello\nthere\n");
+    h.press(KeyCode::BackTab);
+    h.press(KeyCode::BackTab);
+    h.ctrl('s');
+    let screen = h.screen();
+    assert!(!screen.contains("Inputs of"), "{screen}");
+    let flow = flowvault::vault::VaultStore::flow(&v.open(), "demo").expect("the flow");
+    let inputs = &flow.steps[0].inputs;
+    assert_eq!(inputs.get("to"), Some("+14155550123"));
+    assert_eq!(inputs.get("from"), Some("+14155550100"));
+    assert_eq!(inputs.get("body"), Some("hello there"));
+}
