@@ -15,12 +15,12 @@ use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdat
 pub fn enter() -> io::Result<DefaultTerminal> {
     // Installs ratatui's panic hook: raw mode off, main screen back.
     let terminal = ratatui::try_init()?;
-    let restore = std::panic::take_hook();
+    let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         // A shell left in bracketed paste wraps every later paste in
         // `ESC[200~`, which most programs show as junk.
         let _ = execute!(io::stdout(), DisableBracketedPaste);
-        restore(info);
+        previous(info);
     }));
     if let Err(e) = execute!(io::stdout(), EnableBracketedPaste) {
         leave();
