@@ -365,3 +365,102 @@ fn the_passphrase_is_never_echoed() {
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }
+
+/// What a terminal sends for a paste once bracketed paste is on.
+fn bracketed(text: &str) -> String {
+    format!("\x1b[200~{text}\x1b[201~")
+}
+
+#[test]
+fn a_pasted_private_key_of_30_lines_is_stored_exactly() {
+    let setup = Setup::new();
+    let mut pty = Pty::spawn(&setup);
+    pty.wait_for("No connections yet.");
+    assert!(
+        pty.raw.windows(8).any(|w| w == b"\x1b[?2004h"),
+        "bracketed paste is turned on"
+    );
+    pty.keys("a");
+    pty.wait_for("Choose the service");
+    pty.keys("bigquery");
+    pty.wait_for("Search: bigquery");
+    pty.keys("\r");
+    pty.wait_for("Name the connection");
+    pty.keys("Warehouse");
+    pty.wait_for("✓ available");
+    pty.keys("\r");
+    pty.wait_for("Project ID");
+    pty.keys("my-project-123\tsvc@my-project-123.iam.gserviceaccount.com\t");
+    pty.wait_for("> Private Key");
+
+    let mut lines = vec!["-----BEGIN PRIVATE KEY-----".to_owned()];
+    // Base64 full of letters bound to keys elsewhere: q quits, d deletes, r runs.
+    for i in 0..28 {
+        lines.push(format!(
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBqdrx{i:012}"
+        ));
+    }
+    lines.push("-----END PRIVATE KEY-----".to_owned());
+    assert_eq!(lines.len(), 30);
+    let pem = lines.join("\n");
+    // A terminal sends the line breaks of a paste as CR, like Enter.
+    pty.keys(&bracketed(&pem.replace('\n', "\r")));
+    pty.wait_for("30 lines");
+    let screen = pty.screen();
+    assert!(screen.contains("Credentials"), "{screen}");
+    assert!(!screen.contains("MIIE"), "{screen}");
+    pty.keys("\r");
+    pty.wait_for("Added “Warehouse”.");
+    let raw = String::from_utf8_lossy(&pty.raw);
+    assert!(!raw.contains("MIIE"), "the key reached the terminal");
+    pty.keys("q");
+    assert!(pty.wait_exit().success());
+
+    let out = Setup::cli(&setup.vault, &setup.key)
+        .args(["show", "Warehouse", "--reveal", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "show: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&out.stdout).expect("show --json prints JSON");
+    assert_eq!(shown["fields"]["private_key"], Value::from(pem), "{shown}");
+}
+
+#[test]
+fn a_paste_is_never_read_as_keys_and_paste_mode_ends_with_the_ui() {
+    let setup = Setup::new();
+    let mut pty = Pty::spawn(&setup);
+    pty.wait_for("No connections yet.");
+    // No text field has the focus: the paste is dropped, not read as `a`
+    // (add), `d` (delete) or `q` (quit). `?` then shows the UI still listens
+    // to keys, on the list.
+    pty.keys(&bracketed("adq\r"));
+    pty.keys("?");
+    pty.wait_for("Keys");
+    let screen = pty.screen();
+    assert!(!screen.contains("Choose the service"), "{screen}");
+    pty.keys("\x1b");
+    pty.wait_for("No connections yet.");
+
+    // In the wizard's search field it is text, its line break a space: read
+    // as keys, the Enter would have chosen Twilio and `q` named it.
+    pty.keys("a");
+    pty.wait_for("Choose the service");
+    pty.keys(&bracketed("twil\rq"));
+    pty.wait_for("Search: twil q");
+    let screen = pty.screen();
+    assert!(screen.contains("Choose the service"), "{screen}");
+
+    let before_quit = pty.raw.len();
+    pty.keys("\x03");
+    assert!(pty.wait_exit().success());
+    let after = &pty.raw[before_quit..];
+    assert!(
+        after.windows(8).any(|w| w == b"\x1b[?2004l"),
+        "bracketed paste is turned off on the way out"
+    );
+    assert!(after.windows(8).any(|w| w == b"\x1b[?1049l"));
+}

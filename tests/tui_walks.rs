@@ -78,7 +78,7 @@ fn a_new_connection_is_selected_even_under_a_filter() {
     h.type_text("/relay");
     h.press(KeyCode::Enter);
     start_twilio(&mut h, "Fresh");
-    h.ctrl('e');
+    h.ctrl('n');
     let screen = h.screen();
     let selected = list_selected(&screen);
     assert_eq!(selected.len(), 1, "{screen}");
@@ -195,12 +195,12 @@ fn changing_the_service_starts_a_fresh_form() {
 }
 
 #[test]
-fn ctrl_e_creates_an_empty_connection() {
+fn ctrl_n_creates_an_empty_connection() {
     let v = TestVault::with(&[]);
     // Wide enough for the whole detail: at 80 columns it is cut.
     let mut h = v.harness(120, 40);
     start_twilio(&mut h, "Later");
-    h.ctrl('e');
+    h.ctrl('n');
 
     let screen = h.screen();
     let row = row_with(&screen, "Later");
@@ -214,12 +214,12 @@ fn ctrl_e_creates_an_empty_connection() {
 }
 
 #[test]
-fn ctrl_e_keeps_what_was_typed() {
+fn ctrl_n_keeps_what_was_typed() {
     let v = TestVault::with(&[]);
     let mut h = v.harness(80, 24);
     start_twilio(&mut h, "Half");
     h.type_text(SID);
-    h.ctrl('e');
+    h.ctrl('n');
     let saved = v.get("Half");
     assert_eq!(saved.fields.get("account_sid"), Some(SID));
     assert_eq!(saved.fields.get("auth_token"), None);
@@ -245,7 +245,7 @@ fn an_invalid_field_saves_nothing() {
         "{screen}"
     );
     // Neither can an empty connection be made with a wrong value in it.
-    h.ctrl('e');
+    h.ctrl('n');
     assert!(v.intact().is_empty());
     assert!(h.screen().contains("Credentials"));
 
@@ -599,7 +599,7 @@ fn creating_a_vault_from_the_create_screen() {
 
     // The new vault is in use: an add lands in it.
     start_twilio(&mut h, "First");
-    h.ctrl('e');
+    h.ctrl('n');
     let vault = Vault::open(&v.path, &passphrase("new passphrase")).unwrap();
     assert_eq!(vault.connection("First").unwrap().service, "twilio");
 }

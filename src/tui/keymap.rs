@@ -25,6 +25,9 @@ pub enum Action {
     Submit,
     NextField,
     PrevField,
+    /// Save the form from any field (Enter saves only on the last).
+    Save,
+    /// Save the wizard's connection without its required fields, to fill in later.
     CreateEmpty,
     Reveal,
     Copy,
@@ -152,7 +155,7 @@ const fn ctrl(c: char) -> Key {
 }
 
 impl Key {
-    /// How the key is written in hints: `j`, `Enter`, `Ctrl-e`, `↑`.
+    /// How the key is written in hints: `j`, `Enter`, `Ctrl-s`, `↑`.
     pub fn label(&self) -> String {
         let base = match self.code {
             KeyCode::Char(' ') => "Space".to_owned(),
@@ -342,13 +345,17 @@ const WIZARD_FORM: &[Binding] = &[
         "keys.prev_field",
         false,
     ),
+    // Out of the footer, which has no room for it at 80 columns: the form's
+    // own hint line says what Enter does.
     bind(
         &[key(KeyCode::Enter)],
         Action::Submit,
         "keys.next_or_save",
-        true,
+        false,
     ),
-    bind(&[ctrl('e')], Action::CreateEmpty, "keys.create_empty", true),
+    // Not Ctrl-e, which readline users press to reach the end of the line.
+    bind(&[ctrl('s')], Action::Save, "keys.save", true),
+    bind(&[ctrl('n')], Action::CreateEmpty, "keys.create_empty", true),
     bind(&[key(KeyCode::Esc)], Action::Back, "keys.back", true),
     FORCE_QUIT,
 ];
@@ -510,8 +517,9 @@ const INPUTS_FORM: &[Binding] = &[
         &[key(KeyCode::Enter)],
         Action::Submit,
         "keys.next_or_save",
-        true,
+        false,
     ),
+    bind(&[ctrl('s')], Action::Save, "keys.save", true),
     bind(&[key(KeyCode::Esc)], Action::Back, "keys.cancel", true),
     FORCE_QUIT,
 ];
@@ -639,9 +647,16 @@ mod tests {
         assert_eq!(
             action_for(
                 Mode::WizardForm,
-                &press(KeyCode::Char('e'), KeyModifiers::CONTROL)
+                &press(KeyCode::Char('n'), KeyModifiers::CONTROL)
             ),
             Some(Action::CreateEmpty)
+        );
+        assert_eq!(
+            action_for(
+                Mode::WizardForm,
+                &press(KeyCode::Char('s'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Save)
         );
         assert_eq!(
             action_for(
@@ -660,6 +675,28 @@ mod tests {
                 Some(Action::ForceQuit),
                 "{mode:?}"
             );
+        }
+    }
+
+    /// Readline's editing keys reach the text input in every typing mode.
+    #[test]
+    fn typing_modes_leave_readline_keys_to_the_input() {
+        let readline = [
+            press(KeyCode::Char('a'), KeyModifiers::CONTROL),
+            press(KeyCode::Char('e'), KeyModifiers::CONTROL),
+            press(KeyCode::Char('k'), KeyModifiers::CONTROL),
+            press(KeyCode::Char('u'), KeyModifiers::CONTROL),
+            press(KeyCode::Char('w'), KeyModifiers::CONTROL),
+            press(KeyCode::Char('b'), KeyModifiers::CONTROL),
+            press(KeyCode::Char('f'), KeyModifiers::CONTROL),
+            press(KeyCode::Char('b'), KeyModifiers::ALT),
+            press(KeyCode::Char('f'), KeyModifiers::ALT),
+            press(KeyCode::Char('d'), KeyModifiers::ALT),
+        ];
+        for mode in Mode::ALL.into_iter().filter(|m| m.is_typing()) {
+            for key in &readline {
+                assert_eq!(action_for(mode, key), None, "{mode:?} binds {key:?}");
+            }
         }
     }
 

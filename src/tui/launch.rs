@@ -10,6 +10,7 @@ use ratatui::crossterm::event::EventStream;
 use super::app::App;
 use super::event_loop;
 use super::session::VaultSession;
+use super::terminal;
 use super::theme::Theme;
 use crate::locale::Locale;
 use crate::vault::{InsecureReason, UnlockKey, VaultError};
@@ -34,9 +35,9 @@ pub fn launch(path: PathBuf, key: Option<UnlockKey>, locale: &'static Locale) ->
         .enable_all()
         .build()
         .wrap_err("cannot start the async runtime")?;
-    // ratatui's init also installs a panic hook that restores the terminal
-    // before color-eyre's report prints.
-    let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    // Also installs a panic hook that restores the terminal before
+    // color-eyre's report prints.
+    let mut terminal = terminal::enter().wrap_err("cannot set up the terminal")?;
     // Last, so it wraps both: a renewal panic the refresher recovers from is
     // logged, and the UI goes on undisturbed.
     crate::auth::contained::install_panic_filter();
@@ -47,7 +48,8 @@ pub fn launch(path: PathBuf, key: Option<UnlockKey>, locale: &'static Locale) ->
         session,
         start,
     ));
-    ratatui::restore();
+    // The loop's error comes back here too: one way out, one restore.
+    terminal::leave();
     result.wrap_err("the terminal UI failed")
 }
 

@@ -3,9 +3,37 @@
 use std::io::{self, Write};
 
 use base64::Engine;
+use ratatui::DefaultTerminal;
 use ratatui::backend::{CrosstermBackend, TestBackend};
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+
+/// Takes the terminal: raw mode, the alternate screen and bracketed paste (a
+/// paste arrives as one event, never as keys). A panic hands it back before
+/// its report prints; so must [`leave`], on every other way out.
+pub fn enter() -> io::Result<DefaultTerminal> {
+    // Installs ratatui's panic hook: raw mode off, main screen back.
+    let terminal = ratatui::try_init()?;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // A shell left in bracketed paste wraps every later paste in
+        // `ESC[200~`, which most programs show as junk.
+        let _ = execute!(io::stdout(), DisableBracketedPaste);
+        previous(info);
+    }));
+    if let Err(e) = execute!(io::stdout(), EnableBracketedPaste) {
+        leave();
+        return Err(e);
+    }
+    Ok(terminal)
+}
+
+/// Hands the terminal back as [`enter`] found it.
+pub fn leave() {
+    let _ = execute!(io::stdout(), DisableBracketedPaste);
+    ratatui::restore();
+}
 
 /// What the event loop needs of a backend beyond drawing.
 pub trait TerminalExtras {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::Event;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -286,24 +286,11 @@ impl App {
         // that differ).
         self.changed = true;
         match msg {
-            Msg::Key(key) => self.handle_key(key),
-            Msg::Paste(text) => {
-                let mut effects = Vec::new();
-                if self.mode().is_typing() {
-                    // Controls, bidi overrides and invisible characters are
-                    // never typed, so a paste cannot bring them in either.
-                    for c in text
-                        .chars()
-                        .filter(|c| !crate::locale::terminal_safe::is_unsafe(*c))
-                    {
-                        effects.extend(self.update(Msg::Key(KeyEvent::new(
-                            KeyCode::Char(c),
-                            KeyModifiers::NONE,
-                        ))));
-                    }
-                }
-                effects
-            }
+            Msg::Key(key) => self.handle_input(Event::Key(key)),
+            // Whole, to the focused text field only: never replayed as keys,
+            // and ignored where no field has the focus.
+            Msg::Paste(text) if self.mode().is_typing() => self.handle_input(Event::Paste(text)),
+            Msg::Paste(_) => Vec::new(),
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 let keep = self.list.selected_id(&self.rows).cloned();
@@ -584,18 +571,19 @@ impl App {
         })
     }
 
-    /// A key goes to the screen on top: the unlock screen, the top overlay,
-    /// or the pane with focus. Its reply is acted on here, in one place.
-    fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    /// A key or a paste goes to the screen on top: the unlock screen, the
+    /// top overlay, or the pane with focus. Its reply is acted on here, in
+    /// one place. A paste has no action, so it can only reach a text field.
+    fn handle_input(&mut self, event: Event) -> Vec<Effect> {
         let mode = self.mode();
-        let action = action_for(mode, &key);
+        let action = match &event {
+            Event::Key(key) => action_for(mode, key),
+            _ => None,
+        };
         if action == Some(Action::ForceQuit) {
             return vec![Effect::Quit];
         }
-        let input = KeyInput {
-            action,
-            event: Event::Key(key),
-        };
+        let input = KeyInput { action, event };
         // A copy, so screens can borrow it while the app's state is changed.
         let theme = self.theme;
         let body = self.body();

@@ -6,7 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
 use super::{View, centered};
 use crate::catalog::Catalog;
@@ -15,7 +14,7 @@ use crate::locale::width::truncate;
 use crate::tui::keymap::Action;
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::tui::widgets::form::CredentialsForm;
-use crate::tui::widgets::text_input::{InputView, labelled};
+use crate::tui::widgets::text_input::{InputView, Lines, edit, labelled};
 use crate::vault::{Credentials, Flow, FlowId, normalise_name, validate_name};
 
 /// What an editor asks the app to do.
@@ -74,7 +73,7 @@ impl FlowNameDialog {
             }
             Some(_) => EditOutcome::Ignored,
             None => {
-                if self.input.handle_event(event).is_none() {
+                if !edit(&mut self.input, event, Lines::Single) {
                     return EditOutcome::Ignored;
                 }
                 self.check(flows, view);
@@ -173,7 +172,8 @@ impl InputsEditor {
         }
     }
 
-    /// Handles a key; Enter on the last field saves if every input is valid.
+    /// Handles a key; Enter on the last field, or Ctrl-s on any, saves if
+    /// every input is valid.
     pub fn handle(
         &mut self,
         action: Option<Action>,
@@ -185,7 +185,7 @@ impl InputsEditor {
             Some(Action::NextField) => self.form.focus_next(),
             Some(Action::PrevField) => self.form.focus_prev(),
             Some(Action::Submit) if !self.form.on_last_field() => self.form.focus_next(),
-            Some(Action::Submit) => {
+            Some(Action::Submit | Action::Save) => {
                 if self.form.validate(true) {
                     return EditOutcome::Save(self.form.credentials(current));
                 }

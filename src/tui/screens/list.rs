@@ -8,7 +8,6 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
 use super::{Context, KeyInput, Reply, Screen, View};
 use crate::catalog::Catalog;
@@ -16,7 +15,7 @@ use crate::locale::labels::{detail, method_name, service_name, status_mark, stat
 use crate::locale::width::truncate;
 use crate::tui::intent::Intent;
 use crate::tui::keymap::{Action, Mode};
-use crate::tui::widgets::text_input::InputView;
+use crate::tui::widgets::text_input::{InputView, Lines, edit};
 use crate::vault::status::{Assessment, Status, assess};
 use crate::vault::{Connection, ConnectionId, StoredConnection, TokenRecord};
 
@@ -176,7 +175,7 @@ impl ConnectionList {
             Some(Action::ForceQuit) => return Reply::Do(Intent::Quit),
             Some(other) => return self.handle(other, rows, height),
             None => {
-                if self.filter.handle_event(event).is_none() {
+                if !edit(&mut self.filter, event, Lines::Single) {
                     return Reply::Ignored;
                 }
                 self.selected = 0;

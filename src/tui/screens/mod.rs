@@ -35,8 +35,8 @@ pub enum Reply {
     Do(Intent),
 }
 
-/// One key as screens see it: what the keymap binds it to in the screen's
-/// mode, and the raw event, for text inputs.
+/// One key (or paste) as screens see it: what the keymap binds it to in the
+/// screen's mode, and the raw event, for text inputs. A paste has no action.
 #[derive(Debug)]
 pub struct KeyInput {
     pub action: Option<Action>,

@@ -6,7 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
 use super::list::ListRow;
 use super::{Context, KeyInput, Reply, Screen, View, centered};
@@ -16,7 +15,7 @@ use crate::locale::width::truncate;
 use crate::tui::intent::Intent;
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
-use crate::tui::widgets::text_input::{InputView, labelled};
+use crate::tui::widgets::text_input::{InputView, Lines, edit, labelled};
 use crate::vault::{ConnectionId, FlowId, StoredConnection};
 
 /// What a picker asks the app to do.
@@ -80,7 +79,7 @@ impl ActionPicker {
             Some(Action::Back | Action::ForceQuit) => return PickOutcome::Cancel,
             Some(_) => return PickOutcome::Ignored,
             None => {
-                if self.filter.handle_event(event).is_none() {
+                if !edit(&mut self.filter, event, Lines::Single) {
                     return PickOutcome::Ignored;
                 }
                 self.selected = 0;

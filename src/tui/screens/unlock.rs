@@ -8,7 +8,6 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 use zeroize::Zeroizing;
 
 use super::{View, centered};
@@ -16,7 +15,7 @@ use crate::locale::width::truncate;
 use crate::tui::keymap::Action;
 use crate::tui::message::VaultCommand;
 use crate::tui::widgets::dialog::frame_dialog;
-use crate::tui::widgets::text_input::{InputView, labelled};
+use crate::tui::widgets::text_input::{InputView, Lines, edit, labelled};
 use crate::vault::UnlockKey;
 
 /// Shortest passphrase accepted for a new vault.
@@ -105,10 +104,9 @@ impl UnlockScreen {
             Some(Action::Quit | Action::ForceQuit) => UnlockOutcome::Quit,
             Some(Action::Submit) => self.submit(view),
             _ if matches!(self.stage, Stage::Working | Stage::Blocked) => UnlockOutcome::Ignored,
-            _ => match self.input.handle_event(event) {
-                Some(_) => UnlockOutcome::Changed,
-                None => UnlockOutcome::Ignored,
-            },
+            // One line: a passphrase pasted with its line break is the passphrase.
+            _ if edit(&mut self.input, event, Lines::Single) => UnlockOutcome::Changed,
+            _ => UnlockOutcome::Ignored,
         }
     }
 

@@ -6,7 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
 use super::list::ListRow;
 use super::{View, centered};
@@ -18,7 +17,7 @@ use crate::tui::keymap::{Action, Mode};
 use crate::tui::message::VaultCommand;
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::tui::widgets::form::CredentialsForm;
-use crate::tui::widgets::text_input::{InputView, labelled};
+use crate::tui::widgets::text_input::{InputView, Lines, edit, labelled};
 use crate::vault::{Connection, Credentials, SecretValue, normalise_name, validate_name};
 
 /// The wizard's steps, in order.
@@ -227,7 +226,7 @@ impl Wizard {
             }
             Some(_) => return WizardOutcome::Ignored,
             None => {
-                if self.service_filter.handle_event(event).is_none() {
+                if !edit(&mut self.service_filter, event, Lines::Single) {
                     return WizardOutcome::Ignored;
                 }
                 self.service_selected = 0;
@@ -285,7 +284,7 @@ impl Wizard {
             }
             Some(_) => WizardOutcome::Ignored,
             None => {
-                if self.name.handle_event(event).is_none() {
+                if !edit(&mut self.name, event, Lines::Single) {
                     return WizardOutcome::Ignored;
                 }
                 self.check_name(rows, locale);
@@ -318,7 +317,7 @@ impl Wizard {
             Some(Action::NextField) => form.focus_next(),
             Some(Action::PrevField) => form.focus_prev(),
             Some(Action::Submit) if !form.on_last_field() => form.focus_next(),
-            Some(Action::Submit) => return self.save(true),
+            Some(Action::Submit | Action::Save) => return self.save(true),
             Some(Action::CreateEmpty) => return self.save(false),
             Some(_) => return WizardOutcome::Ignored,
             None => {

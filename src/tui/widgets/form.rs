@@ -6,10 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 
-use super::text_input::InputView;
-use crate::catalog::{Field, FieldError, Method};
+use super::text_input::{InputView, Lines, edit};
+use crate::catalog::{Field, FieldError, Method, Rule};
 use crate::locale::Locale;
 use crate::locale::labels::{LabelScope, field_error, scoped_label};
 use crate::locale::width::{truncate, width};
@@ -108,7 +107,7 @@ impl CredentialsForm {
         let Some(f) = self.fields.get_mut(self.focus) else {
             return false;
         };
-        let changed = f.input.handle_event(event).is_some();
+        let changed = edit(&mut f.input, event, lines_of(&f.field));
         if changed && f.error.is_some() {
             self.check_focused();
         }
@@ -228,15 +227,46 @@ impl CredentialsForm {
                 placeholder: placeholder.as_deref(),
                 focused,
             };
-            let input_area = Rect::new(
+            let mut input_area = Rect::new(
                 area.x + label_width + 2,
                 y,
                 area.width.saturating_sub(label_width + 2),
                 1,
             );
+            if let Some(count) = masked_line_count(f) {
+                // A pasted key shows it went in whole, and no more of it.
+                let text = format!(" {}", locale.f("form.lines", &[("n", &count.to_string())]));
+                let hint_width = (width(&text) as u16).min(input_area.width / 2);
+                input_area.width -= hint_width;
+                let hint_area = Rect::new(input_area.right(), y, hint_width, 1);
+                frame.render_widget(
+                    Paragraph::new(Span::styled(
+                        truncate(&text, hint_width as usize),
+                        theme.muted,
+                    )),
+                    hint_area,
+                );
+            }
             view.render(frame, input_area, theme);
         }
     }
+}
+
+/// Secrets keep a paste's lines (a PEM key, a key file's JSON); so does a
+/// PEM, which is lines by definition. Other fields are one line.
+fn lines_of(field: &Field) -> Lines {
+    if field.secret || matches!(field.rule, Some(Rule::Pem)) {
+        Lines::Multi
+    } else {
+        Lines::Single
+    }
+}
+
+/// How many lines a masked value of several lines has; one `•` per character
+/// tells no more than that.
+fn masked_line_count(f: &FormField) -> Option<usize> {
+    let value = f.input.value();
+    (f.field.secret && value.contains('\n')).then(|| value.lines().count())
 }
 
 fn check(f: &FormField, complete: bool) -> Result<(), FieldError> {
