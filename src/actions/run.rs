@@ -96,8 +96,9 @@ pub enum StepFailure {
     /// The connection it points at no longer exists or is damaged.
     ConnectionUnusable(String),
     Prepare(PrepareError),
-    /// No token could be had for the connection.
-    Token(String),
+    /// No token could be had for the connection (shared: a report is cloned
+    /// into the views that show it).
+    Token(std::sync::Arc<crate::auth::renewal::ObtainError>),
     /// The request did not get an answer.
     Send {
         request: ShownRequest,
@@ -181,12 +182,7 @@ async fn run_step<V: VaultStore + ?Sized>(
                 (Some(c), true) => {
                     match obtain(vault, &clients.tokens, &c.id, &holder_name(), false).await {
                         Ok((token, _)) => Some(token.access_token),
-                        Err(e) => {
-                            return fail(StepFailure::Token(crate::locale::labels::obtain_error(
-                                crate::locale::current(),
-                                &e,
-                            )));
-                        }
+                        Err(e) => return fail(StepFailure::Token(std::sync::Arc::new(e))),
                     }
                 }
                 _ => None,

@@ -324,7 +324,7 @@ pub fn step_failure(
             "run.cannot_build",
             &[("reason", &prepare_error(locale, action, e))],
         ),
-        F::Token(why) => locale.f("run.no_token", &[("reason", why)]),
+        F::Token(why) => locale.f("run.no_token", &[("reason", &obtain_error(locale, why))]),
         F::Send { error, .. } => locale.f("run.no_answer", &[("reason", error)]),
         F::Refused { response, .. } => match &response.problem {
             Some(p) => problem(locale, p),
