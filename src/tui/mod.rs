@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod event_loop;
+#[cfg(any(test, feature = "test-support"))]
 pub mod harness;
 pub mod intent;
 pub mod keymap;
