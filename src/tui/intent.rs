@@ -88,7 +88,10 @@ pub enum FlowIntent {
     },
     /// The operator said yes to the requests shown: send this flow, exactly
     /// as it was checked.
-    Send { flow: Flow, only: Option<usize> },
+    Send {
+        flow: Flow,
+        only: Option<usize>,
+    },
     /// `x` or `r` with no action selected: say which keys act on what.
     ChooseActionFirst,
 }

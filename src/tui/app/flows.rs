@@ -156,7 +156,8 @@ impl App {
             self.overlays.pop();
         }
         if stale {
-            let mut effects = vec![self.notify(self.locale.t("notice.flow_changed").to_owned(), true)];
+            let mut effects =
+                vec![self.notify(self.locale.t("notice.flow_changed").to_owned(), true)];
             if let Some(current) = self.flow(&flow.id).cloned() {
                 effects.extend(self.confirm_run(current, only));
             }

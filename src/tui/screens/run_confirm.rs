@@ -55,10 +55,8 @@ impl RunConfirm {
             reports: None,
             scroll: 0,
         };
-        let checked: Vec<(usize, FlowStep)> = confirm
-            .steps()
-            .map(|(p, s)| (p, s.clone()))
-            .collect();
+        let checked: Vec<(usize, FlowStep)> =
+            confirm.steps().map(|(p, s)| (p, s.clone())).collect();
         for (position, step) in &checked {
             let found = step_warnings(step, rows);
             if !found.is_empty() {
@@ -137,10 +135,18 @@ impl RunConfirm {
 
     /// The text of the dialog, wrapped to `width` cells so nothing is cut.
     pub fn lines(&self, view: View<'_>, width: usize) -> Vec<Line<'static>> {
-        wrap(self.unwrapped(view), width)
+        wrap(self.unwrapped(view, width), width)
     }
 
-    fn unwrapped(&self, view: View<'_>) -> Vec<Line<'static>> {
+    /// The text; sentences already wrapped at spaces, requests not yet.
+    fn unwrapped(&self, view: View<'_>, width: usize) -> Vec<Line<'static>> {
+        let prose = |lines: &mut Vec<Line<'static>>, text: String, style| {
+            lines.extend(
+                words(&text, width)
+                    .into_iter()
+                    .map(|l| Line::from(Span::styled(l, style))),
+            );
+        };
         let View { theme, locale, .. } = view;
         let Some(reports) = &self.reports else {
             return vec![Line::from(Span::styled(
@@ -151,39 +157,30 @@ impl RunConfirm {
         let mut lines = Vec::new();
         let ready = self.ready();
         if ready {
-            lines.push(Line::from(Span::styled(
-                self.summary(reports, view),
-                theme.title,
-            )));
+            prose(&mut lines, self.summary(reports, view), theme.title);
             for (position, name) in &self.tokens_first {
-                lines.push(Line::from(Span::styled(
-                    locale.f(
-                        "confirm_run.token_first",
-                        &[("position", &position.to_string()), ("name", name)],
-                    ),
-                    theme.text,
-                )));
+                let text = locale.f(
+                    "confirm_run.token_first",
+                    &[("position", &position.to_string()), ("name", name)],
+                );
+                prose(&mut lines, text, theme.text);
             }
-            lines.push(Line::from(Span::styled(
+            prose(
+                &mut lines,
                 locale.t("confirm_run.shown").to_owned(),
                 theme.muted,
-            )));
+            );
         } else {
             let total = self.steps().count();
             let blocked = self
                 .steps()
                 .filter(|(p, _)| !self.reasons(*p, reports, view).is_empty())
                 .count();
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "✗ {}",
-                    locale.f(
-                        "confirm_run.blocked",
-                        &[("n", &blocked.to_string()), ("total", &total.to_string())],
-                    )
-                ),
-                theme.error,
-            )));
+            let text = locale.f(
+                "confirm_run.blocked",
+                &[("n", &blocked.to_string()), ("total", &total.to_string())],
+            );
+            prose(&mut lines, format!("✗ {text}"), theme.error);
         }
         for (position, step) in self.steps() {
             lines.push(Line::from(""));
@@ -196,11 +193,9 @@ impl RunConfirm {
             )));
             let reasons = self.reasons(position, reports, view);
             if !reasons.is_empty() {
-                lines.extend(
-                    reasons
-                        .into_iter()
-                        .map(|r| Line::from(Span::styled(format!("✗ {r}"), theme.error))),
-                );
+                for reason in reasons {
+                    prose(&mut lines, format!("✗ {reason}"), theme.error);
+                }
                 continue;
             }
             match reports.iter().find(|r| r.position == position) {
@@ -299,6 +294,29 @@ impl RunConfirm {
             );
         }
     }
+}
+
+/// `text` in lines of at most `width` cells, broken at spaces where it has
+/// them (a word wider than a line is cut later, as requests are). Text in
+/// wide (CJK) characters breaks anywhere, as it is read, so it is left whole.
+fn words(text: &str, width: usize) -> Vec<String> {
+    use crate::locale::width::width as cells;
+    if cells(text) > text.chars().count() {
+        return vec![text.to_owned()];
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && cells(&line) + 1 + cells(word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 /// The host (and port, when the URL names one) a request goes to.

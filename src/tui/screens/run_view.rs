@@ -155,7 +155,11 @@ impl RunView {
     }
 }
 
-pub(super) fn request_lines(lines: &mut Vec<Line<'static>>, request: &ShownRequest, view: View<'_>) {
+pub(super) fn request_lines(
+    lines: &mut Vec<Line<'static>>,
+    request: &ShownRequest,
+    view: View<'_>,
+) {
     lines.push(Line::from(vec![
         Span::styled(request.method.clone(), view.theme.key),
         Span::raw(format!(" {}", request.url)),
