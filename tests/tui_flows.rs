@@ -1020,7 +1020,9 @@ fn real_run_shows_the_response() {
     let (v, _) = run_vault(fixed_dir(), &server);
     check("run_response_200", |w, h| {
         let mut hn = pane_at(&v, w, h, 0, 1);
+        // Sent on `y` at the confirmation.
         hn.press(KeyCode::Char('r'));
+        hn.press(KeyCode::Char('y'));
         let screen = hn.screen();
         assert!(screen.contains("Run of “Onboarding”, action 1"), "{screen}");
         row_with(&screen, "→ 200 OK");
@@ -1058,7 +1060,9 @@ fn real_run_shows_a_refusal_in_words() {
     let (v, _) = run_vault(fixed_dir(), &server);
     check("run_response_403", |w, h| {
         let mut hn = pane_at(&v, w, h, 0, 1);
+        // Sent on `y` at the confirmation.
         hn.press(KeyCode::Char('r'));
+        hn.press(KeyCode::Char('y'));
         let screen = hn.screen();
         row_with(&screen, "→ 403 Forbidden");
         row_with(&screen, "insufficient_scope: ");
@@ -1099,7 +1103,9 @@ fn long_lines_of_a_run_read_in_full_at_80_columns() {
     );
     let (v, _) = run_vault(fixed_dir(), &server);
     let mut hn = pane_at(&v, 80, 24, 0, 1);
+    // Sent on `y` at the confirmation.
     hn.press(KeyCode::Char('r'));
+    hn.press(KeyCode::Char('y'));
     let seen = run_text(&mut hn, "Run of");
     let reason = "insufficient_scope: the connection's token lacks a scope this call needs \
                   (Insufficient scope, expected any of: read:users)";
@@ -1174,7 +1180,9 @@ fn twilio_sms_arrives_as_twilio_expects() {
     );
     let (v, _) = run_vault(tempfile::TempDir::new().unwrap(), &server);
     let mut hn = pane_at(&v, 120, 40, 0, 2);
+    // Sent on `y` at the confirmation.
     hn.press(KeyCode::Char('r'));
+    hn.press(KeyCode::Char('y'));
     let screen = hn.screen();
     assert!(screen.contains("→ 201 Created"), "{screen}");
     assert!(screen.contains("\"status\": \"queued\""), "{screen}");
@@ -1250,6 +1258,7 @@ fn a_flow_run_stops_at_the_first_failure() {
 
     let mut hn = pane(&v, 120, 40);
     hn.press(KeyCode::Char('R'));
+    hn.press(KeyCode::Char('y'));
     let screen = hn.screen();
     assert!(screen.contains("Run of “Onboarding”"), "{screen}");
     assert!(screen.contains("── 1. Send SMS with Twilio"), "{screen}");
@@ -1973,7 +1982,10 @@ fn a_token_fetched_by_a_run_shows_at_once() {
     let (v, ids) = run_vault(tempfile::TempDir::new().unwrap(), &server);
     let mut hn = pane_at(&v, 120, 40, 0, 1);
     assert!(action_lines(&hn.screen(), 1).1.contains("(○ pending)"));
-    press_all(&mut hn, &[KeyCode::Char('r'), KeyCode::Esc]);
+    press_all(
+        &mut hn,
+        &[KeyCode::Char('r'), KeyCode::Char('y'), KeyCode::Esc],
+    );
     // The vault has the token…
     let record = v.open().token_record(&ids.mgmt).unwrap();
     assert!(record.token.is_some());

@@ -122,7 +122,9 @@ pub struct ResponseView {
     pub problem: Option<Problem>,
 }
 
-/// Runs the steps of `flow` (or only the one at 1-based `only`), stopping at the first failure.
+/// Runs the steps of `flow` (or only the one at 1-based `only`). A real run
+/// stops at the first failure; a dry run builds every step (each is built on
+/// its own and nothing is sent), so it says why each one cannot run.
 pub async fn run_flow<V: VaultStore + ?Sized>(
     vault: &mut V,
     clients: &ActionClients,
@@ -143,7 +145,7 @@ pub async fn run_flow<V: VaultStore + ?Sized>(
             action: step.action.clone(),
             outcome,
         });
-        if failed {
+        if failed && !dry_run {
             break;
         }
     }

@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 use super::message::VaultCommand;
 use super::screens::confirm::DeleteTarget;
 use super::screens::pickers::ConnectionChoice;
-use crate::vault::{ConnectionId, Credentials, FlowId};
+use crate::vault::{ConnectionId, Credentials, Flow, FlowId};
 
 /// A request from a screen to the app.
 #[derive(Debug)]
@@ -80,9 +80,18 @@ pub enum FlowIntent {
         from: usize,
         by: isize,
     },
+    /// A dry run shows the requests; a real one asks first (see `Send`).
     Run {
         flow: FlowId,
         only: Option<usize>,
         dry_run: bool,
     },
+    /// The operator said yes to the requests shown: send this flow, exactly
+    /// as it was checked.
+    Send {
+        flow: Flow,
+        only: Option<usize>,
+    },
+    /// `x` or `r` with no action selected: say which keys act on what.
+    ChooseActionFirst,
 }

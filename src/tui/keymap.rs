@@ -68,11 +68,13 @@ pub enum Mode {
     ConnectionPicker,
     InputsForm,
     RunView,
+    /// The requests a real run will send, waiting for `y`.
+    ConfirmRun,
 }
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 16] = [
+    pub const ALL: [Mode; 17] = [
         Mode::Unlock,
         Mode::List,
         Mode::Filter,
@@ -89,6 +91,7 @@ impl Mode {
         Mode::ConnectionPicker,
         Mode::InputsForm,
         Mode::RunView,
+        Mode::ConfirmRun,
     ];
 
     /// Typing modes hand every key without a binding to the text input.
@@ -125,6 +128,7 @@ impl Mode {
             Mode::ConnectionPicker => "help.mode.connection_picker",
             Mode::InputsForm => "help.mode.inputs_form",
             Mode::RunView => "help.mode.run_view",
+            Mode::ConfirmRun => "help.mode.confirm_run",
         }
     }
 }
@@ -558,6 +562,42 @@ const RUN_VIEW: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+// Only `y` sends: Enter, which ends so many other dialogs, must not.
+const CONFIRM_RUN: &[Binding] = &[
+    bind(&[ch('y')], Action::Yes, "keys.yes_send", true),
+    bind(
+        &[ch('n'), key(KeyCode::Esc)],
+        Action::No,
+        "keys.cancel",
+        true,
+    ),
+    bind(
+        &[ch('j'), key(KeyCode::Down)],
+        Action::Down,
+        "keys.scroll_down",
+        false,
+    ),
+    bind(
+        &[ch('k'), key(KeyCode::Up)],
+        Action::Up,
+        "keys.scroll_up",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::PageDown), ctrl('d')],
+        Action::PageDown,
+        "keys.page_down",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::PageUp), ctrl('u')],
+        Action::PageUp,
+        "keys.page_up",
+        false,
+    ),
+    FORCE_QUIT,
+];
+
 /// The bindings of a mode, in the order hints are shown.
 pub fn bindings(mode: Mode) -> &'static [Binding] {
     match mode {
@@ -577,11 +617,12 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
         Mode::ConnectionPicker => CONNECTION_PICKER,
         Mode::InputsForm => INPUTS_FORM,
         Mode::RunView => RUN_VIEW,
+        Mode::ConfirmRun => CONFIRM_RUN,
     }
 }
 
 /// The modes listed in the help screen, in order.
-pub const HELP_MODES: [Mode; 14] = [
+pub const HELP_MODES: [Mode; 15] = [
     Mode::List,
     Mode::Filter,
     Mode::Details,
@@ -594,6 +635,7 @@ pub const HELP_MODES: [Mode; 14] = [
     Mode::ConnectionPicker,
     Mode::ActionPicker,
     Mode::InputsForm,
+    Mode::ConfirmRun,
     Mode::RunView,
     Mode::Unlock,
 ];
@@ -665,6 +707,16 @@ mod tests {
             ),
             Some(Action::PrevField)
         );
+    }
+
+    /// Only `y` sends a run; Enter, pressed out of habit, does nothing.
+    #[test]
+    fn only_y_confirms_a_run() {
+        let yes = |code| action_for(Mode::ConfirmRun, &press(code, KeyModifiers::NONE));
+        assert_eq!(yes(KeyCode::Char('y')), Some(Action::Yes));
+        assert_eq!(yes(KeyCode::Enter), None);
+        assert_eq!(yes(KeyCode::Char('n')), Some(Action::No));
+        assert_eq!(yes(KeyCode::Esc), Some(Action::No));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::tui::message::{Effect, Snapshot, VaultCommand};
 use crate::tui::screens::confirm::{ConfirmDelete, DeleteTarget};
 use crate::tui::screens::flow_edit::{FlowNameDialog, InputsEditor};
 use crate::tui::screens::pickers::{ActionPicker, ConnectionChoice, ConnectionPicker};
+use crate::tui::screens::run_confirm::RunConfirm;
 use crate::tui::screens::run_view::RunView;
 use crate::tui::screens::wizard::Wizard;
 use crate::vault::{ConnectionId, Credentials, Flow, FlowId, FlowStep};
@@ -117,39 +118,83 @@ impl App {
                 flow,
                 only,
                 dry_run,
-            } => {
-                let Some(f) = self.flow(&flow).cloned() else {
-                    return Vec::new();
-                };
-                let title = match only {
-                    Some(i) => self.locale.f(
-                        if dry_run {
-                            "run.title_dry_step"
-                        } else {
-                            "run.title_step"
-                        },
-                        &[("flow", &f.name), ("position", &(i + 1).to_string())],
-                    ),
-                    None => self.locale.f(
-                        if dry_run {
-                            "run.title_dry"
-                        } else {
-                            "run.title"
-                        },
-                        &[("flow", &f.name)],
-                    ),
-                };
-                self.runs += 1;
-                self.overlays
-                    .push(Overlay::Run(RunView::running(self.runs, title, dry_run)));
-                vec![Effect::Run {
-                    run: self.runs,
-                    flow: f,
-                    only: only.map(|i| i + 1),
-                    dry_run,
-                }]
-            }
+            } => match self.flow(&flow).cloned() {
+                Some(f) if dry_run => self.start_run(f, only, true),
+                Some(f) => self.confirm_run(f, only),
+                None => Vec::new(),
+            },
+            FlowIntent::Send { flow, only } => self.send_confirmed(flow, only),
+            FlowIntent::ChooseActionFirst => vec![self.notify(
+                self.locale.t("notice.choose_action_first").to_owned(),
+                false,
+            )],
         }
+    }
+
+    /// A real run: first a dry run of every action it would send, shown in
+    /// a confirmation that sends only on `y`.
+    fn confirm_run(&mut self, flow: Flow, only: Option<usize>) -> Vec<Effect> {
+        self.runs += 1;
+        let confirm = RunConfirm::checking(self.runs, flow.clone(), only, &self.rows);
+        self.overlays.push(Overlay::ConfirmRun(confirm));
+        vec![Effect::Run {
+            run: self.runs,
+            flow,
+            only: only.map(|i| i + 1),
+            dry_run: true,
+        }]
+    }
+
+    /// `y` on the confirmation: sends the flow as it was checked, unless it
+    /// or its connections changed since; then it is checked again.
+    fn send_confirmed(&mut self, flow: Flow, only: Option<usize>) -> Vec<Effect> {
+        let stale = match self.overlays.last() {
+            Some(Overlay::ConfirmRun(c)) => c.is_stale(&self.flows, &self.rows),
+            _ => true,
+        };
+        if matches!(self.overlays.last(), Some(Overlay::ConfirmRun(_))) {
+            self.overlays.pop();
+        }
+        if stale {
+            let mut effects =
+                vec![self.notify(self.locale.t("notice.flow_changed").to_owned(), true)];
+            if let Some(current) = self.flow(&flow.id).cloned() {
+                effects.extend(self.confirm_run(current, only));
+            }
+            return effects;
+        }
+        self.start_run(flow, only, false)
+    }
+
+    /// Opens the run view and starts the run (a real one only from [`Self::send_confirmed`]).
+    fn start_run(&mut self, f: Flow, only: Option<usize>, dry_run: bool) -> Vec<Effect> {
+        let title = match only {
+            Some(i) => self.locale.f(
+                if dry_run {
+                    "run.title_dry_step"
+                } else {
+                    "run.title_step"
+                },
+                &[("flow", &f.name), ("position", &(i + 1).to_string())],
+            ),
+            None => self.locale.f(
+                if dry_run {
+                    "run.title_dry"
+                } else {
+                    "run.title"
+                },
+                &[("flow", &f.name)],
+            ),
+        };
+        self.runs += 1;
+        self.overlays
+            .push(Overlay::Run(RunView::running(self.runs, title, dry_run)));
+        vec![Effect::Run {
+            run: self.runs,
+            flow: f,
+            only: only.map(|i| i + 1),
+            dry_run,
+        }]
     }
 
     /// `+` on an action: the wizard with its service already chosen; the new
@@ -324,11 +369,16 @@ impl App {
             .iter()
             .any(|r| !matches!(r.outcome, StepOutcome::DryRun(_)));
         for overlay in &mut self.overlays {
-            if let Overlay::Run(view) = overlay
-                && view.run == run
-            {
-                view.reports = Some(reports.clone());
-                view.scroll = 0;
+            match overlay {
+                Overlay::Run(view) if view.run == run => {
+                    view.reports = Some(reports.clone());
+                    view.scroll = 0;
+                }
+                Overlay::ConfirmRun(confirm) if confirm.run == run => {
+                    confirm.reports = Some(reports.clone());
+                    confirm.scroll = 0;
+                }
+                _ => {}
             }
         }
         if !sent {

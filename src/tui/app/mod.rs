@@ -62,6 +62,7 @@ pub enum Overlay {
     ConnectionPicker(ConnectionPicker),
     Inputs(InputsEditor),
     Run(RunView),
+    ConfirmRun(super::screens::run_confirm::RunConfirm),
 }
 
 impl Overlay {
@@ -77,6 +78,7 @@ impl Overlay {
             Overlay::ConnectionPicker(s) => s,
             Overlay::Inputs(s) => s,
             Overlay::Run(s) => s,
+            Overlay::ConfirmRun(s) => s,
         }
     }
 
@@ -91,6 +93,7 @@ impl Overlay {
             Overlay::ConnectionPicker(s) => s,
             Overlay::Inputs(s) => s,
             Overlay::Run(s) => s,
+            Overlay::ConfirmRun(s) => s,
         }
     }
 
@@ -98,7 +101,7 @@ impl Overlay {
     fn ends_on_save(&self) -> bool {
         !matches!(
             self,
-            Overlay::Details(_) | Overlay::Help(_) | Overlay::Run(_)
+            Overlay::Details(_) | Overlay::Help(_) | Overlay::Run(_) | Overlay::ConfirmRun(_)
         )
     }
 }

@@ -101,11 +101,17 @@ impl FlowsPane {
                 };
                 return Reply::Do(Intent::Flow(FlowIntent::MoveStep { flow, from, by }));
             }
+            // The same key means the same thing in either column: x and r
+            // the selected action, X and R the whole flow. A real run only
+            // opens its confirmation; nothing is sent from here.
             Action::DryRun | Action::Run | Action::DryRunAll | Action::RunAll => {
                 let Some(flow) = flow_id.filter(|_| steps > 0) else {
                     return Reply::Ignored;
                 };
-                let whole = matches!(action, Action::DryRunAll | Action::RunAll) || !on_step;
+                let whole = matches!(action, Action::DryRunAll | Action::RunAll);
+                if !whole && !on_step {
+                    return Reply::Do(Intent::Flow(FlowIntent::ChooseActionFirst));
+                }
                 return Reply::Do(Intent::Flow(FlowIntent::Run {
                     flow,
                     only: (!whole).then_some(self.step),

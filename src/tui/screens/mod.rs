@@ -7,6 +7,7 @@ pub mod flows;
 pub mod help;
 pub mod list;
 pub mod pickers;
+pub mod run_confirm;
 pub mod run_view;
 pub mod unlock;
 pub mod wizard;

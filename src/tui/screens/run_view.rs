@@ -103,8 +103,14 @@ impl RunView {
                         }
                         _ => {}
                     }
+                    // A dry run goes on past a failure: it did not stop there.
+                    let key = if self.dry_run {
+                        "run.cannot_run"
+                    } else {
+                        "run.stopped_at"
+                    };
                     let text = locale.f(
-                        "run.stopped_at",
+                        key,
                         &[
                             ("position", &report.position.to_string()),
                             ("reason", &step_failure(locale, &report.action, failure)),
@@ -149,7 +155,11 @@ impl RunView {
     }
 }
 
-fn request_lines(lines: &mut Vec<Line<'static>>, request: &ShownRequest, view: View<'_>) {
+pub(super) fn request_lines(
+    lines: &mut Vec<Line<'static>>,
+    request: &ShownRequest,
+    view: View<'_>,
+) {
     lines.push(Line::from(vec![
         Span::styled(request.method.clone(), view.theme.key),
         Span::raw(format!(" {}", request.url)),
@@ -197,7 +207,7 @@ fn response_lines(lines: &mut Vec<Line<'static>>, response: &ResponseView, view:
 
 /// Splits lines wider than `width` cells into several; a split line keeps
 /// the style of its last part (request lines lead with the method's style).
-fn wrap(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+pub(super) fn wrap(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
     use crate::locale::width::{fit, width as cells};
     let width = width.max(1);
     let mut out = Vec::with_capacity(lines.len());
