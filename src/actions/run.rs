@@ -119,6 +119,8 @@ pub struct ResponseView {
     pub reason: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The server sent more than [`MAX_RESPONSE`]: `body` is its beginning.
+    pub cut: bool,
     pub problem: Option<Problem>,
 }
 
@@ -265,24 +267,18 @@ pub async fn send(http: &reqwest::Client, prepared: PreparedRequest) -> StepOutc
         }
     };
     let problem = explain(status.as_u16(), &body.bytes);
-    let mut shown_body = if body.complete {
+    let shown_body = if body.complete {
         pretty_body(&body.bytes)
     } else {
         // Cut JSON does not parse: shown as text.
         pretty_body(&body.bytes[..body.bytes.len().min(MAX_BODY)])
     };
-    if !body.complete {
-        shown_body.push('\n');
-        shown_body.push_str(&crate::locale::current().f(
-            "run.response_cut",
-            &[("limit", &crate::auth::client::size_words(MAX_RESPONSE))],
-        ));
-    }
     let view = ResponseView {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or_default().to_owned(),
         headers,
         body: shown_body,
+        cut: !body.complete,
         problem,
     };
     if view.problem.is_some() {

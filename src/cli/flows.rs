@@ -323,6 +323,11 @@ fn print_response(response: &ResponseView) {
     if !response.body.is_empty() {
         print_text(&format!("\n{}", response.body));
     }
+    if response.cut {
+        print_line(&crate::locale::labels::response_cut(
+            crate::locale::current(),
+        ));
+    }
 }
 
 fn find_action(id: &str) -> Result<&'static Action, CliError> {

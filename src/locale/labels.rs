@@ -443,6 +443,17 @@ pub fn grant_setup_error(locale: &Locale, e: &crate::auth::grant::GrantSetupErro
     }
 }
 
+/// The line under a response body the server sent too much of.
+pub fn response_cut(locale: &Locale) -> String {
+    locale.f(
+        "run.response_cut",
+        &[(
+            "limit",
+            &crate::auth::client::size_words(crate::actions::run::MAX_RESPONSE),
+        )],
+    )
+}
+
 /// Why a token request failed, in words (the server's own codes stay as sent).
 pub fn grant_error(locale: &Locale, e: &crate::auth::GrantError) -> String {
     use crate::auth::GrantError as E;

@@ -203,6 +203,12 @@ fn response_lines(lines: &mut Vec<Line<'static>>, response: &ResponseView, view:
         lines.push(Line::from(""));
         lines.extend(response.body.lines().map(|l| Line::from(l.to_owned())));
     }
+    if response.cut {
+        lines.push(Line::styled(
+            crate::locale::labels::response_cut(view.locale),
+            view.theme.warning,
+        ));
+    }
 }
 
 /// Splits lines wider than `width` cells into several; a split line keeps
