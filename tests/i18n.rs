@@ -852,22 +852,16 @@ fn flows_pane() {
 // ---------------------------------------------------------------------------
 // Texts that must fit their place
 
-/// How many hints of a mode the footer shows at 80 columns: as many as fit,
-/// in order (as `tui::widgets::footer` draws them).
+/// How many hints of a mode the footer shows at 80 columns, of how many it
+/// has, as `tui::widgets::footer` draws them.
 fn footer_hints_shown(locale: &Locale, mode: flowvault::tui::keymap::Mode) -> (usize, usize) {
-    use flowvault::tui::keymap::{bindings, keys_label};
-    let mut used = 0;
-    let mut shown = 0;
-    let hints: Vec<_> = bindings(mode).iter().filter(|b| b.footer).collect();
-    for b in &hints {
-        let needed = keys_label(b).width() + 1 + locale.t(b.hint).width() + 2;
-        if used + needed > W as usize {
-            break;
-        }
-        used += needed;
-        shown += 1;
-    }
-    (shown, hints.len())
+    use flowvault::tui::keymap::{Shown, entries};
+    let all = entries(mode)
+        .iter()
+        .filter(|e| e.footer != Shown::HelpOnly)
+        .count();
+    let shown = flowvault::tui::widgets::footer::hints(mode, W as usize, locale, &[("n", "10")]);
+    (shown.len(), all)
 }
 
 /// A translation hides no footer hint that English shows at 80 columns.
