@@ -328,6 +328,15 @@ fn settings() -> insta::Settings {
     s.set_omit_expression(true);
     // Same width as what it replaces, so nothing moves.
     s.add_filter(r"/tmp/fv-[A-Za-z0-9]{8}/", "/tmp/fv-XXXXXXXX/");
+    // Details show ids and times, which differ on every run.
+    s.add_filter(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+    );
+    s.add_filter(
+        r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+        "YYYY-MM-DD hh:mm:ss",
+    );
     s
 }
 
@@ -626,12 +635,19 @@ fn wizard_credentials_with_errors() {
         let screen = h.screen();
         let (sid_error, token_error) = match lang {
             Lang::Fr => (
-                "✗ Account SID : doit ressembler à AC0123456789",
+                // Wrapped, not cut: the example goes on the next line.
+                "✗ Account SID : doit ressembler à",
                 "✗ Jeton d’authentification : champ obligatoire",
             ),
             _ => ("✗ アカウントSIDはAC0123456789", "✗ 認証トークンは必須です"),
         };
+        // The whole message shows, over as many lines as it takes.
+        let whole = match lang {
+            Lang::Fr => "AC0123456789abcdef0123456789abcdef",
+            _ => "ef",
+        };
         assert!(screen.contains(sid_error), "{screen}");
+        assert!(screen.contains(whole), "{screen}");
         assert!(screen.contains(token_error), "{screen}");
         assert!(screen.contains("Twilio · 接続テスト"), "{screen}");
         check(lang, "wizard_form_errors", &screen);

@@ -39,6 +39,11 @@ fn settings() -> insta::Settings {
         "YYYY-MM-DD hh:mm:ss",
     );
     s.add_filter(r"<unreadable [0-9a-f]{8}>", "<unreadable ########>");
+    // Details show ids and times, which differ on every run.
+    s.add_filter(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+    );
     s
 }
 

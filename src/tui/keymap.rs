@@ -197,6 +197,8 @@ impl Key {
             KeyCode::BackTab => "Shift-Tab".to_owned(),
             KeyCode::Up => "↑".to_owned(),
             KeyCode::Down => "↓".to_owned(),
+            KeyCode::Left => "←".to_owned(),
+            KeyCode::Right => "→".to_owned(),
             KeyCode::Home => "Home".to_owned(),
             KeyCode::End => "End".to_owned(),
             KeyCode::PageUp => "PgUp".to_owned(),
@@ -451,8 +453,9 @@ const WIZARD_CHOICE: &[Binding] = &[
         false,
     ),
     bind(&[ctrl('s')], Action::Save, "keys.save", true),
-    bind(&[ctrl('n')], Action::CreateEmpty, "keys.create_empty", true),
     bind(&[key(KeyCode::Esc)], Action::Back, "keys.back", true),
+    // The form's hint line says it, as for Enter.
+    bind(&[ctrl('n')], Action::CreateEmpty, "keys.create_empty", false),
     FORCE_QUIT,
 ];
 
@@ -581,6 +584,7 @@ const FLOWS_ACTIONS: &[Binding] = &[
     // One hint, `J/K move`, for the two (the footer joins equal hints).
     spare(&[ch('J')], Action::MoveDown, "keys.move"),
     spare(&[ch('K')], Action::MoveUp, "keys.move"),
+    spare(&[ch('a')], Action::Add, "keys.add_action"),
     spare(&[ch('+')], Action::NewConnection, "keys.new_connection"),
     spare(
         &[ch('h'), key(KeyCode::Left)],

@@ -192,13 +192,7 @@ impl App {
         App {
             locale,
             theme,
-            phase: Phase::Locked(
-                if exists && crate::vault::Vault::opens_only_with_key_file(&vault_path) {
-                    UnlockScreen::key_file_needed(vault_path.clone(), locale)
-                } else {
-                    UnlockScreen::new(vault_path.clone(), exists)
-                },
-            ),
+            phase: Phase::Locked(UnlockScreen::new(vault_path.clone(), exists)),
             vault_path,
             size,
             key_file_unlock: false,
@@ -224,7 +218,16 @@ impl App {
 
     /// Effects to run at start: unlocking at once when a key file was given.
     pub fn start(&mut self, key: Option<UnlockKey>) -> Vec<Effect> {
-        let Some(key) = key else { return Vec::new() };
+        let Some(key) = key else {
+            // A passphrase cannot open a vault that has only key-file slots.
+            if matches!(&self.phase, Phase::Locked(s) if matches!(s.stage, super::screens::unlock::Stage::Unlock))
+                && crate::vault::Vault::opens_only_with_key_file(&self.vault_path)
+            {
+                let screen = UnlockScreen::key_file_needed(self.vault_path.clone(), self.locale);
+                self.phase = Phase::Locked(screen);
+            }
+            return Vec::new();
+        };
         self.key_file_unlock = true;
         let exists = matches!(&self.phase, Phase::Locked(s) if matches!(s.stage, super::screens::unlock::Stage::Unlock));
         let mut screen = UnlockScreen::working(self.vault_path.clone());

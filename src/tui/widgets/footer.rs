@@ -35,19 +35,22 @@ pub fn hints(mode: Mode, room: usize, locale: &Locale, args: &[(&str, &str)]) ->
     let all = entries(mode);
     let mut used = 0;
     let mut keep = vec![false; all.len()];
+    let mut all_fit = true;
     for (i, e) in all.iter().enumerate() {
         if e.footer != Shown::Footer {
             continue;
         }
         let needed = hint(e).width();
         if used + needed > room {
+            all_fit = false;
             break;
         }
         used += needed;
         keep[i] = true;
     }
     for (i, e) in all.iter().enumerate() {
-        if e.footer != Shown::FooterIfRoom {
+        // Spare hints never take the place of a footer hint cut for room.
+        if e.footer != Shown::FooterIfRoom || !all_fit {
             continue;
         }
         let needed = hint(e).width();

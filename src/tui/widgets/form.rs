@@ -358,8 +358,14 @@ pub fn wrap_text(text: &str, room: usize) -> Vec<String> {
             line.push_str(word);
             continue;
         }
-        if !line.is_empty() {
+        if width(word) <= room {
             lines.push(std::mem::take(&mut line));
+            line.push_str(word);
+            continue;
+        }
+        // Longer than a line: it goes on where the line is, cut by cells.
+        if sep == 1 {
+            line.push(' ');
         }
         for c in word.chars() {
             if width(&line) + width(c.encode_utf8(&mut [0; 4])) > room {
@@ -372,6 +378,18 @@ pub fn wrap_text(text: &str, room: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_text;
+
+    #[test]
+    fn text_wraps_at_spaces_and_long_words_anywhere() {
+        assert_eq!(wrap_text("a bb ccc", 4), ["a bb", "ccc"]);
+        assert_eq!(wrap_text("✗ 長い長い", 6), ["✗ 長い", "長い"]);
+        assert_eq!(wrap_text("", 4), [""]);
+    }
 }
 
 /// Secrets keep a paste's lines (a PEM key, a key file's JSON); so does a
