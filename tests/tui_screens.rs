@@ -507,7 +507,8 @@ fn details_revealed_then_hidden_by_the_timer() {
             row_with(&revealed, "Auth Token").contains(&token),
             "{revealed}"
         );
-        assert!(revealed.contains("Secrets shown for 10 seconds. v hides them."));
+        assert!(revealed.contains("Secrets shown: hidden again in 10 s (v hides them now)."));
+        assert!(revealed.lines().last().unwrap().contains("v hide (10 s)"));
         snapshot(&format!("details_revealed_{w}x{h}"), &revealed);
 
         hn.fire_timers();

@@ -586,6 +586,7 @@ const FLOWS_ACTIONS: &[Binding] = &[
     spare(&[ch('K')], Action::MoveUp, "keys.move"),
     spare(&[ch('a')], Action::Add, "keys.add_action"),
     spare(&[ch('+')], Action::NewConnection, "keys.new_connection"),
+    bind(&[ch('n')], Action::NewFlow, "keys.new_flow", false),
     spare(
         &[ch('h'), key(KeyCode::Left)],
         Action::FocusLeft,

@@ -24,8 +24,8 @@ impl Hint {
     }
 }
 
-/// The hints of `mode` that fit in `room` cells, in keymap order: every
-/// footer hint while they fit, then the spare ones that still fit. `args`
+/// The hints of `mode` that fit in `room` cells, in keymap order: the
+/// footer hints that fit, then, if all did, the spare ones that still fit. `args`
 /// fill placeholders in hints (the seconds left of a reveal).
 pub fn hints(mode: Mode, room: usize, locale: &Locale, args: &[(&str, &str)]) -> Vec<Hint> {
     let hint = |e: &Entry| Hint {
@@ -42,8 +42,10 @@ pub fn hints(mode: Mode, room: usize, locale: &Locale, args: &[(&str, &str)]) ->
         }
         let needed = hint(e).width();
         if used + needed > room {
+            // Later hints may be shorter: `? help` still fits where a
+            // longer one did not.
             all_fit = false;
-            break;
+            continue;
         }
         used += needed;
         keep[i] = true;
