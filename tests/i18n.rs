@@ -908,6 +908,7 @@ const ROOM_AT_80: &[(&str, usize)] = &[
     ("status.pending", 10),
     ("status.empty", 10),
     ("status.refreshing", 10),
+    ("status.fetching", 10),
     ("status.failed", 10),
     ("status.damaged", 10),
     ("list.col.status", 13),

@@ -65,6 +65,8 @@ pub enum Mode {
     WizardService,
     WizardMethod,
     WizardName,
+    /// Renaming a connection: Enter saves the name.
+    Rename,
     WizardForm,
     /// The form, on a field whose value is one of a few choices.
     WizardChoice,
@@ -86,7 +88,7 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 20] = [
+    pub const ALL: [Mode; 21] = [
         Mode::Unlock,
         Mode::UnlockRepeat,
         Mode::List,
@@ -94,6 +96,7 @@ impl Mode {
         Mode::WizardService,
         Mode::WizardMethod,
         Mode::WizardName,
+        Mode::Rename,
         Mode::WizardForm,
         Mode::WizardChoice,
         Mode::Details,
@@ -118,6 +121,7 @@ impl Mode {
                 | Mode::Filter
                 | Mode::WizardService
                 | Mode::WizardName
+                | Mode::Rename
                 | Mode::WizardForm
                 | Mode::FlowName
                 | Mode::ActionPicker
@@ -133,7 +137,7 @@ impl Mode {
             Mode::Filter => "help.mode.filter",
             Mode::WizardService => "help.mode.wizard_service",
             Mode::WizardMethod => "help.mode.wizard_method",
-            Mode::WizardName => "help.mode.wizard_name",
+            Mode::WizardName | Mode::Rename => "help.mode.wizard_name",
             Mode::WizardForm => "help.mode.wizard_form",
             Mode::WizardChoice => "help.mode.wizard_choice",
             Mode::Details | Mode::DetailsRevealed => "help.mode.details",
@@ -248,7 +252,11 @@ const fn bind(keys: &'static [Key], action: Action, hint: &'static str, footer: 
         keys,
         action,
         hint,
-        footer: if footer { Shown::Footer } else { Shown::HelpOnly },
+        footer: if footer {
+            Shown::Footer
+        } else {
+            Shown::HelpOnly
+        },
     }
 }
 
@@ -392,6 +400,12 @@ const WIZARD_NAME: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+const RENAME: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Action::Submit, "keys.rename", true),
+    bind(&[key(KeyCode::Esc)], Action::Back, "keys.cancel", true),
+    FORCE_QUIT,
+];
+
 const WIZARD_FORM: &[Binding] = &[
     bind(
         &[key(KeyCode::Tab), key(KeyCode::Down)],
@@ -455,7 +469,12 @@ const WIZARD_CHOICE: &[Binding] = &[
     bind(&[ctrl('s')], Action::Save, "keys.save", true),
     bind(&[key(KeyCode::Esc)], Action::Back, "keys.back", true),
     // The form's hint line says it, as for Enter.
-    bind(&[ctrl('n')], Action::CreateEmpty, "keys.create_empty", false),
+    bind(
+        &[ctrl('n')],
+        Action::CreateEmpty,
+        "keys.create_empty",
+        false,
+    ),
     FORCE_QUIT,
 ];
 
@@ -711,6 +730,7 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
         Mode::WizardService => WIZARD_SERVICE,
         Mode::WizardMethod => WIZARD_METHOD,
         Mode::WizardName => WIZARD_NAME,
+        Mode::Rename => RENAME,
         Mode::WizardForm => WIZARD_FORM,
         Mode::WizardChoice => WIZARD_CHOICE,
         Mode::Details => DETAILS,

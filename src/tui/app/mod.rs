@@ -418,7 +418,10 @@ impl App {
             let text = self.locale.f("notice.renewed", &[("name", name)]);
             effects.push(self.notify(text, false));
         }
-        if let RefreshEvent::Failed { id, name, reason, .. } = event {
+        if let RefreshEvent::Failed {
+            id, name, reason, ..
+        } = event
+        {
             self.renewals_asked.retain(|asked| asked != &id);
             effects.push(self.notify(
                 self.locale.f(
@@ -836,7 +839,14 @@ impl App {
             _ => Vec::new(),
         };
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        footer::render(frame, areas.footer, self.mode(), &args, &self.theme, self.locale);
+        footer::render(
+            frame,
+            areas.footer,
+            self.mode(),
+            &args,
+            &self.theme,
+            self.locale,
+        );
         if let Phase::Locked(screen) = &self.phase {
             Screen::render(screen, frame, area, &ctx);
             return;

@@ -66,8 +66,7 @@ impl Details {
                 self.revealed = !self.revealed;
                 self.hides_at = None;
                 if self.revealed {
-                    self.hides_at =
-                        Some(view.now + time::Duration::seconds(REVEAL_SECONDS as i64));
+                    self.hides_at = Some(view.now + time::Duration::seconds(REVEAL_SECONDS as i64));
                     self.reveal_generation += 1;
                     return Reply::Do(Intent::HideSecretsLater(self.reveal_generation));
                 }

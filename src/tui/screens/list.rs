@@ -11,9 +11,7 @@ use tui_input::Input;
 
 use super::{Context, KeyInput, Reply, Screen, View};
 use crate::catalog::Catalog;
-use crate::locale::labels::{
-    assessment_mark, assessment_word, detail, method_name, service_name,
-};
+use crate::locale::labels::{assessment_mark, assessment_word, detail, method_name, service_name};
 use crate::locale::width::truncate;
 use crate::tui::intent::Intent;
 use crate::tui::keymap::{Action, Mode};

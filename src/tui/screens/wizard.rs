@@ -126,6 +126,7 @@ impl Wizard {
         match self.step {
             Step::Service => Mode::WizardService,
             Step::Method => Mode::WizardMethod,
+            Step::Name if self.renaming => Mode::Rename,
             Step::Name => Mode::WizardName,
             Step::Credentials
                 if self
@@ -404,6 +405,7 @@ impl Wizard {
         let View { theme, locale, .. } = view;
         let popup = centered(area, area.width.min(90), area.height);
         let title = match &self.editing {
+            Some(c) if self.renaming => locale.f("wizard.rename_title", &[("name", &c.name)]),
             Some(c) => locale.f("wizard.edit_title", &[("name", &c.name)]),
             None => locale.t("wizard.title").to_owned(),
         };

@@ -109,8 +109,8 @@ impl CredentialsForm {
         }
     }
 
-    /// Moves a choice field to its next (`by` = 1) or previous (-1) value;
-    /// from blank, forward starts at the first and back at the last.
+    /// Moves a choice field to its next (`by` = 1) or previous (-1) value,
+    /// from the default when blank.
     pub fn cycle(&mut self, by: isize) -> bool {
         let Some(values) = self.focused_choices().map(<[String]>::to_vec) else {
             return false;
@@ -122,7 +122,12 @@ impl CredentialsForm {
             return false;
         }
         let n = values.len() as isize;
-        let next = match values.iter().position(|v| v == f.input.value().trim()) {
+        // Blank means the default, which is where the cycle starts.
+        let current = match f.input.value().trim() {
+            "" => f.field.default.clone().unwrap_or_default(),
+            typed => typed.to_owned(),
+        };
+        let next = match values.iter().position(|v| *v == current) {
             Some(at) => (at as isize + by).rem_euclid(n),
             None if by >= 0 => 0,
             None => n - 1,
@@ -334,10 +339,7 @@ fn render_choice(
         // Too many to list: the chosen one, with where it stands.
         let at = values.iter().position(|v| v == chosen).map_or(0, |i| i + 1);
         let short = format!("‹{chosen}› {at}/{}", values.len());
-        frame.render_widget(
-            Paragraph::new(truncate(&short, area.width as usize)),
-            area,
-        );
+        frame.render_widget(Paragraph::new(truncate(&short, area.width as usize)), area);
         return;
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
