@@ -382,18 +382,6 @@ pub fn wrap_text(text: &str, room: usize) -> Vec<String> {
     lines
 }
 
-#[cfg(test)]
-mod tests {
-    use super::wrap_text;
-
-    #[test]
-    fn text_wraps_at_spaces_and_long_words_anywhere() {
-        assert_eq!(wrap_text("a bb ccc", 4), ["a bb", "ccc"]);
-        assert_eq!(wrap_text("✗ 長い長い", 6), ["✗ 長い", "長い"]);
-        assert_eq!(wrap_text("", 4), [""]);
-    }
-}
-
 /// Secrets keep a paste's lines (a PEM key, a key file's JSON); so does a
 /// PEM, which is lines by definition. Other fields are one line.
 fn lines_of(field: &Field) -> Lines {
@@ -420,4 +408,16 @@ fn check(f: &FormField, complete: bool) -> Result<(), FieldError> {
         return Ok(());
     }
     f.field.validate(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_text;
+
+    #[test]
+    fn text_wraps_at_spaces_and_long_words_anywhere() {
+        assert_eq!(wrap_text("a bb ccc", 4), ["a bb", "ccc"]);
+        assert_eq!(wrap_text("✗ 長い長い", 6), ["✗ 長い", "長い"]);
+        assert_eq!(wrap_text("", 4), [""]);
+    }
 }
