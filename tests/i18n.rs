@@ -328,6 +328,15 @@ fn settings() -> insta::Settings {
     s.set_omit_expression(true);
     // Same width as what it replaces, so nothing moves.
     s.add_filter(r"/tmp/fv-[A-Za-z0-9]{8}/", "/tmp/fv-XXXXXXXX/");
+    // Details show ids and times, which differ on every run.
+    s.add_filter(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+    );
+    s.add_filter(
+        r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+        "YYYY-MM-DD hh:mm:ss",
+    );
     s
 }
 
@@ -626,12 +635,19 @@ fn wizard_credentials_with_errors() {
         let screen = h.screen();
         let (sid_error, token_error) = match lang {
             Lang::Fr => (
-                "✗ Account SID : doit ressembler à AC0123456789",
+                // Wrapped, not cut: the example goes on the next line.
+                "✗ Account SID : doit ressembler à",
                 "✗ Jeton d’authentification : champ obligatoire",
             ),
             _ => ("✗ アカウントSIDはAC0123456789", "✗ 認証トークンは必須です"),
         };
+        // The whole message shows, over as many lines as it takes.
+        let whole = match lang {
+            Lang::Fr => "AC0123456789abcdef0123456789abcdef",
+            _ => "ef",
+        };
         assert!(screen.contains(sid_error), "{screen}");
+        assert!(screen.contains(whole), "{screen}");
         assert!(screen.contains(token_error), "{screen}");
         assert!(screen.contains("Twilio · 接続テスト"), "{screen}");
         check(lang, "wizard_form_errors", &screen);
@@ -852,22 +868,16 @@ fn flows_pane() {
 // ---------------------------------------------------------------------------
 // Texts that must fit their place
 
-/// How many hints of a mode the footer shows at 80 columns: as many as fit,
-/// in order (as `tui::widgets::footer` draws them).
+/// How many hints of a mode the footer shows at 80 columns, of how many it
+/// has, as `tui::widgets::footer` draws them.
 fn footer_hints_shown(locale: &Locale, mode: flowvault::tui::keymap::Mode) -> (usize, usize) {
-    use flowvault::tui::keymap::{bindings, keys_label};
-    let mut used = 0;
-    let mut shown = 0;
-    let hints: Vec<_> = bindings(mode).iter().filter(|b| b.footer).collect();
-    for b in &hints {
-        let needed = keys_label(b).width() + 1 + locale.t(b.hint).width() + 2;
-        if used + needed > W as usize {
-            break;
-        }
-        used += needed;
-        shown += 1;
-    }
-    (shown, hints.len())
+    use flowvault::tui::keymap::{Shown, entries};
+    let all = entries(mode)
+        .iter()
+        .filter(|e| e.footer != Shown::HelpOnly)
+        .count();
+    let shown = flowvault::tui::widgets::footer::hints(mode, W as usize, locale, &[("n", "10")]);
+    (shown.len(), all)
 }
 
 /// A translation hides no footer hint that English shows at 80 columns.
@@ -898,6 +908,7 @@ const ROOM_AT_80: &[(&str, usize)] = &[
     ("status.pending", 10),
     ("status.empty", 10),
     ("status.refreshing", 10),
+    ("status.fetching", 10),
     ("status.failed", 10),
     ("status.damaged", 10),
     ("list.col.status", 13),

@@ -371,7 +371,7 @@ fn pane_with_flows_focused() {
                 .lines()
                 .last()
                 .unwrap()
-                .starts_with("a add  c connection"),
+                .starts_with("n new  e rename  d delete  a add action"),
             "{screen}"
         );
         screen
@@ -972,7 +972,7 @@ fn dry_run_of_an_action() {
         );
         row_with(&screen, "Authorization: Bearer ••••••");
         assert!(
-            screen.contains("✓ Every request could be built."),
+            screen.contains("✓ Every request could be built; nothing was sent."),
             "{screen}"
         );
         screen

@@ -39,6 +39,11 @@ fn settings() -> insta::Settings {
         "YYYY-MM-DD hh:mm:ss",
     );
     s.add_filter(r"<unreadable [0-9a-f]{8}>", "<unreadable ########>");
+    // Details show ids and times, which differ on every run.
+    s.add_filter(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+    );
     s
 }
 
@@ -502,7 +507,8 @@ fn details_revealed_then_hidden_by_the_timer() {
             row_with(&revealed, "Auth Token").contains(&token),
             "{revealed}"
         );
-        assert!(revealed.contains("Secrets shown for 10 seconds. v hides them."));
+        assert!(revealed.contains("Secrets shown: hidden again in 10 s (v hides them now)."));
+        assert!(revealed.lines().last().unwrap().contains("v hide (10 s)"));
         snapshot(&format!("details_revealed_{w}x{h}"), &revealed);
 
         hn.fire_timers();
@@ -927,4 +933,161 @@ fn help_lists_the_method_step() {
         seen.push_str(&hn.screen());
     }
     assert!(seen.contains("Wizard: method"), "{seen}");
+}
+
+#[test]
+fn too_small_wraps_its_message() {
+    let v = mixed();
+    let mut hn = v.harness(30, 8);
+    let screen = hn.screen();
+    assert_fits(&screen, 30, 8);
+    let joined = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(joined.contains("need 60x15, have 30x8."), "{screen}");
+    snapshot("too_small_30x8", &screen);
+}
+
+// ---------------------------------------------------------------------------
+// Statuses in words that tell the truth
+
+fn auth0_ready() -> TestVault {
+    vault_in_fixed_dir(&[conn(
+        "Mgmt API",
+        "auth0",
+        "client_credentials",
+        &[
+            ("domain", "tenant.eu.auth0.com"),
+            ("client_id", "abc123"),
+            ("client_secret", "cs-x"),
+        ],
+    )])
+}
+
+fn token_record(
+    valid: bool,
+    failure: Option<&str>,
+    renewing: bool,
+) -> flowvault::vault::TokenRecord {
+    let now = flowvault::vault::now();
+    flowvault::vault::TokenRecord {
+        token: valid.then(|| flowvault::vault::Token {
+            access_token: flowvault::vault::SecretValue::new("t"),
+            token_type: "Bearer".into(),
+            scope: Some("read:users".into()),
+            obtained_at: now,
+            expires_at: Some(now + time::Duration::minutes(90)),
+        }),
+        state: flowvault::vault::RefreshState {
+            failures: u32::from(failure.is_some()),
+            last_error: failure.map(str::to_owned),
+            ..Default::default()
+        },
+        renewing,
+    }
+}
+
+fn with_token(v: &TestVault, w: u16, h: u16, record: flowvault::vault::TokenRecord) -> Harness {
+    let mut hn = v.harness(w, h);
+    let id = v.get("Mgmt API").id;
+    hn.send(flowvault::tui::message::Msg::Refresh(
+        flowvault::auth::RefreshEvent::Updated { id, record },
+    ));
+    hn
+}
+
+#[test]
+fn a_refused_renewal_of_a_valid_token_is_a_warning_not_ready() {
+    let v = auth0_ready();
+    check("status_ready_renewal_failed", |w, h| {
+        let mut hn = with_token(&v, w, h, token_record(true, Some("access_denied"), false));
+        let screen = hn.screen();
+        let row = row_with(&screen, "Mgmt API");
+        assert!(row.contains("! ready"), "{row}");
+        assert!(!row.contains("✓"), "{row}");
+        assert!(row.contains("renewal failed: access_denied"), "{row}");
+        screen
+    });
+}
+
+#[test]
+fn a_first_token_is_fetching_not_renewing() {
+    let v = auth0_ready();
+    check("status_fetching", |w, h| {
+        let mut hn = with_token(&v, w, h, token_record(false, None, true));
+        let screen = hn.screen();
+        let row = row_with(&screen, "Mgmt API");
+        assert!(row.contains("fetching"), "{row}");
+        assert!(!row.contains("renewing"), "{row}");
+        screen
+    });
+}
+
+#[test]
+fn details_show_scope_expiry_and_what_uses_it() {
+    let v = auth0_ready();
+    check("details_token", |w, h| {
+        let mut hn = with_token(&v, w, h, token_record(true, Some("access_denied"), false));
+        hn.press(KeyCode::Enter);
+        let screen = hn.screen();
+        assert!(
+            row_with(&screen, "Scope").contains("read:users"),
+            "{screen}"
+        );
+        assert!(
+            row_with(&screen, "Token expires").contains("UTC (in 1h"),
+            "{screen}"
+        );
+        row_with(&screen, "Created");
+        row_with(&screen, "Used by");
+        assert!(row_with(&screen, "Status").contains("! ready"), "{screen}");
+        screen
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Rename, choices, key files
+
+#[test]
+fn rename_dialog_from_the_list() {
+    let v = mixed();
+    check("rename", |w, h| {
+        let mut hn = v.harness(w, h);
+        hn.type_text("R");
+        let screen = hn.screen();
+        assert!(screen.contains("Rename the connection"), "{screen}");
+        assert!(screen.contains("Twilio SMS"), "{screen}");
+        screen
+    });
+}
+
+#[test]
+fn a_choice_field_shows_its_values() {
+    let v = vault_in_fixed_dir(&[]);
+    check("wizard_choice_field", |w, h| {
+        let mut hn = v.harness(w, h);
+        hn.press(KeyCode::Char('a'));
+        hn.type_text("http");
+        press_all(
+            &mut hn,
+            &[KeyCode::Enter, KeyCode::Char('j'), KeyCode::Enter],
+        );
+        hn.type_text("Search");
+        press_all(&mut hn, &[KeyCode::Enter, KeyCode::Tab, KeyCode::Tab]);
+        let screen = hn.screen();
+        assert!(row_with(&screen, "Add To").contains("‹header›"), "{screen}");
+        screen
+    });
+}
+
+#[test]
+fn a_key_file_vault_opened_without_it_says_so() {
+    let v = vault_in_fixed_dir(&[]);
+    check("unlock_needs_key_file", |w, h| {
+        let mut hn = v.locked_harness(w, h);
+        let screen = hn.screen();
+        let joined = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(joined.contains("opens with a key file"), "{screen}");
+        assert!(joined.contains("--key-file"), "{screen}");
+        assert!(!screen.contains("Passphrase:"), "{screen}");
+        screen
+    });
 }

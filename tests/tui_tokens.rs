@@ -95,12 +95,13 @@ async fn the_list_shows_each_status_as_the_server_answers() {
         h.send(Msg::Refresh(event));
         let screen = h.screen();
         match kind {
-            // Both requests start before either answers.
+            // Both requests start before either answers: first tokens,
+            // fetched, not renewed.
             "started" => {
                 started += 1;
                 if started == 2 {
                     assert!(
-                        row_with(&screen, "Mgmt API").contains("refreshing"),
+                        row_with(&screen, "Mgmt API").contains("fetching"),
                         "{screen}"
                     );
                     settings().bind(|| insta::assert_snapshot!("tokens_refreshing", screen));

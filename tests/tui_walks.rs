@@ -621,3 +621,251 @@ fn a_mismatched_repeat_creates_nothing() {
     assert!(v.path.exists());
     Vault::open(&v.path, &passphrase("third passphrase")).expect("opens");
 }
+
+// ---------------------------------------------------------------------------
+// Footers, help and choices that follow what has focus
+
+/// A vault with one Twilio connection and a flow of one action that uses it.
+fn with_a_flow() -> TestVault {
+    let v = TestVault::with(&[twilio("Main")]);
+    let mut vault = v.open();
+    let main = v.get("Main");
+    let mut flow = flowvault::vault::Flow::new("Alerts");
+    vault.add_flow(&flow).unwrap();
+    flow.steps = vec![flowvault::vault::FlowStep::new(
+        "twilio.send_sms",
+        Some(main.id),
+        Default::default(),
+    )];
+    vault.save_steps(&flow).unwrap();
+    v
+}
+
+fn footer(h: &mut flowvault::tui::harness::Harness) -> String {
+    h.screen().lines().last().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn esc_at_repeat_it_goes_back_to_the_first_passphrase() {
+    let v = TestVault::missing();
+    let mut h = v.locked_harness(80, 24);
+    h.type_text("first passphrase");
+    h.press(KeyCode::Enter);
+    assert!(h.screen().contains("Repeat it:"));
+    assert!(footer(&mut h).contains("Esc back"), "{}", footer(&mut h));
+    h.press(KeyCode::Esc);
+    assert!(!h.quit, "Esc at Repeat it quit");
+    let screen = h.screen();
+    assert!(screen.contains("New passphrase:"), "{screen}");
+    assert!(!screen.contains("Repeat it:"), "{screen}");
+    assert!(footer(&mut h).contains("Esc quit"));
+    // It starts over: a new pair is asked for, and it creates the vault.
+    h.type_text("second passphrase");
+    h.press(KeyCode::Enter);
+    h.type_text("second passphrase");
+    h.press(KeyCode::Enter);
+    assert!(v.path.exists());
+    Vault::open(&v.path, &passphrase("second passphrase")).expect("the second pair opens it");
+}
+
+#[test]
+fn too_short_goes_once_the_passphrase_is_long_enough() {
+    let v = TestVault::missing();
+    let mut h = v.locked_harness(80, 24);
+    h.type_text("short");
+    h.press(KeyCode::Enter);
+    assert!(h.screen().contains("at least 8"), "{}", h.screen());
+    h.type_text("1234567");
+    assert!(h.screen().contains("at least 8"), "seven is still short");
+    h.type_text("8");
+    assert!(!h.screen().contains("at least 8"), "{}", h.screen());
+}
+
+#[test]
+fn rename_from_the_list_keeps_the_credentials() {
+    let v = TestVault::with(&[twilio("Main"), twilio("Other")]);
+    let before = v.get("Main");
+    let mut h = v.harness(80, 24);
+    h.type_text("R");
+    let screen = h.screen();
+    assert!(screen.contains("Rename the connection"), "{screen}");
+    assert!(screen.contains("Enter renames"), "{screen}");
+    h.ctrl('u');
+    h.type_text("Other");
+    assert!(h.screen().contains("already exists"));
+    h.press(KeyCode::Enter);
+    assert!(
+        h.screen().contains("Rename the connection"),
+        "a taken name is refused"
+    );
+    h.ctrl('u');
+    h.type_text("Main (prod)");
+    h.press(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(
+        list_selected(&screen)[0].contains("Main (prod)"),
+        "{screen}"
+    );
+    let after = v.get("Main (prod)");
+    assert_eq!(after.id, before.id);
+    assert_eq!(after.fields, before.fields);
+    assert_eq!(v.intact().len(), 2);
+}
+
+#[test]
+fn esc_at_rename_changes_nothing() {
+    let v = TestVault::with(&[twilio("Main")]);
+    let mut h = v.harness(80, 24);
+    h.type_text("R");
+    h.type_text(" 2");
+    h.press(KeyCode::Esc);
+    assert!(list_selected(&h.screen())[0].contains("Main"));
+    assert_eq!(v.get("Main").name, "Main");
+}
+
+#[test]
+fn choice_fields_cycle_through_their_values() {
+    let v = TestVault::with(&[]);
+    let mut h = v.harness(80, 24);
+    h.press(KeyCode::Char('a'));
+    h.type_text("http");
+    h.press(KeyCode::Enter);
+    // API key is the second method.
+    press_all(&mut h, &[KeyCode::Char('j'), KeyCode::Enter]);
+    h.type_text("Search API");
+    h.press(KeyCode::Enter);
+    h.type_text("X-Api-Key");
+    h.press(KeyCode::Tab);
+    h.type_text("secret-key-1");
+    h.press(KeyCode::Tab);
+    let screen = h.screen();
+    // The choices show, the default marked; the footer says how to choose.
+    let row = tui_common::row_with(&screen, "Add To");
+    assert!(row.contains("‹header›") && row.contains("query"), "{row}");
+    assert!(
+        footer(&mut h).contains("Space/→ choose"),
+        "{}",
+        footer(&mut h)
+    );
+    // Letters are not typed into it.
+    h.type_text("zz");
+    assert!(!h.screen().contains("zz"));
+    h.press(KeyCode::Char(' '));
+    assert!(tui_common::row_with(&h.screen(), "Add To").contains("‹query›"));
+    press_all(&mut h, &[KeyCode::Right, KeyCode::Left]);
+    assert!(tui_common::row_with(&h.screen(), "Add To").contains("‹query›"));
+    h.ctrl('s');
+    let saved = v.get("Search API");
+    assert_eq!(saved.fields.get("location"), Some("query"));
+}
+
+#[test]
+fn the_flows_footer_shows_the_focused_columns_keys() {
+    let v = with_a_flow();
+    let mut h = v.harness(80, 24);
+    assert!(footer(&mut h).contains("Tab flows"), "{}", footer(&mut h));
+    h.press(KeyCode::Tab);
+    let flows = footer(&mut h);
+    for hint in [
+        "n new",
+        "e rename",
+        "d delete",
+        "a add action",
+        "X dry run",
+        "R run",
+    ] {
+        assert!(flows.contains(hint), "{hint} missing: {flows}");
+    }
+    for absent in ["c connection", "x dry run", "J/K"] {
+        assert!(
+            !flows.contains(absent),
+            "{absent} on the flows column: {flows}"
+        );
+    }
+    // `c` means nothing on the flows column: nothing opens.
+    h.press(KeyCode::Char('c'));
+    assert!(!h.screen().contains("Vault connection for"));
+
+    h.press(KeyCode::Char('l'));
+    let actions = footer(&mut h);
+    for hint in [
+        "c connection",
+        "e inputs",
+        "x dry run",
+        "r run",
+        "d remove",
+        "J/K move",
+    ] {
+        assert!(actions.contains(hint), "{hint} missing: {actions}");
+    }
+    assert!(!actions.contains("n new"), "{actions}");
+    assert!(!actions.contains("e rename"), "{actions}");
+
+    // At 120 columns the rest shows too.
+    h.resize(120, 40);
+    let wide = footer(&mut h);
+    assert!(wide.contains("+ new connection"), "{wide}");
+    assert!(wide.contains("q quit"), "{wide}");
+}
+
+#[test]
+fn help_opens_at_the_focused_screens_keys() {
+    let v = with_a_flow();
+    let mut h = v.harness(80, 24);
+    h.press(KeyCode::Char('?'));
+    let screen = h.screen();
+    assert!(screen.contains("Connection list"), "{screen}");
+    h.press(KeyCode::Esc);
+
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Char('?'));
+    let screen = h.screen();
+    let first = screen.lines().nth(2).unwrap_or_default();
+    assert!(first.contains("Flows pane: flows column"), "{screen}");
+    h.press(KeyCode::Esc);
+
+    h.press(KeyCode::Char('l'));
+    h.press(KeyCode::Char('?'));
+    let screen = h.screen();
+    let first = screen.lines().nth(2).unwrap_or_default();
+    assert!(first.contains("Flows pane: actions column"), "{screen}");
+}
+
+#[test]
+fn a_notice_does_not_follow_into_the_next_screen() {
+    let v = TestVault::with(&[twilio("Main")]);
+    let mut h = v.harness(80, 24);
+    h.press(KeyCode::Char('r'));
+    assert!(h.screen().contains("static credentials"), "{}", h.screen());
+    h.press(KeyCode::Enter);
+    assert!(!h.screen().contains("static credentials"), "{}", h.screen());
+}
+
+#[test]
+fn r_says_renewed_when_the_renewal_it_asked_for_succeeds() {
+    use flowvault::auth::RefreshEvent;
+    let v = TestVault::with(&[conn(
+        "Mgmt API",
+        "auth0",
+        "client_credentials",
+        &[
+            ("domain", "tenant.eu.auth0.com"),
+            ("client_id", "abc"),
+            ("client_secret", "s"),
+        ],
+    )]);
+    let id = v.get("Mgmt API").id;
+    let mut h = v.harness(80, 24);
+    let renewed = |id: &flowvault::vault::ConnectionId| RefreshEvent::Renewed {
+        id: id.clone(),
+        name: "Mgmt API".into(),
+        record: Default::default(),
+    };
+    // A renewal nobody asked for (the background schedule) stays quiet.
+    h.send(Msg::Refresh(renewed(&id)));
+    assert!(!h.screen().contains("Renewed"), "{}", h.screen());
+    h.press(KeyCode::Char('r'));
+    assert!(h.screen().contains("Renewing the token of “Mgmt API”"));
+    h.send(Msg::Refresh(renewed(&id)));
+    assert!(h.screen().contains("Renewed “Mgmt API”."), "{}", h.screen());
+}

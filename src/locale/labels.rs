@@ -6,7 +6,7 @@ use crate::catalog::{Catalog, Field, FieldError, Method, Service};
 use crate::locale::Locale;
 use crate::vault::Connection;
 use crate::vault::NameError;
-use crate::vault::status::{Assessment, Detail, Status};
+use crate::vault::status::{Assessment, Detail, Status, Tone};
 
 /// A field's label in the interface language, else the catalog's.
 pub fn field_label<'a>(locale: &'a Locale, service: &str, field: &'a Field) -> &'a str {
@@ -65,6 +65,24 @@ pub fn status_mark(status: Status) -> &'static str {
         Status::Refreshing => "↻",
         Status::Failed => "✗",
         Status::Damaged => "⚠",
+    }
+}
+
+/// The mark of an assessment: a warning mark when a usable connection needs
+/// a look (its renewal was refused), so "ready" is never shown as all well.
+pub fn assessment_mark(a: &Assessment) -> &'static str {
+    match (a.status, a.tone()) {
+        (Status::Ready, Tone::Warning) => "!",
+        (status, _) => status_mark(status),
+    }
+}
+
+/// The status word of an assessment: "fetching" for a first token, which
+/// renews nothing.
+pub fn assessment_word<'a>(locale: &'a Locale, a: &Assessment) -> &'a str {
+    match a.detail {
+        Detail::Fetching => locale.t("status.fetching"),
+        _ => status_word(locale, a.status),
     }
 }
 
@@ -129,6 +147,7 @@ pub fn detail(
             }
         }
         Detail::Renewing => locale.t("detail.renewing").to_owned(),
+        Detail::Fetching => locale.t("detail.fetching").to_owned(),
         Detail::RenewalFailed {
             reason,
             needs_new_credentials,

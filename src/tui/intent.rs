@@ -22,6 +22,8 @@ pub enum Intent {
     OpenConnection(ConnectionId),
     /// The edit form of a connection.
     EditConnection(ConnectionId),
+    /// The edit form of a connection at its name, to rename it.
+    RenameConnection(ConnectionId),
     /// Ask before deleting a connection.
     DeleteConnection(ConnectionId),
     /// Renew a connection's token now.

@@ -47,22 +47,38 @@ pub enum Action {
     DryRunAll,
     Run,
     RunAll,
+    /// Rename the selected connection (its name only).
+    Rename,
+    /// Choice fields: the next or the previous value.
+    NextChoice,
+    PrevChoice,
 }
 
 /// What the app is doing, which decides what keys mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Unlock,
+    /// Creating a vault, at "Repeat it": Esc goes back to the first field.
+    UnlockRepeat,
     List,
     Filter,
     WizardService,
     WizardMethod,
     WizardName,
+    /// Renaming a connection: Enter saves the name.
+    Rename,
     WizardForm,
+    /// The form, on a field whose value is one of a few choices.
+    WizardChoice,
     Details,
+    /// Details while secrets show: `v` hides them.
+    DetailsRevealed,
     Confirm,
     Help,
-    Flows,
+    /// Flows pane, the flows column focused.
+    FlowsList,
+    /// Flows pane, the selected flow's actions focused.
+    FlowsActions,
     FlowName,
     ActionPicker,
     ConnectionPicker,
@@ -74,18 +90,23 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 17] = [
+    pub const ALL: [Mode; 22] = [
         Mode::Unlock,
+        Mode::UnlockRepeat,
         Mode::List,
         Mode::Filter,
         Mode::WizardService,
         Mode::WizardMethod,
         Mode::WizardName,
+        Mode::Rename,
         Mode::WizardForm,
+        Mode::WizardChoice,
         Mode::Details,
+        Mode::DetailsRevealed,
         Mode::Confirm,
         Mode::Help,
-        Mode::Flows,
+        Mode::FlowsList,
+        Mode::FlowsActions,
         Mode::FlowName,
         Mode::ActionPicker,
         Mode::ConnectionPicker,
@@ -99,9 +120,11 @@ impl Mode {
         matches!(
             self,
             Mode::Unlock
+                | Mode::UnlockRepeat
                 | Mode::Filter
                 | Mode::WizardService
                 | Mode::WizardName
+                | Mode::Rename
                 | Mode::WizardForm
                 | Mode::FlowName
                 | Mode::ActionPicker
@@ -112,23 +135,35 @@ impl Mode {
     /// Locale key of the mode's title in the help screen.
     pub fn title_key(self) -> &'static str {
         match self {
-            Mode::Unlock => "help.mode.unlock",
+            Mode::Unlock | Mode::UnlockRepeat => "help.mode.unlock",
             Mode::List => "help.mode.list",
             Mode::Filter => "help.mode.filter",
             Mode::WizardService => "help.mode.wizard_service",
             Mode::WizardMethod => "help.mode.wizard_method",
-            Mode::WizardName => "help.mode.wizard_name",
+            Mode::WizardName | Mode::Rename => "help.mode.wizard_name",
             Mode::WizardForm => "help.mode.wizard_form",
-            Mode::Details => "help.mode.details",
+            Mode::WizardChoice => "help.mode.wizard_choice",
+            Mode::Details | Mode::DetailsRevealed => "help.mode.details",
             Mode::Confirm => "help.mode.confirm",
             Mode::Help => "help.mode.help",
-            Mode::Flows => "help.mode.flows",
+            Mode::FlowsList => "help.mode.flows_list",
+            Mode::FlowsActions => "help.mode.flows_actions",
             Mode::FlowName => "help.mode.flow_name",
             Mode::ActionPicker => "help.mode.action_picker",
             Mode::ConnectionPicker => "help.mode.connection_picker",
             Mode::InputsForm => "help.mode.inputs_form",
             Mode::RunView => "help.mode.run_view",
             Mode::ConfirmRun => "help.mode.confirm_run",
+        }
+    }
+
+    /// The help section that explains this mode's keys.
+    pub fn help_section(self) -> Mode {
+        match self {
+            Mode::UnlockRepeat => Mode::Unlock,
+            Mode::DetailsRevealed => Mode::Details,
+            Mode::FlowName => Mode::FlowsList,
+            other => other,
         }
     }
 }
@@ -170,6 +205,8 @@ impl Key {
             KeyCode::BackTab => "Shift-Tab".to_owned(),
             KeyCode::Up => "↑".to_owned(),
             KeyCode::Down => "↓".to_owned(),
+            KeyCode::Left => "←".to_owned(),
+            KeyCode::Right => "→".to_owned(),
             KeyCode::Home => "Home".to_owned(),
             KeyCode::End => "End".to_owned(),
             KeyCode::PageUp => "PgUp".to_owned(),
@@ -194,14 +231,24 @@ impl Key {
     }
 }
 
+/// Where a binding's hint shows; every binding is shown in the help screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// In the help screen only.
+    HelpOnly,
+    /// In the footer, always.
+    Footer,
+    /// In the footer when the others leave room (wide terminals).
+    FooterIfRoom,
+}
+
 /// A set of keys bound to one action, with the locale key of its hint.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding {
     pub keys: &'static [Key],
     pub action: Action,
     pub hint: &'static str,
-    /// Shown in the footer; every binding is shown in the help screen.
-    pub footer: bool,
+    pub footer: Shown,
 }
 
 const fn bind(keys: &'static [Key], action: Action, hint: &'static str, footer: bool) -> Binding {
@@ -209,7 +256,21 @@ const fn bind(keys: &'static [Key], action: Action, hint: &'static str, footer: 
         keys,
         action,
         hint,
-        footer,
+        footer: if footer {
+            Shown::Footer
+        } else {
+            Shown::HelpOnly
+        },
+    }
+}
+
+/// A binding whose hint shows in the footer only when there is room.
+const fn spare(keys: &'static [Key], action: Action, hint: &'static str) -> Binding {
+    Binding {
+        keys,
+        action,
+        hint,
+        footer: Shown::FooterIfRoom,
     }
 }
 
@@ -218,6 +279,12 @@ const FORCE_QUIT: Binding = bind(&[ctrl('c')], Action::ForceQuit, "keys.force_qu
 const UNLOCK: &[Binding] = &[
     bind(&[key(KeyCode::Enter)], Action::Submit, "keys.confirm", true),
     bind(&[key(KeyCode::Esc)], Action::Quit, "keys.quit", true),
+    FORCE_QUIT,
+];
+
+const UNLOCK_REPEAT: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Action::Submit, "keys.confirm", true),
+    bind(&[key(KeyCode::Esc)], Action::Back, "keys.back", true),
     FORCE_QUIT,
 ];
 
@@ -257,13 +324,14 @@ const LIST: &[Binding] = &[
     bind(&[ch('/')], Action::Filter, "keys.filter", true),
     bind(&[ch('a')], Action::Add, "keys.add", true),
     bind(&[ch('e')], Action::Edit, "keys.edit", true),
+    spare(&[ch('R')], Action::Rename, "keys.rename"),
     bind(&[ch('d')], Action::Delete, "keys.delete", true),
-    bind(&[ch('r')], Action::Refresh, "keys.refresh", false),
+    spare(&[ch('r')], Action::Refresh, "keys.refresh"),
     bind(
         &[key(KeyCode::Tab)],
         Action::NextPane,
         "keys.next_pane",
-        false,
+        true,
     ),
     bind(&[ch('?')], Action::Help, "keys.help", true),
     bind(&[ch('q')], Action::Quit, "keys.quit", true),
@@ -336,6 +404,12 @@ const WIZARD_NAME: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+const RENAME: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Action::Submit, "keys.rename", true),
+    bind(&[key(KeyCode::Esc)], Action::Back, "keys.cancel", true),
+    FORCE_QUIT,
+];
+
 const WIZARD_FORM: &[Binding] = &[
     bind(
         &[key(KeyCode::Tab), key(KeyCode::Down)],
@@ -361,6 +435,72 @@ const WIZARD_FORM: &[Binding] = &[
     bind(&[ctrl('s')], Action::Save, "keys.save", true),
     bind(&[ctrl('n')], Action::CreateEmpty, "keys.create_empty", true),
     bind(&[key(KeyCode::Esc)], Action::Back, "keys.back", true),
+    FORCE_QUIT,
+];
+
+/// The form on a choice field: the value is chosen, not typed.
+const WIZARD_CHOICE: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Tab), key(KeyCode::Down)],
+        Action::NextField,
+        "keys.next_field",
+        true,
+    ),
+    bind(
+        &[key(KeyCode::Char(' ')), key(KeyCode::Right)],
+        Action::NextChoice,
+        "keys.choose",
+        true,
+    ),
+    bind(
+        &[key(KeyCode::Left)],
+        Action::PrevChoice,
+        "keys.prev_choice",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::BackTab), key(KeyCode::Up)],
+        Action::PrevField,
+        "keys.prev_field",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::Enter)],
+        Action::Submit,
+        "keys.next_or_save",
+        false,
+    ),
+    bind(&[ctrl('s')], Action::Save, "keys.save", true),
+    bind(&[key(KeyCode::Esc)], Action::Back, "keys.back", true),
+    // The form's hint line says it, as for Enter.
+    bind(
+        &[ctrl('n')],
+        Action::CreateEmpty,
+        "keys.create_empty",
+        false,
+    ),
+    FORCE_QUIT,
+];
+
+/// Details while secrets show: the footer counts down to when they hide.
+const DETAILS_REVEALED: &[Binding] = &[
+    bind(
+        &[ch('j'), key(KeyCode::Down)],
+        Action::Down,
+        "keys.down",
+        false,
+    ),
+    bind(&[ch('k'), key(KeyCode::Up)], Action::Up, "keys.up", false),
+    bind(&[ch('v')], Action::Reveal, "keys.hide_in", true),
+    bind(&[ch('y')], Action::Copy, "keys.copy", true),
+    bind(&[ch('e')], Action::Edit, "keys.edit", true),
+    bind(&[ch('d')], Action::Delete, "keys.delete", true),
+    bind(
+        &[key(KeyCode::Esc), ch('q')],
+        Action::Back,
+        "keys.back",
+        true,
+    ),
     FORCE_QUIT,
 ];
 
@@ -413,17 +553,14 @@ const HELP: &[Binding] = &[
     FORCE_QUIT,
 ];
 
-const FLOWS: &[Binding] = &[
-    bind(&[ch('a')], Action::Add, "keys.add_action_short", true),
-    bind(
-        &[ch('c')],
-        Action::ChooseConnection,
-        "keys.choose_connection",
-        true,
-    ),
-    bind(&[ch('e')], Action::Edit, "keys.edit_flow_item", true),
-    bind(&[ch('x')], Action::DryRun, "keys.dry_run", true),
-    bind(&[ch('r')], Action::Run, "keys.run", true),
+/// The flows column: keys that act on the selected flow.
+const FLOWS_LIST: &[Binding] = &[
+    bind(&[ch('n')], Action::NewFlow, "keys.new", true),
+    bind(&[ch('e')], Action::Edit, "keys.rename", true),
+    bind(&[ch('d')], Action::Delete, "keys.delete", true),
+    bind(&[ch('a')], Action::Add, "keys.add_action", true),
+    bind(&[ch('X')], Action::DryRunAll, "keys.dry_run", true),
+    bind(&[ch('R')], Action::RunAll, "keys.run", true),
     bind(
         &[key(KeyCode::Tab)],
         Action::NextPane,
@@ -431,17 +568,58 @@ const FLOWS: &[Binding] = &[
         true,
     ),
     bind(&[ch('?')], Action::Help, "keys.help", true),
-    bind(&[ch('q')], Action::Quit, "keys.quit", true),
-    bind(&[ch('n')], Action::NewFlow, "keys.new_flow", false),
+    spare(
+        &[ch('l'), key(KeyCode::Right), key(KeyCode::Enter)],
+        Action::FocusRight,
+        "keys.focus_actions",
+    ),
+    spare(&[ch('q')], Action::Quit, "keys.quit"),
     bind(
-        &[ch('+')],
-        Action::NewConnection,
-        "keys.new_connection",
+        &[ch('j'), key(KeyCode::Down)],
+        Action::Down,
+        "keys.down",
         false,
     ),
-    bind(&[ch('d')], Action::Delete, "keys.delete", false),
-    bind(&[ch('J')], Action::MoveDown, "keys.move_down", false),
-    bind(&[ch('K')], Action::MoveUp, "keys.move_up", false),
+    bind(&[ch('k'), key(KeyCode::Up)], Action::Up, "keys.up", false),
+    // `x`/`r` act on one action: here they only say how to choose it, so
+    // the same key never runs a whole flow by surprise.
+    bind(&[ch('x')], Action::DryRun, "keys.dry_run_step", false),
+    bind(&[ch('r')], Action::Run, "keys.run_step", false),
+    FORCE_QUIT,
+];
+
+/// The actions column: keys that act on the selected action; `X`/`R` still
+/// mean the whole flow, as on the flows column.
+const FLOWS_ACTIONS: &[Binding] = &[
+    bind(
+        &[ch('c')],
+        Action::ChooseConnection,
+        "keys.choose_connection",
+        true,
+    ),
+    bind(&[ch('e')], Action::Edit, "keys.edit_inputs", true),
+    bind(&[ch('x')], Action::DryRun, "keys.dry_run", true),
+    bind(&[ch('r')], Action::Run, "keys.run", true),
+    bind(&[ch('d')], Action::Delete, "keys.remove", true),
+    bind(
+        &[key(KeyCode::Tab)],
+        Action::NextPane,
+        "keys.connections_pane",
+        true,
+    ),
+    bind(&[ch('?')], Action::Help, "keys.help", true),
+    // One hint, `J/K move`, for the two (the footer joins equal hints).
+    spare(&[ch('J')], Action::MoveDown, "keys.move"),
+    spare(&[ch('K')], Action::MoveUp, "keys.move"),
+    spare(&[ch('a')], Action::Add, "keys.add_action"),
+    spare(&[ch('+')], Action::NewConnection, "keys.new_connection"),
+    bind(&[ch('n')], Action::NewFlow, "keys.new_flow", false),
+    spare(
+        &[ch('h'), key(KeyCode::Left)],
+        Action::FocusLeft,
+        "keys.focus_flows",
+    ),
+    spare(&[ch('q')], Action::Quit, "keys.quit"),
     bind(&[ch('X')], Action::DryRunAll, "keys.dry_run_all", false),
     bind(&[ch('R')], Action::RunAll, "keys.run_all", false),
     bind(
@@ -451,18 +629,6 @@ const FLOWS: &[Binding] = &[
         false,
     ),
     bind(&[ch('k'), key(KeyCode::Up)], Action::Up, "keys.up", false),
-    bind(
-        &[ch('h'), key(KeyCode::Left)],
-        Action::FocusLeft,
-        "keys.focus_flows",
-        false,
-    ),
-    bind(
-        &[ch('l'), key(KeyCode::Right), key(KeyCode::Enter)],
-        Action::FocusRight,
-        "keys.focus_actions",
-        false,
-    ),
     FORCE_QUIT,
 ];
 
@@ -602,16 +768,21 @@ const CONFIRM_RUN: &[Binding] = &[
 pub fn bindings(mode: Mode) -> &'static [Binding] {
     match mode {
         Mode::Unlock => UNLOCK,
+        Mode::UnlockRepeat => UNLOCK_REPEAT,
         Mode::List => LIST,
         Mode::Filter => FILTER,
         Mode::WizardService => WIZARD_SERVICE,
         Mode::WizardMethod => WIZARD_METHOD,
         Mode::WizardName => WIZARD_NAME,
+        Mode::Rename => RENAME,
         Mode::WizardForm => WIZARD_FORM,
+        Mode::WizardChoice => WIZARD_CHOICE,
         Mode::Details => DETAILS,
+        Mode::DetailsRevealed => DETAILS_REVEALED,
         Mode::Confirm => CONFIRM,
         Mode::Help => HELP,
-        Mode::Flows => FLOWS,
+        Mode::FlowsList => FLOWS_LIST,
+        Mode::FlowsActions => FLOWS_ACTIONS,
         Mode::FlowName => FLOW_NAME,
         Mode::ActionPicker => ACTION_PICKER,
         Mode::ConnectionPicker => CONNECTION_PICKER,
@@ -622,7 +793,7 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
 }
 
 /// The modes listed in the help screen, in order.
-pub const HELP_MODES: [Mode; 15] = [
+pub const HELP_MODES: [Mode; 17] = [
     Mode::List,
     Mode::Filter,
     Mode::Details,
@@ -630,8 +801,10 @@ pub const HELP_MODES: [Mode; 15] = [
     Mode::WizardMethod,
     Mode::WizardName,
     Mode::WizardForm,
+    Mode::WizardChoice,
     Mode::Confirm,
-    Mode::Flows,
+    Mode::FlowsList,
+    Mode::FlowsActions,
     Mode::ConnectionPicker,
     Mode::ActionPicker,
     Mode::InputsForm,
@@ -649,6 +822,33 @@ pub fn action_for(mode: Mode, event: &KeyEvent) -> Option<Action> {
         .iter()
         .find(|b| b.keys.iter().any(|k| k.matches(event)))
         .map(|b| b.action)
+}
+
+/// One line of hints: the keys of adjacent bindings with the same hint
+/// joined (`J/K move`), as the footer and the help show them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub keys: String,
+    pub hint: &'static str,
+    pub footer: Shown,
+}
+
+/// The hint lines of a mode, in order.
+pub fn entries(mode: Mode) -> Vec<Entry> {
+    let mut out: Vec<Entry> = Vec::new();
+    for b in bindings(mode) {
+        match out.last_mut() {
+            Some(last) if last.hint == b.hint => {
+                last.keys = format!("{}/{}", last.keys, keys_label(b));
+            }
+            _ => out.push(Entry {
+                keys: keys_label(b),
+                hint: b.hint,
+                footer: b.footer,
+            }),
+        }
+    }
+    out
 }
 
 /// The keys of a binding as shown: `j/↓`.

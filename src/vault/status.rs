@@ -53,6 +53,8 @@ pub enum Detail {
     },
     /// A renewal is in flight (here or in another process).
     Renewing,
+    /// The first token is being fetched: there was never one to renew.
+    Fetching,
     /// No usable token and the last renewal failed.
     RenewalFailed {
         reason: String,
@@ -75,7 +77,32 @@ pub struct Assessment {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+/// How a status reads at a glance: fine, needs a look, or broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Warning,
+    Bad,
+}
+
 impl Assessment {
+    /// Usable but not fine (a renewal refused while the token still works)
+    /// is a warning, never a plain "ready".
+    pub fn tone(&self) -> Tone {
+        match (self.status, &self.detail) {
+            (
+                Status::Ready | Status::Refreshing,
+                Detail::TokenValid {
+                    renewal_failed: Some(_),
+                    ..
+                },
+            ) => Tone::Warning,
+            (Status::Ready, _) => Tone::Good,
+            (Status::Empty | Status::Pending | Status::Refreshing, _) => Tone::Warning,
+            (Status::Failed | Status::Damaged, _) => Tone::Bad,
+        }
+    }
+
     fn new(status: Status, detail: Detail) -> Assessment {
         Assessment {
             status,
@@ -149,6 +176,9 @@ pub fn assess_connection(
                 renewal_failed: failure,
             },
         ),
+        (None, true) if record.token.is_none() => {
+            Assessment::new(Status::Refreshing, Detail::Fetching)
+        }
         (None, true) => Assessment::new(Status::Refreshing, Detail::Renewing),
         (None, false) => match failure {
             Some(reason) => Assessment::new(
@@ -181,7 +211,68 @@ pub fn missing_fields(c: &Connection, method: &Method) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vault::Credentials;
+    use crate::vault::{Credentials, RefreshState, SecretValue, Token};
+
+    fn auth0() -> Connection {
+        let mut fields = Credentials::default();
+        fields.set("domain", "t.auth0.com");
+        fields.set("client_id", "id");
+        fields.set("client_secret", "s");
+        Connection::new("m", "auth0", "client_credentials", fields)
+    }
+
+    fn valid_token(now: OffsetDateTime) -> Token {
+        Token {
+            access_token: SecretValue::new("t"),
+            token_type: "Bearer".into(),
+            scope: None,
+            obtained_at: now,
+            expires_at: Some(now + time::Duration::hours(1)),
+        }
+    }
+
+    #[test]
+    fn a_refused_renewal_of_a_valid_token_is_a_warning() {
+        let now = crate::vault::now();
+        let record = TokenRecord {
+            token: Some(valid_token(now)),
+            state: RefreshState {
+                failures: 1,
+                last_error: Some("access_denied".into()),
+                ..RefreshState::default()
+            },
+            ..TokenRecord::default()
+        };
+        let a = assess_connection(&auth0(), Catalog::embedded(), Some(&record), now);
+        assert_eq!(a.status, Status::Ready);
+        assert_eq!(a.tone(), Tone::Warning);
+        let fine = TokenRecord {
+            token: Some(valid_token(now)),
+            ..TokenRecord::default()
+        };
+        let a = assess_connection(&auth0(), Catalog::embedded(), Some(&fine), now);
+        assert_eq!(a.tone(), Tone::Good);
+    }
+
+    #[test]
+    fn a_first_fetch_is_fetching_not_renewing() {
+        let now = crate::vault::now();
+        let first = TokenRecord {
+            renewing: true,
+            ..TokenRecord::default()
+        };
+        let a = assess_connection(&auth0(), Catalog::embedded(), Some(&first), now);
+        assert_eq!(a.detail, Detail::Fetching);
+        let mut expired = valid_token(now);
+        expired.expires_at = Some(now - time::Duration::minutes(1));
+        let again = TokenRecord {
+            token: Some(expired),
+            renewing: true,
+            ..TokenRecord::default()
+        };
+        let a = assess_connection(&auth0(), Catalog::embedded(), Some(&again), now);
+        assert_eq!(a.detail, Detail::Renewing);
+    }
 
     #[test]
     fn missing_required_fields_make_a_connection_empty() {

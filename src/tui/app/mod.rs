@@ -147,6 +147,8 @@ pub struct App {
     overlays: Vec<Overlay>,
     notice: Option<Notice>,
     notice_generation: u64,
+    /// Renewals asked for with `r`: their success is told.
+    renewals_asked: Vec<ConnectionId>,
     countdown_generation: u64,
     /// When the pending countdown timer fires, if one is pending.
     countdown_at: Option<OffsetDateTime>,
@@ -209,6 +211,7 @@ impl App {
             overlays: Vec::new(),
             notice: None,
             notice_generation: 0,
+            renewals_asked: Vec::new(),
             countdown_generation: 0,
             countdown_at: None,
             now: now(),
@@ -218,7 +221,16 @@ impl App {
 
     /// Effects to run at start: unlocking at once when a key file was given.
     pub fn start(&mut self, key: Option<UnlockKey>) -> Vec<Effect> {
-        let Some(key) = key else { return Vec::new() };
+        let Some(key) = key else {
+            // A passphrase cannot open a vault that has only key-file slots.
+            if matches!(&self.phase, Phase::Locked(s) if matches!(s.stage, super::screens::unlock::Stage::Unlock))
+                && crate::vault::Vault::opens_only_with_key_file(&self.vault_path)
+            {
+                let screen = UnlockScreen::key_file_needed(self.vault_path.clone(), self.locale);
+                self.phase = Phase::Locked(screen);
+            }
+            return Vec::new();
+        };
         self.key_file_unlock = true;
         let exists = matches!(&self.phase, Phase::Locked(s) if matches!(s.stage, super::screens::unlock::Stage::Unlock));
         let mut screen = UnlockScreen::working(self.vault_path.clone());
@@ -249,8 +261,8 @@ impl App {
 
     /// The keymap mode the app is in.
     pub fn mode(&self) -> Mode {
-        if let Phase::Locked(_) = self.phase {
-            return Mode::Unlock;
+        if let Phase::Locked(screen) = &self.phase {
+            return Screen::mode(screen);
         }
         match self.overlays.last() {
             Some(overlay) => overlay.screen().mode(),
@@ -362,6 +374,10 @@ impl App {
                     Duration::from_secs(60 - u64::from(now.second()))
                 }
             })
+            .chain(self.overlays.iter().find_map(|o| match o {
+                Overlay::Details(d) if d.revealed => Some(Duration::from_secs(1)),
+                _ => None,
+            }))
             .min()?;
         let at = now + wait;
         if self.countdown_at.is_some_and(|pending| pending <= at) {
@@ -398,7 +414,18 @@ impl App {
             self.changed = true;
         }
         let mut effects: Vec<Effect> = self.countdown().into_iter().collect();
-        if let RefreshEvent::Failed { name, reason, .. } = event {
+        if let RefreshEvent::Renewed { id, name, .. } = &event
+            && let Some(at) = self.renewals_asked.iter().position(|asked| asked == id)
+        {
+            self.renewals_asked.swap_remove(at);
+            let text = self.locale.f("notice.renewed", &[("name", name)]);
+            effects.push(self.notify(text, false));
+        }
+        if let RefreshEvent::Failed {
+            id, name, reason, ..
+        } = event
+        {
+            self.renewals_asked.retain(|asked| asked != &id);
             effects.push(self.notify(
                 self.locale.f(
                     "notice.renew_failed",
@@ -587,6 +614,9 @@ impl App {
             return vec![Effect::Quit];
         }
         let input = KeyInput { action, event };
+        // A notice belongs to the screen it was given on: once another
+        // opens or this one closes, it goes (unless this key gave it).
+        let (depth, notice_generation) = (self.overlays.len(), self.notice_generation);
         // A copy, so screens can borrow it while the app's state is changed.
         let theme = self.theme;
         let body = self.body();
@@ -610,7 +640,7 @@ impl App {
                 Pane::Flows => Screen::handle(&mut self.flows_pane, &input, &ctx),
             }
         };
-        match reply {
+        let effects = match reply {
             Reply::Ignored | Reply::Changed => Vec::new(),
             Reply::Close => {
                 if let Some(Overlay::Wizard(_)) = self.overlays.pop() {
@@ -620,7 +650,11 @@ impl App {
                 Vec::new()
             }
             Reply::Do(intent) => self.perform(intent),
+        };
+        if self.overlays.len() != depth && self.notice_generation == notice_generation {
+            self.notice = None;
         }
+        effects
     }
 
     /// Does what a screen asked for: the one place intents become state
@@ -629,7 +663,9 @@ impl App {
         match intent {
             Intent::Quit => vec![Effect::Quit],
             Intent::Help => {
-                self.overlays.push(Overlay::Help(Help::default()));
+                // At the keys of the screen that asked.
+                let help = Help::at(self.mode(), self.body().height);
+                self.overlays.push(Overlay::Help(help));
                 Vec::new()
             }
             Intent::NextPane => {
@@ -650,17 +686,23 @@ impl App {
                 self.overlays.push(Overlay::Details(Details::new(id)));
                 Vec::new()
             }
-            Intent::EditConnection(id) => self.open_edit(&id),
+            Intent::EditConnection(id) => self.open_edit(&id, Wizard::edit),
+            Intent::RenameConnection(id) => self.open_edit(&id, Wizard::rename),
             Intent::DeleteConnection(id) => {
                 self.open_confirm(&id);
                 Vec::new()
             }
             Intent::RenewNow(id) => self.refresh_now(&id),
             Intent::Save(command) => vec![Effect::Vault(command)],
-            Intent::HideSecretsLater(generation) => vec![Effect::StartTimer(
-                Timer::HideSecrets(generation),
-                Duration::from_secs(REVEAL_SECONDS),
-            )],
+            Intent::HideSecretsLater(generation) => {
+                let mut effects = vec![Effect::StartTimer(
+                    Timer::HideSecrets(generation),
+                    Duration::from_secs(REVEAL_SECONDS),
+                )];
+                // The footer counts the seconds down.
+                effects.extend(self.countdown());
+                effects
+            }
             Intent::Copy { value, label } => self.copy(value, &label),
             Intent::Confirmed(target) => self.confirmed(&target),
             Intent::Flow(intent) => self.perform_flow(intent),
@@ -703,14 +745,21 @@ impl App {
                 false,
             )];
         }
+        if !self.renewals_asked.contains(id) {
+            self.renewals_asked.push(id.clone());
+        }
         vec![
             Effect::Refresher(RefreshCommand::Now(id.clone())),
             self.notify(locale.f("notice.renewing", &[("name", &name)]), false),
         ]
     }
 
-    fn open_edit(&mut self, id: &ConnectionId) -> Vec<Effect> {
-        match self.connection(id).cloned().and_then(Wizard::edit) {
+    fn open_edit(
+        &mut self,
+        id: &ConnectionId,
+        open: fn(Connection) -> Option<Wizard>,
+    ) -> Vec<Effect> {
+        match self.connection(id).cloned().and_then(open) {
             Some(wizard) => {
                 self.overlays.push(Overlay::Wizard(Box::new(wizard)));
                 Vec::new()
@@ -775,21 +824,32 @@ impl App {
                 ],
             );
             frame.render_widget(
-                Paragraph::new(truncate(&text, area.width as usize))
-                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
                 area,
             );
             return;
         }
         let areas = Areas::of(area);
         self.render_header(frame, areas.header);
-        footer::render(frame, areas.footer, self.mode(), &self.theme, self.locale);
         let ctx = Context {
             view,
             rows: &self.rows,
             flows: &self.flows,
             body: areas.table,
         };
+        let args = match (&self.phase, self.overlays.last()) {
+            (Phase::Open, Some(top)) => top.screen().footer_args(&ctx),
+            _ => Vec::new(),
+        };
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        footer::render(
+            frame,
+            areas.footer,
+            self.mode(),
+            &args,
+            &self.theme,
+            self.locale,
+        );
         if let Phase::Locked(screen) = &self.phase {
             Screen::render(screen, frame, area, &ctx);
             return;

@@ -10,14 +10,14 @@ use super::list::ListRow;
 use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::catalog::{Catalog, Method};
 use crate::locale::labels::{
-    detail, field_label, method_name, service_name, status_mark, status_word,
+    assessment_mark, assessment_word, detail, duration, field_label, method_name, service_name,
 };
 use crate::locale::width::{pad, truncate, width};
 use crate::tui::intent::Intent;
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
-use crate::vault::status::Assessment;
-use crate::vault::{Connection, ConnectionId};
+use crate::vault::status::Tone;
+use crate::vault::{Connection, ConnectionId, Flow};
 
 /// How long revealed secrets stay visible.
 pub const REVEAL_SECONDS: u64 = 10;
@@ -31,6 +31,8 @@ pub struct Details {
     pub revealed: bool,
     /// Bumped on each reveal so an older timer does not hide a newer reveal.
     pub reveal_generation: u64,
+    /// When revealed secrets hide again, for the countdown.
+    pub hides_at: Option<time::OffsetDateTime>,
 }
 
 impl Details {
@@ -41,7 +43,16 @@ impl Details {
             selected: 0,
             revealed: false,
             reveal_generation: 0,
+            hides_at: None,
         }
+    }
+
+    /// Whole seconds until revealed secrets hide (at least 1 while they show).
+    pub fn seconds_left(&self, now: time::OffsetDateTime) -> Option<i64> {
+        let at = self.hides_at.filter(|_| self.revealed)?;
+        let left = (at - now).whole_milliseconds();
+        // Rounded up: "1 s" until the very end, never "0 s" while they show.
+        Some(((left + 999) / 1000).clamp(1, i128::from(REVEAL_SECONDS)) as i64)
     }
 
     /// Handles a key.
@@ -53,7 +64,9 @@ impl Details {
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Reveal => {
                 self.revealed = !self.revealed;
+                self.hides_at = None;
                 if self.revealed {
+                    self.hides_at = Some(view.now + time::Duration::seconds(REVEAL_SECONDS as i64));
                     self.reveal_generation += 1;
                     return Reply::Do(Intent::HideSecretsLater(self.reveal_generation));
                 }
@@ -83,6 +96,7 @@ impl Details {
         let hide = self.revealed && generation == self.reveal_generation;
         if hide {
             self.revealed = false;
+            self.hides_at = None;
         }
         hide
     }
@@ -92,10 +106,14 @@ impl Details {
         &self,
         frame: &mut Frame,
         area: Rect,
-        connection: &Connection,
-        a: &Assessment,
+        row: &ListRow,
+        flows: &[Flow],
         view: View<'_>,
     ) {
+        let Some(connection) = row.connection() else {
+            return;
+        };
+        let a = &row.assessment;
         let View { theme, locale, now } = view;
         let catalog = Catalog::embedded();
         let service = catalog.service(&connection.service);
@@ -129,15 +147,22 @@ impl Details {
             ]),
             Line::from(vec![
                 Span::styled(pad(locale.t("details.status"), head), theme.muted),
-                Span::raw(truncate(
-                    &format!(
-                        "{} {} — {}",
-                        status_mark(a.status),
-                        status_word(locale, a.status),
-                        detail_text
+                Span::styled(
+                    truncate(
+                        &format!(
+                            "{} {} — {}",
+                            assessment_mark(a),
+                            assessment_word(locale, a),
+                            detail_text
+                        ),
+                        w.saturating_sub(head),
                     ),
-                    w.saturating_sub(head),
-                )),
+                    match a.tone() {
+                        Tone::Good => theme.text,
+                        Tone::Warning => theme.warning,
+                        Tone::Bad => theme.error,
+                    },
+                ),
             ]),
             Line::from(""),
         ];
@@ -177,15 +202,95 @@ impl Details {
             }
             lines.push(line);
         }
-        if self.revealed {
+        lines.push(Line::from(""));
+        for (label, value) in facts(connection, row, flows, view) {
+            lines.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(pad(&label, label_width), theme.muted),
+                Span::raw("  "),
+                Span::raw(truncate(&value, w.saturating_sub(label_width + 4))),
+            ]));
+        }
+        if let Some(left) = self.seconds_left(now) {
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
-                locale.f("details.revealed", &[("n", &REVEAL_SECONDS.to_string())]),
+                locale.f("details.revealed", &[("n", &left.to_string())]),
                 theme.warning,
             )));
         }
         frame.render_widget(Paragraph::new(lines), inner);
     }
+}
+
+/// What `flowvault show` prints beyond the fields: the token's scope and
+/// expiry, the id, the times, and the flow actions that use it.
+fn facts(
+    connection: &Connection,
+    row: &ListRow,
+    flows: &[Flow],
+    view: View<'_>,
+) -> Vec<(String, String)> {
+    let View { locale, now, .. } = view;
+    let mut out = Vec::new();
+    let token = row.token.as_ref().and_then(|t| t.token.as_ref());
+    if let Some(scope) = token.and_then(|t| t.scope.as_deref()) {
+        out.push((locale.t("show.scope").to_owned(), scope.to_owned()));
+    }
+    if let Some(at) = token.and_then(|t| t.expires_at) {
+        let text = if at > now {
+            locale.f(
+                "details.expires_in",
+                &[("at", &utc(at)), ("in", &duration(locale, at - now))],
+            )
+        } else {
+            locale.f("details.expired_at", &[("at", &utc(at))])
+        };
+        out.push((locale.t("details.token_expires").to_owned(), text));
+    }
+    out.push((
+        locale.t("show.id").to_owned(),
+        connection.id.as_str().to_owned(),
+    ));
+    out.push((
+        locale.t("details.created").to_owned(),
+        utc(connection.created_at),
+    ));
+    out.push((
+        locale.t("show.updated").to_owned(),
+        utc(connection.updated_at),
+    ));
+    let used: Vec<String> = flows
+        .iter()
+        .flat_map(|f| {
+            f.steps
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.connection.as_ref() == Some(&connection.id))
+                .map(|(i, _)| {
+                    locale.f(
+                        "cli.used_at",
+                        &[("flow", &f.name), ("position", &(i + 1).to_string())],
+                    )
+                })
+        })
+        .collect();
+    let used = if used.is_empty() {
+        locale.t("details.used_by_none").to_owned()
+    } else {
+        used.join(locale.t("common.separator"))
+    };
+    out.push((locale.t("details.used_by").to_owned(), used));
+    out
+}
+
+/// A time as the list shows it: `2026-01-02 03:04:05 UTC`.
+fn utc(t: time::OffsetDateTime) -> String {
+    let text = t
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+        .replace('T', " ")
+        .replace('Z', "");
+    format!("{text} UTC")
 }
 
 fn method_of(connection: &Connection) -> Option<&'static Method> {
@@ -215,9 +320,9 @@ impl Screen for Details {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>) {
-        let row = self.row(ctx.rows);
-        if let Some((c, a)) = row.and_then(|r| r.connection().map(|c| (c, &r.assessment))) {
-            Details::render(self, frame, area, c, a, ctx.view);
+        let row = self.row(ctx.rows).filter(|r| r.connection().is_some());
+        if let Some(row) = row {
+            Details::render(self, frame, area, row, ctx.flows, ctx.view);
         } else {
             let theme = ctx.view.theme;
             let popup = centered(area, area.width.min(60), 5);
@@ -230,6 +335,17 @@ impl Screen for Details {
     }
 
     fn mode(&self) -> Mode {
-        Mode::Details
+        if self.revealed {
+            Mode::DetailsRevealed
+        } else {
+            Mode::Details
+        }
+    }
+
+    fn footer_args(&self, ctx: &Context<'_>) -> Vec<(&'static str, String)> {
+        self.seconds_left(ctx.view.now)
+            .map(|n| ("n", n.to_string()))
+            .into_iter()
+            .collect()
     }
 }

@@ -407,7 +407,12 @@ impl Screen for FlowsPane {
         FlowsPane::render(self, frame, area, ctx.flows, ctx.rows, ctx.view);
     }
 
+    /// The focused column decides the keys: the footer shows only what
+    /// acts there.
     fn mode(&self) -> Mode {
-        Mode::Flows
+        match self.focus {
+            Focus::Flows => Mode::FlowsList,
+            Focus::Actions => Mode::FlowsActions,
+        }
     }
 }

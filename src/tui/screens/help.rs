@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Context, KeyInput, Reply, Screen, View, centered};
-use crate::tui::keymap::{Action, HELP_MODES, Mode, bindings, keys_label};
+use crate::tui::keymap::{Action, HELP_MODES, Mode, entries};
 use crate::tui::widgets::dialog::frame_dialog;
 
 /// The help screen's scroll position.
@@ -16,6 +16,24 @@ pub struct Help {
 }
 
 impl Help {
+    /// Help opened from `mode`: scrolled to the section of its keys, as far
+    /// as a body `visible` lines high allows.
+    pub fn at(mode: Mode, visible: u16) -> Help {
+        let section = mode.help_section();
+        let mut line = 0u16;
+        for m in HELP_MODES {
+            if m == section {
+                break;
+            }
+            // The title, the keys and the blank line after them.
+            line += entries(m).len() as u16 + 2;
+        }
+        let max_scroll = Help::line_count().saturating_sub(visible.saturating_sub(2));
+        Help {
+            scroll: line.min(max_scroll),
+        }
+    }
+
     /// Handles a key. `max_scroll` keeps the last line at the bottom rather
     /// than scrolling into emptiness.
     pub fn handle(&mut self, action: Action, max_scroll: u16) -> Reply {
@@ -30,9 +48,9 @@ impl Help {
 
     /// How many lines the help has.
     pub fn line_count() -> u16 {
-        let bindings: usize = HELP_MODES.iter().map(|m| bindings(*m).len()).sum();
+        let lines: usize = HELP_MODES.iter().map(|m| entries(*m).len()).sum();
         // A title per mode, and a blank line between modes.
-        (bindings + HELP_MODES.len() * 2 - 1) as u16
+        (lines + HELP_MODES.len() * 2 - 1) as u16
     }
 
     fn lines<'a>(view: View<'a>) -> Vec<Line<'a>> {
@@ -46,10 +64,10 @@ impl Help {
                 locale.t(mode.title_key()),
                 theme.title,
             )));
-            for b in bindings(mode) {
+            for e in entries(mode) {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  {:<16}", keys_label(b)), theme.key),
-                    Span::raw(locale.t(b.hint)),
+                    Span::styled(format!("  {:<16}", e.keys), theme.key),
+                    Span::raw(locale.t(e.hint)),
                 ]));
             }
         }

@@ -11,12 +11,12 @@ use tui_input::Input;
 
 use super::{Context, KeyInput, Reply, Screen, View};
 use crate::catalog::Catalog;
-use crate::locale::labels::{detail, method_name, service_name, status_mark, status_word};
+use crate::locale::labels::{assessment_mark, assessment_word, detail, method_name, service_name};
 use crate::locale::width::truncate;
 use crate::tui::intent::Intent;
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::text_input::{InputView, Lines, edit};
-use crate::vault::status::{Assessment, Status, assess};
+use crate::vault::status::{Assessment, Tone, assess};
 use crate::vault::{Connection, ConnectionId, StoredConnection, TokenRecord};
 
 /// Widths above which the list shows its extra columns.
@@ -145,6 +145,7 @@ impl ConnectionList {
             Action::Open => return on_selected(Intent::OpenConnection),
             Action::Add => return Reply::Do(Intent::AddConnection),
             Action::Edit => return on_selected(Intent::EditConnection),
+            Action::Rename => return on_selected(Intent::RenameConnection),
             Action::Delete => return on_selected(Intent::DeleteConnection),
             Action::Help => return Reply::Do(Intent::Help),
             Action::Refresh => return on_selected(Intent::RenewNow),
@@ -305,10 +306,10 @@ impl ConnectionList {
                 let a = &row.assessment;
                 let selected = pos == self.selected;
                 let marker = if selected { ">" } else { " " };
-                let status_style = match a.status {
-                    Status::Ready => theme.success,
-                    Status::Empty | Status::Pending | Status::Refreshing => theme.warning,
-                    Status::Failed | Status::Damaged => theme.error,
+                let status_style = match a.tone() {
+                    Tone::Good => theme.success,
+                    Tone::Warning => theme.warning,
+                    Tone::Bad => theme.error,
                 };
                 let connection = row.connection();
                 let service_def = connection.and_then(|c| catalog.service(&c.service));
@@ -342,8 +343,8 @@ impl ConnectionList {
                 let detail_text = detail(locale, connection, a, now);
                 let status = format!(
                     "{marker}{} {}",
-                    status_mark(a.status),
-                    status_word(locale, a.status)
+                    assessment_mark(a),
+                    assessment_word(locale, a)
                 );
                 let mut cells = vec![
                     Cell::from(Span::styled(
@@ -354,7 +355,7 @@ impl ConnectionList {
                     Cell::from(truncate(&service, service_width as usize)),
                     Cell::from(Span::styled(
                         truncate(&detail_text, detail_width),
-                        if a.status == Status::Ready {
+                        if a.tone() == Tone::Good {
                             theme.muted
                         } else {
                             status_style

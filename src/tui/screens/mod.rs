@@ -64,6 +64,10 @@ pub trait Screen {
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &Context<'_>);
     /// The keymap mode, which decides key bindings, the footer and help.
     fn mode(&self) -> Mode;
+    /// Values for placeholders in the footer's hints (a countdown).
+    fn footer_args(&self, _ctx: &Context<'_>) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 /// What every screen draws with.

@@ -52,6 +52,8 @@ pub struct UnlockScreen {
     pub message: Option<String>,
     /// Stage to go back to if the attempt fails.
     creating: bool,
+    /// The message is "too short": it goes once the passphrase is long enough.
+    too_short: bool,
 }
 
 impl UnlockScreen {
@@ -68,6 +70,32 @@ impl UnlockScreen {
             input: Input::default(),
             message: None,
             creating: !exists,
+            too_short: false,
+        }
+    }
+
+    /// A vault that opens only with a key file, opened without one: typing
+    /// a passphrase cannot work, so the screen says how to open it.
+    pub fn key_file_needed(path: PathBuf, locale: &crate::locale::Locale) -> UnlockScreen {
+        let message = locale.f(
+            "unlock.needs_key_file",
+            &[("path", &path.display().to_string())],
+        );
+        UnlockScreen {
+            path,
+            stage: Stage::Blocked,
+            input: Input::default(),
+            message: Some(message),
+            creating: false,
+            too_short: false,
+        }
+    }
+
+    /// The keymap mode: at "Repeat it", Esc goes back rather than out.
+    pub fn mode(&self) -> crate::tui::keymap::Mode {
+        match self.stage {
+            Stage::ConfirmPassphrase(_) => crate::tui::keymap::Mode::UnlockRepeat,
+            _ => crate::tui::keymap::Mode::Unlock,
         }
     }
 
@@ -79,12 +107,14 @@ impl UnlockScreen {
             input: Input::default(),
             message: None,
             creating: false,
+            too_short: false,
         }
     }
 
     /// The attempt failed: show why and let the operator try again.
     pub fn failed(&mut self, message: String, can_retry: bool) {
         self.message = Some(message);
+        self.too_short = false;
         self.input = Input::default();
         self.stage = match (can_retry, self.creating) {
             (false, _) => Stage::Blocked,
@@ -102,10 +132,26 @@ impl UnlockScreen {
     ) -> UnlockOutcome {
         match action {
             Some(Action::Quit | Action::ForceQuit) => UnlockOutcome::Quit,
+            Some(Action::Back) => {
+                // Back from "Repeat it" to the first field, which starts over.
+                if !matches!(self.stage, Stage::ConfirmPassphrase(_)) {
+                    return UnlockOutcome::Ignored;
+                }
+                self.stage = Stage::NewPassphrase;
+                self.input = Input::default();
+                self.message = None;
+                UnlockOutcome::Changed
+            }
             Some(Action::Submit) => self.submit(view),
             _ if matches!(self.stage, Stage::Working | Stage::Blocked) => UnlockOutcome::Ignored,
             // One line: a passphrase pasted with its line break is the passphrase.
-            _ if edit(&mut self.input, event, Lines::Single) => UnlockOutcome::Changed,
+            _ if edit(&mut self.input, event, Lines::Single) => {
+                if self.too_short && self.input.value().chars().count() >= MIN_PASSPHRASE_CHARS {
+                    self.too_short = false;
+                    self.message = None;
+                }
+                UnlockOutcome::Changed
+            }
             _ => UnlockOutcome::Ignored,
         }
     }
@@ -120,12 +166,14 @@ impl UnlockScreen {
             Stage::NewPassphrase => {
                 if typed.chars().count() < MIN_PASSPHRASE_CHARS {
                     self.stage = Stage::NewPassphrase;
+                    self.too_short = true;
                     self.message = Some(view.locale.f(
                         "unlock.too_short",
                         &[("n", &MIN_PASSPHRASE_CHARS.to_string())],
                     ));
                 } else {
                     self.stage = Stage::ConfirmPassphrase(typed);
+                    self.too_short = false;
                     self.message = None;
                 }
                 UnlockOutcome::Changed
@@ -136,6 +184,7 @@ impl UnlockScreen {
                     UnlockOutcome::Submit(VaultCommand::Create(UnlockKey::Passphrase(typed)))
                 } else {
                     self.stage = Stage::NewPassphrase;
+                    self.too_short = false;
                     self.message = Some(view.locale.t("unlock.mismatch").to_owned());
                     UnlockOutcome::Changed
                 }
@@ -246,6 +295,6 @@ impl super::Screen for UnlockScreen {
     }
 
     fn mode(&self) -> crate::tui::keymap::Mode {
-        crate::tui::keymap::Mode::Unlock
+        UnlockScreen::mode(self)
     }
 }

@@ -16,7 +16,7 @@ use crate::locale::width::{truncate, width};
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::message::VaultCommand;
 use crate::tui::widgets::dialog::frame_dialog;
-use crate::tui::widgets::form::CredentialsForm;
+use crate::tui::widgets::form::{CredentialsForm, wrap_text};
 use crate::tui::widgets::text_input::{InputView, Lines, edit, labelled};
 use crate::vault::{Connection, Credentials, SecretValue, normalise_name, validate_name};
 
@@ -55,6 +55,8 @@ pub struct Wizard {
     pub form: Option<CredentialsForm>,
     /// A save the vault refused, in words.
     pub save_error: Option<String>,
+    /// Opened to rename: Enter at the name saves, the form is not shown.
+    pub renaming: bool,
 }
 
 impl Wizard {
@@ -72,6 +74,7 @@ impl Wizard {
             name_error: None,
             form: None,
             save_error: None,
+            renaming: false,
         }
     }
 
@@ -110,12 +113,29 @@ impl Wizard {
         Some(wizard)
     }
 
+    /// The edit form of a connection opened at its name: Enter renames it.
+    pub fn rename(connection: Connection) -> Option<Wizard> {
+        let mut wizard = Wizard::edit(connection)?;
+        wizard.step = Step::Name;
+        wizard.renaming = true;
+        Some(wizard)
+    }
+
     /// The keymap mode of the current step.
     pub fn mode(&self) -> Mode {
         match self.step {
             Step::Service => Mode::WizardService,
             Step::Method => Mode::WizardMethod,
+            Step::Name if self.renaming => Mode::Rename,
             Step::Name => Mode::WizardName,
+            Step::Credentials
+                if self
+                    .form
+                    .as_ref()
+                    .is_some_and(|f| f.focused_choices().is_some()) =>
+            {
+                Mode::WizardChoice
+            }
             Step::Credentials => Mode::WizardForm,
         }
     }
@@ -273,6 +293,13 @@ impl Wizard {
                 if self.name_error.is_some() {
                     return WizardOutcome::Changed;
                 }
+                if let (true, Some(existing)) = (self.renaming, &self.editing) {
+                    return WizardOutcome::Save(VaultCommand::Edit {
+                        base: Box::new(existing.clone()),
+                        name: self.name.value().trim().to_owned(),
+                        changes: Vec::new(),
+                    });
+                }
                 if self.form.is_none() {
                     let (Some(service), Some(method)) = (self.service, self.method()) else {
                         return WizardOutcome::Ignored;
@@ -319,6 +346,12 @@ impl Wizard {
             Some(Action::Submit) if !form.on_last_field() => form.focus_next(),
             Some(Action::Submit | Action::Save) => return self.save(true),
             Some(Action::CreateEmpty) => return self.save(false),
+            Some(Action::NextChoice) => {
+                form.cycle(1);
+            }
+            Some(Action::PrevChoice) => {
+                form.cycle(-1);
+            }
             Some(_) => return WizardOutcome::Ignored,
             None => {
                 if !form.handle_input(event) {
@@ -372,6 +405,7 @@ impl Wizard {
         let View { theme, locale, .. } = view;
         let popup = centered(area, area.width.min(90), area.height);
         let title = match &self.editing {
+            Some(c) if self.renaming => locale.f("wizard.rename_title", &[("name", &c.name)]),
             Some(c) => locale.f("wizard.edit_title", &[("name", &c.name)]),
             None => locale.t("wizard.title").to_owned(),
         };
@@ -387,6 +421,11 @@ impl Wizard {
             Step::Name => "wizard.step_name",
             Step::Credentials => "wizard.step_credentials",
         });
+        let step_title = if self.renaming {
+            locale.t("wizard.step_rename")
+        } else {
+            step_title
+        };
         let progress = if self.editing.is_some() {
             step_title.to_owned()
         } else {
@@ -428,13 +467,6 @@ impl Wizard {
             Step::Method => self.render_methods(frame, body, view),
             Step::Name => self.render_name(frame, body, view),
             Step::Credentials => {
-                if let Some(form) = &self.form {
-                    let form_area = Rect {
-                        height: body.height.saturating_sub(2),
-                        ..body
-                    };
-                    form.render(frame, form_area, theme, locale);
-                }
                 let (text, style) = match &self.save_error {
                     Some(e) => (e.clone(), theme.error),
                     None if self.editing.is_some() => {
@@ -442,10 +474,29 @@ impl Wizard {
                     }
                     None => (locale.t("wizard.form_hint").to_owned(), theme.muted),
                 };
-                frame.render_widget(
-                    Paragraph::new(Span::styled(truncate(&text, w), style)),
-                    line(inner, inner.height - 1),
-                );
+                // A refusal is read in full (it says what to do); the hint
+                // below the form is one line.
+                let hint: Vec<String> = if self.save_error.is_some() {
+                    let mut lines = wrap_text(&text, w);
+                    lines.truncate((body.height / 2).max(1) as usize);
+                    lines
+                } else {
+                    vec![truncate(&text, w)]
+                };
+                let hint_height = hint.len() as u16;
+                if let Some(form) = &self.form {
+                    let form_area = Rect {
+                        height: body.height.saturating_sub(hint_height + 1),
+                        ..body
+                    };
+                    form.render(frame, form_area, theme, locale);
+                }
+                for (i, l) in hint.into_iter().enumerate() {
+                    frame.render_widget(
+                        Paragraph::new(Span::styled(l, style)),
+                        line(inner, inner.height - hint_height + i as u16),
+                    );
+                }
             }
         }
     }
@@ -545,10 +596,22 @@ impl Wizard {
             }
             None => (String::new(), theme.muted),
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(truncate(&text, w), style)),
-            line(area, 2),
-        );
+        // Wrapped, never cut: the reason a name is refused is read whole.
+        for (i, l) in wrap_text(&text, w).into_iter().enumerate() {
+            frame.render_widget(
+                Paragraph::new(Span::styled(l, style)),
+                line(area, 2 + i as u16),
+            );
+        }
+        if self.renaming && self.name_error.is_none() {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    truncate(locale.t("wizard.rename_hint"), w),
+                    theme.muted,
+                )),
+                line(area, 4),
+            );
+        }
     }
 }
 

@@ -101,9 +101,56 @@ impl CredentialsForm {
         self.focus + 1 >= self.fields.len()
     }
 
+    /// The values of the focused field, when it takes one of a few.
+    pub fn focused_choices(&self) -> Option<&[String]> {
+        match self.fields.get(self.focus).map(|f| &f.field.rule) {
+            Some(Some(Rule::Choice(values))) => Some(values),
+            _ => None,
+        }
+    }
+
+    /// Moves a choice field to its next (`by` = 1) or previous (-1) value,
+    /// from the default when blank.
+    pub fn cycle(&mut self, by: isize) -> bool {
+        let Some(values) = self.focused_choices().map(<[String]>::to_vec) else {
+            return false;
+        };
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return false;
+        };
+        if values.is_empty() {
+            return false;
+        }
+        let n = values.len() as isize;
+        // Blank means the default, which is where the cycle starts.
+        let current = match f.input.value().trim() {
+            "" => f.field.default.clone().unwrap_or_default(),
+            typed => typed.to_owned(),
+        };
+        let next = match values.iter().position(|v| *v == current) {
+            Some(at) => (at as isize + by).rem_euclid(n),
+            None if by >= 0 => 0,
+            None => n - 1,
+        };
+        f.input = Input::new(values[next as usize].clone());
+        f.error = None;
+        true
+    }
+
     /// Hands a key or paste to the focused input; an error shown there is
-    /// re-checked as the operator types, so it goes away once fixed.
+    /// re-checked as the operator types, so it goes away once fixed. A
+    /// choice field takes no typing: ←/→ and Space move between its values.
     pub fn handle_input(&mut self, event: &Event) -> bool {
+        if self.focused_choices().is_some() {
+            use ratatui::crossterm::event::KeyCode;
+            return match event {
+                Event::Key(k) if matches!(k.code, KeyCode::Right | KeyCode::Char(' ')) => {
+                    self.cycle(1)
+                }
+                Event::Key(k) if k.code == KeyCode::Left => self.cycle(-1),
+                _ => false,
+            };
+        }
         let Some(f) = self.fields.get_mut(self.focus) else {
             return false;
         };
@@ -165,39 +212,35 @@ impl CredentialsForm {
             .max()
             .unwrap_or(10)
             .clamp(10, (area.width as usize / 2).max(10)) as u16;
-        let mut lines: Vec<(usize, bool)> = Vec::new();
+        // Errors wrap under their field, in the room right of the labels.
+        let error_width = area.width.saturating_sub(label_width + 2).max(10) as usize;
+        let mut lines: Vec<(usize, Option<String>)> = Vec::new();
         for (i, f) in self.fields.iter().enumerate() {
-            lines.push((i, false));
-            if f.error.is_some() {
-                lines.push((i, true));
+            lines.push((i, None));
+            if let Some(e) = &f.error {
+                let label = scoped_label(locale, &self.scope, &f.field);
+                let text = format!("✗ {}", field_error(locale, label, e));
+                for part in wrap_text(&text, error_width) {
+                    lines.push((i, Some(part)));
+                }
             }
         }
-        let focus_line = lines
+        // The focused field and all of its error show.
+        let focus_end = lines
             .iter()
-            .position(|(i, _)| *i == self.focus)
+            .rposition(|(i, _)| *i == self.focus)
             .unwrap_or(0);
         let height = area.height as usize;
-        let skip = (focus_line + 2).saturating_sub(height);
-        for (row, (i, is_error)) in lines.iter().skip(skip).take(height).enumerate() {
+        let skip = (focus_end + 2).saturating_sub(height);
+        for (row, (i, error)) in lines.iter().skip(skip).take(height).enumerate() {
             let f = &self.fields[*i];
             let y = area.y + row as u16;
             let focused = *i == self.focus;
             let label = scoped_label(locale, &self.scope, &f.field);
-            if *is_error {
-                let text = f
-                    .error
-                    .as_ref()
-                    .map(|e| field_error(locale, label, e))
-                    .unwrap_or_default();
+            if let Some(part) = error {
                 let line = Line::from(vec![
                     Span::raw(" ".repeat(label_width as usize + 2)),
-                    Span::styled(
-                        truncate(
-                            &format!("✗ {text}"),
-                            (area.width - label_width - 2) as usize,
-                        ),
-                        theme.error,
-                    ),
+                    Span::styled(part.clone(), theme.error),
                 ]);
                 frame.render_widget(Paragraph::new(line), Rect::new(area.x, y, area.width, 1));
                 continue;
@@ -214,6 +257,16 @@ impl CredentialsForm {
                 Paragraph::new(line),
                 Rect::new(area.x, y, label_width + 2, 1),
             );
+            let input_area = Rect::new(
+                area.x + label_width + 2,
+                y,
+                area.width.saturating_sub(label_width + 2),
+                1,
+            );
+            if let Some(Rule::Choice(values)) = &f.field.rule {
+                render_choice(frame, input_area, f, values, focused, theme, locale);
+                continue;
+            }
             let placeholder = if f.keeps_secret {
                 Some(locale.t("form.keep_secret").to_owned())
             } else {
@@ -227,12 +280,7 @@ impl CredentialsForm {
                 placeholder: placeholder.as_deref(),
                 focused,
             };
-            let mut input_area = Rect::new(
-                area.x + label_width + 2,
-                y,
-                area.width.saturating_sub(label_width + 2),
-                1,
-            );
+            let mut input_area = input_area;
             if let Some(count) = masked_line_count(f) {
                 // A pasted key shows it went in whole, and no more of it.
                 let text = format!(" {}", locale.f("form.lines", &[("n", &count.to_string())]));
@@ -250,6 +298,88 @@ impl CredentialsForm {
             view.render(frame, input_area, theme);
         }
     }
+}
+
+/// A choice field: every value, the chosen one marked, so the operator
+/// sees what there is to choose from (`‹ basic › post`).
+fn render_choice(
+    frame: &mut Frame,
+    area: Rect,
+    f: &FormField,
+    values: &[String],
+    focused: bool,
+    theme: &Theme,
+    locale: &Locale,
+) {
+    let chosen = f.input.value().trim();
+    let default = f.field.default.as_deref();
+    let mut spans = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" "));
+        }
+        let is_chosen = v == chosen || (chosen.is_empty() && Some(v.as_str()) == default);
+        if is_chosen {
+            spans.push(Span::styled(
+                format!("‹{v}›"),
+                if focused { theme.selected } else { theme.title },
+            ));
+        } else {
+            spans.push(Span::styled(format!(" {v} "), theme.muted));
+        }
+    }
+    if chosen.is_empty() && default.is_some() {
+        spans.push(Span::styled(
+            format!("  {}", locale.t("form.choice_default")),
+            theme.muted,
+        ));
+    }
+    let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+    if width(&text) > area.width as usize {
+        // Too many to list: the chosen one, with where it stands.
+        let at = values.iter().position(|v| v == chosen).map_or(0, |i| i + 1);
+        let short = format!("‹{chosen}› {at}/{}", values.len());
+        frame.render_widget(Paragraph::new(truncate(&short, area.width as usize)), area);
+        return;
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Splits `text` into lines of at most `room` cells, at spaces where it can
+/// and anywhere in a word longer than a line (Japanese has no spaces).
+pub fn wrap_text(text: &str, room: usize) -> Vec<String> {
+    let room = room.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let sep = usize::from(!line.is_empty());
+        if width(&line) + sep + width(word) <= room {
+            if sep == 1 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            continue;
+        }
+        if width(word) <= room {
+            lines.push(std::mem::take(&mut line));
+            line.push_str(word);
+            continue;
+        }
+        // Longer than a line: it goes on where the line is, cut by cells.
+        if sep == 1 {
+            line.push(' ');
+        }
+        for c in word.chars() {
+            if width(&line) + width(c.encode_utf8(&mut [0; 4])) > room {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Secrets keep a paste's lines (a PEM key, a key file's JSON); so does a
@@ -278,4 +408,16 @@ fn check(f: &FormField, complete: bool) -> Result<(), FieldError> {
         return Ok(());
     }
     f.field.validate(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_text;
+
+    #[test]
+    fn text_wraps_at_spaces_and_long_words_anywhere() {
+        assert_eq!(wrap_text("a bb ccc", 4), ["a bb", "ccc"]);
+        assert_eq!(wrap_text("✗ 長い長い", 6), ["✗ 長い", "長い"]);
+        assert_eq!(wrap_text("", 4), [""]);
+    }
 }

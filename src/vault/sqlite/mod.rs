@@ -117,6 +117,25 @@ impl Vault {
         }
     }
 
+    /// Whether the vault at `path` opens only with a key file (it has no
+    /// passphrase slot), read from its header without unlocking, read-only.
+    /// False when it cannot tell: unlocking then says what is wrong.
+    pub fn opens_only_with_key_file(path: &Path) -> bool {
+        let Ok(db) = Db::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+            return false;
+        };
+        let Ok(mut stmt) = db.prepare("SELECT kind FROM key_slots") else {
+            return false;
+        };
+        let Ok(kinds) = stmt.query_map([], |r| r.get::<_, String>(0)) else {
+            return false;
+        };
+        let kinds: Vec<Option<SlotKind>> = kinds
+            .map(|k| k.ok().and_then(|k| SlotKind::parse(&k)))
+            .collect();
+        !kinds.is_empty() && kinds.iter().all(|k| *k == Some(SlotKind::KeyFile))
+    }
+
     /// Checks that no row was removed, added or rolled back since the last
     /// write: the check `open` makes.
     pub fn verify_integrity(&self) -> Result<(), VaultError> {
