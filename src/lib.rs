@@ -6,5 +6,6 @@ pub mod catalog;
 pub mod cli;
 pub mod locale;
 pub mod platform;
+pub mod present;
 pub mod tui;
 pub mod vault;

@@ -13,8 +13,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::process::Output;
 
 use flowvault::catalog::Catalog;
-use flowvault::locale::labels::{action_name, field_label, input_label, method_name, service_name};
 use flowvault::locale::{Lang, Locale, parse_all};
+use flowvault::present::labels::{
+    action_name, field_label, input_label, method_name, service_name,
+};
 use flowvault::tui::harness::Harness;
 use flowvault::vault::Connection;
 use ratatui::crossterm::event::KeyCode;

@@ -1,9 +1,9 @@
 //! `list`, `add`, `show`, `edit`, `rename`, `rm`.
 
 use crate::catalog::{Catalog, Method, Service};
-use crate::locale::labels::{detail, service_name, status_word};
 use crate::locale::terminal_safe::escape_line;
 use crate::locale::width::width;
+use crate::present::labels::{detail, service_name, status_word};
 use crate::vault::status::{assess, assess_connection};
 use crate::vault::{Connection, Credentials, StoredConnection, VaultStore, now, validate_name};
 
@@ -271,7 +271,7 @@ pub fn service_and_method(
 /// A connection name must be non-blank, printable and of reasonable length.
 pub fn check_name(name: &str) -> Result<(), CliError> {
     validate_name(name).map_err(|e| {
-        CliError::usage(crate::locale::labels::name_error(
+        CliError::usage(crate::present::labels::name_error(
             crate::locale::current(),
             e,
         ))

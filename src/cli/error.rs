@@ -71,7 +71,7 @@ impl From<VaultError> for CliError {
         };
         CliError {
             exit,
-            message: crate::locale::labels::vault_error(crate::locale::current(), &e),
+            message: crate::present::labels::vault_error(crate::locale::current(), &e),
         }
     }
 }
@@ -84,5 +84,5 @@ impl From<FieldError> for CliError {
 
 fn field_error_text(e: &FieldError) -> String {
     let locale = crate::locale::current();
-    crate::locale::labels::field_error(locale, crate::locale::labels::error_label(e), e)
+    crate::present::labels::field_error(locale, crate::present::labels::error_label(e), e)
 }

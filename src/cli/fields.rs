@@ -6,7 +6,7 @@ use std::io::Read;
 use zeroize::Zeroizing;
 
 use crate::catalog::{Action, Field, Method, Service, domain_url};
-use crate::locale::labels::{LabelScope, scoped_label};
+use crate::present::labels::{LabelScope, scoped_label};
 use crate::vault::Credentials;
 
 use super::error::CliError;
@@ -193,7 +193,7 @@ impl FieldInput {
             let field = set.field(key).expect("keys were checked when read");
             if !value.trim().is_empty() {
                 field.validate(value).map_err(|e| {
-                    CliError::usage(crate::locale::labels::field_error(
+                    CliError::usage(crate::present::labels::field_error(
                         crate::locale::current(),
                         set.label(field),
                         &e,

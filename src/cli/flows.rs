@@ -6,7 +6,7 @@ use crate::actions::request::ShownRequest;
 use crate::actions::{ActionClients, ResponseView, StepOutcome, warnings};
 use crate::catalog::{Action, Catalog, ConnectionNeed};
 use crate::locale::Locale;
-use crate::locale::labels::{action_name, step_failure, warning};
+use crate::present::labels::{action_name, step_failure, warning};
 use crate::vault::{Connection, Flow, FlowStep, Vault, VaultStore, validate_name};
 
 use super::GlobalArgs;
@@ -153,7 +153,7 @@ fn shown_inputs(step: &FlowStep) -> Value {
 /// `flows add FLOW`.
 pub fn add(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
     validate_name(name)
-        .map_err(|e| CliError::usage(crate::locale::labels::name_error(global.locale(), e)))?;
+        .map_err(|e| CliError::usage(crate::present::labels::name_error(global.locale(), e)))?;
     let mut vault = open_vault(global)?;
     vault.add_flow(&Flow::new(name.trim()))?;
     print_line(
@@ -324,7 +324,7 @@ fn print_response(response: &ResponseView) {
         print_text(&format!("\n{}", response.body));
     }
     if response.cut {
-        print_line(&crate::locale::labels::response_cut(
+        print_line(&crate::present::labels::response_cut(
             crate::locale::current(),
         ));
     }

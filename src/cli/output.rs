@@ -11,9 +11,9 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::catalog::Catalog;
 use crate::locale::Locale;
-use crate::locale::labels::{detail, field_label, service_name, status_word};
 use crate::locale::terminal_safe::{escape_json, escape_line, escape_text};
 use crate::locale::width::{pad, width};
+use crate::present::labels::{detail, field_label, service_name, status_word};
 use crate::vault::status::{Assessment, assess_connection};
 use crate::vault::{Connection, StoredConnection, TokenRecord};
 
@@ -195,7 +195,7 @@ pub fn show_text(
         if service.is_some_and(|s| s.methods.len() > 1) {
             lines.push(row(
                 locale.t("show.method"),
-                crate::locale::labels::method_name(locale, &c.service, method),
+                crate::present::labels::method_name(locale, &c.service, method),
             ));
         }
         for f in &method.fields {

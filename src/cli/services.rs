@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use crate::catalog::Catalog;
-use crate::locale::labels::{field_label, method_name, service_name};
 use crate::locale::width::pad;
+use crate::present::labels::{field_label, method_name, service_name};
 
 use super::error::CliError;
 use super::output::{print_json, print_line};

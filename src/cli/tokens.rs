@@ -12,8 +12,8 @@ use crate::auth::refresher::{RefreshEvent, Refresher};
 use crate::auth::renewal::{Begin, Finished, ObtainError, begin, finish, holder_name, obtain};
 use crate::catalog::Catalog;
 use crate::locale::Locale;
-use crate::locale::labels::duration;
 use crate::locale::terminal_safe::escape_line;
+use crate::present::labels::duration;
 use crate::vault::status::missing_fields;
 use crate::vault::{Connection, StoredConnection, Token, Vault, VaultStore, now};
 
@@ -48,7 +48,10 @@ pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError>
             "cli.token_stale",
             &[
                 ("name", &connection.name),
-                ("error", &crate::locale::labels::grant_error(locale, &error)),
+                (
+                    "error",
+                    &crate::present::labels::grant_error(locale, &error),
+                ),
             ],
         ));
     }
@@ -144,14 +147,14 @@ async fn renew_all(
                 )),
                 Ok(Begin::Cannot(reason)) => out.push((
                     connection.name,
-                    Err(crate::locale::labels::cannot_renew(
+                    Err(crate::present::labels::cannot_renew(
                         crate::locale::current(),
                         &reason,
                     )),
                 )),
                 Err(e) => out.push((
                     connection.name,
-                    Err(crate::locale::labels::vault_error(
+                    Err(crate::present::labels::vault_error(
                         crate::locale::current(),
                         &e,
                     )),
@@ -185,11 +188,11 @@ async fn renew_all(
                 Ok(Finished::Stale) => Err(crate::locale::current()
                     .t("cli.changed_meanwhile")
                     .to_owned()),
-                Ok(Finished::Failed { error, .. }) => Err(crate::locale::labels::grant_error(
+                Ok(Finished::Failed { error, .. }) => Err(crate::present::labels::grant_error(
                     crate::locale::current(),
                     &error,
                 )),
-                Err(e) => Err(crate::locale::labels::vault_error(
+                Err(e) => Err(crate::present::labels::vault_error(
                     crate::locale::current(),
                     &e,
                 )),
@@ -404,7 +407,7 @@ fn obtain_error(locale: &Locale, name: &str, error: ObtainError) -> CliError {
                     ("name", name),
                     (
                         "error",
-                        &crate::locale::labels::obtain_error(locale, &other),
+                        &crate::present::labels::obtain_error(locale, &other),
                     ),
                 ],
             ),

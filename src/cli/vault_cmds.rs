@@ -99,7 +99,7 @@ pub fn verify(global: &GlobalArgs, accept: bool) -> Result<(), CliError> {
                 "cli.verify_accepted",
                 &[(
                     "changes",
-                    &crate::locale::labels::integrity_changes(locale, &report)
+                    &crate::present::labels::integrity_changes(locale, &report)
                 )]
             )
         ),

@@ -1,6 +1,5 @@
 //! Every string the user reads, looked up by key in `assets/locales/*.toml`.
 
-pub mod labels;
 pub mod terminal_safe;
 pub mod width;
 

@@ -74,7 +74,7 @@ fn init_logging() {
         Ok(None) => return,
         Err(refused) => {
             let locale = crate::locale::current();
-            let reason = crate::locale::labels::vault_error(locale, &refused);
+            let reason = crate::present::labels::vault_error(locale, &refused);
             eprintln!(
                 "warning: {}",
                 locale.f("cli.log_refused", &[("reason", &reason)])

@@ -62,7 +62,7 @@ impl VaultSession {
             Err(e @ (VaultError::Conflict(_) | VaultError::IdNotFound(_)))
                 if self.vault.is_some() =>
             {
-                let message = crate::locale::labels::vault_error(crate::locale::current(), &e);
+                let message = crate::present::labels::vault_error(crate::locale::current(), &e);
                 match self.open_vault().and_then(|v| snapshot(v)) {
                     Ok(snapshot) => VaultReply::Conflict { message, snapshot },
                     Err(_) => VaultReply::Failed(message),
@@ -70,7 +70,7 @@ impl VaultSession {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "vault command failed");
-                VaultReply::Failed(crate::locale::labels::vault_error(
+                VaultReply::Failed(crate::present::labels::vault_error(
                     crate::locale::current(),
                     &e,
                 ))

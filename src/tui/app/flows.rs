@@ -5,7 +5,7 @@ use super::{App, Overlay, Pane};
 use crate::actions::StepReport;
 use crate::auth::RefreshCommand;
 use crate::catalog::Catalog;
-use crate::locale::labels::action_name;
+use crate::present::labels::action_name;
 use crate::tui::intent::FlowIntent;
 use crate::tui::message::{Effect, Snapshot, VaultCommand};
 use crate::tui::screens::confirm::{ConfirmDelete, DeleteTarget};

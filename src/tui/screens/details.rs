@@ -9,10 +9,10 @@ use zeroize::Zeroizing;
 use super::list::ListRow;
 use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::catalog::{Catalog, Method};
-use crate::locale::labels::{
+use crate::locale::width::{pad, truncate, width};
+use crate::present::labels::{
     assessment_mark, assessment_word, detail, duration, field_label, method_name, service_name,
 };
-use crate::locale::width::{pad, truncate, width};
 use crate::tui::intent::Intent;
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;

@@ -9,8 +9,8 @@ use tui_input::Input;
 
 use super::{View, centered};
 use crate::catalog::Catalog;
-use crate::locale::labels::{LabelScope, action_name, name_error};
 use crate::locale::width::truncate;
+use crate::present::labels::{LabelScope, action_name, name_error};
 use crate::tui::keymap::Action;
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::tui::widgets::form::CredentialsForm;

@@ -11,8 +11,8 @@ use tui_input::Input;
 
 use super::{Context, KeyInput, Reply, Screen, View};
 use crate::catalog::Catalog;
-use crate::locale::labels::{assessment_mark, assessment_word, detail, method_name, service_name};
 use crate::locale::width::truncate;
+use crate::present::labels::{assessment_mark, assessment_word, detail, method_name, service_name};
 use crate::tui::intent::Intent;
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::text_input::{InputView, Lines, edit};

@@ -14,7 +14,7 @@ use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::actions::request::method_of;
 use crate::actions::{StepOutcome, StepReport, Warning};
 use crate::catalog::{ActionRun, AuthKind, AuthSpec, Catalog};
-use crate::locale::labels::{action_name, step_failure, warning};
+use crate::present::labels::{action_name, step_failure, warning};
 use crate::tui::intent::{FlowIntent, Intent};
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;

@@ -10,7 +10,7 @@ use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::actions::request::ShownRequest;
 use crate::actions::{ResponseView, StepFailure, StepOutcome, StepReport};
 use crate::catalog::Catalog;
-use crate::locale::labels::{action_name, problem, step_failure};
+use crate::present::labels::{action_name, problem, step_failure};
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
 
@@ -205,7 +205,7 @@ fn response_lines(lines: &mut Vec<Line<'static>>, response: &ResponseView, view:
     }
     if response.cut {
         lines.push(Line::styled(
-            crate::locale::labels::response_cut(view.locale),
+            crate::present::labels::response_cut(view.locale),
             view.theme.warning,
         ));
     }

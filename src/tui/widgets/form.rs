@@ -10,8 +10,8 @@ use tui_input::Input;
 use super::text_input::{InputView, Lines, edit};
 use crate::catalog::{Field, FieldError, Method, Rule};
 use crate::locale::Locale;
-use crate::locale::labels::{LabelScope, field_error, scoped_label};
 use crate::locale::width::{truncate, width};
+use crate::present::labels::{LabelScope, field_error, scoped_label};
 use crate::tui::theme::Theme;
 use crate::vault::Credentials;
 
