@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use super::intent::Intent;
 use super::keymap::{Action, Mode, action_for};
-use super::message::{Effect, Msg, Snapshot, Timer, VaultCommand, VaultReply};
+use super::message::{Done, Effect, Msg, Snapshot, StepsChange, Timer, VaultCommand, VaultReply};
 use super::screens::confirm::{ConfirmDelete, DeleteTarget};
 use super::screens::details::{Details, REVEAL_SECONDS};
 use super::screens::flow_edit::{FlowNameDialog, InputsEditor};
@@ -48,7 +48,9 @@ pub enum Phase {
     Open,
 }
 
+mod conflict;
 mod flows;
+mod work;
 
 /// A screen over the panes; they stack, and only the top one takes keys.
 #[derive(Debug)]
@@ -94,12 +96,45 @@ impl Overlay {
         }
     }
 
-    /// Whether a save finishes this screen (its work is then done).
-    fn ends_on_save(&self) -> bool {
-        !matches!(
-            self,
-            Overlay::Details(_) | Overlay::Help(_) | Overlay::Run(_)
-        )
+    /// Whether this screen asked for the write the vault says is `done`
+    /// (it is then finished): the reply says, not which screen is on top.
+    fn asked_for(&self, done: &Done) -> bool {
+        match (self, done) {
+            (Overlay::Wizard(w), Done::Added(_)) => w.editing.is_none(),
+            (Overlay::Wizard(w), Done::Updated(id)) => {
+                w.editing.as_ref().is_some_and(|c| &c.id == id)
+            }
+            (Overlay::Confirm(c), Done::Deleted { id, .. }) => {
+                matches!(&c.target, DeleteTarget::Connection(target) if target == id)
+            }
+            (Overlay::Confirm(c), Done::FlowDeleted { id, .. }) => {
+                matches!(&c.target, DeleteTarget::Flow(target) if target == id)
+            }
+            (Overlay::FlowName(d), Done::FlowAdded(_)) => d.renaming.is_none(),
+            (Overlay::FlowName(d), Done::FlowRenamed(id)) => d.renaming.as_ref() == Some(id),
+            (
+                Overlay::Confirm(c),
+                Done::StepsSaved {
+                    flow,
+                    change: StepsChange::Removed { .. },
+                },
+            ) => {
+                matches!(&c.target, DeleteTarget::Step(target, _) if target == flow)
+            }
+            (Overlay::ActionPicker(p), Done::StepsSaved { flow, change }) => {
+                &p.flow == flow && *change == StepsChange::ActionAdded
+            }
+            // Unchanged: the connection or inputs chosen were those stored.
+            (Overlay::ConnectionPicker(p), Done::StepsSaved { flow, change }) => {
+                &p.flow == flow
+                    && matches!(change, StepsChange::ConnectionSet | StepsChange::Unchanged)
+            }
+            (Overlay::Inputs(e), Done::StepsSaved { flow, change }) => {
+                &e.flow == flow
+                    && matches!(change, StepsChange::InputsSaved | StepsChange::Unchanged)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -143,6 +178,8 @@ pub struct App {
     /// Screens over the panes, the top one last; Esc pops one level.
     overlays: Vec<Overlay>,
     notice: Option<Notice>,
+    /// Vault commands sent and not answered yet.
+    work: work::VaultWork,
     notice_generation: u64,
     countdown_generation: u64,
     /// When the pending countdown timer fires, if one is pending.
@@ -205,6 +242,7 @@ impl App {
             runs: 0,
             overlays: Vec::new(),
             notice: None,
+            work: work::VaultWork::default(),
             notice_generation: 0,
             countdown_generation: 0,
             countdown_at: None,
@@ -422,6 +460,7 @@ impl App {
 
     fn handle_vault(&mut self, reply: VaultReply) -> Vec<Effect> {
         let locale = self.locale;
+        self.vault_work_done(&reply);
         match reply {
             VaultReply::Opened(snapshot) => {
                 self.phase = Phase::Open;
@@ -454,15 +493,9 @@ impl App {
                     vec![self.notify(locale.f("notice.failed", &[("error", &text)]), true)]
                 }
             },
-            VaultReply::Conflict { message, snapshot } => {
-                // The form stays open with what was typed; the list shows the
-                // file as it is now, so the operator can compare and redo.
-                if let Some(Overlay::Wizard(w)) = self.overlays.last_mut() {
-                    w.save_error = Some(locale.f("notice.conflict", &[("error", &message)]));
-                }
+            VaultReply::Conflict { conflict, snapshot } => {
                 self.set_rows(snapshot, None);
-                let mut effects =
-                    vec![self.notify(locale.f("notice.failed", &[("error", &message)]), true)];
+                let mut effects = self.refused(conflict);
                 effects.extend(self.countdown());
                 effects
             }
@@ -472,7 +505,7 @@ impl App {
                 }
                 Vec::new()
             }
-            VaultReply::Reloaded(snapshot) => {
+            VaultReply::Reloaded(snapshot) | VaultReply::ChangedElsewhere(snapshot) => {
                 self.set_rows(snapshot, None);
                 self.countdown().into_iter().collect()
             }
@@ -488,33 +521,55 @@ impl App {
                 }
                 Vec::new()
             }
-            VaultReply::Saved { snapshot, select } => {
-                // The screen that asked for the save is done.
-                let overlay = match self.overlays.last() {
-                    Some(top) if top.ends_on_save() => self.overlays.pop(),
+            VaultReply::Saved { done, snapshot } => {
+                // The screen that asked for the save is done, if it is still there.
+                let asker = match self.overlays.last() {
+                    Some(top) if top.asked_for(&done) => self.overlays.pop(),
                     _ => None,
                 };
-                let (mut text, command) = self.saved(overlay.as_ref(), &snapshot, select.as_ref());
+                // Steps saved as they were stored: still what that screen did.
+                let done = match (done, &asker) {
+                    (
+                        Done::StepsSaved {
+                            flow,
+                            change: StepsChange::Unchanged,
+                        },
+                        Some(Overlay::Inputs(_)),
+                    ) => Done::StepsSaved {
+                        flow,
+                        change: StepsChange::InputsSaved,
+                    },
+                    (
+                        Done::StepsSaved {
+                            flow,
+                            change: StepsChange::Unchanged,
+                        },
+                        Some(Overlay::ConnectionPicker(_)),
+                    ) => Done::StepsSaved {
+                        flow,
+                        change: StepsChange::ConnectionSet,
+                    },
+                    (done, _) => done,
+                };
                 // A deleted connection's details have nothing left to show.
-                if let Some(Overlay::Confirm(ConfirmDelete {
-                    target: DeleteTarget::Connection(id),
-                    ..
-                })) = &overlay
-                    && matches!(self.overlays.last(), Some(Overlay::Details(d)) if &d.id == id)
-                {
-                    self.overlays.pop();
+                if let Done::Deleted { id, .. } = &done {
+                    self.overlays
+                        .retain(|o| !matches!(o, Overlay::Details(d) if &d.id == id));
                 }
+                let select = match &done {
+                    Done::Added(id) | Done::Updated(id) => Some(id.clone()),
+                    _ => None,
+                };
+                let (mut text, command) = self.saved(&done, &snapshot);
                 if let Some(finished) = self.next_save_notice.take() {
                     text = finished;
                 }
-                let made_by_wizard =
-                    matches!(&overlay, Some(Overlay::Wizard(w)) if w.editing.is_none());
                 self.set_rows(snapshot, select.as_ref());
                 let mut effects = vec![self.notify(text, false)];
                 effects.extend(command.map(Effect::Refresher));
                 // A connection made with `+` for an action: the action uses it now.
-                if let Some((flow, step)) = self.connection_for.take()
-                    && let (true, Some(id)) = (made_by_wizard, &select)
+                if let Done::Added(id) = &done
+                    && let Some((flow, step)) = self.connection_for.take()
                 {
                     let name = self
                         .connection(id)
@@ -796,6 +851,13 @@ impl App {
         match self.overlays.last() {
             Some(overlay) => overlay.screen().render(frame, areas.table, &ctx),
             None => self.pane_screen().render(frame, areas.table, &ctx),
+        }
+        // Vault work in flight (a save on the worker), left of any notice.
+        if let Some(text) = self.work_text() {
+            frame.render_widget(
+                Paragraph::new(Span::styled(text, self.theme.muted)),
+                areas.status,
+            );
         }
         // The notice goes last, so no screen covers it.
         if let Some(notice) = &self.notice
