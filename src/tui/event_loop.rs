@@ -34,9 +34,9 @@ where
     run_observed(terminal, events, app, session, start, |_, _| {}).await
 }
 
-/// [`run`], calling `observe` with the app and the terminal each time a frame
-/// is on screen and the loop is about to wait: tests check there that the
-/// screen shows the state, and nothing else.
+/// [`run`], calling `observe` with the app and the terminal each time a new
+/// frame is on screen and the loop is about to wait: tests check there that
+/// the screen shows the state, and nothing else.
 pub async fn run_observed<B, S, O>(
     terminal: &mut Terminal<B>,
     mut events: S,
@@ -68,8 +68,9 @@ where
         if runner.perform_all(&mut app, effects, &mut copy)? {
             return Ok(());
         }
-        draw(terminal, &mut app)?;
-        observe(&app, terminal);
+        if draw(terminal, &mut app)? {
+            observe(&app, terminal);
+        }
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match to_msg(event) {
@@ -94,19 +95,21 @@ where
     }
 }
 
-fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
+/// Draws a frame if anything changed since the last; says whether it did.
+fn draw<B>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<bool>
 where
     B: Backend + TerminalExtras,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     if !app.take_changed() {
-        return Ok(());
+        return Ok(false);
     }
     terminal.backend_mut().begin_frame()?;
     terminal
         .draw(|frame| app.render(frame))
         .map_err(io::Error::other)?;
-    terminal.backend_mut().end_frame()
+    terminal.backend_mut().end_frame()?;
+    Ok(true)
 }
 
 /// The message an input event becomes; key releases and mouse events are dropped.

@@ -47,6 +47,10 @@ pub enum Action {
     DryRunAll,
     Run,
     RunAll,
+    /// An edit was refused, the connection changed elsewhere: take the stored values.
+    Reload,
+    /// An edit was refused, the connection was deleted elsewhere: save it anew.
+    Recreate,
 }
 
 /// What the app is doing, which decides what keys mean.
@@ -68,11 +72,15 @@ pub enum Mode {
     ConnectionPicker,
     InputsForm,
     RunView,
+    /// An edit was refused: the connection was changed elsewhere.
+    ChangedElsewhere,
+    /// An edit was refused: the connection was deleted elsewhere.
+    DeletedElsewhere,
 }
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 16] = [
+    pub const ALL: [Mode; 18] = [
         Mode::Unlock,
         Mode::List,
         Mode::Filter,
@@ -89,6 +97,8 @@ impl Mode {
         Mode::ConnectionPicker,
         Mode::InputsForm,
         Mode::RunView,
+        Mode::ChangedElsewhere,
+        Mode::DeletedElsewhere,
     ];
 
     /// Typing modes hand every key without a binding to the text input.
@@ -125,6 +135,8 @@ impl Mode {
             Mode::ConnectionPicker => "help.mode.connection_picker",
             Mode::InputsForm => "help.mode.inputs_form",
             Mode::RunView => "help.mode.run_view",
+            Mode::ChangedElsewhere => "help.mode.changed_elsewhere",
+            Mode::DeletedElsewhere => "help.mode.deleted_elsewhere",
         }
     }
 }
@@ -392,6 +404,28 @@ const CONFIRM: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+const CHANGED_ELSEWHERE: &[Binding] = &[
+    bind(&[ch('r')], Action::Reload, "keys.reload", true),
+    bind(
+        &[key(KeyCode::Esc)],
+        Action::Back,
+        "keys.back_to_form",
+        true,
+    ),
+    FORCE_QUIT,
+];
+
+const DELETED_ELSEWHERE: &[Binding] = &[
+    bind(&[ch('c')], Action::Recreate, "keys.recreate", true),
+    bind(
+        &[key(KeyCode::Esc)],
+        Action::Back,
+        "keys.back_to_form",
+        true,
+    ),
+    FORCE_QUIT,
+];
+
 const HELP: &[Binding] = &[
     bind(
         &[ch('j'), key(KeyCode::Down)],
@@ -577,6 +611,8 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
         Mode::ConnectionPicker => CONNECTION_PICKER,
         Mode::InputsForm => INPUTS_FORM,
         Mode::RunView => RUN_VIEW,
+        Mode::ChangedElsewhere => CHANGED_ELSEWHERE,
+        Mode::DeletedElsewhere => DELETED_ELSEWHERE,
     }
 }
 

@@ -21,6 +21,7 @@ use super::screens::help::Help;
 use super::screens::list::{ConnectionList, ListRow};
 use super::screens::pickers::{ActionPicker, ConnectionPicker};
 use super::screens::run_view::RunView;
+use super::screens::stale::StaleEdit;
 use super::screens::unlock::UnlockScreen;
 use super::screens::wizard::Wizard;
 use super::screens::{Context, KeyInput, Reply, Screen, View};
@@ -64,6 +65,8 @@ pub enum Overlay {
     ConnectionPicker(ConnectionPicker),
     Inputs(InputsEditor),
     Run(RunView),
+    /// Over an edit form whose save was refused: changed or deleted elsewhere.
+    Stale(StaleEdit),
 }
 
 impl Overlay {
@@ -79,6 +82,7 @@ impl Overlay {
             Overlay::ConnectionPicker(s) => s,
             Overlay::Inputs(s) => s,
             Overlay::Run(s) => s,
+            Overlay::Stale(s) => s,
         }
     }
 
@@ -93,6 +97,7 @@ impl Overlay {
             Overlay::ConnectionPicker(s) => s,
             Overlay::Inputs(s) => s,
             Overlay::Run(s) => s,
+            Overlay::Stale(s) => s,
         }
     }
 
@@ -722,6 +727,8 @@ impl App {
                 self.choose_connection(flow, step, choice)
             }
             Intent::SaveInputs { flow, step, inputs } => self.save_inputs(&flow, step, inputs),
+            Intent::ReloadEdit(stored) => self.reload_edit(*stored),
+            Intent::RecreateEdit => self.recreate_edit(),
         }
     }
 

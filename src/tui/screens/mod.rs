@@ -8,6 +8,7 @@ pub mod help;
 pub mod list;
 pub mod pickers;
 pub mod run_view;
+pub mod stale;
 pub mod unlock;
 pub mod wizard;
 
