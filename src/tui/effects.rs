@@ -235,12 +235,31 @@ impl EffectRunner {
         }
     }
 
-    /// Starts the token refresher on a second handle of the unlocked vault;
-    /// its events come back as messages.
+    /// Starts the token refresher on a second handle of the unlocked vault,
+    /// on a thread and runtime of its own (its reloads read every row);
+    /// its events come back as messages. It stops when the handle is dropped.
     fn start_refresher(&self, tx: mpsc::UnboundedSender<Msg>) -> Option<RefresherHandle> {
         let vault = self.second_handle()?;
         let (events_tx, mut events) = mpsc::unbounded_channel();
-        let handle = Refresher::new(vault, self.token_client.clone(), events_tx).spawn();
+        let (handle, task) =
+            Refresher::new(vault, self.token_client.clone(), events_tx).into_task();
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                tracing::warn!(error = %e, "token refresher not started");
+                return None;
+            }
+        };
+        let started = std::thread::Builder::new()
+            .name("flowvault-refresher".into())
+            .spawn(move || runtime.block_on(task));
+        if let Err(e) = started {
+            tracing::warn!(error = %e, "token refresher not started");
+            return None;
+        }
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
                 if tx.send(Msg::Refresh(event)).is_err() {

@@ -7,6 +7,7 @@ use crate::auth::TokenClient;
 use crate::vault::{Connection, Flow, KdfParams, Vault, VaultError, VaultStore};
 
 use super::message::{Conflict, Done, Snapshot, StepsChange, VaultCommand, VaultReply};
+use super::screens::list::ListRow;
 
 /// The vault file the UI works on, open once unlocked.
 #[derive(Debug)]
@@ -226,9 +227,18 @@ fn overlaps(
 }
 
 fn snapshot(vault: &Vault) -> Result<Snapshot, VaultError> {
+    let mut tokens = vault.token_records()?;
+    let now = crate::vault::now();
+    let rows = vault
+        .connections()?
+        .into_iter()
+        .map(|r| {
+            let token = tokens.remove(r.id());
+            ListRow::new(r, token, now)
+        })
+        .collect();
     Ok(Snapshot {
-        rows: vault.connections()?,
-        tokens: vault.token_records()?,
+        rows,
         flows: vault.flows()?,
     })
 }

@@ -281,8 +281,8 @@ impl App {
             snapshot
                 .rows
                 .iter()
-                .find(|r| r.id() == id)
-                .and_then(|r| r.name())
+                .find(|r| r.stored.id() == id)
+                .and_then(|r| r.stored.name())
                 .map_or_else(unreadable, str::to_owned)
         };
         let named = |key: &str, name: &str| locale.f(key, &[("name", name)]);

@@ -596,24 +596,18 @@ impl App {
         let keep = select
             .cloned()
             .or_else(|| self.list.selected_id(&self.rows).cloned());
-        let Snapshot {
-            rows,
-            mut tokens,
-            flows,
-        } = snapshot;
+        let Snapshot { rows, flows } = snapshot;
         self.flows = flows;
         if let Some(id) = self.select_flow.take() {
             self.flows_pane.select_flow(&self.flows, &id);
         }
         self.flows_pane.clamp(&self.flows);
-        let now = self.now;
-        self.rows = rows
-            .into_iter()
-            .map(|r| {
-                let token = tokens.remove(r.id());
-                ListRow::new(r, token, now)
-            })
-            .collect();
+        let old = std::mem::replace(&mut self.rows, rows);
+        // Freeing 10,000 rows (their secrets are zeroed) takes milliseconds
+        // a key would wait for: done on the side.
+        if old.len() > 1000 {
+            std::thread::spawn(move || drop(old));
+        }
         let height = self.list_height();
         self.list.refilter(&self.rows, keep.as_ref(), height);
         // A new or edited connection the filter hides: clear the filter, so
@@ -859,22 +853,19 @@ impl App {
             Some(overlay) => overlay.screen().render(frame, areas.table, &ctx),
             None => self.pane_screen().render(frame, areas.table, &ctx),
         }
-        // Vault work in flight (a save on the worker), left of any notice.
-        if let Some(text) = self.work_text() {
-            frame.render_widget(
-                Paragraph::new(Span::styled(text, self.theme.muted)),
-                areas.status,
-            );
-        }
-        // The notice goes last, so no screen covers it.
-        if let Some(notice) = &self.notice
+        // The notice goes last, so no screen covers it. Vault work in flight
+        // (a save on the worker) takes its place until the reply.
+        let status = match (self.work_text(), &self.notice) {
+            (Some(text), _) => Some((text, self.theme.muted)),
+            (None, Some(notice)) if notice.is_error => {
+                Some((notice.text.as_str(), self.theme.error))
+            }
+            (None, Some(notice)) => Some((notice.text.as_str(), self.theme.success)),
+            (None, None) => None,
+        };
+        if let Some((text, style)) = status
             && !self.list.filtering
         {
-            let style = if notice.is_error {
-                self.theme.error
-            } else {
-                self.theme.success
-            };
             let w = areas.status.width as usize;
             let list_shown = self.pane == Pane::Connections
                 && matches!(self.overlays.last(), None | Some(Overlay::Confirm(_)));
@@ -888,7 +879,7 @@ impl App {
                 width: areas.status.width - filter_width,
                 ..areas.status
             };
-            let text = truncate(&notice.text, notice_area.width as usize);
+            let text = truncate(text, notice_area.width as usize);
             frame.render_widget(
                 Paragraph::new(Span::styled(text, style)).right_aligned(),
                 notice_area,
