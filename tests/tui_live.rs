@@ -393,3 +393,37 @@ fn the_offers_after_a_refused_edit() {
         }
     }
 }
+
+#[test]
+fn a_second_write_while_one_is_in_flight_is_refused_with_a_hint_and_can_be_redone() {
+    use flowvault::tui::message::{Msg, Snapshot, VaultCommand, VaultReply};
+    let vault = TestVault::with(&[twilio("SMS", SID), twilio("Other", SID2)]);
+    let mut h = vault.harness(80, 24);
+    // A write in flight, as on the vault thread while it saves.
+    let other = vault.get("Other").id;
+    h.app
+        .begin_vault_work(&VaultCommand::Delete(other))
+        .expect("nothing in flight yet");
+    let screen = h.screen();
+    assert!(
+        screen.contains("saving…"),
+        "the status line says so:\n{screen}"
+    );
+
+    h.press(KeyCode::Char('d'));
+    h.press(KeyCode::Char('y'));
+    let screen = h.screen();
+    assert!(screen.contains("Still saving"), "{screen}");
+    assert!(
+        screen.contains("Delete “SMS”?"),
+        "the question stays, to answer again:\n{screen}"
+    );
+    assert_eq!(vault.intact().len(), 2, "nothing deleted");
+
+    // The first write answers; the same key now does what it said.
+    h.send(Msg::Vault(VaultReply::Reloaded(Snapshot::default())));
+    h.press(KeyCode::Char('y'));
+    let screen = h.screen();
+    assert!(screen.contains("Deleted “SMS”."), "{screen}");
+    assert!(vault.intact().iter().all(|c| c.name != "SMS"));
+}

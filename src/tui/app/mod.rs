@@ -855,11 +855,10 @@ impl App {
         }
         // The notice goes last, so no screen covers it. Vault work in flight
         // (a save on the worker) takes its place until the reply.
+        // (an error, such as a refused second save, still shows over it).
         let status = match (self.work_text(), &self.notice) {
+            (_, Some(notice)) if notice.is_error => Some((notice.text.as_str(), self.theme.error)),
             (Some(text), _) => Some((text, self.theme.muted)),
-            (None, Some(notice)) if notice.is_error => {
-                Some((notice.text.as_str(), self.theme.error))
-            }
             (None, Some(notice)) => Some((notice.text.as_str(), self.theme.success)),
             (None, None) => None,
         };
