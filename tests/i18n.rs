@@ -156,7 +156,7 @@ fn no_english_is_left_in_the_translations() {
     );
 }
 
-/// The catalog key of a field's label (see `locale::labels`).
+/// The catalog key of a field's label (see `present::labels`).
 fn field_key(service: &str, field: &str) -> String {
     format!("catalog.{service}.fields.{field}")
 }

@@ -424,10 +424,7 @@ fn a_flow_changed_after_the_confirmation_is_checked_again() {
     flow.steps[0].inputs.set("body", "Changed elsewhere");
     vault.save_steps(&flow).unwrap();
     drop(vault);
-    let reply = hn
-        .session
-        .perform(flowvault::tui::message::VaultCommand::Reload);
-    hn.send(flowvault::tui::message::Msg::Vault(reply));
+    hn.poll_vault();
     assert_eq!(drive(&mut hn, &rt, &server, "y"), 0);
     let screen = hn.screen();
     row_with(&screen, "changed since it was shown");

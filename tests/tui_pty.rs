@@ -464,3 +464,44 @@ fn a_paste_is_never_read_as_keys_and_paste_mode_ends_with_the_ui() {
     );
     assert!(after.windows(8).any(|w| w == b"\x1b[?1049l"));
 }
+
+#[test]
+fn a_cli_add_from_another_process_appears_in_the_open_ui_within_2_s() {
+    let setup = Setup::new();
+    let mut pty = Pty::spawn(&setup);
+    pty.wait_for("No connections yet. Press a to add one.");
+
+    let mut add = Setup::cli(&setup.vault, &setup.key)
+        .args(["add", "sendgrid", "From the shell", "--secrets-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"api_key=SG.from-the-shell\n")
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // No key is pressed: the UI looks at the file every second.
+    let added = Instant::now();
+    while !pty.screen().contains("From the shell") {
+        assert!(
+            added.elapsed() < Duration::from_secs(2),
+            "the connection added from the shell is not shown after 2 s:\n{}",
+            pty.screen()
+        );
+        pty.pump(Duration::from_millis(20));
+    }
+    assert!(pty.screen().contains("Connections (1)"), "{}", pty.screen());
+
+    pty.keys("q");
+    assert!(pty.wait_exit().success());
+}

@@ -196,6 +196,30 @@ fn screen_text(parser: &vt100::Parser) -> String {
     out
 }
 
+/// Whether the app has vault work in flight, as last observed, and the key
+/// stream waiting for it to end.
+#[derive(Clone, Default)]
+struct Idle(Arc<Mutex<(bool, Option<std::task::Waker>)>>);
+
+impl Idle {
+    fn set_busy(&self, busy: bool) {
+        let mut state = self.0.lock().unwrap();
+        state.0 = busy;
+        if !busy && let Some(waker) = state.1.take() {
+            waker.wake();
+        }
+    }
+
+    /// Whether the stream must wait; if so, it is woken when the work ends.
+    fn wait(&self, cx: &mut std::task::Context<'_>) -> bool {
+        let mut state = self.0.lock().unwrap();
+        if state.0 {
+            state.1 = Some(cx.waker().clone());
+        }
+        state.0
+    }
+}
+
 /// Runs the real loop on `keys` until they run out; a quit starts the app
 /// again on the same vault with the keys that are left.
 fn drive(vault: &TestVault, keys: Vec<KeyEvent>, seed: u64, width: u16, height: u16) -> Mode {
@@ -227,7 +251,15 @@ fn drive(vault: &TestVault, keys: Vec<KeyEvent>, seed: u64, width: u16, height: 
         let mut emulator =
             vt100::Parser::new(height.try_into().unwrap(), width.try_into().unwrap(), 0);
         let (feed, shown) = (left.clone(), last.clone());
-        let events = stream::poll_fn(move |_| {
+        // The next key waits while vault work is in flight (it runs on a
+        // worker thread): keys and replies then always come in the same
+        // order, so a seed repeats.
+        let idle = Idle::default();
+        let waiting = idle.clone();
+        let events = stream::poll_fn(move |cx| {
+            if waiting.wait(cx) {
+                return std::task::Poll::Pending;
+            }
             let next = feed.lock().unwrap().pop_front();
             *shown.lock().unwrap() = next;
             std::task::Poll::Ready(next.map(|(_, k)| Ok::<_, io::Error>(Event::Key(k))))
@@ -242,6 +274,7 @@ fn drive(vault: &TestVault, keys: Vec<KeyEvent>, seed: u64, width: u16, height: 
                 session,
                 start,
                 |app, _terminal| {
+                    idle.set_busy(app.busy());
                     mode = app.mode();
                     emulator.process(&std::mem::take(&mut *wire.0.lock().unwrap()));
                     let on_screen = screen_text(&emulator);

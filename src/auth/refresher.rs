@@ -172,6 +172,14 @@ impl<S: TokenSource> Refresher<S> {
         RefresherHandle { commands: tx }
     }
 
+    /// The refresher as a task to run where the caller chooses (the UI runs
+    /// it on a thread of its own: a reload of 10,000 rows must not stall
+    /// keys), and the handle that commands it; the task ends with the handle.
+    pub fn into_task(self) -> (RefresherHandle, impl std::future::Future<Output = ()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (RefresherHandle { commands: tx }, self.run(rx))
+    }
+
     /// Runs until every command sender is dropped.
     pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<RefreshCommand>) {
         self.reload(false);

@@ -1,5 +1,5 @@
 //! Drives the app without a terminal: keys in, screen text out. For tests and
-//! measurements; performs effects the way the event loop does, timers on demand.
+//! measurements; effects go through the event loop's own runner, timers on demand.
 
 use std::path::Path;
 
@@ -10,6 +10,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use unicode_width::UnicodeWidthStr;
 
 use super::app::App;
+use super::effects::EffectRunner;
 use super::message::{Effect, Msg, Timer};
 use super::session::VaultSession;
 use super::theme::Theme;
@@ -17,10 +18,12 @@ use crate::auth::RefreshCommand;
 use crate::locale::{Lang, Locale};
 use crate::vault::{KdfParams, UnlockKey};
 
-/// An app on a `TestBackend`, with its vault session.
+/// An app on a `TestBackend`, its effects performed by the loop's own
+/// [`EffectRunner`], blocking: vault commands and runs finish before the
+/// next key; timers and the refresher are recorded for the test to play.
 pub struct Harness {
     pub app: App,
-    pub session: VaultSession,
+    pub runner: EffectRunner,
     pub terminal: Terminal<TestBackend>,
     /// Texts put on the clipboard, in order.
     pub copied: Vec<String>,
@@ -61,7 +64,7 @@ impl Harness {
         let terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
         let mut harness = Harness {
             app,
-            session,
+            runner: EffectRunner::blocking(session),
             terminal,
             copied: Vec::new(),
             timers: Vec::new(),
@@ -80,43 +83,29 @@ impl Harness {
         self.perform(effects);
     }
 
-    fn perform(&mut self, effects: Vec<Effect>) {
-        let mut queue: std::collections::VecDeque<Effect> = effects.into();
-        while let Some(effect) = queue.pop_front() {
-            match effect {
-                Effect::Quit => self.quit = true,
-                Effect::Vault(command) => {
-                    let reply = self.session.perform(command);
-                    queue.extend(self.app.update(Msg::Vault(reply)));
-                }
-                Effect::Copy(text) => self.copied.push(text.to_string()),
-                Effect::StartTimer(timer, _) => self.timers.push(timer),
-                Effect::StartRefresher => self.refresher_started = true,
-                Effect::Refresher(command) => self.refresh_commands.push(command),
-                // Runs finish before the next key, so tests read their result at once.
-                Effect::Run {
-                    run,
-                    flow,
-                    only,
-                    dry_run,
-                } => {
-                    let reports = match self.session.vault().map(|v| v.try_clone()) {
-                        Some(Ok(mut vault)) => {
-                            let clients = self.session.action_clients().clone();
-                            tokio::runtime::Builder::new_current_thread()
-                                .enable_all()
-                                .build()
-                                .expect("a runtime for the run")
-                                .block_on(crate::actions::run_flow(
-                                    &mut vault, &clients, &flow, only, dry_run,
-                                ))
-                        }
-                        _ => Vec::new(),
-                    };
-                    queue.extend(self.app.update(Msg::RunFinished { run, reports }));
-                }
-            }
+    /// Looks, as the loop does every second, whether another process wrote
+    /// to the vault; applies the news if so.
+    pub fn poll_vault(&mut self) {
+        if let Some(msg) = self.runner.poll() {
+            self.send(msg);
         }
+    }
+
+    fn perform(&mut self, effects: Vec<Effect>) {
+        let copied = &mut self.copied;
+        let mut copy = |text: zeroize::Zeroizing<String>| {
+            copied.push(text.to_string());
+            Ok(())
+        };
+        let quit = self
+            .runner
+            .perform_all(&mut self.app, effects, &mut copy)
+            .expect("a test clipboard never fails");
+        self.quit |= quit;
+        let recorded = &mut self.runner.recorded;
+        self.timers.append(&mut recorded.timers);
+        self.refresher_started |= recorded.refresher_started;
+        self.refresh_commands.append(&mut recorded.refresh_commands);
     }
 
     /// Presses a key.

@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 use super::message::VaultCommand;
 use super::screens::confirm::DeleteTarget;
 use super::screens::pickers::ConnectionChoice;
-use crate::vault::{ConnectionId, Credentials, Flow, FlowId};
+use crate::vault::{Connection, ConnectionId, Credentials, Flow, FlowId};
 
 /// A request from a screen to the app.
 #[derive(Debug)]
@@ -57,6 +57,12 @@ pub enum Intent {
         step: usize,
         choice: ConnectionChoice,
     },
+    /// An edit was refused, the connection changed elsewhere: put the
+    /// stored connection under the form (fields changed there show the stored value).
+    ReloadEdit(Box<Connection>),
+    /// An edit was refused, the connection was deleted elsewhere: save what
+    /// the form holds as a new connection.
+    RecreateEdit,
     /// New input values for an action.
     SaveInputs {
         flow: FlowId,

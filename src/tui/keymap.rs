@@ -52,6 +52,10 @@ pub enum Action {
     /// Choice fields: the next or the previous value.
     NextChoice,
     PrevChoice,
+    /// An edit was refused, the connection changed elsewhere: take the stored values.
+    Reload,
+    /// An edit was refused, the connection was deleted elsewhere: save it anew.
+    Recreate,
 }
 
 /// What the app is doing, which decides what keys mean.
@@ -86,11 +90,15 @@ pub enum Mode {
     RunView,
     /// The requests a real run will send, waiting for `y`.
     ConfirmRun,
+    /// An edit was refused: the connection was changed elsewhere.
+    ChangedElsewhere,
+    /// An edit was refused: the connection was deleted elsewhere.
+    DeletedElsewhere,
 }
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 22] = [
+    pub const ALL: [Mode; 24] = [
         Mode::Unlock,
         Mode::UnlockRepeat,
         Mode::List,
@@ -113,6 +121,8 @@ impl Mode {
         Mode::InputsForm,
         Mode::RunView,
         Mode::ConfirmRun,
+        Mode::ChangedElsewhere,
+        Mode::DeletedElsewhere,
     ];
 
     /// Typing modes hand every key without a binding to the text input.
@@ -154,6 +164,8 @@ impl Mode {
             Mode::InputsForm => "help.mode.inputs_form",
             Mode::RunView => "help.mode.run_view",
             Mode::ConfirmRun => "help.mode.confirm_run",
+            Mode::ChangedElsewhere => "help.mode.changed_elsewhere",
+            Mode::DeletedElsewhere => "help.mode.deleted_elsewhere",
         }
     }
 
@@ -536,6 +548,28 @@ const CONFIRM: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+const CHANGED_ELSEWHERE: &[Binding] = &[
+    bind(&[ch('r')], Action::Reload, "keys.reload", true),
+    bind(
+        &[key(KeyCode::Esc)],
+        Action::Back,
+        "keys.back_to_form",
+        true,
+    ),
+    FORCE_QUIT,
+];
+
+const DELETED_ELSEWHERE: &[Binding] = &[
+    bind(&[ch('c')], Action::Recreate, "keys.recreate", true),
+    bind(
+        &[key(KeyCode::Esc)],
+        Action::Back,
+        "keys.back_to_form",
+        true,
+    ),
+    FORCE_QUIT,
+];
+
 const HELP: &[Binding] = &[
     bind(
         &[ch('j'), key(KeyCode::Down)],
@@ -789,6 +823,8 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
         Mode::InputsForm => INPUTS_FORM,
         Mode::RunView => RUN_VIEW,
         Mode::ConfirmRun => CONFIRM_RUN,
+        Mode::ChangedElsewhere => CHANGED_ELSEWHERE,
+        Mode::DeletedElsewhere => DELETED_ELSEWHERE,
     }
 }
 

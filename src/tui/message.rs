@@ -1,16 +1,14 @@
 //! Messages into `update` and the effects it asks the event loop to perform.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use ratatui::crossterm::event::KeyEvent;
 use zeroize::Zeroizing;
 
+use super::screens::list::ListRow;
 use crate::actions::StepReport;
 use crate::auth::{RefreshCommand, RefreshEvent};
-use crate::vault::{
-    Connection, ConnectionId, Flow, FlowId, SecretValue, StoredConnection, TokenRecord, UnlockKey,
-};
+use crate::vault::{Connection, ConnectionId, Flow, FlowId, SecretValue, UnlockKey};
 
 /// Everything that can change the app's state.
 #[derive(Debug)]
@@ -38,27 +36,86 @@ pub enum VaultReply {
     WrongKey,
     /// Any other failure, in words.
     Failed(String),
-    /// A write succeeded; the fresh list, and the connection to select.
-    Saved {
-        snapshot: Snapshot,
-        select: Option<ConnectionId>,
-    },
+    /// A write succeeded: what it did, and the file as it is now.
+    Saved { done: Done, snapshot: Snapshot },
     /// A write was refused: another process changed or deleted the record
     /// since it was read. Nothing was saved; here is the file as it is now.
-    Conflict { message: String, snapshot: Snapshot },
+    Conflict {
+        conflict: Conflict,
+        snapshot: Snapshot,
+    },
     /// A write was refused because the name is taken.
     DuplicateName(String),
     /// A flow was not saved because its name is taken.
     DuplicateFlow(String),
     /// The file as it is now (after a run stored a token, say).
     Reloaded(Snapshot),
+    /// Another process (the CLI, another UI, the daemon) wrote to the file:
+    /// the file as it is now. Not an answer to any command of this app.
+    ChangedElsewhere(Snapshot),
 }
 
-/// The vault's connections and what is known of their tokens.
+/// What a write did, as the vault did it: the app writes its notice and
+/// tells the refresher from this, not from the screen that happens to be open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    /// A new connection.
+    Added(ConnectionId),
+    /// A connection's name or fields changed.
+    Updated(ConnectionId),
+    /// A connection is gone; its name as it was (none if it was unreadable).
+    Deleted {
+        id: ConnectionId,
+        name: Option<String>,
+    },
+    FlowAdded(FlowId),
+    FlowRenamed(FlowId),
+    FlowDeleted {
+        id: FlowId,
+        name: String,
+    },
+    /// A flow's steps were saved; what changed in them.
+    StepsSaved {
+        flow: FlowId,
+        change: StepsChange,
+    },
+}
+
+/// How a flow's saved steps differ from the stored ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepsChange {
+    /// An action was appended.
+    ActionAdded,
+    /// The action at this position was removed; its catalog id.
+    Removed { action: String },
+    /// An action's connection was set (or cleared).
+    ConnectionSet,
+    /// An action's inputs changed.
+    InputsSaved,
+    /// Actions moved.
+    Moved,
+    /// The steps are as stored (a connection chosen again, say).
+    Unchanged,
+}
+
+/// Why an edit was refused.
+#[derive(Debug)]
+pub enum Conflict {
+    /// The connection was changed elsewhere where this edit changes it too;
+    /// here it is as stored now.
+    Changed(Box<Connection>),
+    /// The connection was deleted elsewhere.
+    Deleted(ConnectionId),
+    /// Another record (a flow) moved on; in words.
+    Other(String),
+}
+
+/// The vault's connections, with what is known of their tokens, as the list
+/// shows them, and its flows. Read and assessed on the vault thread: with
+/// 10,000 rows that is tens of milliseconds the UI thread does not spend.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    pub rows: Vec<StoredConnection>,
-    pub tokens: HashMap<ConnectionId, TokenRecord>,
+    pub rows: Vec<ListRow>,
     pub flows: Vec<Flow>,
 }
 

@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 
 use crate::actions::ActionClients;
 use crate::auth::TokenClient;
-use crate::vault::{Connection, KdfParams, Vault, VaultError, VaultStore};
+use crate::vault::{Connection, Flow, KdfParams, Vault, VaultError, VaultStore};
 
-use super::message::{Snapshot, VaultCommand, VaultReply};
+use super::message::{Conflict, Done, Snapshot, StepsChange, VaultCommand, VaultReply};
+use super::screens::list::ListRow;
 
 /// The vault file the UI works on, open once unlocked.
 #[derive(Debug)]
@@ -14,6 +15,8 @@ pub struct VaultSession {
     path: PathBuf,
     kdf: KdfParams,
     vault: Option<Vault>,
+    /// SQLite's count of writes by other connections, when last looked at.
+    data_version: i64,
     token_client: TokenClient,
     action_clients: ActionClients,
 }
@@ -25,6 +28,7 @@ impl VaultSession {
             path: path.to_owned(),
             kdf: KdfParams::default(),
             vault: None,
+            data_version: 0,
             token_client: TokenClient::new(),
             action_clients: ActionClients::new(),
         }
@@ -63,10 +67,8 @@ impl VaultSession {
                 if self.vault.is_some() =>
             {
                 let message = crate::present::labels::vault_error(crate::locale::current(), &e);
-                match self.open_vault().and_then(|v| snapshot(v)) {
-                    Ok(snapshot) => VaultReply::Conflict { message, snapshot },
-                    Err(_) => VaultReply::Failed(message),
-                }
+                self.refused(Conflict::Other(message.clone()))
+                    .unwrap_or(VaultReply::Failed(message))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "vault command failed");
@@ -78,26 +80,47 @@ impl VaultSession {
         }
     }
 
+    /// The file as it is now, if another process wrote to it since this
+    /// session last looked; `None` (and no read beyond one pragma) otherwise.
+    pub fn changed_elsewhere(&mut self) -> Option<Snapshot> {
+        let vault = self.vault.as_ref()?;
+        let version = data_version(vault)?;
+        if version == self.data_version {
+            return None;
+        }
+        self.data_version = version;
+        snapshot(vault).ok()
+    }
+
+    /// A refused write's reply, with the file as it is now.
+    fn refused(&mut self, conflict: Conflict) -> Result<VaultReply, VaultError> {
+        let snapshot = snapshot(self.open_vault()?)?;
+        Ok(VaultReply::Conflict { conflict, snapshot })
+    }
+
+    fn saved(&mut self, done: Done) -> Result<VaultReply, VaultError> {
+        let snapshot = snapshot(self.open_vault()?)?;
+        Ok(VaultReply::Saved { done, snapshot })
+    }
+
     fn try_perform(&mut self, command: VaultCommand) -> Result<VaultReply, VaultError> {
         match command {
             VaultCommand::Open(key) => {
                 let vault = Vault::open(&self.path, &key)?;
                 let snapshot = snapshot(&vault)?;
+                self.data_version = data_version(&vault).unwrap_or_default();
                 self.vault = Some(vault);
                 Ok(VaultReply::Opened(snapshot))
             }
             VaultCommand::Create(key) => {
                 let vault = Vault::create(&self.path, &key, self.kdf)?;
+                self.data_version = data_version(&vault).unwrap_or_default();
                 self.vault = Some(vault);
                 Ok(VaultReply::Opened(Snapshot::default()))
             }
             VaultCommand::Add(connection) => {
-                let vault = self.open_vault()?;
-                vault.add_connection(&connection)?;
-                Ok(VaultReply::Saved {
-                    snapshot: snapshot(vault)?,
-                    select: Some(connection.id),
-                })
+                self.open_vault()?.add_connection(&connection)?;
+                self.saved(Done::Added(connection.id))
             }
             VaultCommand::Edit {
                 base,
@@ -105,11 +128,17 @@ impl VaultSession {
                 changes,
             } => {
                 let vault = self.open_vault()?;
-                let mut connection = vault.connection_by_id(&base.id)?;
+                let mut connection = match vault.connection_by_id(&base.id) {
+                    Ok(connection) => connection,
+                    Err(VaultError::IdNotFound(_)) => {
+                        return self.refused(Conflict::Deleted(base.id));
+                    }
+                    Err(e) => return Err(e),
+                };
                 if connection.version != base.version
                     && overlaps(&base, &connection, &name, &changes)
                 {
-                    return Err(VaultError::Conflict(base.name.clone()));
+                    return self.refused(Conflict::Changed(Box::new(connection)));
                 }
                 // A rename made elsewhere stands unless this edit renames too.
                 if name != base.name {
@@ -119,51 +148,52 @@ impl VaultSession {
                     connection.fields.set(key, value.expose());
                 }
                 connection.updated_at = crate::vault::now();
-                vault.update_connection(&connection)?;
-                Ok(VaultReply::Saved {
-                    snapshot: snapshot(vault)?,
-                    select: Some(base.id),
-                })
+                match vault.update_connection(&connection) {
+                    Ok(_) => self.saved(Done::Updated(base.id)),
+                    // Another writer came between the read and the write.
+                    Err(VaultError::Conflict(_) | VaultError::IdNotFound(_)) => {
+                        match vault.connection_by_id(&base.id) {
+                            Ok(now) => self.refused(Conflict::Changed(Box::new(now))),
+                            Err(_) => self.refused(Conflict::Deleted(base.id)),
+                        }
+                    }
+                    Err(e) => Err(e),
+                }
             }
             VaultCommand::Delete(id) => {
                 let vault = self.open_vault()?;
+                let name = vault.connection_by_id(&id).ok().map(|c| c.name);
                 vault.delete_connection(&id)?;
-                Ok(VaultReply::Saved {
-                    snapshot: snapshot(vault)?,
-                    select: None,
-                })
+                self.saved(Done::Deleted { id, name })
             }
             VaultCommand::AddFlow(flow) => {
-                let vault = self.open_vault()?;
-                vault.add_flow(&flow)?;
-                Ok(VaultReply::Saved {
-                    snapshot: snapshot(vault)?,
-                    select: None,
-                })
+                self.open_vault()?.add_flow(&flow)?;
+                self.saved(Done::FlowAdded(flow.id))
             }
             VaultCommand::RenameFlow(flow, name) => {
-                let vault = self.open_vault()?;
-                vault.rename_flow(&flow, &name)?;
-                Ok(VaultReply::Saved {
-                    snapshot: snapshot(vault)?,
-                    select: None,
-                })
+                self.open_vault()?.rename_flow(&flow, &name)?;
+                self.saved(Done::FlowRenamed(flow.id))
             }
             VaultCommand::DeleteFlow(id) => {
                 let vault = self.open_vault()?;
+                let name = vault
+                    .flows()?
+                    .into_iter()
+                    .find(|f| f.id == id)
+                    .map(|f| f.name)
+                    .unwrap_or_default();
                 vault.delete_flow(&id)?;
-                Ok(VaultReply::Saved {
-                    snapshot: snapshot(vault)?,
-                    select: None,
-                })
+                self.saved(Done::FlowDeleted { id, name })
             }
             VaultCommand::Reload => Ok(VaultReply::Reloaded(snapshot(self.open_vault()?)?)),
             VaultCommand::SaveFlow(flow) => {
                 let vault = self.open_vault()?;
+                let stored = vault.flows()?.into_iter().find(|f| f.id == flow.id);
+                let change = stored.map_or(StepsChange::Unchanged, |s| steps_change(&s, &flow));
                 vault.save_steps(&flow)?;
-                Ok(VaultReply::Saved {
-                    snapshot: snapshot(vault)?,
-                    select: None,
+                self.saved(Done::StepsSaved {
+                    flow: flow.id,
+                    change,
                 })
             }
         }
@@ -197,9 +227,56 @@ fn overlaps(
 }
 
 fn snapshot(vault: &Vault) -> Result<Snapshot, VaultError> {
+    let mut tokens = vault.token_records()?;
+    let now = crate::vault::now();
+    let rows = vault
+        .connections()?
+        .into_iter()
+        .map(|r| {
+            let token = tokens.remove(r.id());
+            ListRow::new(r, token, now)
+        })
+        .collect();
     Ok(Snapshot {
-        rows: vault.connections()?,
-        tokens: vault.token_records()?,
+        rows,
         flows: vault.flows()?,
     })
+}
+
+/// What saving `saved` over `stored` changes, for the notice.
+fn steps_change(stored: &Flow, saved: &Flow) -> StepsChange {
+    let (before, after) = (&stored.steps, &saved.steps);
+    if after.len() > before.len() {
+        return StepsChange::ActionAdded;
+    }
+    if after.len() < before.len() {
+        let removed = before.iter().find(|s| !after.iter().any(|a| a.id == s.id));
+        return StepsChange::Removed {
+            action: removed.map(|s| s.action.clone()).unwrap_or_default(),
+        };
+    }
+    let same_order = before.iter().zip(after).all(|(b, a)| b.id == a.id);
+    if !same_order {
+        return StepsChange::Moved;
+    }
+    if before
+        .iter()
+        .zip(after)
+        .any(|(b, a)| b.connection != a.connection)
+    {
+        return StepsChange::ConnectionSet;
+    }
+    if before.iter().zip(after).any(|(b, a)| b.inputs != a.inputs) {
+        return StepsChange::InputsSaved;
+    }
+    StepsChange::Unchanged
+}
+
+/// SQLite's `data_version`: it changes when another connection (another
+/// process, or the refresher's handle) commits, never for this one's writes.
+fn data_version(vault: &Vault) -> Option<i64> {
+    vault
+        .raw_db()
+        .query_row("PRAGMA data_version", [], |r| r.get(0))
+        .ok()
 }

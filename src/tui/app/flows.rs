@@ -7,7 +7,7 @@ use crate::auth::RefreshCommand;
 use crate::catalog::Catalog;
 use crate::present::labels::action_name;
 use crate::tui::intent::FlowIntent;
-use crate::tui::message::{Effect, Snapshot, VaultCommand};
+use crate::tui::message::{Done, Effect, Snapshot, StepsChange, VaultCommand};
 use crate::tui::screens::confirm::{ConfirmDelete, DeleteTarget};
 use crate::tui::screens::flow_edit::{FlowNameDialog, InputsEditor};
 use crate::tui::screens::pickers::{ActionPicker, ConnectionChoice, ConnectionPicker};
@@ -313,50 +313,57 @@ impl App {
         }
     }
 
-    /// The notice for a save, and what the refresher should hear of it.
+    /// The notice for a save, and what the refresher should hear of it:
+    /// from what the vault says it did.
     pub(super) fn saved(
         &self,
-        overlay: Option<&Overlay>,
+        done: &Done,
         snapshot: &Snapshot,
-        select: Option<&ConnectionId>,
     ) -> (String, Option<RefreshCommand>) {
         let locale = self.locale;
-        fn name(value: &str) -> [(&'static str, &str); 1] {
-            [("name", value)]
-        }
-        match overlay {
-            Some(Overlay::Confirm(c)) => match &c.target {
-                DeleteTarget::Connection(id) => (
-                    locale.f("notice.deleted", &name(&c.name)),
-                    Some(RefreshCommand::Removed(id.clone())),
-                ),
-                DeleteTarget::Flow(_) => (locale.f("notice.flow_deleted", &name(&c.name)), None),
-                DeleteTarget::Step(_, _) => (locale.f("notice.step_removed", &name(&c.name)), None),
-            },
-            Some(Overlay::Wizard(w)) => {
-                let text = if w.editing.is_some() {
-                    locale.f("notice.updated", &name(w.name.value().trim()))
-                } else {
-                    let added = snapshot
-                        .rows
-                        .iter()
-                        .find(|r| Some(r.id()) == select)
-                        .and_then(|r| r.name())
-                        .unwrap_or_default();
-                    locale.f("notice.added", &name(added))
+        let unreadable = || locale.t("list.unreadable_short").to_owned();
+        let connection_name = |id: &ConnectionId| {
+            snapshot
+                .rows
+                .iter()
+                .find(|r| r.stored.id() == id)
+                .and_then(|r| r.stored.name())
+                .map_or_else(unreadable, str::to_owned)
+        };
+        let named = |key: &str, name: &str| locale.f(key, &[("name", name)]);
+        match done {
+            Done::Added(id) => (
+                named("notice.added", &connection_name(id)),
+                Some(RefreshCommand::Changed(id.clone())),
+            ),
+            Done::Updated(id) => (
+                named("notice.updated", &connection_name(id)),
+                Some(RefreshCommand::Changed(id.clone())),
+            ),
+            Done::Deleted { id, name } => (
+                named("notice.deleted", &name.clone().unwrap_or_else(unreadable)),
+                Some(RefreshCommand::Removed(id.clone())),
+            ),
+            Done::FlowAdded(_) => (locale.t("notice.flow_added").to_owned(), None),
+            Done::FlowRenamed(_) => (locale.t("notice.flow_renamed").to_owned(), None),
+            Done::FlowDeleted { name, .. } => (named("notice.flow_deleted", name), None),
+            Done::StepsSaved { change, .. } => {
+                let text = match change {
+                    StepsChange::ActionAdded => locale.t("notice.action_added").to_owned(),
+                    StepsChange::Removed { action } => {
+                        let name = Catalog::embedded()
+                            .action(action)
+                            .map_or(action.as_str(), |a| action_name(locale, a));
+                        named("notice.step_removed", name)
+                    }
+                    StepsChange::ConnectionSet => locale.t("notice.connection_set").to_owned(),
+                    StepsChange::InputsSaved => locale.t("notice.inputs_saved").to_owned(),
+                    StepsChange::Moved | StepsChange::Unchanged => {
+                        locale.t("notice.flow_saved").to_owned()
+                    }
                 };
-                (text, select.cloned().map(RefreshCommand::Changed))
+                (text, None)
             }
-            Some(Overlay::FlowName(d)) if d.renaming.is_some() => {
-                (locale.t("notice.flow_renamed").to_owned(), None)
-            }
-            Some(Overlay::FlowName(_)) => (locale.t("notice.flow_added").to_owned(), None),
-            Some(Overlay::ActionPicker(_)) => (locale.t("notice.action_added").to_owned(), None),
-            Some(Overlay::ConnectionPicker(_)) => {
-                (locale.t("notice.connection_set").to_owned(), None)
-            }
-            Some(Overlay::Inputs(_)) => (locale.t("notice.inputs_saved").to_owned(), None),
-            _ => (locale.t("notice.flow_saved").to_owned(), None),
         }
     }
 

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use super::intent::Intent;
 use super::keymap::{Action, Mode, action_for};
-use super::message::{Effect, Msg, Snapshot, Timer, VaultCommand, VaultReply};
+use super::message::{Done, Effect, Msg, Snapshot, StepsChange, Timer, VaultCommand, VaultReply};
 use super::screens::confirm::{ConfirmDelete, DeleteTarget};
 use super::screens::details::{Details, REVEAL_SECONDS};
 use super::screens::flow_edit::{FlowNameDialog, InputsEditor};
@@ -21,6 +21,7 @@ use super::screens::help::Help;
 use super::screens::list::{ConnectionList, ListRow};
 use super::screens::pickers::{ActionPicker, ConnectionPicker};
 use super::screens::run_view::RunView;
+use super::screens::stale::StaleEdit;
 use super::screens::unlock::UnlockScreen;
 use super::screens::wizard::Wizard;
 use super::screens::{Context, KeyInput, Reply, Screen, View};
@@ -48,7 +49,9 @@ pub enum Phase {
     Open,
 }
 
+mod conflict;
 mod flows;
+mod work;
 
 /// A screen over the panes; they stack, and only the top one takes keys.
 #[derive(Debug)]
@@ -63,6 +66,8 @@ pub enum Overlay {
     Inputs(InputsEditor),
     Run(RunView),
     ConfirmRun(super::screens::run_confirm::RunConfirm),
+    /// Over an edit form whose save was refused: changed or deleted elsewhere.
+    Stale(StaleEdit),
 }
 
 impl Overlay {
@@ -79,6 +84,7 @@ impl Overlay {
             Overlay::Inputs(s) => s,
             Overlay::Run(s) => s,
             Overlay::ConfirmRun(s) => s,
+            Overlay::Stale(s) => s,
         }
     }
 
@@ -94,15 +100,49 @@ impl Overlay {
             Overlay::Inputs(s) => s,
             Overlay::Run(s) => s,
             Overlay::ConfirmRun(s) => s,
+            Overlay::Stale(s) => s,
         }
     }
 
-    /// Whether a save finishes this screen (its work is then done).
-    fn ends_on_save(&self) -> bool {
-        !matches!(
-            self,
-            Overlay::Details(_) | Overlay::Help(_) | Overlay::Run(_) | Overlay::ConfirmRun(_)
-        )
+    /// Whether this screen asked for the write the vault says is `done`
+    /// (it is then finished): the reply says, not which screen is on top.
+    fn asked_for(&self, done: &Done) -> bool {
+        match (self, done) {
+            (Overlay::Wizard(w), Done::Added(_)) => w.editing.is_none(),
+            (Overlay::Wizard(w), Done::Updated(id)) => {
+                w.editing.as_ref().is_some_and(|c| &c.id == id)
+            }
+            (Overlay::Confirm(c), Done::Deleted { id, .. }) => {
+                matches!(&c.target, DeleteTarget::Connection(target) if target == id)
+            }
+            (Overlay::Confirm(c), Done::FlowDeleted { id, .. }) => {
+                matches!(&c.target, DeleteTarget::Flow(target) if target == id)
+            }
+            (Overlay::FlowName(d), Done::FlowAdded(_)) => d.renaming.is_none(),
+            (Overlay::FlowName(d), Done::FlowRenamed(id)) => d.renaming.as_ref() == Some(id),
+            (
+                Overlay::Confirm(c),
+                Done::StepsSaved {
+                    flow,
+                    change: StepsChange::Removed { .. },
+                },
+            ) => {
+                matches!(&c.target, DeleteTarget::Step(target, _) if target == flow)
+            }
+            (Overlay::ActionPicker(p), Done::StepsSaved { flow, change }) => {
+                &p.flow == flow && *change == StepsChange::ActionAdded
+            }
+            // Unchanged: the connection or inputs chosen were those stored.
+            (Overlay::ConnectionPicker(p), Done::StepsSaved { flow, change }) => {
+                &p.flow == flow
+                    && matches!(change, StepsChange::ConnectionSet | StepsChange::Unchanged)
+            }
+            (Overlay::Inputs(e), Done::StepsSaved { flow, change }) => {
+                &e.flow == flow
+                    && matches!(change, StepsChange::InputsSaved | StepsChange::Unchanged)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -146,6 +186,8 @@ pub struct App {
     /// Screens over the panes, the top one last; Esc pops one level.
     overlays: Vec<Overlay>,
     notice: Option<Notice>,
+    /// Vault commands sent and not answered yet.
+    work: work::VaultWork,
     notice_generation: u64,
     /// Renewals asked for with `r`: their success is told.
     renewals_asked: Vec<ConnectionId>,
@@ -210,6 +252,7 @@ impl App {
             runs: 0,
             overlays: Vec::new(),
             notice: None,
+            work: work::VaultWork::default(),
             notice_generation: 0,
             renewals_asked: Vec::new(),
             countdown_generation: 0,
@@ -452,6 +495,7 @@ impl App {
 
     fn handle_vault(&mut self, reply: VaultReply) -> Vec<Effect> {
         let locale = self.locale;
+        self.vault_work_done(&reply);
         match reply {
             VaultReply::Opened(snapshot) => {
                 self.phase = Phase::Open;
@@ -484,15 +528,9 @@ impl App {
                     vec![self.notify(locale.f("notice.failed", &[("error", &text)]), true)]
                 }
             },
-            VaultReply::Conflict { message, snapshot } => {
-                // The form stays open with what was typed; the list shows the
-                // file as it is now, so the operator can compare and redo.
-                if let Some(Overlay::Wizard(w)) = self.overlays.last_mut() {
-                    w.save_error = Some(locale.f("notice.conflict", &[("error", &message)]));
-                }
+            VaultReply::Conflict { conflict, snapshot } => {
                 self.set_rows(snapshot, None);
-                let mut effects =
-                    vec![self.notify(locale.f("notice.failed", &[("error", &message)]), true)];
+                let mut effects = self.refused(conflict);
                 effects.extend(self.countdown());
                 effects
             }
@@ -502,7 +540,7 @@ impl App {
                 }
                 Vec::new()
             }
-            VaultReply::Reloaded(snapshot) => {
+            VaultReply::Reloaded(snapshot) | VaultReply::ChangedElsewhere(snapshot) => {
                 self.set_rows(snapshot, None);
                 self.countdown().into_iter().collect()
             }
@@ -518,33 +556,55 @@ impl App {
                 }
                 Vec::new()
             }
-            VaultReply::Saved { snapshot, select } => {
-                // The screen that asked for the save is done.
-                let overlay = match self.overlays.last() {
-                    Some(top) if top.ends_on_save() => self.overlays.pop(),
+            VaultReply::Saved { done, snapshot } => {
+                // The screen that asked for the save is done, if it is still there.
+                let asker = match self.overlays.last() {
+                    Some(top) if top.asked_for(&done) => self.overlays.pop(),
                     _ => None,
                 };
-                let (mut text, command) = self.saved(overlay.as_ref(), &snapshot, select.as_ref());
+                // Steps saved as they were stored: still what that screen did.
+                let done = match (done, &asker) {
+                    (
+                        Done::StepsSaved {
+                            flow,
+                            change: StepsChange::Unchanged,
+                        },
+                        Some(Overlay::Inputs(_)),
+                    ) => Done::StepsSaved {
+                        flow,
+                        change: StepsChange::InputsSaved,
+                    },
+                    (
+                        Done::StepsSaved {
+                            flow,
+                            change: StepsChange::Unchanged,
+                        },
+                        Some(Overlay::ConnectionPicker(_)),
+                    ) => Done::StepsSaved {
+                        flow,
+                        change: StepsChange::ConnectionSet,
+                    },
+                    (done, _) => done,
+                };
                 // A deleted connection's details have nothing left to show.
-                if let Some(Overlay::Confirm(ConfirmDelete {
-                    target: DeleteTarget::Connection(id),
-                    ..
-                })) = &overlay
-                    && matches!(self.overlays.last(), Some(Overlay::Details(d)) if &d.id == id)
-                {
-                    self.overlays.pop();
+                if let Done::Deleted { id, .. } = &done {
+                    self.overlays
+                        .retain(|o| !matches!(o, Overlay::Details(d) if &d.id == id));
                 }
+                let select = match &done {
+                    Done::Added(id) | Done::Updated(id) => Some(id.clone()),
+                    _ => None,
+                };
+                let (mut text, command) = self.saved(&done, &snapshot);
                 if let Some(finished) = self.next_save_notice.take() {
                     text = finished;
                 }
-                let made_by_wizard =
-                    matches!(&overlay, Some(Overlay::Wizard(w)) if w.editing.is_none());
                 self.set_rows(snapshot, select.as_ref());
                 let mut effects = vec![self.notify(text, false)];
                 effects.extend(command.map(Effect::Refresher));
                 // A connection made with `+` for an action: the action uses it now.
-                if let Some((flow, step)) = self.connection_for.take()
-                    && let (true, Some(id)) = (made_by_wizard, &select)
+                if let Done::Added(id) = &done
+                    && let Some((flow, step)) = self.connection_for.take()
                 {
                     let name = self
                         .connection(id)
@@ -566,24 +626,18 @@ impl App {
         let keep = select
             .cloned()
             .or_else(|| self.list.selected_id(&self.rows).cloned());
-        let Snapshot {
-            rows,
-            mut tokens,
-            flows,
-        } = snapshot;
+        let Snapshot { rows, flows } = snapshot;
         self.flows = flows;
         if let Some(id) = self.select_flow.take() {
             self.flows_pane.select_flow(&self.flows, &id);
         }
         self.flows_pane.clamp(&self.flows);
-        let now = self.now;
-        self.rows = rows
-            .into_iter()
-            .map(|r| {
-                let token = tokens.remove(r.id());
-                ListRow::new(r, token, now)
-            })
-            .collect();
+        let old = std::mem::replace(&mut self.rows, rows);
+        // Freeing 10,000 rows (their secrets are zeroed) takes milliseconds
+        // a key would wait for: done on the side.
+        if old.len() > 1000 {
+            std::thread::spawn(move || drop(old));
+        }
         let height = self.list_height();
         self.list.refilter(&self.rows, keep.as_ref(), height);
         // A new or edited connection the filter hides: clear the filter, so
@@ -712,6 +766,8 @@ impl App {
                 self.choose_connection(flow, step, choice)
             }
             Intent::SaveInputs { flow, step, inputs } => self.save_inputs(&flow, step, inputs),
+            Intent::ReloadEdit(stored) => self.reload_edit(*stored),
+            Intent::RecreateEdit => self.recreate_edit(),
         }
     }
 
@@ -860,15 +916,18 @@ impl App {
             Some(overlay) => overlay.screen().render(frame, areas.table, &ctx),
             None => self.pane_screen().render(frame, areas.table, &ctx),
         }
-        // The notice goes last, so no screen covers it.
-        if let Some(notice) = &self.notice
+        // The notice goes last, so no screen covers it. Vault work in flight
+        // (a save on the worker) takes its place until the reply.
+        // (an error, such as a refused second save, still shows over it).
+        let status = match (self.work_text(), &self.notice) {
+            (_, Some(notice)) if notice.is_error => Some((notice.text.as_str(), self.theme.error)),
+            (Some(text), _) => Some((text, self.theme.muted)),
+            (None, Some(notice)) => Some((notice.text.as_str(), self.theme.success)),
+            (None, None) => None,
+        };
+        if let Some((text, style)) = status
             && !self.list.filtering
         {
-            let style = if notice.is_error {
-                self.theme.error
-            } else {
-                self.theme.success
-            };
             let w = areas.status.width as usize;
             let list_shown = self.pane == Pane::Connections
                 && matches!(self.overlays.last(), None | Some(Overlay::Confirm(_)));
@@ -882,7 +941,7 @@ impl App {
                 width: areas.status.width - filter_width,
                 ..areas.status
             };
-            let text = truncate(&notice.text, notice_area.width as usize);
+            let text = truncate(text, notice_area.width as usize);
             frame.render_widget(
                 Paragraph::new(Span::styled(text, style)).right_aligned(),
                 notice_area,

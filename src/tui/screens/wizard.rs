@@ -121,6 +121,66 @@ impl Wizard {
         Some(wizard)
     }
 
+    /// The edit was refused: the connection changed elsewhere. `stored`
+    /// becomes the base; a field changed there shows the stored value (a
+    /// secret: blank, keeping it), a field changed only here keeps what was
+    /// typed. Saving again sends only what then differs from `stored`.
+    pub fn rebase(&mut self, stored: Connection) {
+        let Some(base) = self.editing.take() else {
+            return;
+        };
+        if stored.service != base.service || stored.method != base.method {
+            // Other fields altogether: the stored connection's own form.
+            if let Some(fresh) = Wizard::edit(stored.clone()) {
+                *self = fresh;
+                return;
+            }
+        }
+        if let Some(form) = &mut self.form {
+            for f in &mut form.fields {
+                let key = f.field.key.as_str();
+                let now = stored.fields.get(key);
+                if now == base.fields.get(key) {
+                    continue;
+                }
+                f.error = None;
+                if f.field.secret {
+                    f.input = Input::default();
+                    f.keeps_secret = now.is_some();
+                } else {
+                    f.input = Input::new(now.unwrap_or_default().to_owned());
+                }
+            }
+        }
+        if stored.name != base.name && self.name.value().trim() == base.name {
+            self.name = Input::new(stored.name.clone());
+        }
+        self.save_error = None;
+        self.editing = Some(stored);
+    }
+
+    /// The edit was refused: the connection was deleted elsewhere. What the
+    /// form holds becomes a new connection (blank secrets keep the values
+    /// the form opened with); the form is then an add form. `None` if a
+    /// field is not valid (the form shows which).
+    pub fn recreate(&mut self) -> Option<VaultCommand> {
+        let base = self.editing.as_ref()?;
+        let form = self.form.as_mut()?;
+        if !form.validate(false) {
+            return None;
+        }
+        let fields = form.credentials(&base.fields);
+        let connection = Connection::new(
+            self.name.value().trim(),
+            &base.service,
+            &base.method,
+            fields,
+        );
+        self.editing = None;
+        self.save_error = None;
+        Some(VaultCommand::Add(connection))
+    }
+
     /// The keymap mode of the current step.
     pub fn mode(&self) -> Mode {
         match self.step {
