@@ -113,24 +113,15 @@ impl RunConfirm {
 
     /// Handles a key. `page` is the visible height, `total` the text's.
     pub fn handle(&mut self, action: Action, page: u16, total: u16) -> Reply {
-        let max = total.saturating_sub(page);
         match action {
-            Action::Yes if self.ready() => {
-                return Reply::Do(Intent::Flow(FlowIntent::Send {
-                    flow: self.flow.clone(),
-                    only: self.only,
-                }));
-            }
-            Action::No | Action::Back => return Reply::Close,
-            Action::Down => self.scroll = (self.scroll + 1).min(max),
-            Action::Up => self.scroll = self.scroll.saturating_sub(1),
-            Action::PageDown => self.scroll = (self.scroll + page).min(max),
-            Action::PageUp => self.scroll = self.scroll.saturating_sub(page),
-            Action::Top => self.scroll = 0,
-            Action::Bottom => self.scroll = max,
-            _ => return Reply::Ignored,
+            Action::Yes if self.ready() => Reply::Do(Intent::Flow(FlowIntent::Send {
+                flow: self.flow.clone(),
+                only: self.only,
+            })),
+            Action::No | Action::Back => Reply::Close,
+            _ if super::run_view::scroll(&mut self.scroll, action, page, total) => Reply::Changed,
+            _ => Reply::Ignored,
         }
-        Reply::Changed
     }
 
     /// The text of the dialog, wrapped to `width` cells so nothing is cut.

@@ -40,18 +40,11 @@ impl RunView {
 
     /// Handles a key. `page` is the visible height.
     pub fn handle(&mut self, action: Action, page: u16, total: u16) -> Reply {
-        let max = total.saturating_sub(page);
         match action {
-            Action::Down => self.scroll = (self.scroll + 1).min(max),
-            Action::Up => self.scroll = self.scroll.saturating_sub(1),
-            Action::PageDown => self.scroll = (self.scroll + page).min(max),
-            Action::PageUp => self.scroll = self.scroll.saturating_sub(page),
-            Action::Top => self.scroll = 0,
-            Action::Bottom => self.scroll = max,
-            Action::Back | Action::ForceQuit => return Reply::Close,
-            _ => return Reply::Ignored,
+            Action::Back | Action::ForceQuit => Reply::Close,
+            _ if scroll(&mut self.scroll, action, page, total) => Reply::Changed,
+            _ => Reply::Ignored,
         }
-        Reply::Changed
     }
 
     /// The text of the run, wrapped to `width` cells so nothing is cut.
@@ -209,6 +202,22 @@ fn response_lines(lines: &mut Vec<Line<'static>>, response: &ResponseView, view:
             view.theme.warning,
         ));
     }
+}
+
+/// Moves `offset` through `total` lines shown `page` at a time, for a
+/// scrolling action; `false` if `action` does not scroll.
+pub(super) fn scroll(offset: &mut u16, action: Action, page: u16, total: u16) -> bool {
+    let max = total.saturating_sub(page);
+    *offset = match action {
+        Action::Down => (*offset + 1).min(max),
+        Action::Up => offset.saturating_sub(1),
+        Action::PageDown => (*offset + page).min(max),
+        Action::PageUp => offset.saturating_sub(page),
+        Action::Top => 0,
+        Action::Bottom => max,
+        _ => return false,
+    };
+    true
 }
 
 /// Splits lines wider than `width` cells into several; a split line keeps
