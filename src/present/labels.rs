@@ -180,14 +180,33 @@ pub fn detail(
 
 /// A duration in the largest whole unit: `23h`, `5m`, `40s`.
 pub fn duration(locale: &Locale, d: time::Duration) -> String {
-    let secs = d.whole_seconds().max(0);
-    let (key, n) = match secs {
+    let (key, n) = duration_unit(d);
+    locale.f(key, &[("n", &n.to_string())])
+}
+
+/// The unit's text key and the count [`duration`] shows.
+fn duration_unit(d: time::Duration) -> (&'static str, i64) {
+    match d.whole_seconds().max(0) {
         s if s >= 2 * 86_400 => ("time.days", s / 86_400),
         s if s >= 3_600 => ("time.hours", s / 3_600),
         s if s >= 60 => ("time.minutes", s / 60),
         s => ("time.seconds", s),
+    }
+}
+
+/// How long until [`duration`] of a time left that shrinks reads otherwise
+/// (it does just after): to the next whole unit it shows. A countdown woken at that moment, rather
+/// than every second or minute of the wall clock, changes at an even pace.
+pub fn until_duration_changes(left: time::Duration) -> std::time::Duration {
+    let ms = left.whole_milliseconds().max(0);
+    let unit: i128 = match ms / 1000 {
+        s if s >= 2 * 86_400 => 86_400_000,
+        s if s >= 3_600 => 3_600_000,
+        s if s >= 60 => 60_000,
+        _ => 1_000,
     };
-    locale.f(key, &[("n", &n.to_string())])
+    // The shown value changes just after this: wake a little later.
+    std::time::Duration::from_millis(u64::try_from(ms % unit).unwrap_or(u64::MAX))
 }
 
 /// A field validation error in the interface language.
@@ -572,5 +591,25 @@ pub fn prepare_error(
         E::Insecure => locale.t("prepare_error.insecure").to_owned(),
         E::Template(detail) => detail.clone(),
         E::BadHeaders => locale.t("prepare_error.bad_headers").to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The wait ends on the last moment that reads as now: a millisecond
+        /// later the countdown shows its next value, never one skipped.
+        #[test]
+        fn a_countdown_wakes_just_before_its_text_changes(ms in 1i64..400_000_000) {
+            let left = time::Duration::milliseconds(ms);
+            let wait = time::Duration::try_from(until_duration_changes(left)).unwrap();
+            let at_wake = left - wait;
+            prop_assert_eq!(duration_unit(at_wake), duration_unit(left));
+            let next = duration_unit(at_wake - time::Duration::milliseconds(1));
+            prop_assert_ne!(next, duration_unit(left));
+        }
     }
 }

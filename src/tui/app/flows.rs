@@ -18,7 +18,7 @@ use crate::vault::{ConnectionId, Credentials, Flow, FlowId, FlowStep};
 
 impl App {
     fn flow(&self, id: &FlowId) -> Option<&Flow> {
-        self.flows.iter().find(|f| &f.id == id)
+        self.flows.get(id)
     }
 
     /// What the flows pane asked for.
@@ -26,7 +26,8 @@ impl App {
         // A damaged flow can only be deleted: its steps no longer read back.
         let damaged = self
             .flows
-            .get(self.flows_pane.flow)
+            .all
+            .get(self.flows.pane.flow)
             .is_some_and(|f| f.damaged);
         let harmless = matches!(intent, FlowIntent::NewFlow | FlowIntent::DeleteFlow(_));
         if damaged && !harmless {
@@ -95,8 +96,13 @@ impl App {
                         if a.service.is_some()
                             && a.connection != crate::catalog::ConnectionNeed::None =>
                     {
-                        let picker =
-                            ConnectionPicker::new(id, i, a, s.connection.as_ref(), &self.rows);
+                        let picker = ConnectionPicker::new(
+                            id,
+                            i,
+                            a,
+                            s.connection.as_ref(),
+                            &self.connections.rows,
+                        );
                         open(self, Overlay::ConnectionPicker(picker))
                     }
                     _ => vec![self.notify(
@@ -134,11 +140,11 @@ impl App {
     /// A real run: first a dry run of every action it would send, shown in
     /// a confirmation that sends only on `y`.
     fn confirm_run(&mut self, flow: Flow, only: Option<usize>) -> Vec<Effect> {
-        self.runs += 1;
-        let confirm = RunConfirm::checking(self.runs, flow.clone(), only, &self.rows);
+        let run = self.follow_ups.next_run();
+        let confirm = RunConfirm::checking(run, flow.clone(), only, &self.connections.rows);
         self.overlays.push(Overlay::ConfirmRun(confirm));
         vec![Effect::Run {
-            run: self.runs,
+            run,
             flow,
             only: only.map(|i| i + 1),
             dry_run: true,
@@ -149,7 +155,7 @@ impl App {
     /// or its connections changed since; then it is checked again.
     fn send_confirmed(&mut self, flow: Flow, only: Option<usize>) -> Vec<Effect> {
         let stale = match self.overlays.last() {
-            Some(Overlay::ConfirmRun(c)) => c.is_stale(&self.flows, &self.rows),
+            Some(Overlay::ConfirmRun(c)) => c.is_stale(&self.flows.all, &self.connections.rows),
             _ => true,
         };
         if matches!(self.overlays.last(), Some(Overlay::ConfirmRun(_))) {
@@ -186,11 +192,11 @@ impl App {
                 &[("flow", &f.name)],
             ),
         };
-        self.runs += 1;
+        let run = self.follow_ups.next_run();
         self.overlays
-            .push(Overlay::Run(RunView::running(self.runs, title, dry_run)));
+            .push(Overlay::Run(RunView::running(run, title, dry_run)));
         vec![Effect::Run {
-            run: self.runs,
+            run,
             flow: f,
             only: only.map(|i| i + 1),
             dry_run,
@@ -212,7 +218,7 @@ impl App {
                 false,
             )];
         };
-        self.connection_for = Some((flow, step));
+        self.follow_ups.connection_for = Some((flow, step));
         // Over the connection picker, if it was open: Esc goes back to it.
         self.overlays
             .push(Overlay::Wizard(Box::new(Wizard::add_for_service(service))));
@@ -234,9 +240,9 @@ impl App {
         };
         s.connection = connection;
         self.pane = Pane::Flows;
-        self.flows_pane.select_flow(&self.flows, flow);
-        self.flows_pane.step = step;
-        self.flows_pane.focus = crate::tui::screens::flows::Focus::Actions;
+        self.flows.pane.select_flow(&self.flows.all, flow);
+        self.flows.pane.step = step;
+        self.flows.pane.focus = crate::tui::screens::flows::Focus::Actions;
         vec![Effect::Vault(VaultCommand::SaveFlow(f))]
     }
 
@@ -247,7 +253,7 @@ impl App {
             Some(flow) => VaultCommand::RenameFlow(flow.clone(), name),
             None => {
                 let flow = Flow::new(name);
-                self.select_flow = Some(flow.id.clone());
+                self.follow_ups.select_flow = Some(flow.id.clone());
                 VaultCommand::AddFlow(flow)
             }
         };
@@ -261,8 +267,8 @@ impl App {
         };
         flow.steps
             .push(FlowStep::new(action, None, Credentials::default()));
-        self.flows_pane.step = flow.steps.len() - 1;
-        self.flows_pane.focus = crate::tui::screens::flows::Focus::Actions;
+        self.flows.pane.step = flow.steps.len() - 1;
+        self.flows.pane.focus = crate::tui::screens::flows::Focus::Actions;
         vec![Effect::Vault(VaultCommand::SaveFlow(flow))]
     }
 
@@ -393,6 +399,7 @@ impl App {
         }
         let used: std::collections::BTreeSet<ConnectionId> = self
             .flows
+            .all
             .iter()
             .flat_map(|f| f.steps.iter().filter_map(|s| s.connection.clone()))
             .collect();

@@ -16,9 +16,8 @@ use super::message::{Done, Effect, Msg, Snapshot, StepsChange, Timer, VaultComma
 use super::screens::confirm::{ConfirmDelete, DeleteTarget};
 use super::screens::details::{Details, REVEAL_SECONDS};
 use super::screens::flow_edit::{FlowNameDialog, InputsEditor};
-use super::screens::flows::FlowsPane;
 use super::screens::help::Help;
-use super::screens::list::{ConnectionList, ListRow};
+use super::screens::list::ListRow;
 use super::screens::pickers::{ActionPicker, ConnectionPicker};
 use super::screens::run_view::RunView;
 use super::screens::stale::StaleEdit;
@@ -30,17 +29,14 @@ use super::widgets::footer;
 use crate::auth::{RefreshCommand, RefreshEvent};
 use crate::locale::Locale;
 use crate::locale::width::{truncate, width};
-use crate::vault::status::Detail;
 use time::OffsetDateTime;
 
-use crate::vault::{Connection, ConnectionId, Flow, FlowId, StoredConnection, UnlockKey, now};
+use crate::vault::{Connection, ConnectionId, Flow, UnlockKey, now};
 
 /// Smallest terminal the UI draws in; below it says so instead.
 pub const MIN_WIDTH: u16 = 60;
 /// See [`MIN_WIDTH`].
 pub const MIN_HEIGHT: u16 = 15;
-/// How long a notice stays in the status line.
-const NOTICE_SECONDS: u64 = 6;
 
 /// Locked behind the unlock screen, or open.
 #[derive(Debug)]
@@ -50,8 +46,18 @@ pub enum Phase {
 }
 
 mod conflict;
+mod countdown;
 mod flows;
+mod follow_ups;
+mod panes;
+mod status_line;
 mod work;
+
+use countdown::Countdown;
+use follow_ups::FollowUps;
+use panes::{Connections, Flows};
+pub use status_line::Notice;
+use status_line::StatusLine;
 
 /// A screen over the panes; they stack, and only the top one takes keys.
 #[derive(Debug)]
@@ -153,14 +159,7 @@ pub enum Pane {
     Flows,
 }
 
-/// A short message in the status line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub text: String,
-    pub is_error: bool,
-}
-
-/// The whole state of the UI.
+/// The whole state of the UI, one part per job.
 #[derive(Debug)]
 pub struct App {
     locale: &'static Locale,
@@ -170,30 +169,16 @@ pub struct App {
     phase: Phase,
     /// Unlocking with a key file: a failure cannot be retried by typing.
     key_file_unlock: bool,
-    rows: Vec<ListRow>,
-    list: ConnectionList,
+    connections: Connections,
+    flows: Flows,
     pane: Pane,
-    flows: Vec<Flow>,
-    flows_pane: FlowsPane,
-    /// The wizard was opened by `+` on this action: the new connection goes there.
-    connection_for: Option<(FlowId, usize)>,
-    /// Select this flow once the vault says it is saved.
-    select_flow: Option<FlowId>,
-    /// Numbers runs, so a late result never fills a newer run's view.
-    runs: u64,
-    /// The notice for the next save, when it finishes something begun before.
-    next_save_notice: Option<String>,
     /// Screens over the panes, the top one last; Esc pops one level.
     overlays: Vec<Overlay>,
-    notice: Option<Notice>,
+    status: StatusLine,
     /// Vault commands sent and not answered yet.
     work: work::VaultWork,
-    notice_generation: u64,
-    /// Renewals asked for with `r`: their success is told.
-    renewals_asked: Vec<ConnectionId>,
-    countdown_generation: u64,
-    /// When the pending countdown timer fires, if one is pending.
-    countdown_at: Option<OffsetDateTime>,
+    follow_ups: FollowUps,
+    countdown: Countdown,
     /// The clock, set as messages arrive; `render` reads it, never the system clock.
     now: OffsetDateTime,
     changed: bool,
@@ -241,22 +226,14 @@ impl App {
             vault_path,
             size,
             key_file_unlock: false,
-            rows: Vec::new(),
-            list: ConnectionList::default(),
+            connections: Connections::default(),
+            flows: Flows::default(),
             pane: Pane::Connections,
-            flows: Vec::new(),
-            flows_pane: FlowsPane::default(),
-            connection_for: None,
-            select_flow: None,
-            next_save_notice: None,
-            runs: 0,
             overlays: Vec::new(),
-            notice: None,
+            status: StatusLine::default(),
             work: work::VaultWork::default(),
-            notice_generation: 0,
-            renewals_asked: Vec::new(),
-            countdown_generation: 0,
-            countdown_at: None,
+            follow_ups: FollowUps::default(),
+            countdown: Countdown::default(),
             now: now(),
             changed: true,
         }
@@ -299,7 +276,7 @@ impl App {
 
     /// The connections shown, in order.
     pub fn rows(&self) -> &[ListRow] {
-        &self.rows
+        &self.connections.rows
     }
 
     /// The keymap mode the app is in.
@@ -315,7 +292,7 @@ impl App {
 
     /// The flows, in order.
     pub fn flows(&self) -> &[Flow] {
-        &self.flows
+        &self.flows.all
     }
 
     fn list_height(&self) -> usize {
@@ -330,8 +307,8 @@ impl App {
     /// The pane that has focus when no overlay is open.
     fn pane_screen(&self) -> &dyn Screen {
         match self.pane {
-            Pane::Connections => &self.list,
-            Pane::Flows => &self.flows_pane,
+            Pane::Connections => &self.connections.list,
+            Pane::Flows => &self.flows.pane,
         }
     }
 
@@ -351,16 +328,11 @@ impl App {
             Msg::Paste(_) => Vec::new(),
             Msg::Resize(w, h) => {
                 self.size = (w, h);
-                let keep = self.list.selected_id(&self.rows).cloned();
-                self.list
-                    .refilter(&self.rows, keep.as_ref(), self.list_height());
-                self.changed = true;
+                let height = self.list_height();
+                self.connections.resize(height);
                 Vec::new()
             }
-            Msg::Vault(reply) => {
-                self.changed = true;
-                self.handle_vault(reply)
-            }
+            Msg::Vault(reply) => self.handle_vault(reply),
             Msg::Timer(timer) => self.handle_timer(timer),
             Msg::Refresh(event) => self.handle_refresh(event),
             Msg::RunFinished { run, reports } => self.run_finished(run, reports),
@@ -375,63 +347,29 @@ impl App {
                         d.hide_if(generation);
                     }
                 }
+                Vec::new()
             }
-            Timer::ClearNotice(generation) if generation == self.notice_generation => {
-                self.changed |= self.notice.take().is_some();
+            Timer::ClearNotice(generation) => {
+                self.status.expire(generation);
+                Vec::new()
             }
-            Timer::ClearNotice(_) => {}
-            Timer::Countdown(generation) if generation == self.countdown_generation => {
-                self.countdown_at = None;
-                let now = self.now;
-                for row in &mut self.rows {
-                    let before = row.assessment.clone();
-                    row.reassess(now);
-                    self.changed |= row.assessment != before;
-                }
-                return self.countdown().into_iter().collect();
+            Timer::Countdown(generation) if self.countdown.fired(generation) => {
+                self.connections.reassess(self.now);
+                self.countdown().into_iter().collect()
             }
-            Timer::Countdown(_) => {}
+            Timer::Countdown(_) => Vec::new(),
         }
-        Vec::new()
     }
 
-    /// A timer for when the next shown countdown changes its text: at the next
-    /// minute, or the next second within a token's last minute; none when no
-    /// countdown shows, so an idle screen stays quiet.
+    /// A timer for when the next countdown on screen reads otherwise: a
+    /// token's expiry in the list, or revealed secrets hiding again.
     fn countdown(&mut self) -> Option<Effect> {
-        let now = self.now;
-        let wait = self
-            .rows
-            .iter()
-            .filter_map(|r| match &r.assessment.detail {
-                Detail::TokenValid {
-                    expires_at: Some(at),
-                    ..
-                } => Some(*at - now),
-                _ => None,
-            })
-            .map(|left| {
-                if left <= time::Duration::minutes(1) {
-                    Duration::from_secs(1)
-                } else {
-                    Duration::from_secs(60 - u64::from(now.second()))
-                }
-            })
-            .chain(self.overlays.iter().find_map(|o| match o {
-                Overlay::Details(d) if d.revealed => Some(Duration::from_secs(1)),
-                _ => None,
-            }))
-            .min()?;
-        let at = now + wait;
-        if self.countdown_at.is_some_and(|pending| pending <= at) {
-            return None;
-        }
-        self.countdown_at = Some(at);
-        self.countdown_generation += 1;
-        Some(Effect::StartTimer(
-            Timer::Countdown(self.countdown_generation),
-            wait,
-        ))
+        let hides = self.overlays.iter().find_map(|o| match o {
+            Overlay::Details(d) if d.revealed => d.hides_at,
+            _ => None,
+        });
+        let deadlines = self.connections.expiries().chain(hides);
+        self.countdown.schedule(self.now, deadlines)
     }
 
     fn handle_refresh(&mut self, event: RefreshEvent) -> Vec<Effect> {
@@ -439,6 +377,7 @@ impl App {
         let (id, record) = match &event {
             RefreshEvent::Started { id, .. } => {
                 let mut record = self
+                    .connections
                     .row(id)
                     .and_then(|r| r.token.clone())
                     .unwrap_or_default();
@@ -449,7 +388,12 @@ impl App {
             | RefreshEvent::Failed { id, record, .. }
             | RefreshEvent::Updated { id, record } => (id.clone(), record.clone()),
         };
-        let Some(row) = self.rows.iter_mut().find(|r| r.stored.id() == &id) else {
+        let Some(row) = self
+            .connections
+            .rows
+            .iter_mut()
+            .find(|r| r.stored.id() == &id)
+        else {
             return Vec::new();
         };
         if row.token.as_ref() != Some(&record) {
@@ -458,9 +402,8 @@ impl App {
         }
         let mut effects: Vec<Effect> = self.countdown().into_iter().collect();
         if let RefreshEvent::Renewed { id, name, .. } = &event
-            && let Some(at) = self.renewals_asked.iter().position(|asked| asked == id)
+            && self.follow_ups.take_renewal(id)
         {
-            self.renewals_asked.swap_remove(at);
             let text = self.locale.f("notice.renewed", &[("name", name)]);
             effects.push(self.notify(text, false));
         }
@@ -468,7 +411,7 @@ impl App {
             id, name, reason, ..
         } = event
         {
-            self.renewals_asked.retain(|asked| asked != &id);
+            self.follow_ups.take_renewal(&id);
             effects.push(self.notify(
                 self.locale.f(
                     "notice.renew_failed",
@@ -480,17 +423,8 @@ impl App {
         effects
     }
 
-    fn row(&self, id: &ConnectionId) -> Option<&ListRow> {
-        self.rows.iter().find(|r| r.stored.id() == id)
-    }
-
     fn notify(&mut self, text: String, is_error: bool) -> Effect {
-        self.notice = Some(Notice { text, is_error });
-        self.notice_generation += 1;
-        Effect::StartTimer(
-            Timer::ClearNotice(self.notice_generation),
-            Duration::from_secs(NOTICE_SECONDS),
-        )
+        self.status.notify(text, is_error)
     }
 
     fn handle_vault(&mut self, reply: VaultReply) -> Vec<Effect> {
@@ -596,7 +530,7 @@ impl App {
                     _ => None,
                 };
                 let (mut text, command) = self.saved(&done, &snapshot);
-                if let Some(finished) = self.next_save_notice.take() {
+                if let Some(finished) = self.follow_ups.next_save_notice.take() {
                     text = finished;
                 }
                 self.set_rows(snapshot, select.as_ref());
@@ -604,13 +538,13 @@ impl App {
                 effects.extend(command.map(Effect::Refresher));
                 // A connection made with `+` for an action: the action uses it now.
                 if let Done::Added(id) = &done
-                    && let Some((flow, step)) = self.connection_for.take()
+                    && let Some((flow, step)) = self.follow_ups.connection_for.take()
                 {
                     let name = self
                         .connection(id)
                         .map(|c| c.name.clone())
                         .unwrap_or_default();
-                    self.next_save_notice = Some(locale.f(
+                    self.follow_ups.next_save_notice = Some(locale.f(
                         "notice.added_for_action",
                         &[("name", &name), ("position", &(step + 1).to_string())],
                     ));
@@ -623,36 +557,15 @@ impl App {
     }
 
     fn set_rows(&mut self, snapshot: Snapshot, select: Option<&ConnectionId>) {
-        let keep = select
-            .cloned()
-            .or_else(|| self.list.selected_id(&self.rows).cloned());
         let Snapshot { rows, flows } = snapshot;
-        self.flows = flows;
-        if let Some(id) = self.select_flow.take() {
-            self.flows_pane.select_flow(&self.flows, &id);
-        }
-        self.flows_pane.clamp(&self.flows);
-        let old = std::mem::replace(&mut self.rows, rows);
-        // Freeing 10,000 rows (their secrets are zeroed) takes milliseconds
-        // a key would wait for: done on the side.
-        if old.len() > 1000 {
-            std::thread::spawn(move || drop(old));
-        }
+        let select_flow = self.follow_ups.select_flow.take();
+        self.flows.replace(flows, select_flow.as_ref());
         let height = self.list_height();
-        self.list.refilter(&self.rows, keep.as_ref(), height);
-        // A new or edited connection the filter hides: clear the filter, so
-        // the row that is selected is the one the operator just saved.
-        if select.is_some() && self.list.selected_id(&self.rows) != select {
-            self.list.filter.reset();
-            self.list.refilter(&self.rows, select, height);
-        }
+        self.connections.replace(rows, select, height);
     }
 
     fn connection(&self, id: &ConnectionId) -> Option<&Connection> {
-        self.rows.iter().find_map(|r| match &r.stored {
-            StoredConnection::Intact(c) if &c.id == id => Some(c),
-            _ => None,
-        })
+        self.connections.connection(id)
     }
 
     /// A key or a paste goes to the screen on top: the unlock screen, the
@@ -670,7 +583,7 @@ impl App {
         let input = KeyInput { action, event };
         // A notice belongs to the screen it was given on: once another
         // opens or this one closes, it goes (unless this key gave it).
-        let (depth, notice_generation) = (self.overlays.len(), self.notice_generation);
+        let (depth, notices) = (self.overlays.len(), self.status.generation());
         // A copy, so screens can borrow it while the app's state is changed.
         let theme = self.theme;
         let body = self.body();
@@ -680,8 +593,8 @@ impl App {
                 locale: self.locale,
                 now: self.now,
             },
-            rows: &self.rows,
-            flows: &self.flows,
+            rows: &self.connections.rows,
+            flows: &self.flows.all,
             body,
         };
         let reply = if let Phase::Locked(screen) = &mut self.phase {
@@ -690,8 +603,8 @@ impl App {
             top.screen_mut().handle(&input, &ctx)
         } else {
             match self.pane {
-                Pane::Connections => Screen::handle(&mut self.list, &input, &ctx),
-                Pane::Flows => Screen::handle(&mut self.flows_pane, &input, &ctx),
+                Pane::Connections => Screen::handle(&mut self.connections.list, &input, &ctx),
+                Pane::Flows => Screen::handle(&mut self.flows.pane, &input, &ctx),
             }
         };
         let effects = match reply {
@@ -699,14 +612,14 @@ impl App {
             Reply::Close => {
                 if let Some(Overlay::Wizard(_)) = self.overlays.pop() {
                     // The connection the `+` of an action was waiting for will not come.
-                    self.connection_for = None;
+                    self.follow_ups.connection_for = None;
                 }
                 Vec::new()
             }
             Reply::Do(intent) => self.perform(intent),
         };
-        if self.overlays.len() != depth && self.notice_generation == notice_generation {
-            self.notice = None;
+        if self.overlays.len() != depth && self.status.generation() == notices {
+            self.status.dismiss();
         }
         effects
     }
@@ -801,9 +714,7 @@ impl App {
                 false,
             )];
         }
-        if !self.renewals_asked.contains(id) {
-            self.renewals_asked.push(id.clone());
-        }
+        self.follow_ups.renewal_asked(id);
         vec![
             Effect::Refresher(RefreshCommand::Now(id.clone())),
             self.notify(locale.f("notice.renewing", &[("name", &name)]), false),
@@ -825,7 +736,7 @@ impl App {
     }
 
     fn open_confirm(&mut self, id: &ConnectionId) {
-        let row = self.rows.iter().find(|r| r.stored.id() == id);
+        let row = self.connections.row(id);
         let name = row.and_then(|r| r.stored.name()).map_or_else(
             || self.locale.t("list.unreadable_short").to_owned(),
             str::to_owned,
@@ -833,6 +744,7 @@ impl App {
         // Says which flow actions use it: they lose their connection.
         let used_by = self
             .flows
+            .all
             .iter()
             .flat_map(|f| {
                 f.steps
@@ -889,8 +801,8 @@ impl App {
         self.render_header(frame, areas.header);
         let ctx = Context {
             view,
-            rows: &self.rows,
-            flows: &self.flows,
+            rows: &self.connections.rows,
+            flows: &self.flows.all,
             body: areas.table,
         };
         let args = match (&self.phase, self.overlays.last()) {
@@ -916,55 +828,45 @@ impl App {
             Some(overlay) => overlay.screen().render(frame, areas.table, &ctx),
             None => self.pane_screen().render(frame, areas.table, &ctx),
         }
-        // The notice goes last, so no screen covers it. Vault work in flight
-        // (a save on the worker) takes its place until the reply.
-        // (an error, such as a refused second save, still shows over it).
-        let status = match (self.work_text(), &self.notice) {
-            (_, Some(notice)) if notice.is_error => Some((notice.text.as_str(), self.theme.error)),
-            (Some(text), _) => Some((text, self.theme.muted)),
-            (None, Some(notice)) => Some((notice.text.as_str(), self.theme.success)),
-            (None, None) => None,
-        };
-        if let Some((text, style)) = status
-            && !self.list.filtering
-        {
-            let w = areas.status.width as usize;
-            let list_shown = self.pane == Pane::Connections
-                && matches!(self.overlays.last(), None | Some(Overlay::Confirm(_)));
-            let filter_width = if list_shown && !self.list.filter.value().is_empty() {
-                (w / 2) as u16
-            } else {
-                0
-            };
-            let notice_area = Rect {
-                x: areas.status.x + filter_width,
-                width: areas.status.width - filter_width,
-                ..areas.status
-            };
-            let text = truncate(text, notice_area.width as usize);
-            frame.render_widget(
-                Paragraph::new(Span::styled(text, style)).right_aligned(),
-                notice_area,
-            );
+        // The status line goes last, so no screen covers it; the filter
+        // being typed has the whole line.
+        if self.connections.list.filtering {
+            return;
         }
+        // The filter keeps the left half of the line while the list shows.
+        let list_shown = self.pane == Pane::Connections
+            && matches!(self.overlays.last(), None | Some(Overlay::Confirm(_)));
+        let filter_width = if list_shown && !self.connections.list.filter.value().is_empty() {
+            areas.status.width / 2
+        } else {
+            0
+        };
+        let area = Rect {
+            x: areas.status.x + filter_width,
+            width: areas.status.width - filter_width,
+            ..areas.status
+        };
+        self.status
+            .render(frame, area, self.work_text(), &self.theme);
     }
 
     fn render_header(&self, frame: &mut Frame, area: Rect) {
         let locale = self.locale;
-        let count = if self.list.filter.value().is_empty() {
-            locale.f("list.count", &[("n", &self.rows.len().to_string())])
+        let Connections { rows, list } = &self.connections;
+        let count = if list.filter.value().is_empty() {
+            locale.f("list.count", &[("n", &rows.len().to_string())])
         } else {
             locale.f(
                 "list.count_filtered",
                 &[
-                    ("shown", &self.list.visible.len().to_string()),
-                    ("n", &self.rows.len().to_string()),
+                    ("shown", &list.visible.len().to_string()),
+                    ("n", &rows.len().to_string()),
                 ],
             )
         };
         let (title, count) = match self.pane {
             Pane::Connections => (locale.t("list.title"), count),
-            Pane::Flows => (locale.t("flows.title"), self.flows.len().to_string()),
+            Pane::Flows => (locale.t("flows.title"), self.flows.all.len().to_string()),
         };
         let title = format!(" flowvault · {title} ");
         let left = if matches!(self.phase, Phase::Open) {
