@@ -505,3 +505,33 @@ fn a_cli_add_from_another_process_appears_in_the_open_ui_within_2_s() {
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }
+
+#[test]
+fn on_help_an_unbound_key_does_nothing_and_q_does_what_the_footer_says() {
+    let setup = Setup::new();
+    let mut pty = Pty::spawn(&setup);
+    pty.wait_for("No connections yet.");
+    pty.keys("?");
+    pty.wait_for("Esc/?/q close");
+    let help = pty.screen();
+    // `x` is bound nowhere on help: it must neither close help silently nor
+    // leave a picture the keys no longer match.
+    pty.keys("x");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(500) {
+        pty.pump(Duration::from_millis(50));
+    }
+    assert_eq!(pty.screen(), help, "an unbound key changed the screen");
+    // The footer on screen says `q` closes help: it closes it, and quits nothing.
+    pty.keys("q");
+    pty.wait_for("No connections yet.");
+    assert!(!pty.screen().contains("Esc/?/q close"), "{}", pty.screen());
+    assert!(
+        pty.child.try_wait().unwrap().is_none(),
+        "q on help quit flowvault"
+    );
+    // On the list, `q` quits, as its footer says.
+    assert!(pty.screen().contains("q quit"), "{}", pty.screen());
+    pty.keys("q");
+    assert!(pty.wait_exit().success());
+}
