@@ -4,6 +4,7 @@
 mod file_access;
 mod locked_memory;
 mod process;
+pub mod thread_priority;
 
 pub use file_access::{current_uid, is_read_only_fs, is_writable};
 pub use locked_memory::LockedBytes;

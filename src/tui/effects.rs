@@ -301,6 +301,8 @@ impl VaultWorker {
         std::thread::Builder::new()
             .name("flowvault-vault".into())
             .spawn(move || {
+                // Argon2id and 10,000-row saves run here: keys go first.
+                crate::platform::thread_priority::lower_this_thread();
                 while let Ok(job) = inbox.recv() {
                     let reply = match job {
                         Job::Command(command) => {
