@@ -1,5 +1,6 @@
 //! The encrypted vault: crypto, the SQLite file and its migrations, the domain model.
 
+pub mod audit;
 pub mod crypto;
 mod error;
 mod file;
@@ -23,7 +24,7 @@ pub use model::{
     SecretValue, StoredConnection, canonical_name, normalise_name, now, validate_name,
 };
 pub use sqlite::Vault;
-pub use store::VaultStore;
+pub use store::{AuditLog, ChangeFeed, ChangeMark, Store, VaultStore};
 pub use token::{RefreshState, Token, TokenRecord};
 
 /// The default vault file: `<user data dir>/flowvault/vault.db`.

@@ -4,6 +4,7 @@ use super::error::VaultError;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::audit::{AuditCheck, AuditEntry, AuditEvent, AuditQuery};
 use super::flow::{Flow, FlowId, Usage};
 use super::model::{Connection, ConnectionId, SecretValue, StoredConnection};
 use super::token::{RefreshState, Token, TokenRecord};
@@ -92,4 +93,48 @@ pub trait VaultStore {
 
     /// Where flows use a connection.
     fn connection_usage(&self, id: &ConnectionId) -> Result<Vec<Usage>, VaultError>;
+}
+
+/// A mark of the vault's state: two marks differ when anything was written
+/// between them, by any process or machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeMark(pub String);
+
+/// "What changed since": how live reload and the refresher notice writes
+/// made elsewhere, cheaply (no record is read).
+pub trait ChangeFeed {
+    /// The vault's current mark.
+    fn change_mark(&self) -> Result<ChangeMark, VaultError>;
+
+    /// The new mark if anything was written since `mark`, else `None`.
+    fn changed_since(&self, mark: &ChangeMark) -> Result<Option<ChangeMark>, VaultError> {
+        let current = self.change_mark()?;
+        Ok((&current != mark).then_some(current))
+    }
+}
+
+/// The audit trail: appended to on every change and every use of a secret;
+/// the store adds the time and who did it.
+pub trait AuditLog {
+    /// Appends one entry.
+    fn append_audit(&mut self, event: &AuditEvent) -> Result<(), VaultError>;
+
+    /// The entries `query` selects, oldest first.
+    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, VaultError>;
+
+    /// Checks that no entry was removed, altered or reordered.
+    fn verify_audit(&self) -> Result<AuditCheck, VaultError>;
+}
+
+/// A whole vault, whatever its backend: what every command, the UI, the
+/// refresher and runs work through.
+pub trait Store: VaultStore + ChangeFeed + AuditLog + Send {
+    /// Where the vault lives, for messages: a file path or an OpenBao URL.
+    fn location(&self) -> String;
+
+    /// A second handle on the same vault, for another thread.
+    fn reopen(&self) -> Result<Box<dyn Store>, VaultError>;
+
+    /// Checks every record against its integrity tag.
+    fn verify(&self) -> Result<(), VaultError>;
 }

@@ -1,0 +1,102 @@
+//! The audit trail's entries: who did what to which connection or flow, and
+//! when. An entry never holds a secret value.
+
+use time::OffsetDateTime;
+
+/// What was done. Every change and every use of a secret has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// A connection was added.
+    Add,
+    /// A connection's fields or secrets were changed.
+    Edit,
+    /// A connection was renamed.
+    Rename,
+    /// A connection was removed.
+    Remove,
+    /// Secrets were shown on a screen (`show --reveal`, the UI's reveal).
+    Reveal,
+    /// A secret was copied to the clipboard.
+    Copy,
+    /// An access token was printed or handed to a program.
+    TokenPrinted,
+    /// A flow's requests were sent.
+    RunSent,
+    /// A token was fetched or renewed.
+    Refresh,
+    /// The vault's passphrase or key file was changed.
+    Passwd,
+    /// The vault's data key was replaced.
+    Rekey,
+    /// Records were copied to or from another vault.
+    CopyVault,
+    /// A flow was added.
+    FlowAdd,
+    /// A flow's actions were changed.
+    FlowEdit,
+    /// A flow was renamed.
+    FlowRename,
+    /// A flow was removed.
+    FlowRemove,
+}
+
+/// What kind of record an entry is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Connection,
+    Flow,
+    Vault,
+}
+
+/// The record an entry is about, by id and by the name it had then.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditTarget {
+    pub kind: TargetKind,
+    pub id: String,
+    pub name: String,
+}
+
+/// One event to record; the store adds when and who.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEvent {
+    pub action: AuditAction,
+    pub target: Option<AuditTarget>,
+    /// A short note that is never a secret: which fields changed, which host
+    /// a run was sent to, why a renewal failed.
+    pub detail: Option<String>,
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    /// Position in the trail, from 1, without gaps.
+    pub seq: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// `user@host` for the file, the OpenBao entity or token name for OpenBao.
+    pub actor: String,
+    #[serde(flatten)]
+    pub event: AuditEvent,
+}
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only entries about this connection or flow id.
+    pub target_id: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<OffsetDateTime>,
+    /// At most this many, the most recent.
+    pub last: Option<usize>,
+}
+
+/// What checking the trail found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditCheck {
+    /// Every entry is there, unaltered, in order.
+    Intact { entries: u64 },
+    /// The first entry found removed, altered or out of order.
+    Broken { seq: u64, reason: String },
+}
