@@ -9,9 +9,9 @@ use super::request::{PrepareError, PreparedRequest, ShownRequest, method_of, pre
 use crate::auth::TokenClient;
 use crate::auth::body::{read_capped, secret_bytes, secret_header};
 use crate::auth::bounds::truncated;
-use crate::auth::renewal::{holder_name, obtain};
+use crate::auth::renewal::{holder_name, obtain, would_fetch};
 use crate::catalog::{Action, ActionRun, AuthKind, AuthSpec, Catalog, ConnectionNeed, LocalOp};
-use crate::vault::{Connection, Flow, FlowStep, SecretValue, VaultStore, now};
+use crate::vault::{Connection, ConnectionId, Flow, FlowStep, SecretValue, VaultStore, now};
 
 /// Largest response body kept for display.
 const MAX_BODY: usize = 1 << 20;
@@ -65,6 +65,18 @@ pub struct StepReport {
     pub position: usize,
     pub action: String,
     pub outcome: StepOutcome,
+    /// A dry run built the request without the token it needs: the real
+    /// run asks the connection's token endpoint for one first. `None` in a
+    /// real run, and when the stored token is fresh enough to be used.
+    pub token_fetch: Option<TokenFetch>,
+}
+
+/// A token a real run would fetch before sending an action's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFetch {
+    pub connection: ConnectionId,
+    /// The connection's name when the dry run read it.
+    pub name: String,
 }
 
 /// A step's result.
@@ -140,12 +152,13 @@ pub async fn run_flow<V: VaultStore + ?Sized>(
         if only.is_some_and(|p| p != position) {
             continue;
         }
-        let outcome = run_step(vault, clients, step, dry_run).await;
+        let (outcome, token_fetch) = run_step(vault, clients, step, dry_run).await;
         let failed = outcome.failed();
         reports.push(StepReport {
             position,
             action: step.action.clone(),
             outcome,
+            token_fetch,
         });
         if failed && !dry_run {
             break;
@@ -154,13 +167,14 @@ pub async fn run_flow<V: VaultStore + ?Sized>(
     reports
 }
 
+/// What a step did, and in a dry run the token its real run would fetch.
 async fn run_step<V: VaultStore + ?Sized>(
     vault: &mut V,
     clients: &ActionClients,
     step: &FlowStep,
     dry_run: bool,
-) -> StepOutcome {
-    let fail = StepOutcome::Failed;
+) -> (StepOutcome, Option<TokenFetch>) {
+    let fail = |failure: StepFailure| (StepOutcome::Failed(failure), None);
     let Some(action) = Catalog::embedded().action(&step.action) else {
         return fail(StepFailure::UnknownAction(step.action.clone()));
     };
@@ -175,7 +189,7 @@ async fn run_step<V: VaultStore + ?Sized>(
         return fail(StepFailure::Prepare(PrepareError::NoConnection));
     }
     match &action.run {
-        ActionRun::Local(op) => run_local(action, *op, step, connection.as_ref()),
+        ActionRun::Local(op) => (run_local(action, *op, step, connection.as_ref()), None),
         ActionRun::Http(spec) => {
             let needs_token = match (&spec.auth, connection.as_ref().and_then(method_of)) {
                 (AuthSpec::Token, _) => true,
@@ -202,9 +216,21 @@ async fn run_step<V: VaultStore + ?Sized>(
                 Err(e) => return fail(StepFailure::Prepare(e)),
             };
             if dry_run {
-                return StepOutcome::DryRun(prepared.shown);
+                // What `obtain` would do in the real run, without asking.
+                let token_fetch = connection
+                    .filter(|c| {
+                        needs_token
+                            && vault
+                                .token_record(&c.id)
+                                .is_ok_and(|record| would_fetch(&record, now()))
+                    })
+                    .map(|c| TokenFetch {
+                        connection: c.id,
+                        name: c.name,
+                    });
+                return (StepOutcome::DryRun(prepared.shown), token_fetch);
             }
-            send(&clients.http, prepared).await
+            (send(&clients.http, prepared).await, None)
         }
     }
 }
