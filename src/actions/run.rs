@@ -9,7 +9,7 @@ use super::request::{PrepareError, PreparedRequest, ShownRequest, method_of, pre
 use crate::auth::TokenClient;
 use crate::auth::body::{read_capped, secret_bytes, secret_header};
 use crate::auth::bounds::truncated;
-use crate::auth::renewal::{holder_name, obtain, would_fetch};
+use crate::auth::renewal::{ObtainError, holder_name, obtain, would_fetch};
 use crate::catalog::{Action, ActionRun, AuthKind, AuthSpec, Catalog, ConnectionNeed, LocalOp};
 use crate::vault::{Connection, ConnectionId, Flow, FlowStep, SecretValue, VaultStore, now};
 
@@ -122,6 +122,51 @@ pub enum StepFailure {
         response: ResponseView,
     },
     Local(jwt::JwtError),
+}
+
+/// What about its connection made an action fail, when it is the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionFault {
+    /// None is chosen, or the one chosen is gone, damaged or for another
+    /// service: another must be chosen.
+    Choice,
+    /// The connection is there, its credentials are not right: missing
+    /// fields, no token to be had, refused by the service.
+    Credentials,
+}
+
+impl StepFailure {
+    /// Whether the action failed because of its connection, and how; `None`
+    /// when the cause lies elsewhere (inputs, the network, the service).
+    pub fn connection_fault(&self) -> Option<ConnectionFault> {
+        use ConnectionFault::{Choice, Credentials};
+        match self {
+            StepFailure::ConnectionUnusable(_)
+            | StepFailure::Prepare(PrepareError::NoConnection | PrepareError::WrongService) => {
+                Some(Choice)
+            }
+            StepFailure::Prepare(PrepareError::Incomplete(_)) => Some(Credentials),
+            StepFailure::Token(e) => match e.as_ref() {
+                // The vault or another process, not the credentials.
+                ObtainError::Vault(_) | ObtainError::BusyTooLong => None,
+                ObtainError::Cannot(_) | ObtainError::Grant(_) => Some(Credentials),
+            },
+            StepFailure::Refused { response, .. } => {
+                let refused = matches!(response.status, 401 | 403)
+                    || matches!(
+                        response.problem,
+                        Some(Problem::Unauthorized { .. } | Problem::InsufficientScope { .. })
+                    );
+                refused.then_some(Credentials)
+            }
+            // The connection's algorithm is not the token's.
+            StepFailure::Local(jwt::JwtError::WrongAlgorithm(..)) => Some(Credentials),
+            StepFailure::UnknownAction(_)
+            | StepFailure::Prepare(_)
+            | StepFailure::Send { .. }
+            | StepFailure::Local(_) => None,
+        }
+    }
 }
 
 /// A response as shown: status, headers, body (pretty-printed when JSON).
@@ -382,5 +427,84 @@ fn run_local(
     match result {
         Ok(output) => StepOutcome::Local(output),
         Err(e) => StepOutcome::Failed(StepFailure::Local(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::renewal::{CannotRenew, ObtainError};
+    use std::sync::Arc;
+
+    fn refused(status: u16, body: &str) -> StepFailure {
+        StepFailure::Refused {
+            request: ShownRequest {
+                method: "GET".into(),
+                url: "https://api.example.com/".into(),
+                headers: Vec::new(),
+                body: None,
+            },
+            response: ResponseView {
+                status,
+                reason: String::new(),
+                headers: Vec::new(),
+                body: body.into(),
+                cut: false,
+                problem: explain(status, body.as_bytes()),
+            },
+        }
+    }
+
+    #[test]
+    fn failures_of_the_connection_say_how_to_fix_it() {
+        let choice = Some(ConnectionFault::Choice);
+        let credentials = Some(ConnectionFault::Credentials);
+        let cases = [
+            (StepFailure::ConnectionUnusable("gone".into()), choice),
+            (StepFailure::Prepare(PrepareError::NoConnection), choice),
+            (StepFailure::Prepare(PrepareError::WrongService), choice),
+            (
+                StepFailure::Prepare(PrepareError::Incomplete("Auth Token".into())),
+                credentials,
+            ),
+            (
+                StepFailure::Token(Arc::new(ObtainError::Cannot(
+                    CannotRenew::CredentialsRefused("invalid_client".into()),
+                ))),
+                credentials,
+            ),
+            (refused(401, "{}"), credentials),
+            (
+                refused(403, r#"{"errorCode":"insufficient_scope","message":"m"}"#),
+                credentials,
+            ),
+        ];
+        for (failure, fault) in cases {
+            assert_eq!(failure.connection_fault(), fault, "{failure:?}");
+        }
+    }
+
+    #[test]
+    fn other_failures_are_not_the_connections() {
+        let cases = [
+            StepFailure::UnknownAction("x.y".into()),
+            StepFailure::Prepare(PrepareError::BadHeaders),
+            StepFailure::Token(Arc::new(ObtainError::BusyTooLong)),
+            StepFailure::Send {
+                request: ShownRequest {
+                    method: "GET".into(),
+                    url: "https://api.example.com/".into(),
+                    headers: Vec::new(),
+                    body: None,
+                },
+                error: "connection refused".into(),
+            },
+            refused(404, r#"{"message":"User not found"}"#),
+            refused(500, ""),
+            StepFailure::Local(jwt::JwtError::Malformed),
+        ];
+        for failure in cases {
+            assert_eq!(failure.connection_fault(), None, "{failure:?}");
+        }
     }
 }
