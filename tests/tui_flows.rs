@@ -975,6 +975,11 @@ fn dry_run_of_an_action() {
             screen.contains("✓ Every request could be built; nothing was sent."),
             "{screen}"
         );
+        // The connection has no token yet: the real run fetches one.
+        row_with(
+            &screen,
+            "A token for “Mgmt API (prod)” will be fetched when it runs.",
+        );
         screen
     });
     // Not even a token was asked for.
@@ -999,6 +1004,77 @@ fn dry_run_of_a_flow() {
         row_with(&screen, "Body=Welcome+aboard");
         screen
     });
+    let received = rt.block_on(server.received_requests()).unwrap();
+    assert!(received.is_empty(), "a dry run sent {received:?}");
+}
+
+/// The dry run's closing line says a token will be fetched only for the
+/// connections that use tokens and hold no fresh one, naming them.
+#[test]
+fn a_dry_run_names_the_tokens_the_run_will_fetch() {
+    let rt = runtime();
+    let server = rt.block_on(MockServer::start());
+    let (v, ids) = run_vault(tempfile::TempDir::new().unwrap(), &server);
+    let done = "✓ Every request could be built; nothing was sent.";
+    let dry_run = |position: Option<usize>| {
+        let mut hn = match position {
+            Some(p) => pane_at(&v, 120, 40, 0, p),
+            None => pane(&v, 120, 40),
+        };
+        hn.press(KeyCode::Char(if position.is_some() { 'x' } else { 'X' }));
+        hn.screen()
+    };
+
+    // Twilio's static credentials need no token.
+    let screen = dry_run(Some(2));
+    row_with(&screen, done);
+    assert!(!screen.contains("will be fetched"), "{screen}");
+
+    // A fresh token is used as it is: nothing to fetch.
+    v.open()
+        .store_token(&ids.mgmt, &token("read:users"), None)
+        .unwrap();
+    let screen = dry_run(None);
+    row_with(&screen, done);
+    assert!(!screen.contains("will be fetched"), "{screen}");
+
+    // An expired one is fetched again; two connections are both named, once.
+    let mut expired = token("read:users");
+    expired.obtained_at = now() - time::Duration::days(2);
+    expired.expires_at = Some(now() - time::Duration::days(1));
+    let mut vault = v.open();
+    vault.store_token(&ids.mgmt, &expired, None).unwrap();
+    let staging = conn(
+        "Staging tenant",
+        "auth0",
+        "client_credentials",
+        &[
+            ("domain", &server.uri()),
+            ("client_id", "def456"),
+            ("client_secret", &format!("cs-{CANARY}-staging")),
+        ],
+    );
+    vault
+        .add_connections(std::slice::from_ref(&staging))
+        .unwrap();
+    let mut flow = vault.flow(ONBOARDING).unwrap();
+    let get_user = |id: &ConnectionId| {
+        FlowStep::new(
+            "auth0.get_user",
+            Some(id.clone()),
+            inputs(&[("user_id", USER_ID)]),
+        )
+    };
+    flow.steps.push(get_user(&staging.id));
+    flow.steps.push(get_user(&ids.mgmt));
+    vault.save_steps(&flow).unwrap();
+    drop(vault);
+    let screen = dry_run(None);
+    row_with(&screen, done);
+    row_with(
+        &screen,
+        "Tokens for “Mgmt API (prod)”, “Staging tenant” will be fetched when it runs.",
+    );
     let received = rt.block_on(server.received_requests()).unwrap();
     assert!(received.is_empty(), "a dry run sent {received:?}");
 }

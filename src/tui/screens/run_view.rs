@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::actions::request::ShownRequest;
-use crate::actions::{ResponseView, StepFailure, StepOutcome, StepReport};
+use crate::actions::{ResponseView, StepFailure, StepOutcome, StepReport, TokenFetch};
 use crate::catalog::Catalog;
 use crate::present::labels::{action_name, problem, step_failure};
 use crate::tui::keymap::{Action, Mode};
@@ -125,6 +125,9 @@ impl RunView {
                 format!("✓ {}", locale.t(key)),
                 theme.success,
             )));
+            if let Some(text) = tokens_fetched(reports, view) {
+                lines.push(Line::from(Span::styled(text, theme.text)));
+            }
         }
         lines
     }
@@ -145,6 +148,29 @@ impl RunView {
             Paragraph::new(lines).scroll((self.scroll.min(max), 0)),
             inner,
         );
+    }
+}
+
+/// "A token for “Mgmt API” will be fetched when it runs.": the tokens a
+/// dry run could not fetch and the real run will, by connection; `None`
+/// when it needs none it does not hold.
+fn tokens_fetched(reports: &[StepReport], view: View<'_>) -> Option<String> {
+    let locale = view.locale;
+    let mut fetched: Vec<&TokenFetch> = Vec::new();
+    for fetch in reports.iter().filter_map(|r| r.token_fetch.as_ref()) {
+        if !fetched.iter().any(|f| f.connection == fetch.connection) {
+            fetched.push(fetch);
+        }
+    }
+    let quoted = |f: &&TokenFetch| locale.f("common.quoted", &[("name", &f.name)]);
+    match fetched.as_slice() {
+        [] => None,
+        [one] => Some(locale.f("run.token_fetch_one", &[("name", &quoted(one))])),
+        many => {
+            let names: Vec<String> = many.iter().map(quoted).collect();
+            let names = names.join(locale.t("common.separator"));
+            Some(locale.f("run.token_fetch_many", &[("names", &names)]))
+        }
     }
 }
 
