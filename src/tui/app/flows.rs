@@ -187,8 +187,8 @@ impl App {
             ),
         };
         self.runs += 1;
-        self.overlays
-            .push(Overlay::Run(RunView::running(self.runs, title, dry_run)));
+        let view = RunView::running(self.runs, f.id.clone(), title, dry_run);
+        self.overlays.push(Overlay::Run(view));
         vec![Effect::Run {
             run: self.runs,
             flow: f,
