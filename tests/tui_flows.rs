@@ -975,6 +975,11 @@ fn dry_run_of_an_action() {
             screen.contains("✓ Every request could be built; nothing was sent."),
             "{screen}"
         );
+        // The connection has no token yet: the real run fetches one.
+        row_with(
+            &screen,
+            "A token for “Mgmt API (prod)” will be fetched when it runs.",
+        );
         screen
     });
     // Not even a token was asked for.
@@ -999,6 +1004,77 @@ fn dry_run_of_a_flow() {
         row_with(&screen, "Body=Welcome+aboard");
         screen
     });
+    let received = rt.block_on(server.received_requests()).unwrap();
+    assert!(received.is_empty(), "a dry run sent {received:?}");
+}
+
+/// The dry run's closing line says a token will be fetched only for the
+/// connections that use tokens and hold no fresh one, naming them.
+#[test]
+fn a_dry_run_names_the_tokens_the_run_will_fetch() {
+    let rt = runtime();
+    let server = rt.block_on(MockServer::start());
+    let (v, ids) = run_vault(tempfile::TempDir::new().unwrap(), &server);
+    let done = "✓ Every request could be built; nothing was sent.";
+    let dry_run = |position: Option<usize>| {
+        let mut hn = match position {
+            Some(p) => pane_at(&v, 120, 40, 0, p),
+            None => pane(&v, 120, 40),
+        };
+        hn.press(KeyCode::Char(if position.is_some() { 'x' } else { 'X' }));
+        hn.screen()
+    };
+
+    // Twilio's static credentials need no token.
+    let screen = dry_run(Some(2));
+    row_with(&screen, done);
+    assert!(!screen.contains("will be fetched"), "{screen}");
+
+    // A fresh token is used as it is: nothing to fetch.
+    v.open()
+        .store_token(&ids.mgmt, &token("read:users"), None)
+        .unwrap();
+    let screen = dry_run(None);
+    row_with(&screen, done);
+    assert!(!screen.contains("will be fetched"), "{screen}");
+
+    // An expired one is fetched again; two connections are both named, once.
+    let mut expired = token("read:users");
+    expired.obtained_at = now() - time::Duration::days(2);
+    expired.expires_at = Some(now() - time::Duration::days(1));
+    let mut vault = v.open();
+    vault.store_token(&ids.mgmt, &expired, None).unwrap();
+    let staging = conn(
+        "Staging tenant",
+        "auth0",
+        "client_credentials",
+        &[
+            ("domain", &server.uri()),
+            ("client_id", "def456"),
+            ("client_secret", &format!("cs-{CANARY}-staging")),
+        ],
+    );
+    vault
+        .add_connections(std::slice::from_ref(&staging))
+        .unwrap();
+    let mut flow = vault.flow(ONBOARDING).unwrap();
+    let get_user = |id: &ConnectionId| {
+        FlowStep::new(
+            "auth0.get_user",
+            Some(id.clone()),
+            inputs(&[("user_id", USER_ID)]),
+        )
+    };
+    flow.steps.push(get_user(&staging.id));
+    flow.steps.push(get_user(&ids.mgmt));
+    vault.save_steps(&flow).unwrap();
+    drop(vault);
+    let screen = dry_run(None);
+    row_with(&screen, done);
+    row_with(
+        &screen,
+        "Tokens for “Mgmt API (prod)”, “Staging tenant” will be fetched when it runs.",
+    );
     let received = rt.block_on(server.received_requests()).unwrap();
     assert!(received.is_empty(), "a dry run sent {received:?}");
 }
@@ -1282,6 +1358,257 @@ fn a_flow_run_stops_at_the_first_failure() {
     hn.press(KeyCode::Esc);
     let screen = hn.screen();
     assert!(screen.contains("Actions of “Onboarding”"), "{screen}");
+}
+
+// ---------------------------------------------------------------------------
+// From a failed action to its connection
+
+/// The footer: the screen's last line.
+fn footer(screen: &str) -> &str {
+    screen.lines().last().unwrap_or_default()
+}
+
+/// The first line inside a popup titled `title`.
+fn first_line(screen: &str, title: &str) -> String {
+    popup(screen, title).into_iter().next().unwrap_or_default()
+}
+
+/// A dry run with actions that failed because of their connection offers
+/// `e`, first in the footer.
+#[test]
+fn a_dry_run_with_a_connection_to_fix_offers_e() {
+    let (v, _) = fixed_flows();
+    check("dry_run_fix", |w, h| {
+        // Action 4: its connection lacks its client ID and secret.
+        let mut hn = pane_at(&v, w, h, 0, 4);
+        hn.press(KeyCode::Char('x'));
+        let screen = hn.screen();
+        row_with(&screen, "✗ action 4 cannot run");
+        assert!(
+            footer(&screen).starts_with("e fix connection  j/↓ scroll down"),
+            "{screen}"
+        );
+        screen
+    });
+}
+
+/// `e` applies only where an action failed because of its connection: not
+/// after a dry run that built everything, nor after a failure of the inputs.
+#[test]
+fn e_does_nothing_where_no_connection_failed() {
+    let (v, _) = walk_flows();
+    // Action 6: its connection is fine, its input is not; action 7 takes
+    // no connection, its token is not a JWT.
+    for (flow, position) in [(0, 1), (0, 6), (0, 7)] {
+        let mut hn = pane_at(&v, 80, 24, flow, position);
+        hn.press(KeyCode::Char('x'));
+        let before = hn.screen();
+        assert!(before.contains("Dry run of"), "{before}");
+        assert!(!footer(&before).contains("fix connection"), "{before}");
+        hn.press(KeyCode::Char('e'));
+        assert_eq!(hn.screen(), before);
+    }
+}
+
+/// A connection without its secret: the dry run says so, `e` opens its
+/// edit form, Ctrl-s saves it and the run view is back, the flow then builds.
+#[test]
+fn e_edits_the_connection_a_dry_run_found_incomplete() {
+    let twilio = conn(
+        "Twilio SMS",
+        "twilio",
+        "auth_token",
+        &[("account_sid", SID)],
+    );
+    let v = TestVault::with(std::slice::from_ref(&twilio));
+    let mut vault = v.open();
+    let mut flow = Flow::new(ONBOARDING);
+    vault.add_flow(&flow).unwrap();
+    flow.steps = vec![FlowStep::new(
+        "twilio.send_sms",
+        Some(twilio.id.clone()),
+        inputs(&[
+            ("to", "+14155550123"),
+            ("from", "+14155550100"),
+            ("body", "Welcome aboard!"),
+        ]),
+    )];
+    vault.save_steps(&flow).unwrap();
+    drop(vault);
+
+    let mut hn = pane(&v, 80, 24);
+    hn.press(KeyCode::Char('X'));
+    let screen = hn.screen();
+    assert!(
+        row_with(&screen, "✗ action 1 cannot run").contains("missing"),
+        "{screen}"
+    );
+    assert!(footer(&screen).contains("e fix connection"), "{screen}");
+
+    hn.press(KeyCode::Char('e'));
+    let screen = hn.screen();
+    assert!(screen.contains("Edit “Twilio SMS”"), "{screen}");
+    // Account SID, then the Auth Token.
+    hn.press(KeyCode::Tab);
+    hn.type_text(&format!("tok-{CANARY}"));
+    hn.ctrl('s');
+    let screen = hn.screen();
+    assert!(screen.contains("Dry run of “Onboarding”"), "{screen}");
+    assert!(screen.contains("Saved “Twilio SMS”."), "{screen}");
+    assert!(!screen.contains(CANARY), "{screen}");
+    assert_eq!(
+        v.get("Twilio SMS").fields.get("auth_token"),
+        Some(format!("tok-{CANARY}").as_str())
+    );
+
+    // The view still shows the run it was: closed, the flow runs again.
+    hn.press(KeyCode::Esc);
+    hn.press(KeyCode::Char('X'));
+    let screen = hn.screen();
+    row_with(&screen, "✓ Every request could be built; nothing was sent.");
+    assert!(!footer(&screen).contains("fix connection"), "{screen}");
+}
+
+/// An action with no connection: `e` opens the connection picker for it;
+/// the one chosen is saved on the action and the run view is back.
+#[test]
+fn e_picks_a_connection_for_an_action_without_one() {
+    let (v, ids) = walk_flows();
+    let mut hn = pane_at(&v, 80, 24, 0, 3);
+    hn.press(KeyCode::Char('x'));
+    let screen = hn.screen();
+    row_with(&screen, "✗ action 3 cannot run");
+    assert!(footer(&screen).contains("e fix connection"), "{screen}");
+
+    hn.press(KeyCode::Char('e'));
+    let screen = hn.screen();
+    let title = "Vault connection for Send SMS with Twilio";
+    assert!(screen.contains(title), "{screen}");
+    assert_eq!(
+        first_line(&screen, title),
+        "> Twilio SMS (✓ ready)",
+        "{screen}"
+    );
+    hn.press(KeyCode::Enter);
+    let screen = hn.screen();
+    assert!(
+        screen.contains("Dry run of “Onboarding”, action 3"),
+        "{screen}"
+    );
+    assert_eq!(steps(&v, ONBOARDING)[2].connection, Some(ids.twilio));
+}
+
+/// Several failed: `e` takes the first one in view; scrolled past it, the next.
+#[test]
+fn e_takes_the_failed_action_in_view() {
+    let (v, _) = walk_flows();
+    let mut hn = pane(&v, 80, 24);
+    hn.press(KeyCode::Char('X'));
+    // At the top: action 3 (no connection) comes first.
+    hn.press(KeyCode::Char('e'));
+    let screen = hn.screen();
+    assert!(
+        screen.contains("Vault connection for Send SMS with Twilio"),
+        "{screen}"
+    );
+    hn.press(KeyCode::Esc);
+    // Scrolled until action 3 is out of view above, action 4 in view.
+    let title = "Dry run of “Onboarding”";
+    let past_3 = |screen: &str| {
+        let lines = popup(screen, title);
+        lines.iter().any(|l| l.starts_with("── 4."))
+            && !lines
+                .iter()
+                .any(|l| l.starts_with("── 3.") || l.contains("action 3"))
+    };
+    for _ in 0..60 {
+        if past_3(&hn.screen()) {
+            break;
+        }
+        hn.press(KeyCode::Char('j'));
+    }
+    let scrolled = hn.screen();
+    assert!(past_3(&scrolled), "{scrolled}");
+    // Action 4's connection lacks its client ID and secret: its edit form.
+    hn.press(KeyCode::Char('e'));
+    let screen = hn.screen();
+    assert!(screen.contains("Edit “Staging tenant”"), "{screen}");
+    // Esc to the name, Esc again: back on the run view, where it was.
+    hn.press(KeyCode::Esc);
+    hn.press(KeyCode::Esc);
+    assert_eq!(hn.screen(), scrolled);
+}
+
+/// The help lists `e` with the run view's keys, in every language.
+#[test]
+fn the_help_lists_e_among_the_run_view_keys() {
+    use flowvault::locale::{Lang, Locale};
+    let v = TestVault::with(&[]);
+    for lang in [Lang::En, Lang::Fr, Lang::Ja] {
+        let locale = Locale::get(lang);
+        let mut hn = Harness::new(&v.path, Some(key()), lang, 80, 24);
+        hn.press(KeyCode::Char('?'));
+        // Every line of the help, scrolled to its end a line at a time.
+        let mut seen: Vec<String> = Vec::new();
+        let mut last = String::new();
+        loop {
+            let screen = hn.screen();
+            if screen == last {
+                break;
+            }
+            let lines = popup(&screen, locale.t("help.title"));
+            if seen.is_empty() {
+                seen = lines;
+            } else {
+                seen.extend(lines.last().cloned());
+            }
+            last = screen;
+            hn.press(KeyCode::Char('j'));
+        }
+        let section = seen
+            .iter()
+            .position(|l| l == locale.t("help.mode.run_view"))
+            .unwrap_or_else(|| panic!("no run view section in {seen:#?}"));
+        let first = seen[section + 1].split_whitespace().collect::<Vec<_>>();
+        assert_eq!(first[0], "e", "{seen:#?}");
+        assert_eq!(
+            first[1..].join(" "),
+            locale.t("keys.fix_connection"),
+            "{seen:#?}"
+        );
+    }
+}
+
+/// A real run the service refused for its credentials: `e` edits them.
+#[test]
+fn e_after_a_real_run_refused_for_its_credentials() {
+    let rt = runtime();
+    let server = rt.block_on(MockServer::start());
+    tenant(&rt, &server);
+    rt.block_on(
+        Mock::given(method("GET"))
+            .and(path(USER_PATH))
+            .respond_with(
+                ResponseTemplate::new(401)
+                    .set_body_raw(r#"{"message":"Invalid token"}"#, "application/json"),
+            )
+            .mount(&server),
+    );
+    let (v, _) = run_vault(tempfile::TempDir::new().unwrap(), &server);
+    let mut hn = pane_at(&v, 80, 24, 0, 1);
+    hn.press(KeyCode::Char('r'));
+    hn.press(KeyCode::Char('y'));
+    let screen = hn.screen();
+    row_with(&screen, "✗ stopped at action 1:");
+    assert!(footer(&screen).contains("e fix connection"), "{screen}");
+    hn.press(KeyCode::Char('e'));
+    let screen = hn.screen();
+    assert!(screen.contains("Edit “Mgmt API (prod)”"), "{screen}");
+    // Esc to the name, Esc again: back on the run view.
+    hn.press(KeyCode::Esc);
+    hn.press(KeyCode::Esc);
+    let screen = hn.screen();
+    assert!(screen.contains("Run of “Onboarding”, action 1"), "{screen}");
 }
 
 // ---------------------------------------------------------------------------

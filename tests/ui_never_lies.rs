@@ -331,6 +331,11 @@ fn unbound_keys_on_every_overlay_leave_it_on_screen() {
             vec![plain(KeyCode::Tab), c('l'), c('x'), plain(KeyCode::End)],
             Mode::RunView,
         ),
+        // `e` on a run where no connection failed means nothing.
+        (
+            vec![plain(KeyCode::Tab), c('l'), c('x'), c('e')],
+            Mode::RunView,
+        ),
         (
             vec![
                 plain(KeyCode::Enter),

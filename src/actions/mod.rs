@@ -8,4 +8,7 @@ pub mod run;
 pub mod template;
 
 pub use check::{Warning, warnings};
-pub use run::{ActionClients, ResponseView, StepFailure, StepOutcome, StepReport, run_flow};
+pub use run::{
+    ActionClients, ConnectionFault, ResponseView, StepFailure, StepOutcome, StepReport, TokenFetch,
+    run_flow,
+};

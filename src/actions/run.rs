@@ -9,9 +9,9 @@ use super::request::{PrepareError, PreparedRequest, ShownRequest, method_of, pre
 use crate::auth::TokenClient;
 use crate::auth::body::{read_capped, secret_bytes, secret_header};
 use crate::auth::bounds::truncated;
-use crate::auth::renewal::{holder_name, obtain};
+use crate::auth::renewal::{ObtainError, holder_name, obtain, would_fetch};
 use crate::catalog::{Action, ActionRun, AuthKind, AuthSpec, Catalog, ConnectionNeed, LocalOp};
-use crate::vault::{Connection, Flow, FlowStep, SecretValue, VaultStore, now};
+use crate::vault::{Connection, ConnectionId, Flow, FlowStep, SecretValue, VaultStore, now};
 
 /// Largest response body kept for display.
 const MAX_BODY: usize = 1 << 20;
@@ -65,6 +65,18 @@ pub struct StepReport {
     pub position: usize,
     pub action: String,
     pub outcome: StepOutcome,
+    /// A dry run built the request without the token it needs: the real
+    /// run asks the connection's token endpoint for one first. `None` in a
+    /// real run, and when the stored token is fresh enough to be used.
+    pub token_fetch: Option<TokenFetch>,
+}
+
+/// A token a real run would fetch before sending an action's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFetch {
+    pub connection: ConnectionId,
+    /// The connection's name when the dry run read it.
+    pub name: String,
 }
 
 /// A step's result.
@@ -112,6 +124,51 @@ pub enum StepFailure {
     Local(jwt::JwtError),
 }
 
+/// What about its connection made an action fail, when it is the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionFault {
+    /// None is chosen, or the one chosen is gone, damaged or for another
+    /// service: another must be chosen.
+    Choice,
+    /// The connection is there, its credentials are not right: missing
+    /// fields, no token to be had, refused by the service.
+    Credentials,
+}
+
+impl StepFailure {
+    /// Whether the action failed because of its connection, and how; `None`
+    /// when the cause lies elsewhere (inputs, the network, the service).
+    pub fn connection_fault(&self) -> Option<ConnectionFault> {
+        use ConnectionFault::{Choice, Credentials};
+        match self {
+            StepFailure::ConnectionUnusable(_)
+            | StepFailure::Prepare(PrepareError::NoConnection | PrepareError::WrongService) => {
+                Some(Choice)
+            }
+            StepFailure::Prepare(PrepareError::Incomplete(_)) => Some(Credentials),
+            StepFailure::Token(e) => match e.as_ref() {
+                // The vault or another process, not the credentials.
+                ObtainError::Vault(_) | ObtainError::BusyTooLong => None,
+                ObtainError::Cannot(_) | ObtainError::Grant(_) => Some(Credentials),
+            },
+            StepFailure::Refused { response, .. } => {
+                let refused = matches!(response.status, 401 | 403)
+                    || matches!(
+                        response.problem,
+                        Some(Problem::Unauthorized { .. } | Problem::InsufficientScope { .. })
+                    );
+                refused.then_some(Credentials)
+            }
+            // The connection's algorithm is not the token's.
+            StepFailure::Local(jwt::JwtError::WrongAlgorithm(..)) => Some(Credentials),
+            StepFailure::UnknownAction(_)
+            | StepFailure::Prepare(_)
+            | StepFailure::Send { .. }
+            | StepFailure::Local(_) => None,
+        }
+    }
+}
+
 /// A response as shown: status, headers, body (pretty-printed when JSON).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseView {
@@ -140,12 +197,13 @@ pub async fn run_flow<V: VaultStore + ?Sized>(
         if only.is_some_and(|p| p != position) {
             continue;
         }
-        let outcome = run_step(vault, clients, step, dry_run).await;
+        let (outcome, token_fetch) = run_step(vault, clients, step, dry_run).await;
         let failed = outcome.failed();
         reports.push(StepReport {
             position,
             action: step.action.clone(),
             outcome,
+            token_fetch,
         });
         if failed && !dry_run {
             break;
@@ -154,13 +212,14 @@ pub async fn run_flow<V: VaultStore + ?Sized>(
     reports
 }
 
+/// What a step did, and in a dry run the token its real run would fetch.
 async fn run_step<V: VaultStore + ?Sized>(
     vault: &mut V,
     clients: &ActionClients,
     step: &FlowStep,
     dry_run: bool,
-) -> StepOutcome {
-    let fail = StepOutcome::Failed;
+) -> (StepOutcome, Option<TokenFetch>) {
+    let fail = |failure: StepFailure| (StepOutcome::Failed(failure), None);
     let Some(action) = Catalog::embedded().action(&step.action) else {
         return fail(StepFailure::UnknownAction(step.action.clone()));
     };
@@ -175,7 +234,7 @@ async fn run_step<V: VaultStore + ?Sized>(
         return fail(StepFailure::Prepare(PrepareError::NoConnection));
     }
     match &action.run {
-        ActionRun::Local(op) => run_local(action, *op, step, connection.as_ref()),
+        ActionRun::Local(op) => (run_local(action, *op, step, connection.as_ref()), None),
         ActionRun::Http(spec) => {
             let needs_token = match (&spec.auth, connection.as_ref().and_then(method_of)) {
                 (AuthSpec::Token, _) => true,
@@ -202,9 +261,21 @@ async fn run_step<V: VaultStore + ?Sized>(
                 Err(e) => return fail(StepFailure::Prepare(e)),
             };
             if dry_run {
-                return StepOutcome::DryRun(prepared.shown);
+                // What `obtain` would do in the real run, without asking.
+                let token_fetch = connection
+                    .filter(|c| {
+                        needs_token
+                            && vault
+                                .token_record(&c.id)
+                                .is_ok_and(|record| would_fetch(&record, now()))
+                    })
+                    .map(|c| TokenFetch {
+                        connection: c.id,
+                        name: c.name,
+                    });
+                return (StepOutcome::DryRun(prepared.shown), token_fetch);
             }
-            send(&clients.http, prepared).await
+            (send(&clients.http, prepared).await, None)
         }
     }
 }
@@ -356,5 +427,84 @@ fn run_local(
     match result {
         Ok(output) => StepOutcome::Local(output),
         Err(e) => StepOutcome::Failed(StepFailure::Local(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::renewal::{CannotRenew, ObtainError};
+    use std::sync::Arc;
+
+    fn refused(status: u16, body: &str) -> StepFailure {
+        StepFailure::Refused {
+            request: ShownRequest {
+                method: "GET".into(),
+                url: "https://api.example.com/".into(),
+                headers: Vec::new(),
+                body: None,
+            },
+            response: ResponseView {
+                status,
+                reason: String::new(),
+                headers: Vec::new(),
+                body: body.into(),
+                cut: false,
+                problem: explain(status, body.as_bytes()),
+            },
+        }
+    }
+
+    #[test]
+    fn failures_of_the_connection_say_how_to_fix_it() {
+        let choice = Some(ConnectionFault::Choice);
+        let credentials = Some(ConnectionFault::Credentials);
+        let cases = [
+            (StepFailure::ConnectionUnusable("gone".into()), choice),
+            (StepFailure::Prepare(PrepareError::NoConnection), choice),
+            (StepFailure::Prepare(PrepareError::WrongService), choice),
+            (
+                StepFailure::Prepare(PrepareError::Incomplete("Auth Token".into())),
+                credentials,
+            ),
+            (
+                StepFailure::Token(Arc::new(ObtainError::Cannot(
+                    CannotRenew::CredentialsRefused("invalid_client".into()),
+                ))),
+                credentials,
+            ),
+            (refused(401, "{}"), credentials),
+            (
+                refused(403, r#"{"errorCode":"insufficient_scope","message":"m"}"#),
+                credentials,
+            ),
+        ];
+        for (failure, fault) in cases {
+            assert_eq!(failure.connection_fault(), fault, "{failure:?}");
+        }
+    }
+
+    #[test]
+    fn other_failures_are_not_the_connections() {
+        let cases = [
+            StepFailure::UnknownAction("x.y".into()),
+            StepFailure::Prepare(PrepareError::BadHeaders),
+            StepFailure::Token(Arc::new(ObtainError::BusyTooLong)),
+            StepFailure::Send {
+                request: ShownRequest {
+                    method: "GET".into(),
+                    url: "https://api.example.com/".into(),
+                    headers: Vec::new(),
+                    body: None,
+                },
+                error: "connection refused".into(),
+            },
+            refused(404, r#"{"message":"User not found"}"#),
+            refused(500, ""),
+            StepFailure::Local(jwt::JwtError::Malformed),
+        ];
+        for failure in cases {
+            assert_eq!(failure.connection_fault(), None, "{failure:?}");
+        }
     }
 }

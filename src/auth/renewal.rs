@@ -57,6 +57,13 @@ pub fn is_fresh(record: &TokenRecord, now: OffsetDateTime) -> bool {
         .is_some_and(|t| t.is_valid_at(now) && renew_at(t, 0.0).is_none_or(|at| now < at))
 }
 
+/// Whether [`obtain`], not forced, would ask the token endpoint now: the
+/// stored token is not fresh, and the credentials were not refused before
+/// (then it uses a still-valid token as it is, or fails without asking).
+pub fn would_fetch(record: &TokenRecord, now: OffsetDateTime) -> bool {
+    !is_fresh(record, now) && !record.state.needs_new_credentials
+}
+
 /// First half: checks whether a renewal is needed and takes the lease.
 /// `force` renews even a fresh token, and retries after a refusal of the credentials.
 pub fn begin<V: VaultStore + ?Sized>(
@@ -226,5 +233,44 @@ pub async fn obtain<V: VaultStore + ?Sized>(
                 };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::SecretValue;
+
+    fn record(lifetime: time::Duration, age: time::Duration, refused: bool) -> TokenRecord {
+        let now = crate::vault::now();
+        TokenRecord {
+            token: Some(Token {
+                access_token: SecretValue::new("at".to_owned()),
+                token_type: "Bearer".into(),
+                scope: None,
+                obtained_at: now - age,
+                expires_at: Some(now - age + lifetime),
+            }),
+            state: RefreshState {
+                needs_new_credentials: refused,
+                ..RefreshState::default()
+            },
+            renewing: false,
+        }
+    }
+
+    #[test]
+    fn a_token_is_fetched_unless_a_fresh_one_is_held_or_the_credentials_were_refused() {
+        let now = crate::vault::now();
+        let hour = time::Duration::hours(1);
+        let minute = time::Duration::minutes(1);
+        // Fresh: used as it is.
+        assert!(!would_fetch(&record(hour, minute, false), now));
+        // None yet, expired, or due for renewal (valid, in its last tenth).
+        assert!(would_fetch(&TokenRecord::default(), now));
+        assert!(would_fetch(&record(hour, 2 * hour, false), now));
+        assert!(would_fetch(&record(hour, hour - minute * 2, false), now));
+        // Refused before: nothing is asked until the credentials change.
+        assert!(!would_fetch(&record(hour, 2 * hour, true), now));
     }
 }

@@ -88,6 +88,9 @@ pub enum Mode {
     ConnectionPicker,
     InputsForm,
     RunView,
+    /// The run view showing an action that failed because of its
+    /// connection: `e` opens what fixes it.
+    RunViewFixable,
     /// The requests a real run will send, waiting for `y`.
     ConfirmRun,
     /// An edit was refused: the connection was changed elsewhere.
@@ -98,7 +101,7 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 24] = [
+    pub const ALL: [Mode; 25] = [
         Mode::Unlock,
         Mode::UnlockRepeat,
         Mode::List,
@@ -120,6 +123,7 @@ impl Mode {
         Mode::ConnectionPicker,
         Mode::InputsForm,
         Mode::RunView,
+        Mode::RunViewFixable,
         Mode::ConfirmRun,
         Mode::ChangedElsewhere,
         Mode::DeletedElsewhere,
@@ -162,7 +166,7 @@ impl Mode {
             Mode::ActionPicker => "help.mode.action_picker",
             Mode::ConnectionPicker => "help.mode.connection_picker",
             Mode::InputsForm => "help.mode.inputs_form",
-            Mode::RunView => "help.mode.run_view",
+            Mode::RunView | Mode::RunViewFixable => "help.mode.run_view",
             Mode::ConfirmRun => "help.mode.confirm_run",
             Mode::ChangedElsewhere => "help.mode.changed_elsewhere",
             Mode::DeletedElsewhere => "help.mode.deleted_elsewhere",
@@ -175,6 +179,9 @@ impl Mode {
             Mode::UnlockRepeat => Mode::Unlock,
             Mode::DetailsRevealed => Mode::Details,
             Mode::FlowName => Mode::FlowsList,
+            // The help lists the run view's keys with `e`, which is bound
+            // only while there is something to fix.
+            Mode::RunView => Mode::RunViewFixable,
             other => other,
         }
     }
@@ -762,6 +769,43 @@ const RUN_VIEW: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+/// The run view while an action failed because of its connection: `e`
+/// opens the connection's edit form (or the picker, when it has none).
+const RUN_VIEW_FIXABLE: &[Binding] = &[
+    bind(&[ch('e')], Action::Edit, "keys.fix_connection", true),
+    bind(
+        &[ch('j'), key(KeyCode::Down)],
+        Action::Down,
+        "keys.scroll_down",
+        true,
+    ),
+    bind(
+        &[ch('k'), key(KeyCode::Up)],
+        Action::Up,
+        "keys.scroll_up",
+        true,
+    ),
+    bind(
+        &[key(KeyCode::PageDown), ctrl('d')],
+        Action::PageDown,
+        "keys.page_down",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::PageUp), ctrl('u')],
+        Action::PageUp,
+        "keys.page_up",
+        false,
+    ),
+    bind(
+        &[key(KeyCode::Esc), ch('q')],
+        Action::Back,
+        "keys.close",
+        true,
+    ),
+    FORCE_QUIT,
+];
+
 // Only `y` sends: Enter, which ends so many other dialogs, must not.
 const CONFIRM_RUN: &[Binding] = &[
     bind(&[ch('y')], Action::Yes, "keys.yes_send", true),
@@ -822,6 +866,7 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
         Mode::ConnectionPicker => CONNECTION_PICKER,
         Mode::InputsForm => INPUTS_FORM,
         Mode::RunView => RUN_VIEW,
+        Mode::RunViewFixable => RUN_VIEW_FIXABLE,
         Mode::ConfirmRun => CONFIRM_RUN,
         Mode::ChangedElsewhere => CHANGED_ELSEWHERE,
         Mode::DeletedElsewhere => DELETED_ELSEWHERE,
@@ -845,7 +890,7 @@ pub const HELP_MODES: [Mode; 17] = [
     Mode::ActionPicker,
     Mode::InputsForm,
     Mode::ConfirmRun,
-    Mode::RunView,
+    Mode::RunViewFixable,
     Mode::Unlock,
 ];
 
@@ -953,6 +998,25 @@ mod tests {
         assert_eq!(yes(KeyCode::Enter), None);
         assert_eq!(yes(KeyCode::Char('n')), Some(Action::No));
         assert_eq!(yes(KeyCode::Esc), Some(Action::No));
+    }
+
+    /// `e` in the run view only while it has a connection to fix; the run
+    /// view's other keys are the same either way.
+    #[test]
+    fn the_run_view_binds_e_only_with_something_to_fix() {
+        let e = press(KeyCode::Char('e'), KeyModifiers::NONE);
+        assert_eq!(action_for(Mode::RunView, &e), None);
+        assert_eq!(action_for(Mode::RunViewFixable, &e), Some(Action::Edit));
+        let rest: Vec<_> = RUN_VIEW_FIXABLE
+            .iter()
+            .filter(|b| b.action != Action::Edit)
+            .map(|b| (b.keys, b.action, b.hint, b.footer))
+            .collect();
+        let plain: Vec<_> = RUN_VIEW
+            .iter()
+            .map(|b| (b.keys, b.action, b.hint, b.footer))
+            .collect();
+        assert_eq!(rest, plain);
     }
 
     #[test]

@@ -193,8 +193,8 @@ impl App {
             ),
         };
         let run = self.follow_ups.next_run();
-        self.overlays
-            .push(Overlay::Run(RunView::running(run, title, dry_run)));
+        let view = RunView::running(run, f.id.clone(), title, dry_run);
+        self.overlays.push(Overlay::Run(view));
         vec![Effect::Run {
             run,
             flow: f,

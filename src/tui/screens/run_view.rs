@@ -1,6 +1,8 @@
 //! The result of a run: each action's request (secrets masked) and the
 //! response, pretty-printed and scrollable.
 
+use std::ops::Range;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -8,17 +10,23 @@ use ratatui::widgets::Paragraph;
 
 use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::actions::request::ShownRequest;
-use crate::actions::{ResponseView, StepFailure, StepOutcome, StepReport};
-use crate::catalog::Catalog;
+use crate::actions::{
+    ConnectionFault, ResponseView, StepFailure, StepOutcome, StepReport, TokenFetch,
+};
+use crate::catalog::{Catalog, ConnectionNeed};
 use crate::present::labels::{action_name, problem, step_failure};
+use crate::tui::intent::{FlowIntent, Intent};
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
+use crate::vault::{FlowId, StoredConnection};
 
 /// A run in progress or done.
 #[derive(Debug)]
 pub struct RunView {
     /// Which run this view shows.
     pub run: u64,
+    /// The flow run.
+    pub flow: FlowId,
     pub title: String,
     pub dry_run: bool,
     /// `None` while running.
@@ -26,11 +34,20 @@ pub struct RunView {
     pub scroll: u16,
 }
 
+/// The text of a run, wrapped, and where each action's part of it lies.
+struct Layout {
+    lines: Vec<Line<'static>>,
+    /// The lines of each report, in the order of the reports, less the
+    /// blank line after each.
+    blocks: Vec<Range<usize>>,
+}
+
 impl RunView {
-    /// A run that has started.
-    pub fn running(run: u64, title: String, dry_run: bool) -> RunView {
+    /// A run of `flow` that has started.
+    pub fn running(run: u64, flow: FlowId, title: String, dry_run: bool) -> RunView {
         RunView {
             run,
+            flow,
             title,
             dry_run,
             reports: None,
@@ -47,18 +64,80 @@ impl RunView {
         }
     }
 
-    /// The text of the run, wrapped to `width` cells so nothing is cut.
-    pub fn lines(&self, view: View<'_>, width: usize) -> Vec<Line<'static>> {
-        wrap(self.unwrapped(view), width)
+    /// The reports (by index) of actions that failed because of their
+    /// connection and take one: what `e` can fix, in the order of the run.
+    fn fixable(&self) -> impl Iterator<Item = (usize, ConnectionFault)> + '_ {
+        let takes_connection = |action: &str| {
+            Catalog::embedded()
+                .action(action)
+                .is_some_and(|a| a.service.is_some() && a.connection != ConnectionNeed::None)
+        };
+        self.reports
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter_map(move |(i, report)| match &report.outcome {
+                StepOutcome::Failed(failure) if takes_connection(&report.action) => {
+                    failure.connection_fault().map(|fault| (i, fault))
+                }
+                _ => None,
+            })
     }
 
-    fn unwrapped(&self, view: View<'_>) -> Vec<Line<'static>> {
+    /// What `e` opens for the failed action in view: the edit form of its
+    /// connection, or the connection picker when it has none usable (none
+    /// chosen, gone, damaged, for another service). `None` when nothing
+    /// failed because of a connection, or the flow changed since the run.
+    fn fix(&self, ctx: &Context<'_>, page: u16) -> Option<Intent> {
+        let reports = self.reports.as_ref()?;
+        let layout = self.layout(ctx.view, ctx.body.width.saturating_sub(2) as usize);
+        let top = usize::from(self.scroll).min(layout.lines.len().saturating_sub(page.into()));
+        // The view has no cursor, only a scroll position: as lazygit and k9s
+        // act on what is under the eye, `e` takes the first such failure
+        // whose reason (the last line of its part) is not scrolled out of
+        // view above: at the top, the first of the run; scrolled past them
+        // all, the last.
+        let fixable: Vec<(usize, ConnectionFault)> = self.fixable().collect();
+        let &(i, fault) = fixable
+            .iter()
+            .find(|(i, _)| layout.blocks[*i].end > top)
+            .or(fixable.last())?;
+        let report = &reports[i];
+        let index = report.position.checked_sub(1)?;
+        // The flow as it is now (its connections may have been fixed since);
+        // if the action moved meanwhile (another process), never fix another.
+        let flow = ctx.flows.iter().find(|f| f.id == self.flow)?;
+        let step = flow
+            .steps
+            .get(index)
+            .filter(|s| s.action == report.action)?;
+        let intact = step.connection.as_ref().filter(|id| {
+            ctx.rows
+                .iter()
+                .any(|r| matches!(&r.stored, StoredConnection::Intact(c) if &c.id == *id))
+        });
+        Some(match (fault, intact) {
+            (ConnectionFault::Credentials, Some(id)) => Intent::EditConnection(id.clone()),
+            _ => Intent::Flow(FlowIntent::ChooseConnection(self.flow.clone(), index)),
+        })
+    }
+
+    /// The text of the run, wrapped to `width` cells so nothing is cut.
+    pub fn lines(&self, view: View<'_>, width: usize) -> Vec<Line<'static>> {
+        self.layout(view, width).lines
+    }
+
+    fn layout(&self, view: View<'_>, width: usize) -> Layout {
         let View { theme, locale, .. } = view;
         let Some(reports) = &self.reports else {
-            return vec![Line::from(Span::styled(
+            let running = Line::from(Span::styled(
                 locale.t("run.running").to_owned(),
                 theme.muted,
-            ))];
+            ));
+            return Layout {
+                lines: wrap(vec![running], width),
+                blocks: Vec::new(),
+            };
         };
         let mut lines = Vec::new();
         if self.dry_run {
@@ -68,63 +147,78 @@ impl RunView {
             )));
             lines.push(Line::from(""));
         }
+        let mut lines = wrap(lines, width);
+        let mut blocks = Vec::with_capacity(reports.len());
         for report in reports {
-            let name = Catalog::embedded()
-                .action(&report.action)
-                .map_or(report.action.clone(), |a| action_name(locale, a).to_owned());
-            lines.push(Line::from(Span::styled(
-                format!("── {}. {name}", report.position),
-                theme.title,
-            )));
-            match &report.outcome {
-                StepOutcome::DryRun(request) => request_lines(&mut lines, request, view),
-                StepOutcome::Answered { request, response } => {
-                    request_lines(&mut lines, request, view);
-                    response_lines(&mut lines, response, view);
-                }
-                StepOutcome::Local(output) => {
-                    lines.extend(output.lines().map(|l| Line::from(l.to_owned())));
-                }
-                StepOutcome::Failed(failure) => {
-                    match failure {
-                        StepFailure::Send { request, .. } => {
-                            request_lines(&mut lines, request, view)
-                        }
-                        StepFailure::Refused { request, response } => {
-                            request_lines(&mut lines, request, view);
-                            response_lines(&mut lines, response, view);
-                        }
-                        _ => {}
-                    }
-                    // A dry run goes on past a failure: it did not stop there.
-                    let key = if self.dry_run {
-                        "run.cannot_run"
-                    } else {
-                        "run.stopped_at"
-                    };
-                    let text = locale.f(
-                        key,
-                        &[
-                            ("position", &report.position.to_string()),
-                            ("reason", &step_failure(locale, &report.action, failure)),
-                        ],
-                    );
-                    lines.push(Line::from(""));
-                    lines.push(Line::from(Span::styled(format!("✗ {text}"), theme.error)));
-                }
-            }
+            let start = lines.len();
+            lines.extend(wrap(self.report_lines(report, view), width));
+            blocks.push(start..lines.len());
             lines.push(Line::from(""));
         }
+        let mut end = Vec::new();
         if reports.iter().all(|r| !r.outcome.failed()) {
             let key = if self.dry_run {
                 "run.dry_run_done"
             } else {
                 "run.done"
             };
-            lines.push(Line::from(Span::styled(
+            end.push(Line::from(Span::styled(
                 format!("✓ {}", locale.t(key)),
                 theme.success,
             )));
+            if let Some(text) = tokens_fetched(reports, view) {
+                end.push(Line::from(Span::styled(text, theme.text)));
+            }
+        }
+        lines.extend(wrap(end, width));
+        Layout { lines, blocks }
+    }
+
+    /// One action's part: its request, its response or why it failed.
+    fn report_lines(&self, report: &StepReport, view: View<'_>) -> Vec<Line<'static>> {
+        let View { theme, locale, .. } = view;
+        let mut lines = Vec::new();
+        let name = Catalog::embedded()
+            .action(&report.action)
+            .map_or(report.action.clone(), |a| action_name(locale, a).to_owned());
+        lines.push(Line::from(Span::styled(
+            format!("── {}. {name}", report.position),
+            theme.title,
+        )));
+        match &report.outcome {
+            StepOutcome::DryRun(request) => request_lines(&mut lines, request, view),
+            StepOutcome::Answered { request, response } => {
+                request_lines(&mut lines, request, view);
+                response_lines(&mut lines, response, view);
+            }
+            StepOutcome::Local(output) => {
+                lines.extend(output.lines().map(|l| Line::from(l.to_owned())));
+            }
+            StepOutcome::Failed(failure) => {
+                match failure {
+                    StepFailure::Send { request, .. } => request_lines(&mut lines, request, view),
+                    StepFailure::Refused { request, response } => {
+                        request_lines(&mut lines, request, view);
+                        response_lines(&mut lines, response, view);
+                    }
+                    _ => {}
+                }
+                // A dry run goes on past a failure: it did not stop there.
+                let key = if self.dry_run {
+                    "run.cannot_run"
+                } else {
+                    "run.stopped_at"
+                };
+                let text = locale.f(
+                    key,
+                    &[
+                        ("position", &report.position.to_string()),
+                        ("reason", &step_failure(locale, &report.action, failure)),
+                    ],
+                );
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(format!("✗ {text}"), theme.error)));
+            }
         }
         lines
     }
@@ -145,6 +239,29 @@ impl RunView {
             Paragraph::new(lines).scroll((self.scroll.min(max), 0)),
             inner,
         );
+    }
+}
+
+/// "A token for “Mgmt API” will be fetched when it runs.": the tokens a
+/// dry run could not fetch and the real run will, by connection; `None`
+/// when it needs none it does not hold.
+fn tokens_fetched(reports: &[StepReport], view: View<'_>) -> Option<String> {
+    let locale = view.locale;
+    let mut fetched: Vec<&TokenFetch> = Vec::new();
+    for fetch in reports.iter().filter_map(|r| r.token_fetch.as_ref()) {
+        if !fetched.iter().any(|f| f.connection == fetch.connection) {
+            fetched.push(fetch);
+        }
+    }
+    let quoted = |f: &&TokenFetch| locale.f("common.quoted", &[("name", &f.name)]);
+    match fetched.as_slice() {
+        [] => None,
+        [one] => Some(locale.f("run.token_fetch_one", &[("name", &quoted(one))])),
+        many => {
+            let names: Vec<String> = many.iter().map(quoted).collect();
+            let names = names.join(locale.t("common.separator"));
+            Some(locale.f("run.token_fetch_many", &[("names", &names)]))
+        }
     }
 }
 
@@ -262,6 +379,9 @@ impl Screen for RunView {
         let total = self
             .lines(ctx.view, ctx.body.width.saturating_sub(2) as usize)
             .len() as u16;
+        if action == Action::Edit {
+            return self.fix(ctx, page).map_or(Reply::Ignored, Reply::Do);
+        }
         RunView::handle(self, action, page, total)
     }
 
@@ -269,7 +389,12 @@ impl Screen for RunView {
         RunView::render(self, frame, area, ctx.view);
     }
 
+    /// `e` is bound, and shown, only while an action failed because of its connection.
     fn mode(&self) -> Mode {
-        Mode::RunView
+        if self.fixable().next().is_some() {
+            Mode::RunViewFixable
+        } else {
+            Mode::RunView
+        }
     }
 }
