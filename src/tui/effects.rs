@@ -255,7 +255,11 @@ impl EffectRunner {
         };
         let started = std::thread::Builder::new()
             .name("flowvault-refresher".into())
-            .spawn(move || runtime.block_on(task));
+            .spawn(move || {
+                // Renewals are background work: keys go first.
+                crate::platform::thread_priority::lower_this_thread();
+                runtime.block_on(task)
+            });
         if let Err(e) = started {
             tracing::warn!(error = %e, "token refresher not started");
             return None;
