@@ -1461,11 +1461,10 @@ fn e_edits_the_connection_a_dry_run_found_incomplete() {
         Some(format!("tok-{CANARY}").as_str())
     );
 
-    // The view still shows the run it was: closed, the flow runs again.
-    hn.press(KeyCode::Esc);
-    hn.press(KeyCode::Char('X'));
-    let screen = hn.screen();
+    // The dry run under the form was made again: it shows the fix, not the
+    // failure just fixed.
     row_with(&screen, "✓ Every request could be built; nothing was sent.");
+    assert!(!screen.contains("cannot run"), "{screen}");
     assert!(!footer(&screen).contains("fix connection"), "{screen}");
 }
 
@@ -1496,6 +1495,8 @@ fn e_picks_a_connection_for_an_action_without_one() {
         "{screen}"
     );
     assert_eq!(steps(&v, ONBOARDING)[2].connection, Some(ids.twilio));
+    // Made again with the connection chosen: "no connection" is gone.
+    assert!(!screen.contains("no connection"), "{screen}");
 }
 
 /// Several failed: `e` takes the first one in view; scrolled past it, the next.

@@ -193,13 +193,42 @@ impl App {
             ),
         };
         let run = self.follow_ups.next_run();
-        let view = RunView::running(run, f.id.clone(), title, dry_run);
+        let view = RunView::running(run, f.id.clone(), only, title, dry_run);
         self.overlays.push(Overlay::Run(view));
         vec![Effect::Run {
             run,
             flow: f,
             only: only.map(|i| i + 1),
             dry_run,
+        }]
+    }
+
+    /// A fix saved from a dry run's view (`e`): the dry run is made again, so
+    /// the view under the closed form shows the flow as it is now, not the
+    /// failure just fixed. A real run's view is left as it was: it says what
+    /// was sent, and sending again takes a new confirmation.
+    pub(super) fn redo_dry_run_under(&mut self) -> Vec<Effect> {
+        let Some(Overlay::Run(view)) = self.overlays.last() else {
+            return Vec::new();
+        };
+        if !view.dry_run || view.reports.is_none() {
+            return Vec::new();
+        }
+        let (id, only) = (view.flow.clone(), view.only);
+        let Some(flow) = self.flow(&id).cloned() else {
+            return Vec::new();
+        };
+        let run = self.follow_ups.next_run();
+        if let Some(Overlay::Run(view)) = self.overlays.last_mut() {
+            view.run = run;
+            view.reports = None;
+            view.scroll = 0;
+        }
+        vec![Effect::Run {
+            run,
+            flow,
+            only: only.map(|i| i + 1),
+            dry_run: true,
         }]
     }
 

@@ -550,6 +550,7 @@ impl App {
                     ));
                     effects.extend(self.set_step_connection(&flow, step, Some(id.clone())));
                 }
+                effects.extend(self.redo_dry_run_under());
                 effects.extend(self.countdown());
                 effects
             }

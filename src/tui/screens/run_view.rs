@@ -27,6 +27,8 @@ pub struct RunView {
     pub run: u64,
     /// The flow run.
     pub flow: FlowId,
+    /// The one action run (0-based), or `None` for the whole flow.
+    pub only: Option<usize>,
     pub title: String,
     pub dry_run: bool,
     /// `None` while running.
@@ -44,10 +46,17 @@ struct Layout {
 
 impl RunView {
     /// A run of `flow` that has started.
-    pub fn running(run: u64, flow: FlowId, title: String, dry_run: bool) -> RunView {
+    pub fn running(
+        run: u64,
+        flow: FlowId,
+        only: Option<usize>,
+        title: String,
+        dry_run: bool,
+    ) -> RunView {
         RunView {
             run,
             flow,
+            only,
             title,
             dry_run,
             reports: None,
