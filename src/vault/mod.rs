@@ -1,6 +1,7 @@
 //! The encrypted vault: crypto, the SQLite file and its migrations, the domain model.
 
 pub mod audit;
+pub mod copy;
 pub mod crypto;
 mod error;
 mod file;
