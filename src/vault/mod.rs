@@ -7,6 +7,7 @@ mod file;
 mod flow;
 mod integrity;
 mod keyslot;
+pub mod location;
 mod migrations;
 mod model;
 mod sqlite;
@@ -19,6 +20,7 @@ pub use file::check_new_path;
 pub use flow::{Flow, FlowId, FlowStep, Usage};
 pub use integrity::{Change, IntegrityReport, KindMismatch, RecordKind};
 pub use keyslot::{KdfParams, MAX_KEY_FILE_LEN, MIN_KEY_FILE_LEN, UnlockKey};
+pub use location::{LocationError, OpenBaoLocation, VaultLocation};
 pub use model::{
     Connection, ConnectionId, Credentials, DamagedConnection, MAX_NAME_CHARS, NameError,
     SecretValue, StoredConnection, canonical_name, normalise_name, now, validate_name,
