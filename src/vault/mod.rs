@@ -1,9 +1,11 @@
 //! The encrypted vault: crypto, the SQLite file and its migrations, the domain model.
 
 pub mod audit;
+mod backend;
 pub mod crypto;
 mod error;
 mod file;
+pub mod file_admin;
 mod flow;
 mod integrity;
 mod keyslot;
@@ -15,6 +17,7 @@ pub mod status;
 mod store;
 mod token;
 
+pub use backend::{BaoOptions, DEFAULT_TRANSIT_KEY, StoreAccess, create_store, open_store};
 pub use error::{InsecureReason, VaultError};
 pub use file::check_new_path;
 pub use flow::{Flow, FlowId, FlowStep, Usage};
