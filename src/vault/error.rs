@@ -63,6 +63,11 @@ pub enum VaultError {
     /// The location names a backend this build cannot reach.
     #[error("this build has no {} backend", backend_label(.0))]
     BackendUnavailable(&'static str),
+    /// A file-only operation was asked of a vault elsewhere.
+    #[error(
+        "`{0}` works on a vault file; on OpenBao, keys and access are managed with OpenBao's own policies and transit key"
+    )]
+    FileOnly(&'static str),
     /// A vault file was to be opened without a passphrase or key file.
     #[error("the vault file {0} needs a passphrase or key file to open")]
     NoUnlockKey(PathBuf),

@@ -244,7 +244,7 @@ impl App {
         let Some(key) = key else {
             // A passphrase cannot open a vault that has only key-file slots.
             if matches!(&self.phase, Phase::Locked(s) if matches!(s.stage, super::screens::unlock::Stage::Unlock))
-                && crate::vault::Vault::opens_only_with_key_file(&self.vault_path)
+                && crate::vault::file_admin::opens_only_with_key_file(&self.vault_path)
             {
                 let screen = UnlockScreen::key_file_needed(self.vault_path.clone(), self.locale);
                 self.phase = Phase::Locked(screen);
@@ -267,6 +267,14 @@ impl App {
         }
         self.phase = Phase::Locked(screen);
         vec![Effect::Vault(VaultCommand::Open(key))]
+    }
+
+    /// Effects to run at start on a vault that needs no key (OpenBao): it
+    /// is opened at once; a failure cannot be retried by typing.
+    pub fn start_without_key(&mut self) -> Vec<Effect> {
+        self.key_file_unlock = true;
+        self.phase = Phase::Locked(UnlockScreen::working(self.vault_path.clone()));
+        vec![Effect::Vault(VaultCommand::Connect)]
     }
 
     /// Whether anything visible changed since the last call.
