@@ -52,10 +52,24 @@ fn file_only_commands_refuse_an_openbao_vault() {
             .args(args)
             .output()
             .unwrap();
-        let stderr = assert_error(&out, 1, &args.join(" "));
+        let stderr = assert_error(&out, 2, &args.join(" "));
         assert!(
             stderr.contains("works on a vault file"),
             "{args:?}: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_transit_key_is_for_openbao_only() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let out = bare_cmd()
+        .arg("--vault")
+        .arg(dir.path().join("vault.db"))
+        .args(["init", "--transit-key", "team"])
+        .output()
+        .unwrap();
+    let stderr = assert_error(&out, 2, "init --transit-key on a file");
+    assert!(stderr.contains("is for a vault on OpenBao"), "{stderr}");
+    assert!(!dir.path().join("vault.db").exists());
 }

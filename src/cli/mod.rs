@@ -79,6 +79,9 @@ pub enum Command {
         /// Write a fresh random key file (mode 0600) and unlock with it
         #[arg(long, value_name = "PATH")]
         new_key_file: Option<PathBuf>,
+        /// On OpenBao: the transit key that wraps the data key [default: flowvault]
+        #[arg(long, value_name = "NAME", conflicts_with = "new_key_file")]
+        transit_key: Option<String>,
     },
     /// The catalog of services and their fields
     Services {
@@ -236,7 +239,10 @@ pub enum FlowsCommand {
 /// Runs a headless command; `None` (no command) is the caller's to handle.
 pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
     match command {
-        Command::Init { new_key_file } => vault_cmds::init(global, new_key_file.as_deref()),
+        Command::Init {
+            new_key_file,
+            transit_key,
+        } => vault_cmds::init(global, new_key_file.as_deref(), transit_key),
         Command::Services { json } => services::services(json),
         Command::List { json } => connections::list(global, json),
         Command::Add {

@@ -10,17 +10,26 @@ use super::error::CliError;
 use super::output::print_line;
 use super::unlock;
 
-/// `init [--new-key-file PATH]`: a new vault file, or a new vault on OpenBao
+/// `init [--new-key-file PATH | --transit-key NAME]`: a new vault file, or a new vault on OpenBao
 /// (no passphrase: OpenBao's transit key wraps its data key).
-pub fn init(global: &GlobalArgs, new_key_file: Option<&Path>) -> Result<(), CliError> {
+pub fn init(
+    global: &GlobalArgs,
+    new_key_file: Option<&Path>,
+    transit_key: Option<String>,
+) -> Result<(), CliError> {
     let location = unlock::location(global)?;
     let path = match &location {
+        VaultLocation::File(_) if transit_key.is_some() => {
+            return Err(crate::vault::VaultError::OpenBaoOnly("init --transit-key").into());
+        }
         VaultLocation::File(path) => path.clone(),
+        VaultLocation::OpenBao(_) if new_key_file.is_some() => {
+            return Err(crate::vault::VaultError::FileOnly("init --new-key-file").into());
+        }
         VaultLocation::OpenBao(_) => {
-            let access = StoreAccess {
-                unlock: None,
-                bao: unlock::bao_options(global),
-            };
+            let mut bao = unlock::bao_options(global);
+            bao.transit_key = transit_key;
+            let access = StoreAccess { unlock: None, bao };
             crate::vault::create_store(&location, &access, unlock::kdf_params())?;
             print_line(
                 &global

@@ -68,6 +68,9 @@ pub enum VaultError {
         "`{0}` works on a vault file; on OpenBao, keys and access are managed with OpenBao's own policies and transit key"
     )]
     FileOnly(&'static str),
+    /// An OpenBao-only option was given for a vault file.
+    #[error("`{0}` is for a vault on OpenBao; this vault is a file")]
+    OpenBaoOnly(&'static str),
     /// A vault file was to be opened without a passphrase or key file.
     #[error("the vault file {0} needs a passphrase or key file to open")]
     NoUnlockKey(PathBuf),
