@@ -27,17 +27,7 @@ pub fn launch(
     init_logging();
     let (width, height) =
         ratatui::crossterm::terminal::size().wrap_err("cannot read the terminal size")?;
-    // The unlock screen names the file, or the OpenBao URL.
-    let (shown, exists) = match &location {
-        VaultLocation::File(path) => (path.clone(), std::fs::symlink_metadata(path).is_ok()),
-        VaultLocation::OpenBao(loc) => (PathBuf::from(loc.to_string()), true),
-    };
-    let mut app = App::new(shown, exists, locale, Theme::from_env(), (width, height));
-    let start = if location.needs_unlock_key() {
-        app.start(key)
-    } else {
-        app.start_without_key()
-    };
+    let (app, start) = App::on_location(&location, key, locale, Theme::from_env(), (width, height));
     let session = VaultSession::at(location, bao);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

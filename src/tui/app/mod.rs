@@ -269,9 +269,34 @@ impl App {
         vec![Effect::Vault(VaultCommand::Open(key))]
     }
 
+    /// A locked app for the vault at `location`, and the effects to run at
+    /// start: a file unlocks at once with `key` (from a key or passphrase
+    /// file) or asks for one; a vault on OpenBao is opened at once, no key.
+    pub fn on_location(
+        location: &crate::vault::VaultLocation,
+        key: Option<UnlockKey>,
+        locale: &'static Locale,
+        theme: Theme,
+        size: (u16, u16),
+    ) -> (App, Vec<Effect>) {
+        use crate::vault::VaultLocation;
+        // The unlock screen names the file, or the OpenBao URL.
+        let (shown, exists) = match location {
+            VaultLocation::File(path) => (path.clone(), std::fs::symlink_metadata(path).is_ok()),
+            VaultLocation::OpenBao(loc) => (PathBuf::from(loc.to_string()), true),
+        };
+        let mut app = App::new(shown, exists, locale, theme, size);
+        let start = if location.needs_unlock_key() {
+            app.start(key)
+        } else {
+            app.start_without_key()
+        };
+        (app, start)
+    }
+
     /// Effects to run at start on a vault that needs no key (OpenBao): it
     /// is opened at once; a failure cannot be retried by typing.
-    pub fn start_without_key(&mut self) -> Vec<Effect> {
+    fn start_without_key(&mut self) -> Vec<Effect> {
         self.key_file_unlock = true;
         self.phase = Phase::Locked(UnlockScreen::working(self.vault_path.clone()));
         vec![Effect::Vault(VaultCommand::Connect)]
