@@ -266,7 +266,7 @@ fn fairness() {
     runtime.block_on(async {
         let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
         let refresher = flowvault::auth::Refresher::new(
-            vault.try_clone().unwrap(),
+            Box::new(vault.try_clone().unwrap()),
             flowvault::auth::TokenClient::new(),
             tx,
         );

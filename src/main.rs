@@ -6,7 +6,7 @@ use clap::Parser;
 use flowvault::cli::{self, Cli, unlock};
 use flowvault::locale::terminal_safe::{escape_line, escape_text};
 use flowvault::locale::{Locale, choose_lang};
-use flowvault::vault::UnlockKey;
+use flowvault::vault::{UnlockKey, VaultLocation};
 
 fn main() -> ExitCode {
     // Before anything reads a key or a secret, in every mode (UI, daemon, CLI):
@@ -59,11 +59,15 @@ fn main() -> ExitCode {
 fn open_ui(global: &cli::GlobalArgs, locale: &'static Locale) -> Result<(), cli::CliError> {
     // color-eyre first, so a panic report prints after the terminal is restored.
     let _ = color_eyre::install();
-    let path = unlock::vault_path(global)?;
-    let key: Option<UnlockKey> = match (&global.key_file, &global.passphrase_file) {
-        (Some(_), _) | (_, Some(_)) => Some(unlock::existing_key(global, &path)?),
+    let location = unlock::location(global)?;
+    // A key given by file unlocks at once; OpenBao never asks for one.
+    let key: Option<UnlockKey> = match (&location, &global.key_file, &global.passphrase_file) {
+        (VaultLocation::File(path), Some(_), _) | (VaultLocation::File(path), _, Some(_)) => {
+            Some(unlock::existing_key(global, path)?)
+        }
         _ => None,
     };
-    flowvault::tui::launch::launch(path, key, locale)
+    let bao = unlock::bao_options(global);
+    flowvault::tui::launch::launch(location, key, bao, locale)
         .map_err(|e| cli::CliError::failure(format!("{e:#}")))
 }

@@ -102,7 +102,7 @@ fn a_migrated_vault_is_tagged_and_guarded_from_then_on() {
             r.get(0)
         })
         .unwrap();
-    assert_eq!(schema, 4);
+    assert_eq!(schema, 5, "every migration, up to the change generation");
     for table in [
         "connections",
         "tokens",

@@ -64,7 +64,8 @@ async fn short_lived_tokens_are_renewed_before_they_expire() {
     vault.add_connection(&conn).unwrap();
 
     let (tx, mut events) = mpsc::unbounded_channel();
-    let _handle = Refresher::new(vault.try_clone().unwrap(), TokenClient::new(), tx).spawn();
+    let _handle =
+        Refresher::new(Box::new(vault.try_clone().unwrap()), TokenClient::new(), tx).spawn();
     let mut renewals = Vec::new();
     while renewals.len() < 2 {
         match next_event(&mut events, Duration::from_secs(6)).await {
@@ -172,7 +173,8 @@ async fn refused_credentials_stop_the_refresher_until_they_are_edited() {
     vault.add_connection(&conn).unwrap();
 
     let (tx, mut events) = mpsc::unbounded_channel();
-    let handle = Refresher::new(vault.try_clone().unwrap(), TokenClient::new(), tx).spawn();
+    let handle =
+        Refresher::new(Box::new(vault.try_clone().unwrap()), TokenClient::new(), tx).spawn();
     loop {
         match next_event(&mut events, Duration::from_secs(5)).await {
             Some(RefreshEvent::Started { .. }) => continue,
@@ -221,7 +223,8 @@ async fn renew_now_renews_a_fresh_token() {
     let conn = auth0("m", &server, "abc");
     vault.add_connection(&conn).unwrap();
     let (tx, mut events) = mpsc::unbounded_channel();
-    let handle = Refresher::new(vault.try_clone().unwrap(), TokenClient::new(), tx).spawn();
+    let handle =
+        Refresher::new(Box::new(vault.try_clone().unwrap()), TokenClient::new(), tx).spawn();
     let mut renewed = 0;
     while renewed < 2 {
         match next_event(&mut events, Duration::from_secs(5)).await {

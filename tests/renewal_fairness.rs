@@ -122,7 +122,7 @@ async fn sixty_hanging_connections_do_not_delay_three_healthy_renewals() {
     // Each hanging request holds its slot for 3 s: 60 of them, 8 at a time,
     // would keep every slot busy for over 20 s.
     let client = TokenClient::with_timeouts(Duration::from_secs(1), Duration::from_secs(3));
-    let handle = Refresher::new(vault.try_clone().unwrap(), client, tx).spawn();
+    let handle = Refresher::new(Box::new(vault.try_clone().unwrap()), client, tx).spawn();
     let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
     tokio::time::sleep(Duration::from_millis(6500)).await;
     drop(handle);
@@ -175,7 +175,7 @@ async fn a_panicking_renewal_is_retried_with_backoff_and_the_others_keep_renewin
         panics: panics.clone(),
     };
     let (tx, mut events) = mpsc::unbounded_channel();
-    let handle = Refresher::new(vault.try_clone().unwrap(), source, tx).spawn();
+    let handle = Refresher::new(Box::new(vault.try_clone().unwrap()), source, tx).spawn();
 
     let mut bomb_failures = Vec::new();
     let mut renewed: HashMap<String, usize> = HashMap::new();

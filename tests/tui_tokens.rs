@@ -82,7 +82,7 @@ async fn the_list_shows_each_status_as_the_server_answers() {
 
     // The real refresher, on its own handle; its events go to the app as the loop would send them.
     let (tx, mut events) = mpsc::unbounded_channel();
-    let _handle = Refresher::new(vault.open(), TokenClient::new(), tx).spawn();
+    let _handle = Refresher::new(Box::new(vault.open()), TokenClient::new(), tx).spawn();
     let (mut started, mut saw_ready, mut saw_failed) = (0, false, false);
     while !(started == 2 && saw_ready && saw_failed) {
         let event = next(&mut events).await;

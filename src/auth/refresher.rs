@@ -22,7 +22,7 @@ use super::renewal::{Begin, Finished, begin, finish, holder_name};
 use super::schedule::{after, backoff, random_unit, renew_at};
 use crate::catalog::Catalog;
 use crate::vault::status::missing_fields;
-use crate::vault::{ConnectionId, StoredConnection, TokenRecord, Vault, VaultStore, now};
+use crate::vault::{ChangeMark, ConnectionId, Store, StoredConnection, TokenRecord, now};
 
 /// Requests in flight at once, at most.
 pub const MAX_IN_FLIGHT: usize = 8;
@@ -116,7 +116,7 @@ pub enum RefreshEvent {
 
 /// The scheduler; run it with [`Refresher::run`].
 pub struct Refresher<S: TokenSource = TokenClient> {
-    vault: Vault,
+    vault: Box<dyn Store>,
     client: S,
     holder: String,
     events: mpsc::UnboundedSender<RefreshEvent>,
@@ -128,7 +128,8 @@ pub struct Refresher<S: TokenSource = TokenClient> {
     in_flight: HashMap<ConnectionId, Class>,
     /// Renewals in a row that ended in a caught panic, per connection.
     crashes: HashMap<ConnectionId, u32>,
-    data_version: i64,
+    /// The vault's change mark at the last reload.
+    seen: Option<ChangeMark>,
 }
 
 /// Sends commands to a running refresher.
@@ -147,7 +148,7 @@ impl RefresherHandle {
 impl<S: TokenSource> Refresher<S> {
     /// A refresher on its own vault handle, reporting to `events`.
     pub fn new(
-        vault: Vault,
+        vault: Box<dyn Store>,
         client: S,
         events: mpsc::UnboundedSender<RefreshEvent>,
     ) -> Refresher<S> {
@@ -161,7 +162,7 @@ impl<S: TokenSource> Refresher<S> {
             out: HashMap::new(),
             in_flight: HashMap::new(),
             crashes: HashMap::new(),
-            data_version: 0,
+            seen: None,
         }
     }
 
@@ -255,18 +256,16 @@ impl<S: TokenSource> Refresher<S> {
         }
     }
 
-    /// Rebuilds the schedule from the file; with `only_if_changed`, only when
-    /// another connection wrote to it since the last look.
+    /// Rebuilds the schedule from the vault; with `only_if_changed`, only
+    /// when something was written since the last look (its own renewals
+    /// included: a reload then finds the schedule it already has).
     fn reload(&mut self, only_if_changed: bool) {
-        let version: i64 = self
-            .vault
-            .raw_db()
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .unwrap_or_default();
-        if only_if_changed && version == self.data_version {
+        // An unreadable mark (a backend unreachable for now) reads as a change.
+        let mark = self.vault.change_mark().ok();
+        if only_if_changed && mark.is_some() && mark == self.seen {
             return;
         }
-        self.data_version = version;
+        self.seen = mark;
         let Ok(rows) = self.vault.connections() else {
             return;
         };
@@ -398,7 +397,7 @@ impl<S: TokenSource> Refresher<S> {
                 continue;
             }
             let force = self.forced.remove(&id);
-            let begun = contain(|| begin(&mut self.vault, &id, &self.holder, force, now));
+            let begun = contain(|| begin(self.vault.as_mut(), &id, &self.holder, force, now));
             match begun {
                 Ok(Ok(Begin::Send { grant, name, since })) => {
                     self.due.remove(&id);
@@ -467,7 +466,7 @@ impl<S: TokenSource> Refresher<S> {
         if !matches!(result, Err(GrantError::Internal)) {
             self.crashes.remove(&id);
         }
-        let stored = contain(|| finish(&mut self.vault, &id, &self.holder, since, result, now));
+        let stored = contain(|| finish(self.vault.as_mut(), &id, &self.holder, since, result, now));
         match stored {
             // Edited meanwhile: look at the new credentials.
             Ok(Ok(Finished::Stale)) => self.reschedule(&id),

@@ -5,13 +5,13 @@ use crate::locale::terminal_safe::escape_line;
 use crate::locale::width::width;
 use crate::present::labels::{detail, service_name, status_word};
 use crate::vault::status::{assess, assess_connection};
-use crate::vault::{Connection, Credentials, StoredConnection, VaultStore, now, validate_name};
+use crate::vault::{Connection, Credentials, StoredConnection, now, validate_name};
 
 use super::GlobalArgs;
 use super::error::CliError;
 use super::fields::{FieldInput, FieldSet, require_complete};
 use super::output::{Exactness, list_entry, print_json, print_line, show_json, show_text};
-use super::unlock::open_vault;
+use super::unlock::open_store;
 
 /// Arguments of `add`.
 pub struct AddArgs {
@@ -25,7 +25,7 @@ pub struct AddArgs {
 
 /// `list [--json]`.
 pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
-    let vault = open_vault(global)?;
+    let vault = open_store(global)?;
     let locale = global.locale();
     let catalog = Catalog::embedded();
     let rows = vault.connections()?;
@@ -127,7 +127,7 @@ pub fn add(global: &GlobalArgs, args: AddArgs) -> Result<(), CliError> {
     }
     let mut fields = Credentials::default();
     input.apply(&set, &mut fields)?;
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     if !args.secrets_stdin && !args.empty {
         input.prompt_missing_secrets(&set, &fields)?;
         input.apply(&set, &mut fields)?;
@@ -149,7 +149,7 @@ pub fn show(
     reveal: bool,
     raw: bool,
 ) -> Result<(), CliError> {
-    let vault = open_vault(global)?;
+    let vault = open_store(global)?;
     let connection = vault.connection(name)?;
     let token = vault.token_record(&connection.id)?;
     let (locale, now) = (global.locale(), now());
@@ -176,7 +176,7 @@ pub fn edit(
     if sets.is_empty() && !secrets_stdin {
         return Err(CliError::usage(global.locale().t("cli.nothing_to_change")));
     }
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let mut connection = vault.connection(name)?;
     let (service, method) = service_and_method(&connection.service, Some(&connection.method))?;
     let set = FieldSet::credentials(service, method);
@@ -194,7 +194,7 @@ pub fn edit(
 /// `rename NAME NEW`.
 pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), CliError> {
     check_name(new_name)?;
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let mut connection = vault.connection(name)?;
     connection.name = new_name.trim().to_owned();
     connection.updated_at = now();
@@ -212,7 +212,7 @@ pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), Cli
 /// damaged connection whose name is unreadable.
 pub fn remove(global: &GlobalArgs, name: &str, force: bool) -> Result<(), CliError> {
     let locale = global.locale();
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let id = vault.connection_id(name)?;
     let usage = vault.connection_usage(&id)?;
     if !usage.is_empty() && !force {

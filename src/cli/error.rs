@@ -65,7 +65,9 @@ impl From<VaultError> for CliError {
             VaultError::Damaged { .. } | VaultError::DamagedFlow(_) | VaultError::Tampered(_) => {
                 Exit::Integrity
             }
-            VaultError::DuplicateFlow(_) => Exit::Usage,
+            VaultError::DuplicateFlow(_) | VaultError::FileOnly(_) | VaultError::OpenBaoOnly(_) => {
+                Exit::Usage
+            }
             VaultError::KeyFileTooShort { .. } => Exit::CannotUnlock,
             _ => Exit::Failure,
         };

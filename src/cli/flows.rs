@@ -7,13 +7,13 @@ use crate::actions::{ActionClients, ResponseView, StepOutcome, warnings};
 use crate::catalog::{Action, Catalog, ConnectionNeed};
 use crate::locale::Locale;
 use crate::present::labels::{action_name, step_failure, warning};
-use crate::vault::{Connection, Flow, FlowStep, Vault, VaultStore, validate_name};
+use crate::vault::{Connection, Flow, FlowStep, Store, validate_name};
 
 use super::GlobalArgs;
 use super::error::CliError;
 use super::fields::{FieldInput, FieldSet};
 use super::output::{MASK, print_json, print_line, print_text};
-use super::unlock::open_vault;
+use super::unlock::open_store;
 
 /// `actions [--json]`: the catalog of flow actions.
 pub fn actions(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
@@ -70,7 +70,7 @@ pub fn actions(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
 /// `flows list [--json]`: flows with their actions, connections and warnings.
 pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
     let locale = global.locale();
-    let vault = open_vault(global)?;
+    let vault = open_store(global)?;
     let flows = vault.flows()?;
     let connections = vault.connections()?;
     let tokens = vault.token_records()?;
@@ -154,7 +154,7 @@ fn shown_inputs(step: &FlowStep) -> Value {
 pub fn add(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
     validate_name(name)
         .map_err(|e| CliError::usage(crate::present::labels::name_error(global.locale(), e)))?;
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     vault.add_flow(&Flow::new(name.trim()))?;
     print_line(
         &global
@@ -166,7 +166,7 @@ pub fn add(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
 
 /// `flows rm FLOW`.
 pub fn remove(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let flow = vault.flow(name)?;
     vault.delete_flow(&flow.id)?;
     print_line(
@@ -196,10 +196,10 @@ pub fn add_action(global: &GlobalArgs, args: AddActionArgs) -> Result<(), CliErr
     }
     let mut inputs = crate::vault::Credentials::default();
     input.apply(&set, &mut inputs)?;
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let mut flow = vault.flow(&args.flow)?;
     let connection = match &args.connection {
-        Some(name) => Some(compatible(&vault, action, name)?.id),
+        Some(name) => Some(compatible(vault.as_ref(), action, name)?.id),
         None => None,
     };
     if action.connection == ConnectionNeed::None && connection.is_some() {
@@ -223,11 +223,11 @@ pub fn set_connection(
     position: usize,
     name: &str,
 ) -> Result<(), CliError> {
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let mut flow = vault.flow(flow)?;
     let index = step_index(global.locale(), &flow, position)?;
     let action = find_action(&flow.steps[index].action)?;
-    let connection = compatible(&vault, action, name)?;
+    let connection = compatible(vault.as_ref(), action, name)?;
     flow.steps[index].connection = Some(connection.id);
     vault.save_steps(&flow)?;
     print_line(&global.locale().f(
@@ -249,7 +249,7 @@ pub fn run(
     dry_run: bool,
 ) -> Result<(), CliError> {
     let locale = global.locale();
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let flow = vault.flow(flow)?;
     if let Some(p) = position {
         step_index(locale, &flow, p)?;
@@ -260,7 +260,11 @@ pub fn run(
         .map_err(|e| CliError::failure(locale.f("cli.no_runtime", &[("error", &e.to_string())])))?;
     let clients = ActionClients::new();
     let reports = runtime.block_on(crate::actions::run_flow(
-        &mut vault, &clients, &flow, position, dry_run,
+        vault.as_mut(),
+        &clients,
+        &flow,
+        position,
+        dry_run,
     ));
     for report in &reports {
         let name = Catalog::embedded()
@@ -354,7 +358,7 @@ fn step_index(locale: &Locale, flow: &Flow, position: usize) -> Result<usize, Cl
 }
 
 /// The connection named `name`, if it can serve `action`; else a usage error.
-fn compatible(vault: &Vault, action: &Action, name: &str) -> Result<Connection, CliError> {
+fn compatible(vault: &dyn Store, action: &Action, name: &str) -> Result<Connection, CliError> {
     let connection = vault.connection(name)?;
     if !action.accepts(&connection.service, &connection.method) {
         return Err(CliError::usage(crate::locale::current().f(

@@ -33,9 +33,27 @@ pub struct Cli {
 /// Options every command takes, before or after it.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Vault file [default: <user data dir>/flowvault/vault.db]
-    #[arg(long, global = true, env = "FLOWVAULT_VAULT", value_name = "PATH")]
-    pub vault: Option<PathBuf>,
+    /// Vault file, or openbao://HOST[:PORT][,HOST…]/MOUNT/PREFIX
+    /// [default: <user data dir>/flowvault/vault.db]
+    #[arg(
+        long,
+        global = true,
+        env = "FLOWVAULT_VAULT",
+        value_name = "PATH|URL",
+        value_parser = parse_location
+    )]
+    pub vault: Option<crate::vault::VaultLocation>,
+    /// OpenBao AppRole role id (else the token from BAO_TOKEN, VAULT_TOKEN or ~/.vault-token)
+    #[arg(long, global = true, env = "FLOWVAULT_BAO_ROLE_ID", value_name = "ID")]
+    pub bao_role_id: Option<String>,
+    /// File holding the OpenBao AppRole secret id
+    #[arg(
+        long,
+        global = true,
+        env = "FLOWVAULT_BAO_SECRET_ID_FILE",
+        value_name = "PATH"
+    )]
+    pub bao_secret_id_file: Option<PathBuf>,
     /// Unlock with a key file (32+ random bytes)
     #[arg(long, global = true, env = "FLOWVAULT_KEY_FILE", value_name = "PATH")]
     pub key_file: Option<PathBuf>,
@@ -61,6 +79,9 @@ pub enum Command {
         /// Write a fresh random key file (mode 0600) and unlock with it
         #[arg(long, value_name = "PATH")]
         new_key_file: Option<PathBuf>,
+        /// On OpenBao: the transit key that wraps the data key [default: flowvault]
+        #[arg(long, value_name = "NAME", conflicts_with = "new_key_file")]
+        transit_key: Option<String>,
     },
     /// The catalog of services and their fields
     Services {
@@ -169,6 +190,11 @@ pub enum Command {
     },
 }
 
+/// `--vault`'s parser: a clear usage error for a malformed OpenBao URL.
+fn parse_location(text: &str) -> Result<crate::vault::VaultLocation, String> {
+    crate::vault::VaultLocation::parse(text).map_err(|e| e.to_string())
+}
+
 impl GlobalArgs {
     /// The interface language's strings.
     pub fn locale(&self) -> &'static crate::locale::Locale {
@@ -213,7 +239,10 @@ pub enum FlowsCommand {
 /// Runs a headless command; `None` (no command) is the caller's to handle.
 pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
     match command {
-        Command::Init { new_key_file } => vault_cmds::init(global, new_key_file.as_deref()),
+        Command::Init {
+            new_key_file,
+            transit_key,
+        } => vault_cmds::init(global, new_key_file.as_deref(), transit_key),
         Command::Services { json } => services::services(json),
         Command::List { json } => connections::list(global, json),
         Command::Add {

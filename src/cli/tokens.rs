@@ -15,12 +15,12 @@ use crate::locale::Locale;
 use crate::locale::terminal_safe::escape_line;
 use crate::present::labels::duration;
 use crate::vault::status::missing_fields;
-use crate::vault::{Connection, StoredConnection, Token, Vault, VaultStore, now};
+use crate::vault::{Connection, Store, StoredConnection, Token, now};
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
 use super::output::{Exactness, eprint_line, print_line};
-use super::unlock::open_vault;
+use super::unlock::open_store;
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
@@ -36,12 +36,18 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 /// `token NAME [--raw]`: a valid access token on stdout, renewed first if needed.
 pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError> {
     let locale = global.locale();
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let connection = vault.connection(name)?;
     require_tokens(locale, &connection)?;
     let client = TokenClient::new();
     let holder = holder_name();
-    let result = runtime()?.block_on(obtain(&mut vault, &client, &connection.id, &holder, false));
+    let result = runtime()?.block_on(obtain(
+        vault.as_mut(),
+        &client,
+        &connection.id,
+        &holder,
+        false,
+    ));
     let (token, error) = result.map_err(|e| obtain_error(locale, &connection.name, e))?;
     if let Some(error) = error {
         eprint_line(&locale.f(
@@ -65,14 +71,19 @@ pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError>
 /// `refresh [NAME]`: renew now, one connection or every one that keeps tokens.
 pub fn refresh(global: &GlobalArgs, name: Option<&str>) -> Result<(), CliError> {
     let locale = global.locale();
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let client = TokenClient::new();
     let holder = holder_name();
     if let Some(name) = name {
         let connection = vault.connection(name)?;
         require_tokens(locale, &connection)?;
-        let result =
-            runtime()?.block_on(obtain(&mut vault, &client, &connection.id, &holder, true));
+        let result = runtime()?.block_on(obtain(
+            vault.as_mut(),
+            &client,
+            &connection.id,
+            &holder,
+            true,
+        ));
         return match result {
             Ok((token, None)) => {
                 print_line(&renewed_line(locale, &connection.name, &token, now()));
@@ -86,8 +97,8 @@ pub fn refresh(global: &GlobalArgs, name: Option<&str>) -> Result<(), CliError> 
             Err(e) => Err(obtain_error(locale, &connection.name, e)),
         };
     }
-    let connections = token_connections(&vault)?;
-    let results = runtime()?.block_on(renew_all(&mut vault, &client, &holder, connections));
+    let connections = token_connections(vault.as_ref())?;
+    let results = runtime()?.block_on(renew_all(vault.as_mut(), &client, &holder, connections));
     let mut failed = 0;
     for (name, result) in results {
         match result {
@@ -111,7 +122,7 @@ pub fn refresh(global: &GlobalArgs, name: Option<&str>) -> Result<(), CliError> 
 
 /// Renews many connections, at most [`crate::auth::refresher::MAX_IN_FLIGHT`] at once.
 async fn renew_all(
-    vault: &mut Vault,
+    vault: &mut dyn Store,
     client: &TokenClient,
     holder: &str,
     connections: Vec<Connection>,
@@ -207,14 +218,14 @@ async fn renew_all(
 pub fn daemon(global: &GlobalArgs) -> Result<(), CliError> {
     let locale = global.locale();
     install_log();
-    let mut vault = open_vault(global)?;
+    let mut vault = open_store(global)?;
     let runtime = runtime()?;
     runtime.block_on(async {
         let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
         let client = TokenClient::new();
         let mut handle =
-            Refresher::new(vault.try_clone()?, client.clone(), events_tx.clone()).spawn();
-        let path = escape_line(&vault.path().display().to_string()).into_owned();
+            Refresher::new(vault.reopen()?, client.clone(), events_tx.clone()).spawn();
+        let path = escape_line(&vault.location()).into_owned();
         tracing::info!("{}", locale.f("daemon.started", &[("path", &path)]));
         let no_signal =
             |e: std::io::Error| CliError::failure(locale.f("cli.no_signal", &[("error", &e.to_string())]));
@@ -225,10 +236,10 @@ pub fn daemon(global: &GlobalArgs) -> Result<(), CliError> {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate.recv() => break,
-                _ = hangup.recv() => match reopen(global, &vault) {
+                _ = hangup.recv() => match reopen(global, vault.as_ref()) {
                     Ok(reopened) => {
                         vault = reopened;
-                        match vault.try_clone() {
+                        match vault.reopen() {
                             Ok(handle_vault) => {
                                 // The old refresher ends once its requests are
                                 // answered; leases keep the two from racing.
@@ -263,11 +274,11 @@ pub fn daemon(global: &GlobalArgs) -> Result<(), CliError> {
 
 /// The vault opened afresh: with the key re-read from its file (it may have
 /// been rotated), or, for a passphrase typed at start, with the key in memory.
-fn reopen(global: &GlobalArgs, open: &Vault) -> Result<Vault, CliError> {
+fn reopen(global: &GlobalArgs, open: &dyn Store) -> Result<Box<dyn Store>, CliError> {
     if global.key_file.is_some() || global.passphrase_file.is_some() {
-        open_vault(global)
+        open_store(global)
     } else {
-        Ok(open.try_clone()?)
+        Ok(open.reopen()?)
     }
 }
 
@@ -364,7 +375,7 @@ fn renewed_line(locale: &Locale, name: &str, token: &Token, now: OffsetDateTime)
 }
 
 /// Every intact, complete connection that keeps tokens.
-fn token_connections(vault: &Vault) -> Result<Vec<Connection>, CliError> {
+fn token_connections(vault: &dyn Store) -> Result<Vec<Connection>, CliError> {
     let catalog = Catalog::embedded();
     Ok(vault
         .connections()?

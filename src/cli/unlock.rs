@@ -1,10 +1,11 @@
-//! Finding the vault file and the key that unlocks it.
+//! Finding the vault, and what opens it: the key of a vault file, the
+//! login options of an OpenBao vault.
 
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::vault::{KdfParams, UnlockKey, Vault};
+use crate::vault::{BaoOptions, KdfParams, Store, StoreAccess, UnlockKey, VaultLocation};
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
@@ -12,30 +13,72 @@ use super::error::{CliError, Exit};
 /// Shortest passphrase accepted for a new vault.
 const MIN_PASSPHRASE_CHARS: usize = 8;
 
-/// The vault file the command works on.
-pub fn vault_path(args: &GlobalArgs) -> Result<PathBuf, CliError> {
+/// The vault the command works on: `--vault`, else the default file.
+pub fn location(args: &GlobalArgs) -> Result<VaultLocation, CliError> {
     match &args.vault {
-        Some(path) => Ok(path.clone()),
+        Some(location) => Ok(location.clone()),
         None => crate::vault::default_path()
+            .map(VaultLocation::File)
             .ok_or_else(|| CliError::failure(crate::locale::current().t("cli.no_data_dir"))),
     }
 }
 
-/// Opens the vault, asking for the passphrase on the terminal if no file gives a key.
-pub fn open_vault(args: &GlobalArgs) -> Result<Vault, CliError> {
-    let (path, key) = path_and_key(args)?;
-    Ok(Vault::open(&path, &key)?)
+/// The vault file, for `operation`s only a file has; an OpenBao location is
+/// refused.
+pub fn file_path(args: &GlobalArgs, operation: &'static str) -> Result<PathBuf, CliError> {
+    match location(args)? {
+        VaultLocation::File(path) => Ok(path),
+        VaultLocation::OpenBao(_) => Err(crate::vault::VaultError::FileOnly(operation).into()),
+    }
 }
 
-/// Finds the vault file and the key that should unlock it, without opening it.
-pub fn path_and_key(args: &GlobalArgs) -> Result<(PathBuf, UnlockKey), CliError> {
-    let path = vault_path(args)?;
-    // Say "no vault" before asking for a passphrase that could not be used.
-    if !path.exists() && std::fs::symlink_metadata(&path).is_err() {
-        return Err(crate::vault::VaultError::Missing(path).into());
+/// Opens the vault; a file asks for its passphrase on the terminal if no
+/// file gives a key, OpenBao never does.
+pub fn open_store(args: &GlobalArgs) -> Result<Box<dyn Store>, CliError> {
+    let location = location(args)?;
+    let access = access(args, &location)?;
+    Ok(crate::vault::open_store(&location, &access)?)
+}
+
+/// What opening `location` needs: the file's key (asked for only once the
+/// file is known to exist), or the OpenBao login options.
+pub fn access(args: &GlobalArgs, location: &VaultLocation) -> Result<StoreAccess, CliError> {
+    let unlock = match location {
+        VaultLocation::File(path) => Some(file_key(args, path)?),
+        VaultLocation::OpenBao(_) => None,
+    };
+    Ok(StoreAccess {
+        unlock,
+        bao: bao_options(args),
+    })
+}
+
+/// The OpenBao login options given on the command line.
+pub fn bao_options(args: &GlobalArgs) -> BaoOptions {
+    BaoOptions {
+        role_id: args.bao_role_id.clone(),
+        secret_id_file: args.bao_secret_id_file.clone(),
+        transit_key: None,
     }
-    let key = existing_key(args, &path)?;
+}
+
+/// Finds the vault file and the key that should unlock it, without opening
+/// it, for `operation`s only a file has.
+pub fn path_and_key(
+    args: &GlobalArgs,
+    operation: &'static str,
+) -> Result<(PathBuf, UnlockKey), CliError> {
+    let path = file_path(args, operation)?;
+    let key = file_key(args, &path)?;
     Ok((path, key))
+}
+
+fn file_key(args: &GlobalArgs, path: &Path) -> Result<UnlockKey, CliError> {
+    // Say "no vault" before asking for a passphrase that could not be used.
+    if !path.exists() && std::fs::symlink_metadata(path).is_err() {
+        return Err(crate::vault::VaultError::Missing(path.to_owned()).into());
+    }
+    existing_key(args, path)
 }
 
 /// The key given by `--key-file` or `--passphrase-file`, else asked for.

@@ -3,22 +3,49 @@
 
 use std::path::Path;
 
-use crate::vault::{UnlockKey, Vault};
+use crate::vault::{StoreAccess, UnlockKey, VaultLocation, file_admin};
 
 use super::GlobalArgs;
 use super::error::CliError;
 use super::output::print_line;
 use super::unlock;
 
-/// `init [--new-key-file PATH]`.
-pub fn init(global: &GlobalArgs, new_key_file: Option<&Path>) -> Result<(), CliError> {
-    let path = unlock::vault_path(global)?;
+/// `init [--new-key-file PATH | --transit-key NAME]`: a new vault file, or a new vault on OpenBao
+/// (no passphrase: OpenBao's transit key wraps its data key).
+pub fn init(
+    global: &GlobalArgs,
+    new_key_file: Option<&Path>,
+    transit_key: Option<String>,
+) -> Result<(), CliError> {
+    let location = unlock::location(global)?;
+    let path = match &location {
+        VaultLocation::File(_) if transit_key.is_some() => {
+            return Err(crate::vault::VaultError::OpenBaoOnly("init --transit-key").into());
+        }
+        VaultLocation::File(path) => path.clone(),
+        VaultLocation::OpenBao(_) if new_key_file.is_some() => {
+            return Err(crate::vault::VaultError::FileOnly("init --new-key-file").into());
+        }
+        VaultLocation::OpenBao(_) => {
+            let mut bao = unlock::bao_options(global);
+            bao.transit_key = transit_key;
+            let access = StoreAccess { unlock: None, bao };
+            crate::vault::create_store(&location, &access, unlock::kdf_params())?;
+            print_line(
+                &global
+                    .locale()
+                    .f("cli.created", &[("path", &location.to_string())]),
+            );
+            return Ok(());
+        }
+    };
     crate::vault::check_new_path(&path)?;
     let key = match new_key_file {
         Some(key_path) => UnlockKey::create_key_file(key_path)?,
         None => unlock::new_key(global)?,
     };
-    let created = Vault::create(&path, &key, unlock::kdf_params());
+    let created =
+        crate::vault::create_store(&location, &StoreAccess::with_key(key), unlock::kdf_params());
     if created.is_err()
         && let Some(key_path) = new_key_file
     {
@@ -43,17 +70,28 @@ pub fn passwd(
     new_key_file: Option<&Path>,
     new_passphrase_file: Option<&Path>,
 ) -> Result<(), CliError> {
-    let mut vault = unlock::open_vault(global)?;
-    let key = match (new_key_file, new_passphrase_file) {
-        (Some(path), _) => UnlockKey::create_key_file(path)?,
-        (None, Some(path)) => unlock::checked_new_passphrase(unlock::passphrase_from_file(path)?)?,
-        (None, None) => unlock::checked_new_passphrase(unlock::prompt_new_passphrase()?)?,
-    };
-    if let Err(e) = vault.change_unlock(&key, unlock::kdf_params()) {
-        if let Some(path) = new_key_file {
+    let (path, old_key) = unlock::path_and_key(global, "passwd")?;
+    // The new key is asked for once the old one has opened the file.
+    let mut made_key_file = false;
+    let changed = file_admin::change_unlock(&path, &old_key, unlock::kdf_params(), || {
+        match (new_key_file, new_passphrase_file) {
+            (Some(path), _) => {
+                let key = UnlockKey::create_key_file(path)?;
+                made_key_file = true;
+                Ok(key)
+            }
+            (None, Some(path)) => {
+                unlock::checked_new_passphrase(unlock::passphrase_from_file(path)?)
+            }
+            (None, None) => unlock::checked_new_passphrase(unlock::prompt_new_passphrase()?),
+        }
+    });
+    if let Err(e) = changed {
+        // A key file made for a change that failed would unlock nothing.
+        if let (Some(path), true) = (new_key_file, made_key_file) {
             let _ = std::fs::remove_file(path);
         }
-        return Err(e.into());
+        return Err(e);
     }
     let locale = global.locale();
     print_line(&match new_key_file {
@@ -69,9 +107,8 @@ pub fn passwd(
 /// `rekey`: a fresh data key, every value resealed, one transaction; the
 /// vault stays unlocked by the same passphrase or key file.
 pub fn rekey(global: &GlobalArgs) -> Result<(), CliError> {
-    let (path, key) = unlock::path_and_key(global)?;
-    let mut vault = Vault::open(&path, &key)?;
-    let count = vault.rekey(&key, unlock::kdf_params())?;
+    let (path, key) = unlock::path_and_key(global, "rekey")?;
+    let count = file_admin::rekey(&path, &key, unlock::kdf_params())?;
     println!(
         "{}",
         global
@@ -86,14 +123,15 @@ pub fn rekey(global: &GlobalArgs) -> Result<(), CliError> {
 pub fn verify(global: &GlobalArgs, accept: bool) -> Result<(), CliError> {
     let locale = global.locale();
     if !accept {
-        unlock::open_vault(global)?;
+        // Opening checks every record; `verify` says so explicitly.
+        unlock::open_store(global)?.verify()?;
         println!("{}", locale.t("cli.verify_ok"));
         return Ok(());
     }
-    let (path, key) = unlock::path_and_key(global)?;
-    match Vault::open_accepting_changes(&path, &key)? {
-        (_, None) => println!("{}", locale.t("cli.verify_ok")),
-        (_, Some(report)) => println!(
+    let (path, key) = unlock::path_and_key(global, "verify --accept")?;
+    match file_admin::accept_changes(&path, &key)? {
+        None => println!("{}", locale.t("cli.verify_ok")),
+        Some(report) => println!(
             "{}",
             locale.f(
                 "cli.verify_accepted",

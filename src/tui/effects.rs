@@ -21,10 +21,10 @@ use super::message::{Effect, Msg, Timer, VaultCommand, VaultReply};
 use super::session::VaultSession;
 use crate::actions::ActionClients;
 use crate::auth::{RefreshCommand, Refresher, RefresherHandle, TokenClient};
-use crate::vault::Vault;
+use crate::vault::Store;
 
 /// How often the open UI asks whether another process wrote to the vault.
-/// Each look is one `PRAGMA data_version`; the file is read only on a change.
+/// Each look reads the vault's change mark; records are read only on a change.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Where vault commands run.
@@ -54,7 +54,7 @@ pub struct Recorded {
 pub struct EffectRunner {
     vault: VaultSide,
     /// A second handle on the open vault, for the refresher and runs.
-    spare: Arc<Mutex<Option<Vault>>>,
+    spare: Arc<Mutex<Option<Box<dyn Store>>>>,
     token_client: TokenClient,
     action_clients: ActionClients,
     /// Messages that come back later (worker replies, timers, runs, renewals).
@@ -165,7 +165,8 @@ impl EffectRunner {
                     };
                     let clients = self.action_clients.clone();
                     let work = async move {
-                        crate::actions::run_flow(&mut vault, &clients, &flow, only, dry_run).await
+                        crate::actions::run_flow(vault.as_mut(), &clients, &flow, only, dry_run)
+                            .await
                     };
                     match &self.tx {
                         Some(tx) => {
@@ -213,7 +214,7 @@ impl EffectRunner {
                 let reply = session.perform(command);
                 if matches!(reply, VaultReply::Opened(_)) {
                     *self.spare.lock().expect("spare handle") =
-                        session.vault().and_then(|v| v.try_clone().ok());
+                        session.vault().and_then(|v| v.reopen().ok());
                 }
                 Some(reply)
             }
@@ -224,9 +225,9 @@ impl EffectRunner {
         }
     }
 
-    fn second_handle(&self) -> Option<Vault> {
+    fn second_handle(&self) -> Option<Box<dyn Store>> {
         let spare = self.spare.lock().expect("spare handle");
-        match spare.as_ref()?.try_clone() {
+        match spare.as_ref()?.reopen() {
             Ok(vault) => Some(vault),
             Err(e) => {
                 tracing::warn!(error = %e, "no second vault handle");
@@ -296,7 +297,7 @@ impl VaultWorker {
     /// immediate).
     fn spawn(
         mut session: VaultSession,
-        spare: Arc<Mutex<Option<Vault>>>,
+        spare: Arc<Mutex<Option<Box<dyn Store>>>>,
         tx: mpsc::UnboundedSender<Msg>,
     ) -> VaultWorker {
         let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
@@ -314,7 +315,7 @@ impl VaultWorker {
                             if matches!(reply, VaultReply::Opened(_)) {
                                 // Before the reply: the app starts the refresher on it.
                                 *spare.lock().expect("spare handle") =
-                                    session.vault().and_then(|v| v.try_clone().ok());
+                                    session.vault().and_then(|v| v.reopen().ok());
                             }
                             Some(reply)
                         }

@@ -16,7 +16,7 @@ use super::session::VaultSession;
 use super::theme::Theme;
 use crate::auth::RefreshCommand;
 use crate::locale::{Lang, Locale};
-use crate::vault::{KdfParams, UnlockKey};
+use crate::vault::{BaoOptions, KdfParams, UnlockKey, VaultLocation};
 
 /// An app on a `TestBackend`, its effects performed by the loop's own
 /// [`EffectRunner`], blocking: vault commands and runs finish before the
@@ -46,10 +46,27 @@ impl Harness {
         width: u16,
         height: u16,
     ) -> Harness {
-        let exists = path.exists();
-        let app = App::new(
-            path.to_owned(),
-            exists,
+        Harness::at(
+            &VaultLocation::File(path.to_owned()),
+            key,
+            lang,
+            width,
+            height,
+        )
+    }
+
+    /// An app on the vault at `location`, as [`Harness::new`]; a vault on
+    /// OpenBao opens at once, with the login from the environment.
+    pub fn at(
+        location: &VaultLocation,
+        key: Option<UnlockKey>,
+        lang: Lang,
+        width: u16,
+        height: u16,
+    ) -> Harness {
+        let (app, start) = App::on_location(
+            location,
+            key,
             Locale::get(lang),
             Theme::plain(),
             (width, height),
@@ -60,7 +77,7 @@ impl Harness {
             iterations: 1,
             parallelism: 1,
         };
-        let session = VaultSession::new(path).with_kdf(kdf);
+        let session = VaultSession::at(location.clone(), BaoOptions::default()).with_kdf(kdf);
         let terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
         let mut harness = Harness {
             app,
@@ -72,7 +89,6 @@ impl Harness {
             refresh_commands: Vec::new(),
             quit: false,
         };
-        let start = harness.app.start(key);
         harness.perform(start);
         harness
     }

@@ -13,24 +13,22 @@ use super::session::VaultSession;
 use super::terminal;
 use super::theme::Theme;
 use crate::locale::Locale;
-use crate::vault::{InsecureReason, UnlockKey, VaultError};
+use crate::vault::{BaoOptions, InsecureReason, UnlockKey, VaultError, VaultLocation};
 
-/// Opens the UI on the vault at `path`; `key` (from a key or passphrase file)
-/// skips the unlock screen. The terminal is restored on every way out.
-pub fn launch(path: PathBuf, key: Option<UnlockKey>, locale: &'static Locale) -> Result<()> {
+/// Opens the UI on the vault at `location`; `key` (from a key or passphrase
+/// file) skips the unlock screen, and a vault on OpenBao has none: `bao`
+/// logs in. The terminal is restored on every way out.
+pub fn launch(
+    location: VaultLocation,
+    key: Option<UnlockKey>,
+    bao: BaoOptions,
+    locale: &'static Locale,
+) -> Result<()> {
     init_logging();
-    let exists = std::fs::symlink_metadata(&path).is_ok();
     let (width, height) =
         ratatui::crossterm::terminal::size().wrap_err("cannot read the terminal size")?;
-    let mut app = App::new(
-        path.clone(),
-        exists,
-        locale,
-        Theme::from_env(),
-        (width, height),
-    );
-    let start = app.start(key);
-    let session = VaultSession::new(&path);
+    let (app, start) = App::on_location(&location, key, locale, Theme::from_env(), (width, height));
+    let session = VaultSession::at(location, bao);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

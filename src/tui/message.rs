@@ -146,6 +146,8 @@ pub enum Effect {
 #[derive(Debug)]
 pub enum VaultCommand {
     Open(UnlockKey),
+    /// Opens a vault that needs no key (OpenBao: the login is the key).
+    Connect,
     Create(UnlockKey),
     Add(Connection),
     /// Rename a connection and change the fields the operator changed

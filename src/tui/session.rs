@@ -1,34 +1,53 @@
 //! Performs vault commands for the event loop and turns results into replies.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::actions::ActionClients;
 use crate::auth::TokenClient;
-use crate::vault::{Connection, Flow, KdfParams, Vault, VaultError, VaultStore};
+use crate::vault::{
+    BaoOptions, ChangeMark, Connection, Flow, KdfParams, Store, StoreAccess, UnlockKey, VaultError,
+    VaultLocation,
+};
 
 use super::message::{Conflict, Done, Snapshot, StepsChange, VaultCommand, VaultReply};
 use super::screens::list::ListRow;
 
-/// The vault file the UI works on, open once unlocked.
-#[derive(Debug)]
+/// The vault the UI works on, open once unlocked (a file) or connected (OpenBao).
 pub struct VaultSession {
-    path: PathBuf,
+    location: VaultLocation,
+    bao: BaoOptions,
     kdf: KdfParams,
-    vault: Option<Vault>,
-    /// SQLite's count of writes by other connections, when last looked at.
-    data_version: i64,
+    vault: Option<Box<dyn Store>>,
+    /// The vault's change mark when this session last read it.
+    seen: Option<ChangeMark>,
     token_client: TokenClient,
     action_clients: ActionClients,
 }
 
+impl std::fmt::Debug for VaultSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultSession")
+            .field("location", &self.location)
+            .field("open", &self.vault.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl VaultSession {
-    /// A session on `path`, locked.
+    /// A session on the vault file at `path`, locked.
     pub fn new(path: &Path) -> VaultSession {
+        VaultSession::at(VaultLocation::File(path.to_owned()), BaoOptions::default())
+    }
+
+    /// A session on the vault at `location`, not open yet; `bao` logs in
+    /// when it is on OpenBao.
+    pub fn at(location: VaultLocation, bao: BaoOptions) -> VaultSession {
         VaultSession {
-            path: path.to_owned(),
+            location,
+            bao,
             kdf: KdfParams::default(),
             vault: None,
-            data_version: 0,
+            seen: None,
             token_client: TokenClient::new(),
             action_clients: ActionClients::new(),
         }
@@ -80,41 +99,66 @@ impl VaultSession {
         }
     }
 
-    /// The file as it is now, if another process wrote to it since this
-    /// session last looked; `None` (and no read beyond one pragma) otherwise.
+    /// The vault as it is now, if another process (or this UI's refresher)
+    /// wrote to it since this session last read it; `None`, after one look
+    /// at the change mark, otherwise.
     pub fn changed_elsewhere(&mut self) -> Option<Snapshot> {
-        let vault = self.vault.as_ref()?;
-        let version = data_version(vault)?;
-        if version == self.data_version {
-            return None;
-        }
-        self.data_version = version;
+        let vault = self.vault.as_deref()?;
+        let mark = match &self.seen {
+            Some(seen) => vault.changed_since(seen).ok()?,
+            // The mark could not be read last time: read everything again.
+            None => vault.change_mark().ok(),
+        }?;
+        self.seen = Some(mark);
         snapshot(vault).ok()
     }
 
-    /// A refused write's reply, with the file as it is now.
+    /// A refused write's reply, with the vault as it is now.
     fn refused(&mut self, conflict: Conflict) -> Result<VaultReply, VaultError> {
-        let snapshot = snapshot(self.open_vault()?)?;
+        let snapshot = self.read_all()?;
         Ok(VaultReply::Conflict { conflict, snapshot })
     }
 
     fn saved(&mut self, done: Done) -> Result<VaultReply, VaultError> {
-        let snapshot = snapshot(self.open_vault()?)?;
+        let snapshot = self.read_all()?;
         Ok(VaultReply::Saved { done, snapshot })
+    }
+
+    /// Everything the UI shows, and the mark it stands for. The mark is read
+    /// first: a write landing between the two is then seen again at the next
+    /// poll rather than missed. This session's own writes move the mark too,
+    /// and are taken in here.
+    fn read_all(&mut self) -> Result<Snapshot, VaultError> {
+        let vault = self.open_vault()?;
+        let mark = vault.change_mark()?;
+        let snapshot = snapshot(vault)?;
+        self.seen = Some(mark);
+        Ok(snapshot)
+    }
+
+    fn access(&self, unlock: Option<UnlockKey>) -> StoreAccess {
+        StoreAccess {
+            unlock,
+            bao: self.bao.clone(),
+        }
     }
 
     fn try_perform(&mut self, command: VaultCommand) -> Result<VaultReply, VaultError> {
         match command {
             VaultCommand::Open(key) => {
-                let vault = Vault::open(&self.path, &key)?;
-                let snapshot = snapshot(&vault)?;
-                self.data_version = data_version(&vault).unwrap_or_default();
-                self.vault = Some(vault);
-                Ok(VaultReply::Opened(snapshot))
+                let access = self.access(Some(key));
+                self.vault = Some(crate::vault::open_store(&self.location, &access)?);
+                Ok(VaultReply::Opened(self.read_all()?))
+            }
+            VaultCommand::Connect => {
+                let access = self.access(None);
+                self.vault = Some(crate::vault::open_store(&self.location, &access)?);
+                Ok(VaultReply::Opened(self.read_all()?))
             }
             VaultCommand::Create(key) => {
-                let vault = Vault::create(&self.path, &key, self.kdf)?;
-                self.data_version = data_version(&vault).unwrap_or_default();
+                let access = self.access(Some(key));
+                let vault = crate::vault::create_store(&self.location, &access, self.kdf)?;
+                self.seen = vault.change_mark().ok();
                 self.vault = Some(vault);
                 Ok(VaultReply::Opened(Snapshot::default()))
             }
@@ -185,7 +229,7 @@ impl VaultSession {
                 vault.delete_flow(&id)?;
                 self.saved(Done::FlowDeleted { id, name })
             }
-            VaultCommand::Reload => Ok(VaultReply::Reloaded(snapshot(self.open_vault()?)?)),
+            VaultCommand::Reload => Ok(VaultReply::Reloaded(self.read_all()?)),
             VaultCommand::SaveFlow(flow) => {
                 let vault = self.open_vault()?;
                 let stored = vault.flows()?.into_iter().find(|f| f.id == flow.id);
@@ -200,12 +244,15 @@ impl VaultSession {
     }
 
     /// The open vault, for a second handle (the token refresher).
-    pub fn vault(&self) -> Option<&Vault> {
-        self.vault.as_ref()
+    pub fn vault(&self) -> Option<&dyn Store> {
+        self.vault.as_deref()
     }
 
-    fn open_vault(&mut self) -> Result<&mut Vault, VaultError> {
-        self.vault.as_mut().ok_or(VaultError::CannotUnlock)
+    fn open_vault(&mut self) -> Result<&mut dyn Store, VaultError> {
+        match self.vault.as_deref_mut() {
+            Some(vault) => Ok(vault),
+            None => Err(VaultError::CannotUnlock),
+        }
     }
 }
 
@@ -226,7 +273,7 @@ fn overlaps(
             .any(|(key, _)| stored.fields.get(key) != base.fields.get(key))
 }
 
-fn snapshot(vault: &Vault) -> Result<Snapshot, VaultError> {
+fn snapshot(vault: &dyn Store) -> Result<Snapshot, VaultError> {
     let mut tokens = vault.token_records()?;
     let now = crate::vault::now();
     let rows = vault
@@ -270,13 +317,4 @@ fn steps_change(stored: &Flow, saved: &Flow) -> StepsChange {
         return StepsChange::InputsSaved;
     }
     StepsChange::Unchanged
-}
-
-/// SQLite's `data_version`: it changes when another connection (another
-/// process, or the refresher's handle) commits, never for this one's writes.
-fn data_version(vault: &Vault) -> Option<i64> {
-    vault
-        .raw_db()
-        .query_row("PRAGMA data_version", [], |r| r.get(0))
-        .ok()
 }

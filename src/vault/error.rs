@@ -60,6 +60,20 @@ pub enum VaultError {
     Conflict(String),
     #[error("the vault file was altered outside flowvault: {0}")]
     Tampered(IntegrityReport),
+    /// The location names a backend this build cannot reach.
+    #[error("this build has no {} backend", backend_label(.0))]
+    BackendUnavailable(&'static str),
+    /// A file-only operation was asked of a vault elsewhere.
+    #[error(
+        "`{0}` works on a vault file; on OpenBao, keys and access are managed with OpenBao's own policies and transit key"
+    )]
+    FileOnly(&'static str),
+    /// An OpenBao-only option was given for a vault file.
+    #[error("`{0}` is for a vault on OpenBao; this vault is a file")]
+    OpenBaoOnly(&'static str),
+    /// A vault file was to be opened without a passphrase or key file.
+    #[error("the vault file {0} needs a passphrase or key file to open")]
+    NoUnlockKey(PathBuf),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error("{context}: {source}")]
@@ -88,6 +102,14 @@ pub enum InsecureReason {
     OtherOwner,
     #[error("it is a folder others can write to (mode {0:o}); run `chmod go-w` on it")]
     OpenFolder(u32),
+}
+
+/// A backend's name as the operator knows it.
+fn backend_label(backend: &str) -> &str {
+    match backend {
+        "openbao" => "OpenBao",
+        other => other,
+    }
 }
 
 fn display_damaged(id: &ConnectionId, name: &Option<String>) -> String {

@@ -84,6 +84,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
          ALTER TABLE flow_steps ADD COLUMN tag BLOB;
          ALTER TABLE vault_meta ADD COLUMN digest BLOB;",
     ),
+    (
+        "the change generation, bumped by every write",
+        "ALTER TABLE vault_meta ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;",
+    ),
 ];
 
 /// The first schema whose header holds the integrity digest.

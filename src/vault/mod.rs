@@ -1,13 +1,16 @@
 //! The encrypted vault: crypto, the SQLite file and its migrations, the domain model.
 
 pub mod audit;
+mod backend;
 pub mod copy;
 pub mod crypto;
 mod error;
 mod file;
+pub mod file_admin;
 mod flow;
 mod integrity;
 mod keyslot;
+pub mod location;
 mod migrations;
 mod model;
 mod sqlite;
@@ -15,11 +18,13 @@ pub mod status;
 mod store;
 mod token;
 
+pub use backend::{BaoOptions, DEFAULT_TRANSIT_KEY, StoreAccess, create_store, open_store};
 pub use error::{InsecureReason, VaultError};
 pub use file::check_new_path;
 pub use flow::{Flow, FlowId, FlowStep, Usage};
 pub use integrity::{Change, IntegrityReport, KindMismatch, RecordKind};
 pub use keyslot::{KdfParams, MAX_KEY_FILE_LEN, MIN_KEY_FILE_LEN, UnlockKey};
+pub use location::{LocationError, OpenBaoLocation, VaultLocation};
 pub use model::{
     Connection, ConnectionId, Credentials, DamagedConnection, MAX_NAME_CHARS, NameError,
     SecretValue, StoredConnection, canonical_name, normalise_name, now, validate_name,

@@ -244,7 +244,7 @@ impl App {
         let Some(key) = key else {
             // A passphrase cannot open a vault that has only key-file slots.
             if matches!(&self.phase, Phase::Locked(s) if matches!(s.stage, super::screens::unlock::Stage::Unlock))
-                && crate::vault::Vault::opens_only_with_key_file(&self.vault_path)
+                && crate::vault::file_admin::opens_only_with_key_file(&self.vault_path)
             {
                 let screen = UnlockScreen::key_file_needed(self.vault_path.clone(), self.locale);
                 self.phase = Phase::Locked(screen);
@@ -267,6 +267,39 @@ impl App {
         }
         self.phase = Phase::Locked(screen);
         vec![Effect::Vault(VaultCommand::Open(key))]
+    }
+
+    /// A locked app for the vault at `location`, and the effects to run at
+    /// start: a file unlocks at once with `key` (from a key or passphrase
+    /// file) or asks for one; a vault on OpenBao is opened at once, no key.
+    pub fn on_location(
+        location: &crate::vault::VaultLocation,
+        key: Option<UnlockKey>,
+        locale: &'static Locale,
+        theme: Theme,
+        size: (u16, u16),
+    ) -> (App, Vec<Effect>) {
+        use crate::vault::VaultLocation;
+        // The unlock screen names the file, or the OpenBao URL.
+        let (shown, exists) = match location {
+            VaultLocation::File(path) => (path.clone(), std::fs::symlink_metadata(path).is_ok()),
+            VaultLocation::OpenBao(loc) => (PathBuf::from(loc.to_string()), true),
+        };
+        let mut app = App::new(shown, exists, locale, theme, size);
+        let start = if location.needs_unlock_key() {
+            app.start(key)
+        } else {
+            app.start_without_key()
+        };
+        (app, start)
+    }
+
+    /// Effects to run at start on a vault that needs no key (OpenBao): it
+    /// is opened at once; a failure cannot be retried by typing.
+    fn start_without_key(&mut self) -> Vec<Effect> {
+        self.key_file_unlock = true;
+        self.phase = Phase::Locked(UnlockScreen::working(self.vault_path.clone()));
+        vec![Effect::Vault(VaultCommand::Connect)]
     }
 
     /// Whether anything visible changed since the last call.

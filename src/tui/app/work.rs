@@ -39,7 +39,9 @@ impl App {
     /// screen that asked stays open, so the key can be pressed again.
     pub fn begin_vault_work(&mut self, command: &VaultCommand) -> Result<(), Vec<Effect>> {
         let work = match command {
-            VaultCommand::Open(_) | VaultCommand::Create(_) => Work::Unlocking,
+            VaultCommand::Open(_) | VaultCommand::Connect | VaultCommand::Create(_) => {
+                Work::Unlocking
+            }
             VaultCommand::Reload => Work::Reading,
             _ => Work::Saving,
         };

@@ -18,9 +18,11 @@ use super::integrity::RecordKind;
 use super::model::{
     Connection, ConnectionId, Credentials, DamagedConnection, SecretValue, StoredConnection,
 };
-use super::store::VaultStore;
+use super::store::{Store, VaultStore};
 use super::token::{RefreshState, Token, TokenRecord};
 
+mod audit;
+mod change_feed;
 mod flows;
 mod integrity;
 mod rekey;
@@ -205,9 +207,15 @@ impl Vault {
 
     /// Starts a transaction that takes the write lock at once, so what it
     /// reads (versions, the digest) cannot change before it writes.
+    ///
+    /// It bumps the change generation first: every write goes through here,
+    /// and a transaction that rolls back takes its bump with it, so the
+    /// generation moves exactly when something was committed.
     fn write_transaction(&self, context: &'static str) -> Result<Transaction<'_>, VaultError> {
-        Transaction::new_unchecked(&self.db, rusqlite::TransactionBehavior::Immediate)
-            .context(context)
+        let tx = Transaction::new_unchecked(&self.db, rusqlite::TransactionBehavior::Immediate)
+            .context(context)?;
+        change_feed::bump(&tx)?;
+        Ok(tx)
     }
 
     /// The file this vault lives in.
@@ -441,6 +449,20 @@ impl Vault {
                 Err(VaultError::Damaged { id, name })
             }
         }
+    }
+}
+
+impl Store for Vault {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn reopen(&self) -> Result<Box<dyn Store>, VaultError> {
+        Ok(Box::new(self.try_clone()?))
+    }
+
+    fn verify(&self) -> Result<(), VaultError> {
+        integrity::verify(self)
     }
 }
 

@@ -1,0 +1,94 @@
+//! Opening and creating a vault, whatever its backend, from its location:
+//! the one place that knows which backend a location selects.
+
+use std::path::PathBuf;
+
+use super::error::VaultError;
+use super::keyslot::{KdfParams, UnlockKey};
+use super::location::VaultLocation;
+use super::sqlite::Vault;
+use super::store::Store;
+
+/// The transit key an OpenBao vault's data key is wrapped by, unless told.
+pub const DEFAULT_TRANSIT_KEY: &str = "flowvault";
+
+/// How to log in to OpenBao, as given on the command line; the token itself
+/// comes from the environment or the token helper file when opening.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BaoOptions {
+    /// AppRole role id (`--bao-role-id`).
+    pub role_id: Option<String>,
+    /// File holding the AppRole secret id (`--bao-secret-id-file`).
+    pub secret_id_file: Option<PathBuf>,
+    /// The transit key `init` creates or uses; [`DEFAULT_TRANSIT_KEY`] if unset.
+    pub transit_key: Option<String>,
+}
+
+/// What opening a vault needs beyond its location.
+#[derive(Default)]
+pub struct StoreAccess {
+    /// Unlocks a vault file; an OpenBao vault never needs it.
+    pub unlock: Option<UnlockKey>,
+    /// Logs in to OpenBao; unused for a file.
+    pub bao: BaoOptions,
+}
+
+impl StoreAccess {
+    /// Access to a vault file with this key.
+    pub fn with_key(unlock: UnlockKey) -> StoreAccess {
+        StoreAccess {
+            unlock: Some(unlock),
+            bao: BaoOptions::default(),
+        }
+    }
+}
+
+impl VaultLocation {
+    /// Whether opening needs a passphrase or key file: only a file does, so
+    /// nobody is asked for one when the vault is on OpenBao.
+    pub fn needs_unlock_key(&self) -> bool {
+        matches!(self, VaultLocation::File(_))
+    }
+}
+
+/// Opens the vault at `location`; a file is unlocked and checked as
+/// [`Vault::open`] does.
+pub fn open_store(
+    location: &VaultLocation,
+    access: &StoreAccess,
+) -> Result<Box<dyn Store>, VaultError> {
+    match location {
+        VaultLocation::File(path) => {
+            let key = file_key(path, access)?;
+            Ok(Box::new(Vault::open(path, key)?))
+        }
+        // Wired to `crate::vault::openbao::open` when that backend is merged.
+        VaultLocation::OpenBao(_) => Err(VaultError::BackendUnavailable("openbao")),
+    }
+}
+
+/// Creates a new, empty vault at `location`; an existing one is left alone.
+pub fn create_store(
+    location: &VaultLocation,
+    access: &StoreAccess,
+    kdf: KdfParams,
+) -> Result<Box<dyn Store>, VaultError> {
+    match location {
+        VaultLocation::File(path) => {
+            let key = file_key(path, access)?;
+            Ok(Box::new(Vault::create(path, key, kdf)?))
+        }
+        // Wired to `crate::vault::openbao::init` when that backend is merged.
+        VaultLocation::OpenBao(_) => Err(VaultError::BackendUnavailable("openbao")),
+    }
+}
+
+fn file_key<'a>(
+    path: &std::path::Path,
+    access: &'a StoreAccess,
+) -> Result<&'a UnlockKey, VaultError> {
+    access
+        .unlock
+        .as_ref()
+        .ok_or_else(|| VaultError::NoUnlockKey(path.to_owned()))
+}
