@@ -1,6 +1,7 @@
 //! The headless commands of CLI.md.
 
 mod connections;
+mod copy;
 mod error;
 mod fields;
 mod flows;
@@ -181,6 +182,21 @@ pub enum Command {
     },
     /// Replace the data key and reseal every value in one transaction
     Rekey,
+    /// Copy every connection, token and flow into another vault (file or OpenBao)
+    Copy {
+        /// The destination: a vault file, or openbao://HOST[:PORT][,HOST…]/MOUNT/PREFIX
+        #[arg(long, value_name = "PATH|URL", value_parser = parse_location)]
+        to: crate::vault::VaultLocation,
+        /// Unlock a destination file with this key file
+        #[arg(long, value_name = "PATH")]
+        to_key_file: Option<PathBuf>,
+        /// Unlock a destination file with the first line of this file
+        #[arg(long, value_name = "PATH", conflicts_with = "to_key_file")]
+        to_passphrase_file: Option<PathBuf>,
+        /// Replace records of the same name that hold other values
+        #[arg(long)]
+        overwrite: bool,
+    },
     /// Check that no record was removed, added or rolled back outside flowvault
     Verify {
         /// Accept the vault as it is now, after reading the report, and seal
@@ -321,5 +337,19 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         ),
         Command::Rekey => vault_cmds::rekey(global),
         Command::Verify { accept } => vault_cmds::verify(global, accept),
+        Command::Copy {
+            to,
+            to_key_file,
+            to_passphrase_file,
+            overwrite,
+        } => copy::copy(
+            global,
+            copy::CopyArgs {
+                to,
+                to_key_file,
+                to_passphrase_file,
+                overwrite,
+            },
+        ),
     }
 }
