@@ -62,6 +62,8 @@ pub enum VaultError {
     Tampered(IntegrityReport),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    OpenBao(#[from] super::openbao::OpenBaoError),
     #[error("{context}: {source}")]
     Sqlite {
         context: &'static str,

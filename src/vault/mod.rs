@@ -9,6 +9,7 @@ mod integrity;
 mod keyslot;
 mod migrations;
 mod model;
+pub mod openbao;
 mod sqlite;
 pub mod status;
 mod store;
