@@ -45,6 +45,11 @@ pub struct Session {
 }
 
 impl BaoLogin {
+    /// Logs in with this token.
+    pub fn token(token: String) -> BaoLogin {
+        BaoLogin::Token(Zeroizing::new(token))
+    }
+
     /// AppRole when a role id is given (its secret id read from a private
     /// file, checked like a key file); else BAO_TOKEN, VAULT_TOKEN, then ~/.vault-token.
     pub fn from_env_and_args(

@@ -1,0 +1,347 @@
+//! The OpenBao backend against a real `bao server -dev`, through the Rust
+//! API (`openbao::init` / `open` and the `Store` traits).
+
+#[path = "common/bao.rs"]
+mod bao;
+
+use std::time::Duration;
+
+use bao::BaoServer;
+use flowvault::vault::audit::{
+    AuditAction, AuditCheck, AuditEvent, AuditQuery, AuditTarget, TargetKind,
+};
+use flowvault::vault::openbao::{self, OpenBaoStore};
+use flowvault::vault::{
+    AuditLog, ChangeFeed, Connection, Credentials, Store, VaultError, VaultStore,
+};
+
+fn connection(name: &str, secret: &str) -> Connection {
+    let mut fields = Credentials::default();
+    fields.set("client_id", "id-123");
+    fields.set("client_secret", secret);
+    Connection::new(name, "auth0", "client_credentials", fields)
+}
+
+fn init(server: &BaoServer, prefix: &str) -> OpenBaoStore {
+    openbao::init(&server.location(prefix), &server.root(), "flowvault").expect("init")
+}
+
+fn open(server: &BaoServer, prefix: &str) -> OpenBaoStore {
+    openbao::open(&server.location(prefix), &server.root()).expect("open")
+}
+
+#[test]
+fn add_list_show_update_delete_round_trip() {
+    let server = BaoServer::start();
+    let mut store = init(&server, "team");
+    let c = connection("Stripe Prod", "s3cret");
+    store.add_connection(&c).unwrap();
+    store.add_connection(&connection("Other", "x")).unwrap();
+
+    let other = open(&server, "team");
+    let listed = other.connections().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].name(), Some("Stripe Prod"));
+    let shown = other.connection("  stripe   PROD ").unwrap();
+    assert_eq!(shown.fields.get("client_secret"), Some("s3cret"));
+    assert_eq!(shown.version, 1);
+    assert_eq!(other.connection_id(c.id.as_str()).unwrap(), c.id);
+
+    let mut edited = shown.clone();
+    edited.name = "Stripe Live".into();
+    edited.fields.set("client_secret", "n3w");
+    assert_eq!(store.update_connection(&edited).unwrap(), 2);
+    assert!(matches!(
+        other.connection("Stripe Prod"),
+        Err(VaultError::NotFound(_))
+    ));
+    assert_eq!(
+        other
+            .connection("stripe live")
+            .unwrap()
+            .fields
+            .get("client_secret"),
+        Some("n3w")
+    );
+    // The old name is free again.
+    store
+        .add_connection(&connection("Stripe Prod", "again"))
+        .unwrap();
+
+    store.delete_connection(&c.id).unwrap();
+    assert!(matches!(
+        other.connection("Stripe Live"),
+        Err(VaultError::NotFound(_))
+    ));
+    assert_eq!(other.connections().unwrap().len(), 2);
+
+    let again = openbao::init(&server.location("team"), &server.root(), "flowvault");
+    assert!(
+        again
+            .unwrap_err()
+            .to_string()
+            .contains("already initialised")
+    );
+    let missing = openbao::open(&server.location("nobody"), &server.root());
+    assert!(missing.unwrap_err().to_string().contains("flowvault init"));
+}
+
+/// Every key under `dir` (a metadata path ending in `/`), recursively.
+fn all_keys(server: &BaoServer, dir: &str, out: &mut Vec<String>) {
+    let (status, body) = server.raw("LIST", &format!("secret/metadata/{dir}"), None);
+    if status == 404 {
+        return;
+    }
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    for key in json["data"]["keys"].as_array().unwrap() {
+        let key = format!("{dir}{}", key.as_str().unwrap());
+        if key.ends_with('/') {
+            all_keys(server, &key, out);
+        } else {
+            out.push(key);
+        }
+    }
+}
+
+#[test]
+fn a_canary_secret_is_not_in_any_raw_read_of_the_mount() {
+    let server = BaoServer::start();
+    let mut store = init(&server, "team");
+    let canary = "CANARY-7f3a9c-secret";
+    let c = connection("canary-connection-name", canary);
+    store.add_connection(&c).unwrap();
+    store
+        .append_audit(&AuditEvent {
+            action: AuditAction::Add,
+            target: Some(AuditTarget {
+                kind: TargetKind::Connection,
+                id: c.id.as_str().into(),
+                name: c.name.clone(),
+            }),
+            detail: None,
+        })
+        .unwrap();
+    let mut keys = Vec::new();
+    all_keys(&server, "team/", &mut keys);
+    assert!(keys.len() >= 5, "expected records, found {keys:?}");
+    for key in keys {
+        let (status, body) = server.raw("GET", &format!("secret/data/{key}"), None);
+        assert_eq!(status, 200, "{key}");
+        assert!(!body.contains(canary), "{key} holds the secret in clear");
+        assert!(
+            !body.contains("canary-connection-name"),
+            "{key} holds the name in clear"
+        );
+        assert!(
+            !body.contains("client_secret"),
+            "{key} holds a field name in clear"
+        );
+    }
+}
+
+#[test]
+fn two_handles_updating_one_connection_one_conflict_no_lost_change() {
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    let mut b = open(&server, "team");
+    a.add_connection(&connection("Shared", "v0")).unwrap();
+    let mut from_a = a.connection("Shared").unwrap();
+    let mut from_b = b.connection("Shared").unwrap();
+    from_a.fields.set("client_id", "changed-by-a");
+    a.update_connection(&from_a).unwrap();
+    from_b.fields.set("client_secret", "changed-by-b");
+    let err = b.update_connection(&from_b).unwrap_err();
+    assert!(
+        matches!(err, VaultError::Conflict(ref n) if n == "Shared"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("nothing was saved"));
+    // Nothing of b's was saved; b re-reads and saves on top of a's change.
+    let mut fresh = b.connection("Shared").unwrap();
+    assert_eq!(fresh.fields.get("client_secret"), Some("v0"));
+    fresh.fields.set("client_secret", "changed-by-b");
+    assert_eq!(b.update_connection(&fresh).unwrap(), 3);
+    let last = a.connection("Shared").unwrap();
+    assert_eq!(last.fields.get("client_id"), Some("changed-by-a"));
+    assert_eq!(last.fields.get("client_secret"), Some("changed-by-b"));
+}
+
+#[test]
+fn a_duplicate_name_is_refused_across_handles() {
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    let mut b = open(&server, "team");
+    a.add_connection(&connection("Stripe", "1")).unwrap();
+    let err = b.add_connection(&connection("  stripe ", "2")).unwrap_err();
+    assert!(matches!(err, VaultError::DuplicateName(_)), "{err}");
+    assert_eq!(a.connections().unwrap().len(), 1);
+}
+
+#[test]
+fn the_renewal_lease_is_exclusive_across_handles() {
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    let mut b = open(&server, "team");
+    let c = connection("Leased", "x");
+    a.add_connection(&c).unwrap();
+    let ttl = Duration::from_secs(60);
+    assert!(a.try_lease(&c.id, "machine-a", ttl).unwrap());
+    assert!(!b.try_lease(&c.id, "machine-b", ttl).unwrap());
+    assert!(b.token_record(&c.id).unwrap().renewing);
+    assert!(
+        a.try_lease(&c.id, "machine-a", ttl).unwrap(),
+        "the holder renews its lease"
+    );
+    a.release_lease(&c.id, "machine-a").unwrap();
+    assert!(b.try_lease(&c.id, "machine-b", ttl).unwrap());
+    assert!(!a.try_lease(&c.id, "machine-a", ttl).unwrap());
+}
+
+#[test]
+fn the_change_mark_moves_after_each_write_and_not_after_a_read() {
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    let b = open(&server, "team");
+    let m0 = b.change_mark().unwrap();
+    a.add_connection(&connection("One", "1")).unwrap();
+    let m1 = b.changed_since(&m0).unwrap().expect("an add is a change");
+    let _ = a.connections().unwrap();
+    let _ = a.connection("One").unwrap();
+    assert_eq!(b.changed_since(&m1).unwrap(), None);
+    let mut one = a.connection("One").unwrap();
+    one.fields.set("client_id", "2");
+    a.update_connection(&one).unwrap();
+    let m2 = b
+        .changed_since(&m1)
+        .unwrap()
+        .expect("an update is a change");
+    a.delete_connection(&one.id).unwrap();
+    assert!(
+        b.changed_since(&m2).unwrap().is_some(),
+        "a delete is a change"
+    );
+}
+
+#[test]
+fn the_audit_trail_is_chained_and_an_edit_is_detected() {
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    for action in [AuditAction::Add, AuditAction::Reveal, AuditAction::Edit] {
+        a.append_audit(&AuditEvent {
+            action,
+            target: None,
+            detail: Some("note".into()),
+        })
+        .unwrap();
+    }
+    let entries = a.audit_entries(&AuditQuery::default()).unwrap();
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(entries[1].action_name(), "reveal");
+    // The dev server's root token has no entity; its display name is "token".
+    assert_eq!(entries[0].actor, "token");
+    assert_eq!(a.verify_audit().unwrap(), AuditCheck::Intact { entries: 3 });
+    // Entry 2 removed (as root, outside flowvault).
+    server.raw("DELETE", "secret/metadata/team/audit/2", None);
+    assert!(matches!(
+        a.verify_audit().unwrap(),
+        AuditCheck::Broken { seq: 2, .. }
+    ));
+}
+
+trait ActionName {
+    fn action_name(&self) -> String;
+}
+
+impl ActionName for flowvault::vault::audit::AuditEntry {
+    fn action_name(&self) -> String {
+        serde_json::to_value(self.event.action)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+#[test]
+fn a_stopped_server_is_a_clear_unreachable_error() {
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    a.add_connection(&connection("Kept", "1")).unwrap();
+    drop(server);
+    let err = a.connections().unwrap_err().to_string();
+    assert!(err.contains("OpenBao unreachable at"), "{err}");
+    let err = a
+        .add_connection(&connection("Lost", "2"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unreachable"), "{err}");
+}
+
+#[test]
+fn a_second_host_is_used_when_the_first_is_down() {
+    let server = BaoServer::start();
+    init(&server, "team");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let mut location = server.location("team");
+    location.hosts.insert(0, ("127.0.0.1".into(), dead_port));
+    let store = openbao::open(&location, &server.root()).expect("opens through the second host");
+    assert!(store.connections().unwrap().is_empty());
+}
+
+#[test]
+fn a_token_limited_to_the_shipped_policy_can_init_and_use_the_vault() {
+    let server = BaoServer::start();
+    let policy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/openbao/flowvault-policy.hcl"
+    ))
+    .unwrap();
+    let body = serde_json::json!({ "policy": policy }).to_string();
+    let (status, answer) = server.raw("PUT", "sys/policies/acl/flowvault", Some(&body));
+    assert!(status < 300, "{status} {answer}");
+    let (status, answer) = server.raw("POST", "transit/keys/flowvault", Some("{}"));
+    assert!(status < 300, "{status} {answer}");
+    let (status, answer) = server.raw(
+        "POST",
+        "auth/token/create",
+        Some(r#"{"policies":["flowvault"],"no_default_policy":true,"ttl":"1h"}"#),
+    );
+    assert!(status < 300, "{status} {answer}");
+    let json: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let token = json["auth"]["client_token"].as_str().unwrap().to_owned();
+    let login = openbao::BaoLogin::token(token);
+    let location = server.location("flowvault");
+    let mut store = openbao::init(&location, &login, "flowvault").expect("init with the policy");
+    store.add_connection(&connection("Limited", "p")).unwrap();
+    let other = openbao::open(&location, &login).unwrap();
+    assert_eq!(
+        other
+            .connection("limited")
+            .unwrap()
+            .fields
+            .get("client_secret"),
+        Some("p")
+    );
+    store
+        .append_audit(&AuditEvent {
+            action: AuditAction::Add,
+            target: None,
+            detail: None,
+        })
+        .unwrap();
+    assert_eq!(
+        store.verify_audit().unwrap(),
+        AuditCheck::Intact { entries: 1 }
+    );
+    // Outside the policy's prefix: refused, naming the path.
+    let err = openbao::init(&server.location("elsewhere"), &login, "flowvault")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("permission denied") && err.contains("elsewhere"),
+        "{err}"
+    );
+    let _: Box<dyn Store> = store.reopen().unwrap();
+}
