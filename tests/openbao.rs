@@ -345,3 +345,119 @@ fn a_token_limited_to_the_shipped_policy_can_init_and_use_the_vault() {
     );
     let _: Box<dyn Store> = store.reopen().unwrap();
 }
+
+#[test]
+fn transit_not_mounted_or_key_missing_say_so() {
+    let server = BaoServer::start();
+    // A policy-limited token cannot create the key: it is reported missing.
+    let policy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/openbao/flowvault-policy.hcl"
+    ))
+    .unwrap();
+    let body = serde_json::json!({ "policy": policy }).to_string();
+    server.raw("PUT", "sys/policies/acl/flowvault", Some(&body));
+    let (_, answer) = server.raw(
+        "POST",
+        "auth/token/create",
+        Some(r#"{"policies":["flowvault"],"no_default_policy":true}"#),
+    );
+    let json: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let login = openbao::BaoLogin::token(json["auth"]["client_token"].as_str().unwrap().into());
+    let err = openbao::init(&server.location("flowvault"), &login, "flowvault")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("transit key \"flowvault\" is missing")
+            && err.contains("may not create it")
+            && err.contains("bao write -f transit/keys/flowvault"),
+        "{err}"
+    );
+    // Nothing was written: init can be run again once the key exists.
+    server.raw("POST", "transit/keys/flowvault", Some("{}"));
+    openbao::init(&server.location("flowvault"), &login, "flowvault").unwrap();
+
+    server.raw("DELETE", "sys/mounts/transit", None);
+    let err = openbao::init(&server.location("other"), &server.root(), "flowvault")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("transit engine is not mounted"), "{err}");
+    let err = openbao::open(&server.location("flowvault"), &server.root())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("transit"), "{err}");
+}
+
+#[test]
+fn a_sealed_server_is_reported_as_sealed() {
+    let server = BaoServer::start();
+    let a = init(&server, "team");
+    let (status, body) = server.raw("PUT", "sys/seal", None);
+    assert!(status < 300, "{status} {body}");
+    let err = a.connections().unwrap_err().to_string();
+    assert!(err.contains("is sealed"), "{err}");
+}
+
+#[tokio::test]
+async fn the_store_is_usable_from_inside_a_tokio_runtime() {
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    a.add_connection(&connection("Async", "1")).unwrap();
+    assert_eq!(a.connections().unwrap().len(), 1);
+    let b = tokio::task::spawn_blocking(move || a.connection("async").map(|c| c.version))
+        .await
+        .unwrap();
+    assert_eq!(b.unwrap(), 1);
+}
+
+#[test]
+fn a_short_lived_token_is_renewed_while_the_store_is_used() {
+    let server = BaoServer::start();
+    init(&server, "team");
+    let (_, answer) = server.raw(
+        "POST",
+        "auth/token/create",
+        Some(r#"{"policies":["root"],"ttl":"3s","explicit_max_ttl":"120s"}"#),
+    );
+    let json: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let login = openbao::BaoLogin::token(json["auth"]["client_token"].as_str().unwrap().into());
+    let store = openbao::open(&server.location("team"), &login).unwrap();
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(1700));
+        store.connections().expect("the token is still alive");
+    }
+}
+
+#[test]
+fn approle_login_with_a_secret_id_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = BaoServer::start();
+    init(&server, "team");
+    server.raw("POST", "sys/auth/approle", Some(r#"{"type":"approle"}"#));
+    server.raw(
+        "PUT",
+        "sys/policies/acl/all",
+        Some(r#"{"policy":"path \"*\" { capabilities = [\"create\",\"read\",\"update\",\"delete\",\"list\"] }"}"#),
+    );
+    server.raw(
+        "POST",
+        "auth/approle/role/fv",
+        Some(r#"{"token_policies":["all"],"token_ttl":"1h"}"#),
+    );
+    let (_, role) = server.raw("GET", "auth/approle/role/fv/role-id", None);
+    let role: serde_json::Value = serde_json::from_str(&role).unwrap();
+    let (_, secret) = server.raw("POST", "auth/approle/role/fv/secret-id", Some("{}"));
+    let secret: serde_json::Value = serde_json::from_str(&secret).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret-id");
+    std::fs::write(&path, secret["data"]["secret_id"].as_str().unwrap()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let role_id = role["data"]["role_id"].as_str().unwrap().to_owned();
+    let refused = openbao::BaoLogin::from_env_and_args(Some(role_id.clone()), Some(path.clone()));
+    assert!(refused.unwrap_err().to_string().contains("chmod 600"));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let login = openbao::BaoLogin::from_env_and_args(Some(role_id), Some(path)).unwrap();
+    assert!(!format!("{login:?}").contains(secret["data"]["secret_id"].as_str().unwrap()));
+    let store = openbao::open(&server.location("team"), &login).unwrap();
+    assert!(store.connections().unwrap().is_empty());
+}

@@ -42,6 +42,12 @@ pub fn ensure_key(http: &Http, key: &str) -> Result<(), OpenBaoError> {
         }
         404 => {
             let created = http.call(Request::post(path.clone(), json!({})))?;
+            if created.status == 403 {
+                return Err(OpenBaoError::TransitKeyCreateDenied {
+                    key: key.to_owned(),
+                    path,
+                });
+            }
             transit_error(&path, key, created).map(|_| ())
         }
         _ => transit_error(&path, key, answer).map(|_| ()),
