@@ -461,3 +461,51 @@ fn approle_login_with_a_secret_id_file() {
     let store = openbao::open(&server.location("team"), &login).unwrap();
     assert!(store.connections().unwrap().is_empty());
 }
+
+/// Timings on loopback: `cargo test --test openbao measure -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_open_show_list_with_1000_connections() {
+    use std::time::Instant;
+    let server = BaoServer::start();
+    let mut store = init(&server, "team");
+    let all: Vec<Connection> = (0..1000)
+        .map(|i| connection(&format!("conn-{i:04}"), "s"))
+        .collect();
+    let t = Instant::now();
+    store.add_connections(&all).unwrap();
+    println!("add 1000: {:?}", t.elapsed());
+    let t = Instant::now();
+    let store = open(&server, "team");
+    println!("open: {:?}", t.elapsed());
+    for _ in 0..3 {
+        let t = Instant::now();
+        store.connection("conn-0500").unwrap();
+        println!("show: {:?}", t.elapsed());
+    }
+    for _ in 0..3 {
+        let t = Instant::now();
+        assert_eq!(store.connections().unwrap().len(), 1000);
+        println!("list 1000: {:?}", t.elapsed());
+    }
+    let t = Instant::now();
+    store.change_mark().unwrap();
+    println!("change mark: {:?}", t.elapsed());
+    let t = Instant::now();
+    let id = store.connection_id("conn-0001").unwrap();
+    println!("connection id: {:?}", t.elapsed());
+    let mut lease_store = open(&server, "team");
+    let t = Instant::now();
+    lease_store
+        .try_lease(&id, "m", Duration::from_secs(30))
+        .unwrap();
+    println!("try_lease: {:?}", t.elapsed());
+    let mut cmd = std::process::Command::new("bao");
+    cmd.args(["kv", "get", "-mount=secret", "team/changes"])
+        .env("BAO_ADDR", format!("http://127.0.0.1:{}", server.port))
+        .env("BAO_TOKEN", &server.root_token)
+        .stdout(std::process::Stdio::null());
+    let t = Instant::now();
+    assert!(cmd.status().unwrap().success());
+    println!("bao kv get (process): {:?}", t.elapsed());
+}

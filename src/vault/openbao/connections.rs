@@ -15,6 +15,8 @@ use crate::vault::model::{
 
 const KIND: &str = "connections";
 const NAMES: &str = "names";
+/// How old a name claim without its record must be to be taken over.
+const ORPHAN_AGE: time::Duration = time::Duration::minutes(2);
 
 /// A connection's sealed record (its version is the KV version).
 #[derive(Serialize, Deserialize)]
@@ -151,7 +153,14 @@ impl OpenBaoStore {
                     return Err(duplicate);
                 };
                 let holder = current.data["id"].as_str().unwrap_or_default().to_owned();
+                // A claim whose record never came (a writer stopped between
+                // the two writes) is an orphan once it is old enough that its
+                // writer cannot still be about to write the record.
+                let settled = current
+                    .written_at
+                    .is_none_or(|at| crate::vault::model::now() - at > ORPHAN_AGE);
                 let orphan = holder != id
+                    && settled
                     && self.kv.current_version(&format!("{record_key}/{holder}"))? == 0;
                 if holder == id {
                     return Ok(());

@@ -21,6 +21,8 @@ pub struct Kv {
 pub struct Entry {
     pub version: i64,
     pub data: Value,
+    /// When this version was written, if OpenBao said.
+    pub written_at: Option<time::OffsetDateTime>,
 }
 
 impl Kv {
@@ -58,9 +60,19 @@ impl Kv {
                         path: path.clone(),
                         what: "no version".into(),
                     })?;
+                let written_at = json["data"]["metadata"]["created_time"]
+                    .as_str()
+                    .and_then(|t| {
+                        time::OffsetDateTime::parse(
+                            t,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
+                    });
                 Ok(Some(Entry {
                     version,
                     data: json["data"]["data"].take(),
+                    written_at,
                 }))
             })
             .collect()

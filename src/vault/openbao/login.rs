@@ -135,3 +135,20 @@ fn read_secret_file(path: &Path, context: &'static str) -> Result<Zeroizing<Stri
     })?;
     Ok(Zeroizing::new(text.trim().to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_never_prints_its_secrets() {
+        let token = BaoLogin::token("s.very-secret-token".into());
+        assert!(!format!("{token:?}").contains("very-secret"));
+        let approle = BaoLogin::AppRole {
+            role_id: "role".into(),
+            secret_id: Zeroizing::new("secret-id-value".into()),
+        };
+        let shown = format!("{approle:?}");
+        assert!(shown.contains("role") && !shown.contains("secret-id-value"));
+    }
+}
