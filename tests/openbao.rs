@@ -509,3 +509,113 @@ fn measure_open_show_list_with_1000_connections() {
     assert!(cmd.status().unwrap().success());
     println!("bao kv get (process): {:?}", t.elapsed());
 }
+
+#[test]
+fn racing_increments_from_two_threads_lose_nothing() {
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    let mut counter = connection("Counter", "s");
+    counter.fields.set("n", "0");
+    a.add_connection(&counter).unwrap();
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let mut store = open(&server, "team");
+            std::thread::spawn(move || {
+                let mut conflicts = 0;
+                for _ in 0..8 {
+                    loop {
+                        let mut c = store.connection("Counter").unwrap();
+                        let n: u32 = c.fields.get("n").unwrap().parse().unwrap();
+                        c.fields.set("n", (n + 1).to_string());
+                        match store.update_connection(&c) {
+                            Ok(_) => break,
+                            Err(VaultError::Conflict(_)) => conflicts += 1,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                }
+                conflicts
+            })
+        })
+        .collect();
+    let _conflicts: u32 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let last = a.connection("Counter").unwrap();
+    assert_eq!(last.fields.get("n"), Some("16"));
+    assert_eq!(last.version, 17);
+}
+
+#[test]
+fn tokens_and_renewal_state_round_trip_and_new_credentials_forget_the_token() {
+    use flowvault::vault::{RefreshState, SecretValue, Token};
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    let mut c = connection("Tokened", "s");
+    c.fields.set("refresh_token", "r1");
+    a.add_connection(&c).unwrap();
+    let token = Token {
+        access_token: SecretValue::new("access-1"),
+        token_type: "Bearer".into(),
+        scope: Some("read".into()),
+        obtained_at: flowvault::vault::now(),
+        expires_at: None,
+    };
+    a.store_token(&c.id, &token, Some(&SecretValue::new("r2")))
+        .unwrap();
+    let b = open(&server, "team");
+    let record = b.token_record(&c.id).unwrap();
+    assert_eq!(record.token.as_ref(), Some(&token));
+    assert_eq!(
+        b.connection("Tokened").unwrap().fields.get("refresh_token"),
+        Some("r2")
+    );
+    let state = RefreshState {
+        failures: 2,
+        last_error: Some("timed out".into()),
+        ..RefreshState::default()
+    };
+    a.store_refresh_state(&c.id, &state).unwrap();
+    let records = b.token_records().unwrap();
+    assert_eq!(records[&c.id].state, state);
+    assert_eq!(records[&c.id].token.as_ref(), Some(&token));
+    // New credentials: the token and its state go.
+    let mut edited = a.connection("Tokened").unwrap();
+    edited.fields.set("client_secret", "other");
+    a.update_connection(&edited).unwrap();
+    assert_eq!(b.token_record(&c.id).unwrap().token, None);
+}
+
+#[test]
+fn flows_round_trip_with_names_versions_and_usage() {
+    use flowvault::vault::{Flow, FlowStep};
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    let c = connection("Used", "s");
+    a.add_connection(&c).unwrap();
+    let flow = Flow::new("Deploy");
+    a.add_flow(&flow).unwrap();
+    let err = a.add_flow(&Flow::new("Deploy")).unwrap_err();
+    assert!(matches!(err, VaultError::DuplicateFlow(_)), "{err}");
+    let mut stored = a.flow("Deploy").unwrap();
+    stored.steps.push(FlowStep::new(
+        "twilio.send_sms",
+        Some(c.id.clone()),
+        Credentials::default(),
+    ));
+    let v2 = a.save_steps(&stored).unwrap();
+    assert_eq!(v2, 2);
+    assert!(matches!(
+        a.save_steps(&stored),
+        Err(VaultError::Conflict(_))
+    ));
+    stored.version = v2;
+    assert_eq!(a.rename_flow(&stored, "Ship").unwrap(), 3);
+    assert!(matches!(a.flow("Deploy"), Err(VaultError::FlowNotFound(_))));
+    let usage = a.connection_usage(&c.id).unwrap();
+    assert_eq!((usage[0].flow.as_str(), usage[0].position), ("Ship", 1));
+    a.delete_connection(&c.id).unwrap();
+    let ship = a.flow("Ship").unwrap();
+    assert_eq!(ship.steps[0].connection, None);
+    a.delete_flow(&ship.id).unwrap();
+    assert!(a.flows().unwrap().is_empty());
+    a.add_flow(&Flow::new("Deploy")).unwrap();
+}
