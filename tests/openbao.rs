@@ -619,3 +619,38 @@ fn flows_round_trip_with_names_versions_and_usage() {
     assert!(a.flows().unwrap().is_empty());
     a.add_flow(&Flow::new("Deploy")).unwrap();
 }
+
+#[test]
+fn a_server_stopped_during_edits_keeps_every_acknowledged_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = BaoServer::start_persistent(dir.path());
+    let mut store = init(&server, "team");
+    let mut acknowledged = Vec::new();
+    let mut errors = Vec::new();
+    for i in 0..60 {
+        if i == 30 {
+            server.stop();
+        }
+        let c = connection(&format!("edit-{i}"), "s");
+        match store.add_connection(&c) {
+            Ok(()) => acknowledged.push(c.name),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    assert_eq!(acknowledged.len(), 30);
+    assert_eq!(errors.len(), 30);
+    assert!(
+        errors.iter().all(|e| e.contains("OpenBao unreachable")),
+        "{errors:?}"
+    );
+    server.restart();
+    // The same handle works again once the server is back.
+    let names: Vec<String> = store
+        .connections()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.name().map(str::to_owned))
+        .collect();
+    assert_eq!(names, acknowledged);
+    store.add_connection(&connection("after", "s")).unwrap();
+}

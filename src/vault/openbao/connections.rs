@@ -29,6 +29,15 @@ struct Record {
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
+    /// When it was added, in nanoseconds: orders connections added within
+    /// the same second (the times above are kept to the second).
+    #[serde(default)]
+    added: i64,
+}
+
+/// Now, in nanoseconds since 1970 (fits an i64 until 2262).
+fn now_nanos() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos()).unwrap_or(i64::MAX)
 }
 
 fn key(id: &str) -> String {
@@ -37,8 +46,15 @@ fn key(id: &str) -> String {
 
 impl OpenBaoStore {
     fn decode(&self, id: &str, entry: &Entry) -> StoredConnection {
+        self.decode_ordered(id, entry).0
+    }
+
+    /// The connection, and when it was added (0 if unknown).
+    fn decode_ordered(&self, id: &str, entry: &Entry) -> (StoredConnection, i64) {
         let id_owned = ConnectionId::from_stored(id.to_owned());
-        match self.open::<Record>(KIND, id, &entry.data) {
+        let record = self.open::<Record>(KIND, id, &entry.data);
+        let added = record.as_ref().map_or(0, |r| r.added);
+        let connection = match record {
             Some(r) => StoredConnection::Intact(Connection {
                 id: id_owned,
                 name: r.name,
@@ -53,7 +69,15 @@ impl OpenBaoStore {
                 id: id_owned,
                 name: None,
             }),
-        }
+        };
+        (connection, added)
+    }
+
+    /// When a stored connection was added, to keep it through a rewrite.
+    pub(super) fn added_of(&self, id: &ConnectionId) -> Result<i64, VaultError> {
+        Ok(self
+            .entry(id)?
+            .map_or(0, |e| self.decode_ordered(id.as_str(), &e).1))
     }
 
     /// Every connection, oldest first; damaged ones last.
@@ -64,14 +88,14 @@ impl OpenBaoStore {
         for (id, entry) in ids.iter().zip(self.kv.read_many(&keys)) {
             // Deleted between the list and the read: not there any more.
             if let Some(entry) = entry? {
-                out.push(self.decode(id, &entry));
+                out.push(self.decode_ordered(id, &entry));
             }
         }
-        out.sort_by_key(|c| match c {
-            StoredConnection::Intact(c) => (0, Some(c.created_at)),
-            StoredConnection::Damaged(_) => (1, None),
+        out.sort_by_key(|(c, added)| match c {
+            StoredConnection::Intact(c) => (0, Some(c.created_at), *added),
+            StoredConnection::Damaged(_) => (1, None, 0),
         });
-        Ok(out)
+        Ok(out.into_iter().map(|(c, _)| c).collect())
     }
 
     /// The raw entry of a connection.
@@ -191,7 +215,12 @@ impl OpenBaoStore {
         Ok(())
     }
 
-    pub(super) fn sealed_record(&self, c: &Connection, name: &str) -> Result<Value, VaultError> {
+    pub(super) fn sealed_record(
+        &self,
+        c: &Connection,
+        name: &str,
+        added: i64,
+    ) -> Result<Value, VaultError> {
         let record = Record {
             name: name.to_owned(),
             service: c.service.clone(),
@@ -199,6 +228,7 @@ impl OpenBaoStore {
             fields: c.fields.clone(),
             created_at: c.created_at,
             updated_at: c.updated_at,
+            added,
         };
         self.seal(KIND, c.id.as_str(), &record)
     }
@@ -221,7 +251,7 @@ impl OpenBaoStore {
                     VaultError::DuplicateName(c.name.clone()),
                 )?;
                 claimed.push((index, c.id.as_str().to_owned()));
-                let record = self.sealed_record(c, &name)?;
+                let record = self.sealed_record(c, &name, now_nanos())?;
                 self.kv
                     .write(&key(c.id.as_str()), record, 0)
                     .map_err(|e| match e {
@@ -255,7 +285,8 @@ impl OpenBaoStore {
         if entry.version != c.version {
             return Err(VaultError::Conflict(c.name.clone()));
         }
-        let before = match self.decode(c.id.as_str(), &entry) {
+        let (before, added) = self.decode_ordered(c.id.as_str(), &entry);
+        let before = match before {
             StoredConnection::Intact(b) => Some(b),
             StoredConnection::Damaged(_) => None,
         };
@@ -271,7 +302,7 @@ impl OpenBaoStore {
                 VaultError::DuplicateName(c.name.clone()),
             )?;
         }
-        let record = self.sealed_record(c, &name)?;
+        let record = self.sealed_record(c, &name, added)?;
         let version = match self.kv.write(&key(c.id.as_str()), record, c.version) {
             Ok(v) => v,
             Err(e) => {

@@ -155,7 +155,8 @@ impl OpenBaoStore {
             let mut connection = self.read_connection(id)?;
             connection.fields.set("refresh_token", rotated.expose());
             let record_key = format!("connections/{}", id.as_str());
-            let record = self.sealed_record(&connection, &connection.name)?;
+            let added = self.added_of(id)?;
+            let record = self.sealed_record(&connection, &connection.name, added)?;
             self.kv
                 .write(&record_key, record, connection.version)
                 .map_err(conflict_as(&connection.name))?;
