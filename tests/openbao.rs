@@ -654,3 +654,14 @@ fn a_server_stopped_during_edits_keeps_every_acknowledged_edit() {
     assert_eq!(names, acknowledged);
     store.add_connection(&connection("after", "s")).unwrap();
 }
+
+#[test]
+fn a_missing_kv_mount_is_named() {
+    let server = BaoServer::start();
+    let mut location = server.location("team");
+    location.mount = "nokv".into();
+    let err = openbao::init(&location, &server.root(), "flowvault")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no KV version 2 mount at nokv/"), "{err}");
+}

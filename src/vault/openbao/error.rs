@@ -25,6 +25,10 @@ pub enum OpenBaoError {
         "transit key \"{key}\" is missing and this token may not create it ({path} is denied); ask an administrator to run `bao write -f {path}`, or allow \"create\" on {path} in the policy"
     )]
     TransitKeyCreateDenied { key: String, path: String },
+    #[error(
+        "no KV version 2 mount at {mount}/ ({path}); enable it with `bao secrets enable -path={mount} kv-v2`"
+    )]
+    KvNotMounted { mount: String, path: String },
     #[error("no flowvault vault at {location}; create one with `flowvault init`")]
     NotInitialised { location: String },
     #[error("a flowvault vault is already initialised at {location}; it was left untouched")]

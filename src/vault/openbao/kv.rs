@@ -50,7 +50,7 @@ impl Kv {
             .zip(paths)
             .map(|(answer, path)| {
                 let response = answer?;
-                if response.status == 404 {
+                if self.absent(&path, &response)? {
                     return Ok(None);
                 }
                 let mut json = checked(&path, response)?;
@@ -108,7 +108,7 @@ impl Kv {
     pub fn current_version(&self, key: &str) -> Result<i64, OpenBaoError> {
         let path = self.metadata_path(key);
         let response = self.http.call(Request::get(path.clone()))?;
-        if response.status == 404 {
+        if self.absent(&path, &response)? {
             return Ok(0);
         }
         let json = checked(&path, response)?;
@@ -119,7 +119,7 @@ impl Kv {
     pub fn list(&self, dir: &str) -> Result<Vec<String>, OpenBaoError> {
         let path = self.metadata_path(dir);
         let response = self.http.call(Request::list(format!("{path}/")))?;
-        if response.status == 404 {
+        if self.absent(&path, &response)? {
             return Ok(Vec::new());
         }
         let json = checked(&path, response)?;
@@ -131,6 +131,21 @@ impl Kv {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    /// Whether a 404 means "no such entry"; a 404 for a path no mount
+    /// handles is the mount missing.
+    fn absent(&self, path: &str, response: &Response) -> Result<bool, OpenBaoError> {
+        if response.status != 404 {
+            return Ok(false);
+        }
+        if response.errors().contains("no handler") {
+            return Err(OpenBaoError::KvNotMounted {
+                mount: self.mount.clone(),
+                path: path.to_owned(),
+            });
+        }
+        Ok(true)
     }
 
     /// Removes `key` and every version of it.
