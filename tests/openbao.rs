@@ -234,12 +234,39 @@ fn the_audit_trail_is_chained_and_an_edit_is_detected() {
         })
         .unwrap();
     }
+    // Another handle appends in between: the first one's remembered seq is
+    // taken, and it moves past it.
+    let mut b = open(&server, "team");
+    for _ in 0..5 {
+        b.append_audit(&AuditEvent {
+            action: AuditAction::Copy,
+            target: None,
+            detail: None,
+        })
+        .unwrap();
+    }
+    a.append_audit(&AuditEvent {
+        action: AuditAction::Remove,
+        target: None,
+        detail: None,
+    })
+    .unwrap();
     let entries = a.audit_entries(&AuditQuery::default()).unwrap();
-    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=9).collect::<Vec<_>>()
+    );
+    let last_two = a
+        .audit_entries(&AuditQuery {
+            last: Some(2),
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(last_two.iter().map(|e| e.seq).collect::<Vec<_>>(), [8, 9]);
     assert_eq!(entries[1].action_name(), "reveal");
     // The dev server's root token has no entity; its display name is "token".
     assert_eq!(entries[0].actor, "token");
-    assert_eq!(a.verify_audit().unwrap(), AuditCheck::Intact { entries: 3 });
+    assert_eq!(a.verify_audit().unwrap(), AuditCheck::Intact { entries: 9 });
     // Entry 2 removed (as root, outside flowvault).
     server.raw("DELETE", "secret/metadata/team/audit/2", None);
     assert!(matches!(

@@ -53,6 +53,11 @@ impl OpenBaoStore {
         Ok(seqs)
     }
 
+    /// The seq after the last entry.
+    fn next_seq(&self) -> Result<u64, VaultError> {
+        Ok(self.seqs()?.last().copied().unwrap_or(0) + 1)
+    }
+
     /// The mac of entry `seq` (zeros before the first).
     fn mac_of(&self, seq: u64) -> Result<Vec<u8>, VaultError> {
         if seq == 0 {
@@ -65,8 +70,11 @@ impl OpenBaoStore {
     }
 
     pub(super) fn append_entry(&mut self, event: &AuditEvent) -> Result<(), VaultError> {
-        let mut seq = self.seqs()?.last().copied().unwrap_or(0) + 1;
-        for _ in 0..MAX_TRIES {
+        let mut seq = match self.audit_next {
+            Some(next) => next,
+            None => self.next_seq()?,
+        };
+        for attempt in 1..=MAX_TRIES {
             let entry = AuditEntry {
                 seq,
                 at: crate::vault::model::now(),
@@ -78,7 +86,15 @@ impl OpenBaoStore {
             let mac = self.chain_mac(&self.mac_of(seq - 1)?, seq, &sealed_bytes);
             let data = json!({ "sealed": sealed["sealed"], "mac": b64(&mac) });
             match self.kv.write(&key(seq), data, 0) {
-                Ok(_) => return self.bump(),
+                Ok(_) => {
+                    self.audit_next = Some(seq + 1);
+                    return self.bump();
+                }
+                // Taken by another writer: the next one, or past the end
+                // of the trail when the remembered seq is far behind.
+                Err(OpenBaoError::CasConflict { .. }) if attempt % 4 == 0 => {
+                    seq = self.next_seq()?.max(seq + 1);
+                }
                 Err(OpenBaoError::CasConflict { .. }) => seq += 1,
                 Err(e) => return Err(e.into()),
             }

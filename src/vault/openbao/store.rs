@@ -37,6 +37,8 @@ pub struct OpenBaoStore {
     pub(super) audit_key: SecretKey,
     /// Who this session is, for the audit trail.
     pub(super) actor: String,
+    /// The audit seq to try next, once known (saves listing the trail).
+    pub(super) audit_next: Option<u64>,
 }
 
 impl std::fmt::Debug for OpenBaoStore {
@@ -64,6 +66,7 @@ impl OpenBaoStore {
             audit_key: data_key.derive("flowvault/audit-chain/v1"),
             data_key,
             actor,
+            audit_next: None,
         }
     }
 
