@@ -692,3 +692,32 @@ fn a_missing_kv_mount_is_named() {
         .to_string();
     assert!(err.contains("no KV version 2 mount at nokv/"), "{err}");
 }
+
+#[test]
+fn renaming_onto_a_used_name_is_refused_and_saves_nothing() {
+    let server = BaoServer::start();
+    let mut a = init(&server, "team");
+    a.add_connection(&connection("First", "1")).unwrap();
+    a.add_connection(&connection("Second", "2")).unwrap();
+    let mut second = a.connection("Second").unwrap();
+    second.name = "FIRST".into();
+    second.fields.set("client_secret", "changed");
+    let err = a.update_connection(&second).unwrap_err();
+    assert!(matches!(err, VaultError::DuplicateName(_)), "{err}");
+    let kept = a.connection("Second").unwrap();
+    assert_eq!(
+        (kept.version, kept.fields.get("client_secret")),
+        (1, Some("2"))
+    );
+    assert_eq!(
+        a.connection("first").unwrap().fields.get("client_secret"),
+        Some("1")
+    );
+    // A stale copy of a deleted connection: not found, nothing recreated.
+    a.delete_connection(&kept.id).unwrap();
+    assert!(matches!(
+        a.update_connection(&kept),
+        Err(VaultError::IdNotFound(_))
+    ));
+    assert_eq!(a.connections().unwrap().len(), 1);
+}
