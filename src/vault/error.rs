@@ -76,6 +76,8 @@ pub enum VaultError {
     NoUnlockKey(PathBuf),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    OpenBao(#[from] super::openbao::OpenBaoError),
     #[error("{context}: {source}")]
     Sqlite {
         context: &'static str,

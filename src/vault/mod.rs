@@ -13,6 +13,7 @@ mod keyslot;
 pub mod location;
 mod migrations;
 mod model;
+pub mod openbao;
 mod sqlite;
 pub mod status;
 mod store;
