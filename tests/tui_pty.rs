@@ -531,7 +531,7 @@ fn on_help_an_unbound_key_does_nothing_and_q_does_what_the_footer_says() {
         "q on help quit flowvault"
     );
     // On the list, `q` quits, as its footer says.
-    assert!(pty.screen().contains("q quit"), "{}", pty.screen());
+    pty.wait_for("q quit");
     pty.keys("q");
     assert!(pty.wait_exit().success());
 }

@@ -62,8 +62,10 @@ pub fn open_store(
             let key = file_key(path, access)?;
             Ok(Box::new(Vault::open(path, key)?))
         }
-        // Wired to `crate::vault::openbao::open` when that backend is merged.
-        VaultLocation::OpenBao(_) => Err(VaultError::BackendUnavailable("openbao")),
+        VaultLocation::OpenBao(location) => {
+            let login = login(&access.bao)?;
+            Ok(Box::new(super::openbao::open(location, &login)?))
+        }
     }
 }
 
@@ -78,9 +80,28 @@ pub fn create_store(
             let key = file_key(path, access)?;
             Ok(Box::new(Vault::create(path, key, kdf)?))
         }
-        // Wired to `crate::vault::openbao::init` when that backend is merged.
-        VaultLocation::OpenBao(_) => Err(VaultError::BackendUnavailable("openbao")),
+        VaultLocation::OpenBao(location) => {
+            let login = login(&access.bao)?;
+            let transit_key = access
+                .bao
+                .transit_key
+                .as_deref()
+                .unwrap_or(DEFAULT_TRANSIT_KEY);
+            Ok(Box::new(super::openbao::init(
+                location,
+                &login,
+                transit_key,
+            )?))
+        }
     }
+}
+
+/// The OpenBao login the options and the environment give.
+fn login(options: &BaoOptions) -> Result<super::openbao::BaoLogin, VaultError> {
+    super::openbao::BaoLogin::from_env_and_args(
+        options.role_id.clone(),
+        options.secret_id_file.clone(),
+    )
 }
 
 fn file_key<'a>(

@@ -60,9 +60,6 @@ pub enum VaultError {
     Conflict(String),
     #[error("the vault file was altered outside flowvault: {0}")]
     Tampered(IntegrityReport),
-    /// The location names a backend this build cannot reach.
-    #[error("this build has no {} backend", backend_label(.0))]
-    BackendUnavailable(&'static str),
     /// A file-only operation was asked of a vault elsewhere.
     #[error(
         "`{0}` works on a vault file; on OpenBao, keys and access are managed with OpenBao's own policies and transit key"
@@ -107,13 +104,6 @@ pub enum InsecureReason {
 }
 
 /// A backend's name as the operator knows it.
-fn backend_label(backend: &str) -> &str {
-    match backend {
-        "openbao" => "OpenBao",
-        other => other,
-    }
-}
-
 fn display_damaged(id: &ConnectionId, name: &Option<String>) -> String {
     match name {
         Some(name) => format!("\"{name}\""),

@@ -137,14 +137,14 @@ impl Http {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| OpenBaoError::Unreachable {
-                hosts: location.url(),
+                hosts: location.to_string(),
                 reason: format!("cannot build an HTTP client ({e})"),
             })?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| OpenBaoError::Unreachable {
-                hosts: location.url(),
+                hosts: location.to_string(),
                 reason: format!("cannot start the OpenBao client thread ({e})"),
             })?;
         let scheme = if location.tls { "https" } else { "http" };
@@ -153,7 +153,11 @@ impl Http {
             bases: location
                 .hosts
                 .iter()
-                .map(|(h, p)| format!("{scheme}://{h}:{p}"))
+                // An IPv6 address is bracketed in a URL.
+                .map(|(h, p)| match h.contains(':') {
+                    true => format!("{scheme}://[{h}]:{p}"),
+                    false => format!("{scheme}://{h}:{p}"),
+                })
                 .collect(),
             current: Cell::new(0),
             token: Zeroizing::new(String::new()),
@@ -164,7 +168,7 @@ impl Http {
             .name("openbao".into())
             .spawn(move || worker.run(runtime, inbox))
             .map_err(|e| OpenBaoError::Unreachable {
-                hosts: location.url(),
+                hosts: location.to_string(),
                 reason: format!("cannot start the OpenBao client thread ({e})"),
             })?;
         Ok(Http { jobs })

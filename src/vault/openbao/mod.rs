@@ -42,7 +42,7 @@ pub fn open(location: &OpenBaoLocation, login: &BaoLogin) -> Result<OpenBaoStore
     let keys = kv
         .read(KEYS)?
         .ok_or_else(|| OpenBaoError::NotInitialised {
-            location: location.url(),
+            location: location.to_string(),
         })?
         .data;
     let malformed = |what: &str| OpenBaoError::Malformed {
@@ -102,7 +102,7 @@ pub fn init(
 
 fn already(location: &OpenBaoLocation) -> VaultError {
     OpenBaoError::AlreadyInitialised {
-        location: location.url(),
+        location: location.to_string(),
     }
     .into()
 }

@@ -44,7 +44,7 @@ pub struct OpenBaoStore {
 impl std::fmt::Debug for OpenBaoStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpenBaoStore")
-            .field("location", &self.location.url())
+            .field("location", &self.location.to_string())
             .finish_non_exhaustive()
     }
 }
@@ -275,7 +275,7 @@ impl AuditLog for OpenBaoStore {
 
 impl Store for OpenBaoStore {
     fn location(&self) -> String {
-        self.location.url()
+        self.location.to_string()
     }
 
     /// Shares the client thread and its token; the keys are copied.
