@@ -60,6 +60,8 @@ pub enum VaultError {
     Conflict(String),
     #[error("the vault file was altered outside flowvault: {0}")]
     Tampered(IntegrityReport),
+    #[error("the audit trail was altered outside flowvault at entry {seq}: {reason}")]
+    AuditBroken { seq: u64, reason: String },
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error("{context}: {source}")]
