@@ -1,5 +1,6 @@
 //! The headless commands of CLI.md.
 
+mod audit;
 mod connections;
 mod error;
 mod fields;
@@ -161,6 +162,23 @@ pub enum Command {
     /// Replace the data key and reseal every value in one transaction
     Rekey,
     /// Check that no record was removed, added or rolled back outside flowvault
+    /// Lists the audit trail oldest first (NAME: one connection or flow),
+    /// or checks its chain with --verify.
+    Audit {
+        /// A connection or flow, by name or id (renames keep its history).
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Only entries at or after WHEN: 2026-12-01, an RFC 3339 time, or 30m, 12h, 7d.
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// Only the last N entries.
+        #[arg(long, value_name = "N")]
+        last: Option<usize>,
+        /// Checks that no entry was removed, altered or reordered.
+        #[arg(long, conflicts_with_all = ["name", "json", "since", "last"])]
+        verify: bool,
+    },
     Verify {
         /// Accept the vault as it is now, after reading the report, and seal
         /// a new integrity digest over it
@@ -292,5 +310,21 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         ),
         Command::Rekey => vault_cmds::rekey(global),
         Command::Verify { accept } => vault_cmds::verify(global, accept),
+        Command::Audit {
+            name,
+            json,
+            since,
+            last,
+            verify,
+        } => audit::audit(
+            global,
+            audit::AuditArgs {
+                name,
+                json,
+                since,
+                last,
+                verify,
+            },
+        ),
     }
 }

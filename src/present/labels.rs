@@ -430,6 +430,10 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
             "vault_error.tampered",
             &[("changes", &integrity_changes(locale, report))],
         ),
+        E::AuditBroken { seq, reason } => locale.f(
+            "vault_error.audit_broken",
+            &[("seq", &seq.to_string()), ("reason", reason)],
+        ),
         other => locale.f("vault_error.other", &[("detail", &other.to_string())]),
     }
 }
