@@ -4,8 +4,11 @@ use crate::catalog::{Catalog, Method, Service};
 use crate::locale::terminal_safe::escape_line;
 use crate::locale::width::width;
 use crate::present::labels::{detail, service_name, status_word};
+use crate::vault::audit::{AuditAction, AuditEvent};
 use crate::vault::status::{assess, assess_connection};
-use crate::vault::{Connection, Credentials, StoredConnection, VaultStore, now, validate_name};
+use crate::vault::{
+    AuditLog, Connection, Credentials, StoredConnection, VaultStore, now, validate_name,
+};
 
 use super::GlobalArgs;
 use super::error::CliError;
@@ -149,10 +152,17 @@ pub fn show(
     reveal: bool,
     raw: bool,
 ) -> Result<(), CliError> {
-    let vault = open_vault(global)?;
+    let mut vault = open_vault(global)?;
     let connection = vault.connection(name)?;
     let token = vault.token_record(&connection.id)?;
     let (locale, now) = (global.locale(), now());
+    if reveal {
+        vault.append_audit(&AuditEvent::connection(
+            AuditAction::Reveal,
+            &connection,
+            None,
+        ))?;
+    }
     if json {
         // JSON escapes decode to the exact value, so JSON needs no raw mode.
         print_json(&show_json(&connection, Some(&token), reveal, locale, now));

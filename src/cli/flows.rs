@@ -7,7 +7,7 @@ use crate::actions::{ActionClients, ResponseView, StepOutcome, warnings};
 use crate::catalog::{Action, Catalog, ConnectionNeed};
 use crate::locale::Locale;
 use crate::present::labels::{action_name, step_failure, warning};
-use crate::vault::{Connection, Flow, FlowStep, Vault, VaultStore, validate_name};
+use crate::vault::{AuditLog, Connection, Flow, FlowStep, Vault, VaultStore, validate_name};
 
 use super::GlobalArgs;
 use super::error::CliError;
@@ -262,6 +262,9 @@ pub fn run(
     let reports = runtime.block_on(crate::actions::run_flow(
         &mut vault, &clients, &flow, position, dry_run,
     ));
+    if let Some(sent) = crate::actions::run_sent_event(&flow, &reports) {
+        vault.append_audit(&sent)?;
+    }
     for report in &reports {
         let name = Catalog::embedded()
             .action(&report.action)

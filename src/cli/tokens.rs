@@ -14,8 +14,9 @@ use crate::catalog::Catalog;
 use crate::locale::Locale;
 use crate::locale::terminal_safe::escape_line;
 use crate::present::labels::duration;
+use crate::vault::audit::{AuditAction, AuditEvent};
 use crate::vault::status::missing_fields;
-use crate::vault::{Connection, StoredConnection, Token, Vault, VaultStore, now};
+use crate::vault::{AuditLog, Connection, StoredConnection, Token, Vault, VaultStore, now};
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
@@ -55,6 +56,11 @@ pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError>
             ],
         ));
     }
+    vault.append_audit(&AuditEvent::connection(
+        AuditAction::TokenPrinted,
+        &connection,
+        None,
+    ))?;
     println!(
         "{}",
         Exactness::for_stdout(raw).apply(token.access_token.expose())
