@@ -7,7 +7,8 @@ use time::{Date, Duration, OffsetDateTime, Time};
 use crate::locale::Locale;
 use crate::locale::terminal_safe::escape_line;
 use crate::locale::width::width;
-use crate::vault::audit::{AuditAction, AuditCheck, AuditEntry, AuditQuery};
+use crate::present::labels::audit_action;
+use crate::vault::audit::{AuditCheck, AuditEntry, AuditQuery};
 use crate::vault::{AuditLog, VaultError, VaultStore, now};
 
 use super::GlobalArgs;
@@ -108,34 +109,12 @@ fn entry_line(locale: &Locale, entry: &AuditEntry) -> String {
         "{} {} {} {} {}",
         pad(&at, 20),
         pad(&entry.actor, 20),
-        pad(action_label(locale, entry.event.action), 16),
+        pad(audit_action(locale, entry.event.action), 16),
         pad(target, 20),
         escape_line(detail)
     )
     .trim_end()
     .to_owned()
-}
-
-/// An action in words.
-pub fn action_label(locale: &Locale, action: AuditAction) -> &str {
-    locale.t(match action {
-        AuditAction::Add => "audit.action.add",
-        AuditAction::Edit => "audit.action.edit",
-        AuditAction::Rename => "audit.action.rename",
-        AuditAction::Remove => "audit.action.remove",
-        AuditAction::Reveal => "audit.action.reveal",
-        AuditAction::Copy => "audit.action.copy",
-        AuditAction::TokenPrinted => "audit.action.token_printed",
-        AuditAction::RunSent => "audit.action.run_sent",
-        AuditAction::Refresh => "audit.action.refresh",
-        AuditAction::Passwd => "audit.action.passwd",
-        AuditAction::Rekey => "audit.action.rekey",
-        AuditAction::CopyVault => "audit.action.copy_vault",
-        AuditAction::FlowAdd => "audit.action.flow_add",
-        AuditAction::FlowEdit => "audit.action.flow_edit",
-        AuditAction::FlowRename => "audit.action.flow_rename",
-        AuditAction::FlowRemove => "audit.action.flow_remove",
-    })
 }
 
 /// `--since`: an RFC 3339 time, a date (`2026-12-01`, midnight UTC), or a

@@ -151,8 +151,11 @@ pub(super) fn append(vault: &Vault, event: &AuditEvent) -> Result<(), VaultError
     store_head(vault, &Head { seq, mac })
 }
 
+/// One stored entry: its seq, sealed entry and chain MAC.
+type StoredEntry = (u64, Vec<u8>, Vec<u8>);
+
 /// The stored rows, in order.
-fn rows(vault: &Vault) -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>, VaultError> {
+fn rows(vault: &Vault) -> Result<Vec<StoredEntry>, VaultError> {
     vault
         .db
         .prepare_cached("SELECT seq, entry, mac FROM audit ORDER BY seq")
