@@ -184,7 +184,10 @@ async fn every_change_and_use_is_recorded_without_a_secret() {
 
     for secret in [CANARY, TOKEN] {
         assert!(!listed.contains(secret), "{secret} in the entries");
-        assert!(!contains(&file_bytes(&vault), secret), "{secret} in the file");
+        assert!(
+            !contains(&file_bytes(&vault), secret),
+            "{secret} in the file"
+        );
     }
     // Nothing readable without the key: names, actor and details are sealed.
     let bytes = file_bytes(&vault);
@@ -227,7 +230,10 @@ async fn a_name_lists_its_history_across_renames_and_removal() {
         actions(&flow),
         ["flow_add", "flow_edit", "run_sent", "flow_remove"]
     );
-    assert_eq!(actions(&entries(&vault, &["--last", "2"])), ["flow_remove", "remove"]);
+    assert_eq!(
+        actions(&entries(&vault, &["--last", "2"])),
+        ["flow_remove", "remove"]
+    );
     assert!(entries(&vault, &["--since", "2099-01-01"]).is_empty());
     assert_eq!(entries(&vault, &["--since", "1h"]).len(), 12);
 
@@ -243,13 +249,7 @@ async fn a_name_lists_its_history_across_renames_and_removal() {
 fn a_small_trail() -> TestVault {
     let vault = TestVault::new();
     for name in ["one", "two", "three", "four"] {
-        vault.add(
-            "http",
-            name,
-            Some("bearer"),
-            &[],
-            &[("token", CANARY)],
-        );
+        vault.add("http", name, Some("bearer"), &[], &[("token", CANARY)]);
     }
     let o = out(&vault, &["audit", "--verify"]);
     assert_success(&o, "audit --verify");
@@ -338,4 +338,29 @@ fn rekey_refuses_a_broken_trail() {
     let o = out(&vault, &["rekey"]);
     assert_error(&o, 4, "rekey over a broken trail");
     verify_fails_at(&vault, 1, "removed");
+}
+
+#[tokio::test]
+async fn a_failed_renewal_is_recorded_with_its_error_code_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": "invalid_client", "error_description": format!("bad {CANARY}")}),
+        ))
+        .mount(&server)
+        .await;
+    let vault = TestVault::new();
+    add_auth0(&vault, "Mgmt", &server);
+    let o = out(&vault, &["refresh", "Mgmt"]);
+    assert_error(&o, 1, "refresh refused");
+    let all = entries(&vault, &[]);
+    assert_eq!(actions(&all), ["add", "refresh"]);
+    let detail = all[1]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("failed: ") && detail.contains("invalid_client"),
+        "{detail}"
+    );
+    assert!(!detail.contains(CANARY), "{detail}");
+    assert!(!contains(&file_bytes(&vault), CANARY));
 }

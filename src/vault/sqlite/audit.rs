@@ -389,6 +389,23 @@ fn changed_fields<'a>(before: &'a Connection, after: &'a Connection) -> Vec<&'a 
     changed
 }
 
+/// A failed renewal in an entry: its error code alone ("invalid_client",
+/// "HTTP 500", "timeout"), never the server's description, which it wrote
+/// and which may quote anything. The renewal state keeps the code first,
+/// any words after it in parentheses (see `GrantError::short`).
+pub(super) fn failure_detail(state: &crate::vault::RefreshState) -> String {
+    let words = state.last_error.as_deref().unwrap_or("?");
+    let code = words.split(" (").next().unwrap_or(words);
+    // A bad lifetime names the value sent: the code stops before it.
+    let code = code.split(" with expires_in").next().unwrap_or(code);
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
+        .take(60)
+        .collect();
+    format!("failed: {}", code.trim())
+}
+
 impl AuditLog for Vault {
     fn append_audit(&mut self, event: &AuditEvent) -> Result<(), VaultError> {
         let tx = self.write_transaction("cannot start appending to the audit trail")?;

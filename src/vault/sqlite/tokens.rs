@@ -259,10 +259,7 @@ pub(super) fn store_refresh_state(
             return Err(VaultError::IdNotFound(id.clone()));
         }
         upsert(vault, digest, RecordKind::RenewalStates, id, &sealed)?;
-        let detail = Some(format!(
-            "failed: {}",
-            state.last_error.as_deref().unwrap_or("?")
-        ));
+        let detail = Some(audit::failure_detail(state));
         audit::record(
             vault,
             AuditAction::Refresh,
