@@ -475,3 +475,43 @@ pub(super) fn start_trail(vault: &Vault) -> Result<(), VaultError> {
     ensure_head(vault)?;
     tx.commit().context("cannot start the audit trail")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::RefreshState;
+
+    fn failed(words: &str) -> String {
+        failure_detail(&RefreshState {
+            failures: 1,
+            last_error: Some(words.to_owned()),
+            ..RefreshState::default()
+        })
+    }
+
+    #[test]
+    fn a_failure_keeps_its_code_and_drops_the_servers_words() {
+        assert_eq!(
+            failed("invalid_client (Unauthorized: client abc)"),
+            "failed: invalid_client"
+        );
+        assert_eq!(failed("HTTP 500"), "failed: HTTP 500");
+        assert_eq!(
+            failed("HTTP 200 with expires_in \"tok-123\""),
+            "failed: HTTP 200"
+        );
+        assert_eq!(failed("unreachable (dns error)"), "failed: unreachable");
+        assert_eq!(failed("timeout"), "failed: timeout");
+        // A code a hostile server made up cannot smuggle controls or length.
+        let long = format!("{}\u{1b}[2J", "x".repeat(200));
+        let detail = failed(&long);
+        assert!(detail.len() <= "failed: ".len() + 60 && !detail.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn the_actor_is_user_at_host() {
+        let actor = actor();
+        let (user, host) = actor.split_once('@').unwrap();
+        assert!(!user.is_empty() && !host.is_empty(), "{actor}");
+    }
+}
