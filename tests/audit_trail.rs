@@ -364,3 +364,28 @@ async fn a_failed_renewal_is_recorded_with_its_error_code_only() {
     assert!(!detail.contains(CANARY), "{detail}");
     assert!(!contains(&file_bytes(&vault), CANARY));
 }
+
+#[test]
+fn writes_go_on_over_an_altered_head_and_the_damage_stays_reported() {
+    let vault = a_small_trail();
+    vault
+        .db()
+        .execute(
+            "UPDATE vault_meta SET audit_head = randomblob(80) WHERE id = 1",
+            [],
+        )
+        .unwrap();
+    verify_fails_at(&vault, 0, "head");
+    vault.add("http", "five", Some("bearer"), &[], &[("token", CANARY)]);
+    let all = entries(&vault, &[]);
+    assert_eq!(all.len(), 5);
+    assert_eq!(all[4]["seq"], 5);
+    verify_fails_at(&vault, 4, "head");
+    // Removing the trail with its head, then writing, is reported too.
+    vault
+        .db()
+        .execute_batch("DELETE FROM audit; UPDATE vault_meta SET audit_head = NULL;")
+        .unwrap();
+    vault.add("http", "six", Some("bearer"), &[], &[("token", CANARY)]);
+    verify_fails_at(&vault, 0, "missing");
+}

@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 
 use hmac::{Hmac, Mac};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -37,6 +37,11 @@ const KEY_LABEL: &str = "flowvault/audit-chain/v1";
 struct Head {
     seq: u64,
     mac: Vec<u8>,
+    /// Set when an entry was appended over a head found altered or
+    /// missing, and carried forward by every later head: writes go on, and
+    /// the damage stays reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    broken: Option<(u64, String)>,
 }
 
 impl Head {
@@ -44,9 +49,13 @@ impl Head {
         Head {
             seq: 0,
             mac: GENESIS.to_vec(),
+            broken: None,
         }
     }
 }
+
+const HEAD_ALTERED: &str = "the trail's head in the vault header was altered";
+const HEAD_MISSING: &str = "the trail's head is missing from the vault header";
 
 /// The key the chain is computed with: derived from the data key with a
 /// label of its own, like the row tags'.
@@ -124,11 +133,12 @@ pub(super) fn ensure_head(vault: &Vault) -> Result<(), VaultError> {
 /// Appends one entry inside the caller's write transaction.
 pub(super) fn append(vault: &Vault, event: &AuditEvent) -> Result<(), VaultError> {
     let head = match load_head(vault) {
-        Ok(head) => head.unwrap_or_else(Head::empty),
+        Ok(Some(head)) => head,
         Err(HeadError::Vault(e)) => return Err(e),
-        // An altered head is reported by `verify`; appending after it keeps
-        // the record of what happens next rather than failing the write.
-        Err(HeadError::Altered) => Head::empty(),
+        // The write goes on after the last stored entry, and the head keeps
+        // saying the trail was tampered with.
+        Ok(None) => after_last_row(vault, HEAD_MISSING)?,
+        Err(HeadError::Altered) => after_last_row(vault, HEAD_ALTERED)?,
     };
     let seq = head.seq + 1;
     let entry = AuditEntry {
@@ -148,7 +158,33 @@ pub(super) fn append(vault: &Vault, event: &AuditEvent) -> Result<(), VaultError
         .prepare_cached("INSERT INTO audit (seq, entry, mac) VALUES (?1, ?2, ?3)")
         .and_then(|mut s| s.execute(params![seq as i64, sealed, mac]))
         .context("cannot append to the audit trail")?;
-    store_head(vault, &Head { seq, mac })
+    store_head(
+        vault,
+        &Head {
+            seq,
+            mac,
+            broken: head.broken,
+        },
+    )
+}
+
+/// A head rebuilt from the last stored entry, marked broken for `reason`.
+fn after_last_row(vault: &Vault, reason: &str) -> Result<Head, VaultError> {
+    let last: Option<(i64, Vec<u8>)> = vault
+        .db
+        .query_row(
+            "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .context("cannot read the audit trail")?;
+    let (seq, mac) = last.map_or((0, GENESIS.to_vec()), |(s, m)| (s as u64, m));
+    Ok(Head {
+        seq,
+        mac,
+        broken: Some((seq, reason.to_owned())),
+    })
 }
 
 /// One stored entry: its seq, sealed entry and chain MAC.
@@ -183,21 +219,13 @@ pub(super) fn verify(vault: &Vault) -> Result<AuditCheck, VaultError> {
     let head = match load_head(vault) {
         Ok(head) => head,
         Err(HeadError::Vault(e)) => return Err(e),
-        Err(HeadError::Altered) => {
-            return Ok(broken(
-                0,
-                "the trail's head in the vault header was altered",
-            ));
-        }
+        Err(HeadError::Altered) => return Ok(broken(0, HEAD_ALTERED)),
     };
     let rows = rows(vault)?;
     snapshot.commit().context("cannot check the audit trail")?;
     let Some(head) = head else {
         let seq = rows.first().map_or(0, |(seq, ..)| *seq);
-        return Ok(broken(
-            seq,
-            "the trail's head is missing from the vault header",
-        ));
+        return Ok(broken(seq, HEAD_MISSING));
     };
     let key = chain_key(vault);
     let mut previous = GENESIS.to_vec();
@@ -224,6 +252,9 @@ pub(super) fn verify(vault: &Vault) -> Result<AuditCheck, VaultError> {
     }
     if previous != head.mac {
         return Ok(broken(head.seq, "entry altered"));
+    }
+    if let Some((seq, reason)) = &head.broken {
+        return Ok(broken(*seq, reason));
     }
     Ok(AuditCheck::Intact { entries: head.seq })
 }
@@ -271,7 +302,14 @@ pub(super) fn reseal(old: &Vault, next: &Vault) -> Result<usize, VaultError> {
         previous = mac;
     }
     let seq = rows.last().map_or(0, |(seq, ..)| *seq);
-    store_head(next, &Head { seq, mac: previous })?;
+    store_head(
+        next,
+        &Head {
+            seq,
+            mac: previous,
+            broken: None,
+        },
+    )?;
     Ok(rows.len())
 }
 
