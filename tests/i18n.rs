@@ -339,6 +339,8 @@ fn settings() -> insta::Settings {
         r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
         "YYYY-MM-DD hh:mm:ss",
     );
+    // History shows who: the OS user@host, in a column of fixed width.
+    s.add_filter(r"UTC  \S+@\S+ +", "UTC  user@host         ");
     s
 }
 

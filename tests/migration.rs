@@ -102,7 +102,7 @@ fn a_migrated_vault_is_tagged_and_guarded_from_then_on() {
             r.get(0)
         })
         .unwrap();
-    assert_eq!(schema, 5, "every migration, up to the change generation");
+    assert_eq!(schema, 6, "every migration, up to the audit trail");
     for table in [
         "connections",
         "tokens",
@@ -144,4 +144,33 @@ fn a_0_3_vault_can_be_edited_and_rekeyed() {
         json_of(&vault, &["flows", "list", "--json"]),
         fixture_json("flows.json")
     );
+}
+
+#[test]
+fn a_migrated_vault_starts_an_empty_audit_trail_and_records_from_then_on() {
+    let vault = old_vault();
+    let out = vault.cmd().args(["audit", "--verify"]).output().unwrap();
+    assert_success(&out, "audit --verify of a migrated vault");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "audit trail intact: 0 entries"
+    );
+    let out = vault
+        .cmd()
+        .args(["rename", "Mgmt API", "Management API"])
+        .output()
+        .unwrap();
+    assert_success(&out, "rename");
+    let entries = json_of(&vault, &["audit", "--json"]);
+    assert_eq!(entries[0]["action"], "rename");
+    assert_eq!(entries[0]["target"]["name"], "Management API");
+    let out = vault.cmd().args(["audit", "--verify"]).output().unwrap();
+    assert_success(&out, "audit --verify after a rename");
+    // Removing the trail with its head is not taken for a vault never migrated.
+    vault
+        .db()
+        .execute_batch("DELETE FROM audit; UPDATE vault_meta SET audit_head = NULL;")
+        .unwrap();
+    let out = vault.cmd().args(["audit", "--verify"]).output().unwrap();
+    assert_error(&out, 1, "audit --verify without its head");
 }

@@ -328,6 +328,18 @@ fn r_then_y_sends_exactly_one_request() {
 
     // Back to the pane; nothing more goes out.
     assert_eq!(drive(&mut hn, &rt, &server, "⎋y⏎"), 0);
+
+    // The audit trail has the run, with the host it contacted, once: the
+    // confirmation's dry run is not a run sent.
+    use flowvault::vault::AuditLog;
+    let trail = v.open().audit_entries(&Default::default()).unwrap();
+    let sent: Vec<_> = trail
+        .iter()
+        .filter(|e| e.event.action == flowvault::vault::audit::AuditAction::RunSent)
+        .collect();
+    assert_eq!(sent.len(), 1, "{trail:?}");
+    assert_eq!(sent[0].event.target.as_ref().unwrap().name, ALERTS);
+    assert_eq!(sent[0].event.detail.as_deref(), Some("127.0.0.1"));
 }
 
 /// `R` then `y` sends each action of the flow once, after showing them all.

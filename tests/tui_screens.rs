@@ -38,6 +38,8 @@ fn settings() -> insta::Settings {
         r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
         "YYYY-MM-DD hh:mm:ss",
     );
+    // History shows who: the OS user@host, in a column of fixed width.
+    s.add_filter(r"UTC  \S+@\S+ +", "UTC  user@host         ");
     s.add_filter(r"<unreadable [0-9a-f]{8}>", "<unreadable ########>");
     // Details show ids and times, which differ on every run.
     s.add_filter(
@@ -1041,6 +1043,57 @@ fn details_show_scope_expiry_and_what_uses_it() {
         assert!(row_with(&screen, "Status").contains("! ready"), "{screen}");
         screen
     });
+}
+
+#[test]
+fn details_show_the_last_five_entries_of_its_history() {
+    use flowvault::vault::AuditLog;
+    use flowvault::vault::audit::{AuditAction, AuditEvent};
+    let v = mixed();
+    {
+        let mut vault = v.open();
+        let twilio = v.get("Twilio SMS");
+        let other = v.get("Staging tenant");
+        for (action, detail) in [
+            (AuditAction::Reveal, None),
+            (AuditAction::Copy, Some("Auth Token")),
+            (AuditAction::Edit, Some("auth_token")),
+            (AuditAction::TokenPrinted, None),
+        ] {
+            let event = AuditEvent::connection(action, &twilio, detail.map(str::to_owned));
+            vault.append_audit(&event).unwrap();
+        }
+        // Another connection's entries are not its history.
+        vault
+            .append_audit(&AuditEvent::connection(AuditAction::Reveal, &other, None))
+            .unwrap();
+        let renamed = AuditEvent::connection(AuditAction::Rename, &twilio, Some("from SMS".into()));
+        vault.append_audit(&renamed).unwrap();
+    }
+    let (w, h) = (80, 24);
+    let mut hn = v.harness(w, h);
+    hn.press(KeyCode::Enter);
+    let screen = hn.screen();
+    assert_fits(&screen, w, h);
+    assert!(!screen.contains(CANARY), "{screen}");
+    // Six entries about it (added first): the last five, oldest first.
+    let history: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("History"))
+        .skip(1)
+        .take_while(|l| l.contains("UTC"))
+        .collect();
+    assert_eq!(history.len(), 5, "{screen}");
+    for (line, what) in history.iter().zip([
+        "revealed",
+        "copied (Auth Token)",
+        "edited (auth_token)",
+        "token printed",
+        "renamed (from SMS)",
+    ]) {
+        assert!(line.contains(what), "{what}: {screen}");
+    }
+    snapshot("details_history_80x24", &screen);
 }
 
 // ---------------------------------------------------------------------------

@@ -10,5 +10,5 @@ pub mod template;
 pub use check::{Warning, warnings};
 pub use run::{
     ActionClients, ConnectionFault, ResponseView, StepFailure, StepOutcome, StepReport, TokenFetch,
-    run_flow,
+    run_flow, run_sent_event,
 };

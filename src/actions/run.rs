@@ -1,6 +1,7 @@
 //! Runs a flow's steps in order: a dry run shows each request, a real run
 //! sends it and reads the answer; the first failure stops the run.
 
+use crate::vault::audit::{AuditAction, AuditEvent};
 use std::time::Duration;
 
 use super::jwt;
@@ -210,6 +211,30 @@ pub async fn run_flow<V: VaultStore + ?Sized>(
         }
     }
     reports
+}
+
+/// The audit entry of a run that sent requests: the flow and the hosts
+/// contacted, in order, once each. `None` when nothing was sent (a dry run,
+/// or every step failed before sending).
+pub fn run_sent_event(flow: &Flow, reports: &[StepReport]) -> Option<AuditEvent> {
+    let mut hosts: Vec<String> = Vec::new();
+    for report in reports {
+        let request = match &report.outcome {
+            StepOutcome::Answered { request, .. }
+            | StepOutcome::Failed(StepFailure::Send { request, .. })
+            | StepOutcome::Failed(StepFailure::Refused { request, .. }) => request,
+            _ => continue,
+        };
+        let host = url::Url::parse(&request.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "?".to_owned());
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    (!hosts.is_empty())
+        .then(|| AuditEvent::flow(AuditAction::RunSent, flow, Some(hosts.join(", "))))
 }
 
 /// What a step did, and in a dry run the token its real run would fetch.

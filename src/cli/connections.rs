@@ -4,6 +4,7 @@ use crate::catalog::{Catalog, Method, Service};
 use crate::locale::terminal_safe::escape_line;
 use crate::locale::width::width;
 use crate::present::labels::{detail, service_name, status_word};
+use crate::vault::audit::{AuditAction, AuditEvent};
 use crate::vault::status::{assess, assess_connection};
 use crate::vault::{Connection, Credentials, StoredConnection, now, validate_name};
 
@@ -149,10 +150,17 @@ pub fn show(
     reveal: bool,
     raw: bool,
 ) -> Result<(), CliError> {
-    let vault = open_store(global)?;
+    let mut vault = open_store(global)?;
     let connection = vault.connection(name)?;
     let token = vault.token_record(&connection.id)?;
     let (locale, now) = (global.locale(), now());
+    if reveal {
+        vault.append_audit(&AuditEvent::connection(
+            AuditAction::Reveal,
+            &connection,
+            None,
+        ))?;
+    }
     if json {
         // JSON escapes decode to the exact value, so JSON needs no raw mode.
         print_json(&show_json(&connection, Some(&token), reveal, locale, now));

@@ -62,9 +62,10 @@ impl From<VaultError> for CliError {
             VaultError::DuplicateName(_)
             | VaultError::AlreadyExists(_)
             | VaultError::FileExists(_) => Exit::Usage,
-            VaultError::Damaged { .. } | VaultError::DamagedFlow(_) | VaultError::Tampered(_) => {
-                Exit::Integrity
-            }
+            VaultError::Damaged { .. }
+            | VaultError::DamagedFlow(_)
+            | VaultError::Tampered(_)
+            | VaultError::AuditBroken { .. } => Exit::Integrity,
             VaultError::DuplicateFlow(_) | VaultError::FileOnly(_) | VaultError::OpenBaoOnly(_) => {
                 Exit::Usage
             }

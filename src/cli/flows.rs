@@ -266,6 +266,9 @@ pub fn run(
         position,
         dry_run,
     ));
+    if let Some(sent) = crate::actions::run_sent_event(&flow, &reports) {
+        vault.append_audit(&sent)?;
+    }
     for report in &reports {
         let name = Catalog::embedded()
             .action(&report.action)

@@ -1,5 +1,6 @@
 //! The headless commands of CLI.md.
 
+mod audit;
 mod connections;
 mod copy;
 mod error;
@@ -198,6 +199,23 @@ pub enum Command {
         overwrite: bool,
     },
     /// Check that no record was removed, added or rolled back outside flowvault
+    /// Lists the audit trail oldest first (NAME: one connection or flow),
+    /// or checks its chain with --verify.
+    Audit {
+        /// A connection or flow, by name or id (renames keep its history).
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Only entries at or after WHEN: 2026-12-01, an RFC 3339 time, or 30m, 12h, 7d.
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// Only the last N entries.
+        #[arg(long, value_name = "N")]
+        last: Option<usize>,
+        /// Checks that no entry was removed, altered or reordered.
+        #[arg(long, conflicts_with_all = ["name", "json", "since", "last"])]
+        verify: bool,
+    },
     Verify {
         /// Accept the vault as it is now, after reading the report, and seal
         /// a new integrity digest over it
@@ -349,6 +367,22 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
                 to_key_file,
                 to_passphrase_file,
                 overwrite,
+            },
+        ),
+        Command::Audit {
+            name,
+            json,
+            since,
+            last,
+            verify,
+        } => audit::audit(
+            global,
+            audit::AuditArgs {
+                name,
+                json,
+                since,
+                last,
+                verify,
             },
         ),
     }

@@ -14,6 +14,7 @@ use crate::catalog::Catalog;
 use crate::locale::Locale;
 use crate::locale::terminal_safe::escape_line;
 use crate::present::labels::duration;
+use crate::vault::audit::{AuditAction, AuditEvent};
 use crate::vault::status::missing_fields;
 use crate::vault::{Connection, Store, StoredConnection, Token, now};
 
@@ -61,6 +62,11 @@ pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError>
             ],
         ));
     }
+    vault.append_audit(&AuditEvent::connection(
+        AuditAction::TokenPrinted,
+        &connection,
+        None,
+    ))?;
     println!(
         "{}",
         Exactness::for_stdout(raw).apply(token.access_token.expose())

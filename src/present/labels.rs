@@ -430,6 +430,10 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
             "vault_error.tampered",
             &[("changes", &integrity_changes(locale, report))],
         ),
+        E::AuditBroken { seq, reason } => locale.f(
+            "vault_error.audit_broken",
+            &[("seq", &seq.to_string()), ("reason", reason)],
+        ),
         other => locale.f("vault_error.other", &[("detail", &other.to_string())]),
     }
 }
@@ -592,6 +596,29 @@ pub fn prepare_error(
         E::Template(detail) => detail.clone(),
         E::BadHeaders => locale.t("prepare_error.bad_headers").to_owned(),
     }
+}
+
+/// An action in words.
+pub fn audit_action(locale: &Locale, action: crate::vault::audit::AuditAction) -> &str {
+    use crate::vault::audit::AuditAction;
+    locale.t(match action {
+        AuditAction::Add => "audit.action.add",
+        AuditAction::Edit => "audit.action.edit",
+        AuditAction::Rename => "audit.action.rename",
+        AuditAction::Remove => "audit.action.remove",
+        AuditAction::Reveal => "audit.action.reveal",
+        AuditAction::Copy => "audit.action.copy",
+        AuditAction::TokenPrinted => "audit.action.token_printed",
+        AuditAction::RunSent => "audit.action.run_sent",
+        AuditAction::Refresh => "audit.action.refresh",
+        AuditAction::Passwd => "audit.action.passwd",
+        AuditAction::Rekey => "audit.action.rekey",
+        AuditAction::CopyVault => "audit.action.copy_vault",
+        AuditAction::FlowAdd => "audit.action.flow_add",
+        AuditAction::FlowEdit => "audit.action.flow_edit",
+        AuditAction::FlowRename => "audit.action.flow_rename",
+        AuditAction::FlowRemove => "audit.action.flow_remove",
+    })
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 use super::screens::list::ListRow;
 use crate::actions::StepReport;
 use crate::auth::{RefreshCommand, RefreshEvent};
+use crate::vault::audit::{AuditEntry, AuditEvent};
 use crate::vault::{Connection, ConnectionId, Flow, FlowId, SecretValue, UnlockKey};
 
 /// Everything that can change the app's state.
@@ -53,6 +54,13 @@ pub enum VaultReply {
     /// Another process (the CLI, another UI, the daemon) wrote to the file:
     /// the file as it is now. Not an answer to any command of this app.
     ChangedElsewhere(Snapshot),
+    /// A connection's most recent audit entries, oldest first.
+    History {
+        id: ConnectionId,
+        entries: Vec<AuditEntry>,
+    },
+    /// An audit entry about no connection was appended.
+    Recorded,
 }
 
 /// What a write did, as the vault did it: the app writes its notice and
@@ -168,6 +176,10 @@ pub enum VaultCommand {
     SaveFlow(Flow),
     /// Read everything again.
     Reload,
+    /// Append an entry to the audit trail (a reveal, a copy, a run sent).
+    Audit(AuditEvent),
+    /// Read a connection's recent history, for its details.
+    History(ConnectionId),
 }
 
 /// A timer; the generation lets a newer timer supersede an older one.

@@ -5,6 +5,7 @@ pub mod effects;
 pub mod event_loop;
 #[cfg(any(test, feature = "test-support"))]
 pub mod harness;
+mod history;
 pub mod intent;
 pub mod keymap;
 pub mod launch;

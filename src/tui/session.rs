@@ -230,6 +230,8 @@ impl VaultSession {
                 self.saved(Done::FlowDeleted { id, name })
             }
             VaultCommand::Reload => Ok(VaultReply::Reloaded(self.read_all()?)),
+            VaultCommand::Audit(event) => super::history::record(self.open_vault()?, &event),
+            VaultCommand::History(id) => super::history::read(self.open_vault()?, id),
             VaultCommand::SaveFlow(flow) => {
                 let vault = self.open_vault()?;
                 let stored = vault.flows()?.into_iter().find(|f| f.id == flow.id);

@@ -100,3 +100,39 @@ pub enum AuditCheck {
     /// The first entry found removed, altered or out of order.
     Broken { seq: u64, reason: String },
 }
+
+impl AuditEvent {
+    /// An event about a connection, by its id and current name.
+    pub fn connection(
+        action: AuditAction,
+        connection: &crate::vault::Connection,
+        detail: Option<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            action,
+            target: Some(AuditTarget {
+                kind: TargetKind::Connection,
+                id: connection.id.as_str().to_owned(),
+                name: connection.name.clone(),
+            }),
+            detail,
+        }
+    }
+
+    /// An event about a flow, by its id and current name.
+    pub fn flow(
+        action: AuditAction,
+        flow: &crate::vault::Flow,
+        detail: Option<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            action,
+            target: Some(AuditTarget {
+                kind: TargetKind::Flow,
+                id: flow.id.as_str().to_owned(),
+                name: flow.name.clone(),
+            }),
+            detail,
+        }
+    }
+}

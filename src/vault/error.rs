@@ -71,6 +71,8 @@ pub enum VaultError {
     /// A vault file was to be opened without a passphrase or key file.
     #[error("the vault file {0} needs a passphrase or key file to open")]
     NoUnlockKey(PathBuf),
+    #[error("the audit trail was altered outside flowvault at entry {seq}: {reason}")]
+    AuditBroken { seq: u64, reason: String },
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]

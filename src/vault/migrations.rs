@@ -88,10 +88,22 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "the change generation, bumped by every write",
         "ALTER TABLE vault_meta ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;",
     ),
+    (
+        "the audit trail",
+        "CREATE TABLE audit (
+             seq INTEGER PRIMARY KEY,
+             entry BLOB NOT NULL,
+             mac BLOB NOT NULL
+         );
+         ALTER TABLE vault_meta ADD COLUMN audit_head BLOB;",
+    ),
 ];
 
 /// The first schema whose header holds the integrity digest.
 pub const DIGEST_SCHEMA: i64 = 4;
+
+/// The first schema with the audit trail.
+pub const AUDIT_SCHEMA: i64 = 6;
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {

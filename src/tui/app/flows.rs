@@ -195,6 +195,9 @@ impl App {
         let run = self.follow_ups.next_run();
         let view = RunView::running(run, f.id.clone(), only, title, dry_run);
         self.overlays.push(Overlay::Run(view));
+        if !dry_run {
+            self.follow_ups.runs_sending.push((run, f.clone()));
+        }
         vec![Effect::Run {
             run,
             flow: f,
@@ -423,8 +426,9 @@ impl App {
                 _ => {}
             }
         }
+        let audit = self.audit_run(run, &reports);
         if !sent {
-            return Vec::new();
+            return audit.into_iter().collect();
         }
         let used: std::collections::BTreeSet<ConnectionId> = self
             .flows
@@ -432,7 +436,8 @@ impl App {
             .iter()
             .flat_map(|f| f.steps.iter().filter_map(|s| s.connection.clone()))
             .collect();
-        let mut effects = vec![Effect::Vault(VaultCommand::Reload)];
+        let mut effects: Vec<Effect> = audit.into_iter().collect();
+        effects.push(Effect::Vault(VaultCommand::Reload));
         effects.extend(
             used.into_iter()
                 .map(|id| Effect::Refresher(RefreshCommand::Changed(id))),

@@ -15,6 +15,9 @@ pub struct FollowUps {
     pub renewals_asked: Vec<ConnectionId>,
     /// Numbers runs, so a late result never fills a newer run's view.
     pub runs: u64,
+    /// Real runs under way, with their flow: what they send is recorded in
+    /// the audit trail when they finish, whether their view is open or not.
+    pub runs_sending: Vec<(u64, crate::vault::Flow)>,
 }
 
 impl FollowUps {

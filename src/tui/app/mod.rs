@@ -29,6 +29,7 @@ use super::widgets::footer;
 use crate::auth::{RefreshCommand, RefreshEvent};
 use crate::locale::Locale;
 use crate::locale::width::{truncate, width};
+use crate::vault::audit::AuditAction;
 use time::OffsetDateTime;
 
 use crate::vault::{Connection, ConnectionId, Flow, UnlockKey, now};
@@ -49,6 +50,7 @@ mod conflict;
 mod countdown;
 mod flows;
 mod follow_ups;
+mod history;
 mod panes;
 mod status_line;
 mod work;
@@ -365,7 +367,12 @@ impl App {
                 self.connections.resize(height);
                 Vec::new()
             }
-            Msg::Vault(reply) => self.handle_vault(reply),
+            Msg::Vault(reply) => {
+                let history = self.history_after(&reply);
+                let mut effects = self.handle_vault(reply);
+                effects.extend(history);
+                effects
+            }
             Msg::Timer(timer) => self.handle_timer(timer),
             Msg::Refresh(event) => self.handle_refresh(event),
             Msg::RunFinished { run, reports } => self.run_finished(run, reports),
@@ -507,6 +514,11 @@ impl App {
                 }
                 Vec::new()
             }
+            VaultReply::History { id, entries } => {
+                self.show_history(&id, entries);
+                Vec::new()
+            }
+            VaultReply::Recorded => Vec::new(),
             VaultReply::Reloaded(snapshot) | VaultReply::ChangedElsewhere(snapshot) => {
                 self.set_rows(snapshot, None);
                 self.countdown().into_iter().collect()
@@ -684,8 +696,9 @@ impl App {
                 if self.connection(&id).is_none() {
                     return vec![self.notify(self.locale.t("notice.damaged").to_owned(), true)];
                 }
-                self.overlays.push(Overlay::Details(Details::new(id)));
-                Vec::new()
+                self.overlays
+                    .push(Overlay::Details(Details::new(id.clone())));
+                vec![Effect::Vault(VaultCommand::History(id))]
             }
             Intent::EditConnection(id) => self.open_edit(&id, Wizard::edit),
             Intent::RenameConnection(id) => self.open_edit(&id, Wizard::rename),
@@ -702,6 +715,7 @@ impl App {
                 )];
                 // The footer counts the seconds down.
                 effects.extend(self.countdown());
+                effects.extend(self.audit_details(AuditAction::Reveal, None));
                 effects
             }
             Intent::Copy { value, label } => self.copy(value, &label),
@@ -729,7 +743,11 @@ impl App {
                 .f("notice.copied", &[("field", label), ("name", &name)]),
             false,
         );
-        vec![Effect::Copy(value), notice]
+        let audit = self.audit_details(AuditAction::Copy, Some(label.to_owned()));
+        [Some(Effect::Copy(value)), Some(notice), audit]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     fn refresh_now(&mut self, id: &ConnectionId) -> Vec<Effect> {

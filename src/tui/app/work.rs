@@ -12,6 +12,8 @@ pub enum Work {
     Unlocking,
     Saving,
     Reading,
+    /// Recording or reading the audit trail: says nothing, blocks nothing.
+    Background,
 }
 
 /// Vault commands sent and not answered yet, oldest first (the worker
@@ -43,6 +45,7 @@ impl App {
                 Work::Unlocking
             }
             VaultCommand::Reload => Work::Reading,
+            VaultCommand::Audit(_) | VaultCommand::History(_) => Work::Background,
             _ => Work::Saving,
         };
         if work == Work::Saving && self.work.writing() {
@@ -76,7 +79,7 @@ impl App {
             Work::Saving => Some(self.locale.t("status.saving")),
             Work::Reading => Some(self.locale.t("status.reading")),
             // The unlock screen says so itself.
-            Work::Unlocking => None,
+            Work::Unlocking | Work::Background => None,
         }
     }
 }

@@ -11,17 +11,21 @@ use super::{Context, KeyInput, Reply, Screen, View, centered};
 use crate::catalog::{Catalog, Method};
 use crate::locale::width::{pad, truncate, width};
 use crate::present::labels::{
-    assessment_mark, assessment_word, detail, duration, field_label, method_name, service_name,
+    assessment_mark, assessment_word, audit_action, detail, duration, field_label, method_name,
+    service_name,
 };
 use crate::tui::intent::Intent;
 use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
+use crate::vault::audit::AuditEntry;
 use crate::vault::status::Tone;
 use crate::vault::{Connection, ConnectionId, Flow};
 
 /// How long revealed secrets stay visible.
 pub const REVEAL_SECONDS: u64 = 10;
 const MASK: &str = "••••••";
+/// The history's "who" column, in cells.
+const ACTOR_WIDTH: usize = 16;
 
 /// The details screen's state.
 #[derive(Debug, Clone)]
@@ -33,6 +37,9 @@ pub struct Details {
     pub reveal_generation: u64,
     /// When revealed secrets hide again, for the countdown.
     pub hides_at: Option<time::OffsetDateTime>,
+    /// The connection's last audit entries (`None` until the vault thread
+    /// has read them).
+    pub history: Option<Vec<AuditEntry>>,
 }
 
 impl Details {
@@ -44,6 +51,7 @@ impl Details {
             revealed: false,
             reveal_generation: 0,
             hides_at: None,
+            history: None,
         }
     }
 
@@ -218,7 +226,48 @@ impl Details {
                 theme.warning,
             )));
         }
+        lines.push(Line::from(""));
+        lines.extend(self.history_lines(w, view));
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    /// The history section: a title, then when, who and what of each of
+    /// the last entries, most recent last.
+    fn history_lines(&self, w: usize, view: View<'_>) -> Vec<Line<'static>> {
+        let View { theme, locale, .. } = view;
+        let mut lines = vec![Line::from(Span::styled(
+            format!("  {}", locale.t("details.history")),
+            theme.muted,
+        ))];
+        let entries = match &self.history {
+            None => {
+                lines.push(Line::from(Span::styled(
+                    format!("    {}", locale.t("details.history_loading")),
+                    theme.muted,
+                )));
+                return lines;
+            }
+            Some(entries) if entries.is_empty() => {
+                lines.push(Line::from(Span::styled(
+                    format!("    {}", locale.t("details.history_empty")),
+                    theme.muted,
+                )));
+                return lines;
+            }
+            Some(entries) => entries,
+        };
+        for entry in entries {
+            let when = utc(entry.at);
+            let what = match &entry.event.detail {
+                Some(detail) => format!("{} ({detail})", audit_action(locale, entry.event.action)),
+                None => audit_action(locale, entry.event.action).to_owned(),
+            };
+            // The actor in a column of its own width, so the actions line up.
+            let who = pad(&truncate(&entry.actor, ACTOR_WIDTH), ACTOR_WIDTH);
+            let text = format!("    {when}  {who}  {what}");
+            lines.push(Line::from(Span::raw(truncate(&text, w))));
+        }
+        lines
     }
 }
 

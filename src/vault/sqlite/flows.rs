@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::audit;
 use super::integrity::{self, Digest};
 use super::{Vault, is_unique_violation, timestamp};
+use crate::vault::audit::AuditAction;
 use crate::vault::error::{SqliteContext, VaultError};
 use crate::vault::flow::{Flow, FlowId, FlowStep, Usage};
 use crate::vault::integrity::RecordKind;
@@ -187,7 +189,8 @@ pub(super) fn add_flow(vault: &mut Vault, flow: &Flow) -> Result<(), VaultError>
             ],
         )
         .map_err(|e| flow_write_error(e, &flow.name))?;
-        integrity::retag(vault, Some(digest), RecordKind::Flows, flow.id.as_str(), None)
+        integrity::retag(vault, Some(digest), RecordKind::Flows, flow.id.as_str(), None)?;
+        audit::record(vault, AuditAction::FlowAdd, audit::about_flow(&flow.id, &name), None)
     })
 }
 
@@ -241,12 +244,21 @@ fn bump_version(
 
 pub(super) fn rename_flow(vault: &mut Vault, flow: &Flow, name: &str) -> Result<i64, VaultError> {
     vault.write_with_digest("cannot save the flow", |_, digest| {
-        bump_version(vault, digest, flow, name)
+        let version = bump_version(vault, digest, flow, name)?;
+        let detail = Some(format!("from {}", flow.name));
+        audit::record(
+            vault,
+            AuditAction::FlowRename,
+            audit::about_flow(&flow.id, name),
+            detail,
+        )?;
+        Ok(version)
     })
 }
 
 pub(super) fn delete_flow(vault: &mut Vault, id: &FlowId) -> Result<(), VaultError> {
     vault.write_with_digest("cannot delete the flow", |_, digest| {
+        let target = audit::stored_flow(vault, id);
         integrity::delete_where(
             &vault.db,
             digest,
@@ -259,7 +271,7 @@ pub(super) fn delete_flow(vault: &mut Vault, id: &FlowId) -> Result<(), VaultErr
         if n == 0 {
             return Err(VaultError::FlowNotFound(id.as_str().to_owned()));
         }
-        Ok(())
+        audit::record(vault, AuditAction::FlowRemove, target, None)
     })
 }
 
@@ -299,6 +311,12 @@ pub(super) fn save_steps(vault: &mut Vault, flow: &Flow) -> Result<i64, VaultErr
         }
         let version = bump_version(vault, digest, flow, &flow.name)?;
         write_steps(vault, tx, digest, flow)?;
+        audit::record(
+            vault,
+            AuditAction::FlowEdit,
+            audit::about_flow(&flow.id, &flow.name),
+            None,
+        )?;
         Ok(version)
     })
 }

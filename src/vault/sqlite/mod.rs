@@ -13,6 +13,7 @@ use super::keyslot::{KdfParams, KeySlot, SlotKind, UnlockKey};
 use super::migrations;
 use std::collections::HashMap;
 
+use super::audit::AuditAction;
 use super::flow::{Flow, FlowId, Usage};
 use super::integrity::RecordKind;
 use super::model::{
@@ -85,6 +86,7 @@ impl Vault {
         .context("cannot write the vault header")?;
         insert_slot(&tx, &slot)?;
         Digest::default().store(&vault)?;
+        audit::ensure_head(&vault)?;
         tx.commit().context("cannot write the vault header")?;
         Ok(vault)
     }
@@ -184,6 +186,9 @@ impl Vault {
             integrity::reseal_digest(&vault)?;
             tx.commit().context("cannot seal the integrity digest")?;
         }
+        if schema < migrations::AUDIT_SCHEMA {
+            audit::start_trail(&vault)?;
+        }
         Ok(vault)
     }
 
@@ -231,6 +236,7 @@ impl Vault {
         tx.execute("DELETE FROM key_slots", [])
             .context("cannot remove the old key slots")?;
         insert_slot(&tx, &slot)?;
+        audit::record(self, AuditAction::Passwd, None, None)?;
         tx.commit().context("cannot change the unlock method")
     }
 
@@ -517,6 +523,7 @@ impl VaultStore for Vault {
         self.write_with_digest("cannot save the connection", |tx, digest| {
             for c in connections {
                 self.write_row(tx, digest, c, true)?;
+                audit::record(self, AuditAction::Add, audit::about_connection(c), None)?;
             }
             Ok(())
         })
@@ -528,16 +535,19 @@ impl VaultStore for Vault {
             let version = self.write_row(tx, digest, connection, false)?;
             // New credentials make the old token and any "stop retrying" state moot.
             let credentials_changed = before
+                .as_ref()
                 .is_none_or(|b| b.fields != connection.fields || b.method != connection.method);
             if credentials_changed {
                 tokens::forget(self, digest, &connection.id)?;
             }
+            audit::record_update(self, before.as_ref(), connection)?;
             Ok(version)
         })
     }
 
     fn delete_connection(&mut self, id: &ConnectionId) -> Result<(), VaultError> {
         self.write_with_digest("cannot delete the connection", |_, digest| {
+            let target = audit::stored_connection(self, id);
             // Dependent rows go first, through the digest: the file's cascades
             // would remove them unaccounted.
             tokens::forget(self, digest, id)?;
@@ -552,7 +562,7 @@ impl VaultStore for Vault {
             if n == 0 {
                 return Err(VaultError::IdNotFound(id.clone()));
             }
-            Ok(())
+            audit::record(self, AuditAction::Remove, target, None)
         })
     }
 

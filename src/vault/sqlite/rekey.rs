@@ -3,8 +3,9 @@
 
 use rusqlite::{Connection as Db, params};
 
-use super::integrity;
 use super::{Vault, insert_slot};
+use super::{audit, integrity};
+use crate::vault::audit::AuditAction;
 use crate::vault::crypto::SecretKey;
 use crate::vault::error::{SqliteContext, VaultError};
 use crate::vault::integrity::RecordKind;
@@ -35,6 +36,7 @@ impl Vault {
         if let Some((kind, id)) = integrity::first_untrusted_row(self)? {
             return Err(untrusted(kind, id));
         }
+        audit::refuse_broken(self)?;
         let version = self
             .sealing
             .version()
@@ -69,6 +71,7 @@ fn reseal_everything(old: &Vault, next: &Vault, slot: &KeySlot) -> Result<usize,
             count += reseal_column(old, next, table, id_col, column)?;
         }
     }
+    count += audit::reseal(old, next)?;
     rehash_names(next, "connections", "")?;
     rehash_names(next, "flows", "flow:")?;
     integrity::untag_every_row(next)?;
@@ -84,6 +87,7 @@ fn reseal_everything(old: &Vault, next: &Vault, slot: &KeySlot) -> Result<usize,
         .execute("DELETE FROM key_slots", [])
         .context("cannot remove the old key slots")?;
     insert_slot(&tx, slot)?;
+    audit::record(next, AuditAction::Rekey, None, None)?;
     tx.commit().context("cannot replace the data key")?;
     Ok(count)
 }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, params};
 
 use super::Vault;
+use super::audit;
 use super::integrity::{self, Digest};
+use crate::vault::audit::AuditAction;
 use crate::vault::error::{SqliteContext, VaultError};
 use crate::vault::integrity::RecordKind;
 use crate::vault::model::{ConnectionId, SecretValue};
@@ -211,7 +213,12 @@ pub(super) fn store_token(
             "connection_id = ?1",
             id.as_str(),
         )?;
-        Ok(())
+        audit::record(
+            vault,
+            AuditAction::Refresh,
+            audit::stored_connection(vault, id),
+            None,
+        )
     })
 }
 
@@ -251,7 +258,14 @@ pub(super) fn store_refresh_state(
         if integrity::stored_tag(&vault.db, RecordKind::Connections, id.as_str())?.is_none() {
             return Err(VaultError::IdNotFound(id.clone()));
         }
-        upsert(vault, digest, RecordKind::RenewalStates, id, &sealed)
+        upsert(vault, digest, RecordKind::RenewalStates, id, &sealed)?;
+        let detail = Some(audit::failure_detail(state));
+        audit::record(
+            vault,
+            AuditAction::Refresh,
+            audit::stored_connection(vault, id),
+            detail,
+        )
     })
 }
 
