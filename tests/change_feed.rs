@@ -180,3 +180,14 @@ fn opening_a_file_location_behaves_as_before() {
         Err(VaultError::AlreadyExists(_))
     ));
 }
+
+#[test]
+fn an_openbao_location_needs_no_key_and_says_this_build_cannot_reach_it() {
+    let location = VaultLocation::parse("openbao://127.0.0.1/secret/flowvault").unwrap();
+    assert!(!location.needs_unlock_key());
+    let err = open_store(&location, &StoreAccess::default())
+        .err()
+        .unwrap();
+    assert!(matches!(err, VaultError::BackendUnavailable("openbao")));
+    assert_eq!(err.to_string(), "this build has no OpenBao backend");
+}

@@ -92,25 +92,3 @@ fn file_key<'a>(
         .as_ref()
         .ok_or_else(|| VaultError::NoUnlockKey(path.to_owned()))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Replaced when the OpenBao arms are wired to `crate::vault::openbao`.
-    #[test]
-    fn an_openbao_location_needs_no_key_and_this_build_cannot_reach_it() {
-        let location = VaultLocation::parse("openbao://127.0.0.1/secret/flowvault").unwrap();
-        assert!(!location.needs_unlock_key());
-        let err = open_store(&location, &StoreAccess::default())
-            .err()
-            .unwrap();
-        assert!(matches!(err, VaultError::BackendUnavailable("openbao")));
-        assert_eq!(err.to_string(), "this build has no OpenBao backend");
-        let err = create_store(&location, &StoreAccess::default(), KdfParams::default());
-        assert!(matches!(
-            err,
-            Err(VaultError::BackendUnavailable("openbao"))
-        ));
-    }
-}
