@@ -260,11 +260,15 @@ impl<S: TokenSource> Refresher<S> {
     /// when something was written since the last look (its own renewals
     /// included: a reload then finds the schedule it already has).
     fn reload(&mut self, only_if_changed: bool) {
-        // An unreadable mark (a backend unreachable for now) reads as a change.
-        let mark = self.vault.change_mark().ok();
-        if only_if_changed && mark.is_some() && mark == self.seen {
-            return;
-        }
+        let mark = match (&self.seen, only_if_changed) {
+            (Some(seen), true) => match self.vault.changed_since(seen) {
+                Ok(None) => return,
+                Ok(Some(mark)) => Some(mark),
+                // Unreadable (a backend unreachable for now): read as a change.
+                Err(_) => None,
+            },
+            _ => self.vault.change_mark().ok(),
+        };
         self.seen = mark;
         let Ok(rows) = self.vault.connections() else {
             return;

@@ -240,11 +240,6 @@ impl Vault {
         tx.commit().context("cannot change the unlock method")
     }
 
-    /// Direct access for tests and benchmarks that inspect the file.
-    pub fn raw_db(&self) -> &Db {
-        &self.db
-    }
-
     fn seal(&self, row: &str, column: &str, plain: &[u8]) -> Result<Vec<u8>, VaultError> {
         self.seal_in(CONNECTIONS, row, column, plain)
     }
