@@ -275,6 +275,53 @@ fn the_audit_trail_is_chained_and_an_edit_is_detected() {
     ));
 }
 
+#[test]
+fn every_change_is_in_the_trail_without_a_secret() {
+    let server = BaoServer::start();
+    let mut vault = init(&server, "changes");
+    let canary = "canary-8c1f3e";
+    let mut c = connection("Mgmt API", canary);
+    vault.add_connection(&c).unwrap();
+    c.fields.set("client_secret", format!("{canary}-2"));
+    c.version = vault.update_connection(&c).unwrap();
+    c.name = "Mgmt API (prod)".into();
+    vault.update_connection(&c).unwrap();
+    let mut flow = flowvault::vault::Flow::new("Onboarding");
+    vault.add_flow(&flow).unwrap();
+    flow.version = vault.rename_flow(&flow, "Welcome").unwrap();
+    flow.name = "Welcome".into();
+    vault.delete_flow(&flow.id).unwrap();
+    vault.delete_connection(&c.id).unwrap();
+
+    let entries = vault.audit_entries(&AuditQuery::default()).unwrap();
+    let actions: Vec<String> = entries.iter().map(|e| e.action_name()).collect();
+    assert_eq!(
+        actions,
+        [
+            "add",
+            "edit",
+            "rename",
+            "flow_add",
+            "flow_rename",
+            "flow_remove",
+            "remove"
+        ]
+    );
+    // The edit names the field, never its value; the rename the old name.
+    assert_eq!(entries[1].event.detail.as_deref(), Some("client_secret"));
+    assert_eq!(entries[2].event.detail.as_deref(), Some("from Mgmt API"));
+    assert_eq!(
+        entries[6].event.target.as_ref().map(|t| t.name.as_str()),
+        Some("Mgmt API (prod)")
+    );
+    let text = serde_json::to_string(&entries).unwrap();
+    assert!(!text.contains(canary), "{text}");
+    assert_eq!(
+        vault.verify_audit().unwrap(),
+        AuditCheck::Intact { entries: 7 }
+    );
+}
+
 trait ActionName {
     fn action_name(&self) -> String;
 }
@@ -358,9 +405,10 @@ fn a_token_limited_to_the_shipped_policy_can_init_and_use_the_vault() {
             detail: None,
         })
         .unwrap();
+    // The add recorded itself, then the entry appended here.
     assert_eq!(
         store.verify_audit().unwrap(),
-        AuditCheck::Intact { entries: 1 }
+        AuditCheck::Intact { entries: 2 }
     );
     // Outside the policy's prefix: refused, naming the path.
     let err = openbao::init(&server.location("elsewhere"), &login, "flowvault")

@@ -136,3 +136,71 @@ impl AuditEvent {
         }
     }
 }
+
+/// The entries an update of a connection makes: a rename (from the old
+/// name), an edit naming the fields changed (never their values), or both.
+pub(crate) fn update_events(
+    before: Option<&crate::vault::Connection>,
+    after: &crate::vault::Connection,
+) -> Vec<AuditEvent> {
+    let mut events = Vec::new();
+    let renamed = before.filter(|b| b.name != after.name);
+    if let Some(old) = renamed {
+        let detail = format!("from {}", old.name);
+        events.push(AuditEvent::connection(
+            AuditAction::Rename,
+            after,
+            Some(detail),
+        ));
+    }
+    let changed = before.map(|b| changed_fields(b, after)).unwrap_or_default();
+    if changed.is_empty() && renamed.is_some() {
+        return events;
+    }
+    let detail = (!changed.is_empty()).then(|| changed.join(", "));
+    events.push(AuditEvent::connection(AuditAction::Edit, after, detail));
+    events
+}
+
+/// What an edit changed, by field name (never a value).
+fn changed_fields<'a>(
+    before: &'a crate::vault::Connection,
+    after: &'a crate::vault::Connection,
+) -> Vec<&'a str> {
+    let mut changed: Vec<&str> = Vec::new();
+    if before.service != after.service {
+        changed.push("service");
+    }
+    if before.method != after.method {
+        changed.push("method");
+    }
+    let keys: std::collections::BTreeSet<&str> = before
+        .fields
+        .iter()
+        .chain(after.fields.iter())
+        .map(|(k, _)| k)
+        .collect();
+    for key in keys {
+        if before.fields.get(key) != after.fields.get(key) {
+            changed.push(key);
+        }
+    }
+    changed
+}
+
+/// A failed renewal in an entry: its error code alone ("invalid_client",
+/// "HTTP 500", "timeout"), never the server's description, which it wrote
+/// and which may quote anything. The renewal state keeps the code first,
+/// any words after it in parentheses (see `GrantError::short`).
+pub(crate) fn failure_detail(state: &crate::vault::RefreshState) -> String {
+    let words = state.last_error.as_deref().unwrap_or("?");
+    let code = words.split(" (").next().unwrap_or(words);
+    // A bad lifetime names the value sent: the code stops before it.
+    let code = code.split(" with expires_in").next().unwrap_or(code);
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
+        .take(60)
+        .collect();
+    format!("failed: {}", code.trim())
+}

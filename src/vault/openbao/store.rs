@@ -13,7 +13,10 @@ use zeroize::Zeroizing;
 use super::error::OpenBaoError;
 use super::kv::Kv;
 use super::location::OpenBaoLocation;
-use crate::vault::audit::{AuditCheck, AuditEntry, AuditEvent, AuditQuery};
+use crate::vault::audit::{
+    AuditAction, AuditCheck, AuditEntry, AuditEvent, AuditQuery, AuditTarget, TargetKind,
+    failure_detail, update_events,
+};
 use crate::vault::crypto::{NameHasher, SealContext, SealingKey, SecretKey, VAULT_ID_LEN};
 use crate::vault::error::VaultError;
 use crate::vault::flow::{Flow, FlowId, Usage};
@@ -167,19 +170,34 @@ impl VaultStore for OpenBaoStore {
     }
 
     fn add_connection(&mut self, connection: &Connection) -> Result<(), VaultError> {
-        self.insert_connections(std::slice::from_ref(connection))
+        self.add_connections(std::slice::from_ref(connection))
     }
 
     fn add_connections(&mut self, connections: &[Connection]) -> Result<(), VaultError> {
-        self.insert_connections(connections)
+        self.insert_connections(connections)?;
+        for connection in connections {
+            self.record(AuditEvent::connection(AuditAction::Add, connection, None))?;
+        }
+        Ok(())
     }
 
     fn update_connection(&mut self, connection: &Connection) -> Result<i64, VaultError> {
-        self.replace_connection(connection)
+        let before = self.read_connection(&connection.id).ok();
+        let version = self.replace_connection(connection)?;
+        for event in update_events(before.as_ref(), connection) {
+            self.record(event)?;
+        }
+        Ok(version)
     }
 
     fn delete_connection(&mut self, id: &ConnectionId) -> Result<(), VaultError> {
-        self.remove_connection(id)
+        let target = self.connection_target(id);
+        self.remove_connection(id)?;
+        self.record(AuditEvent {
+            action: AuditAction::Remove,
+            target,
+            detail: None,
+        })
     }
 
     fn token_record(&self, id: &ConnectionId) -> Result<TokenRecord, VaultError> {
@@ -196,7 +214,13 @@ impl VaultStore for OpenBaoStore {
         token: &Token,
         rotated_refresh_token: Option<&SecretValue>,
     ) -> Result<(), VaultError> {
-        self.write_token(id, token, rotated_refresh_token)
+        self.write_token(id, token, rotated_refresh_token)?;
+        let target = self.connection_target(id);
+        self.record(AuditEvent {
+            action: AuditAction::Refresh,
+            target,
+            detail: None,
+        })
     }
 
     fn store_refresh_state(
@@ -204,7 +228,13 @@ impl VaultStore for OpenBaoStore {
         id: &ConnectionId,
         state: &RefreshState,
     ) -> Result<(), VaultError> {
-        self.write_refresh_state(id, state)
+        self.write_refresh_state(id, state)?;
+        let target = self.connection_target(id);
+        self.record(AuditEvent {
+            action: AuditAction::Refresh,
+            target,
+            detail: Some(failure_detail(state)),
+        })
     }
 
     fn try_lease(
@@ -229,19 +259,40 @@ impl VaultStore for OpenBaoStore {
     }
 
     fn add_flow(&mut self, flow: &Flow) -> Result<(), VaultError> {
-        self.insert_flow(flow)
+        self.insert_flow(flow)?;
+        self.record(AuditEvent::flow(AuditAction::FlowAdd, flow, None))
     }
 
     fn rename_flow(&mut self, flow: &Flow, name: &str) -> Result<i64, VaultError> {
-        self.write_flow(flow, Some(name))
+        let version = self.write_flow(flow, Some(name))?;
+        let renamed = Flow {
+            name: name.to_owned(),
+            ..flow.clone()
+        };
+        let detail = Some(format!("from {}", flow.name));
+        self.record(AuditEvent::flow(AuditAction::FlowRename, &renamed, detail))?;
+        Ok(version)
     }
 
     fn delete_flow(&mut self, id: &FlowId) -> Result<(), VaultError> {
-        self.remove_flow(id)
+        let flow = self.list_flows()?.into_iter().find(|f| &f.id == id);
+        self.remove_flow(id)?;
+        let target = flow.map(|f| AuditTarget {
+            kind: TargetKind::Flow,
+            id: f.id.as_str().to_owned(),
+            name: f.name,
+        });
+        self.record(AuditEvent {
+            action: AuditAction::FlowRemove,
+            target,
+            detail: None,
+        })
     }
 
     fn save_steps(&mut self, flow: &Flow) -> Result<i64, VaultError> {
-        self.write_flow(flow, None)
+        let version = self.write_flow(flow, None)?;
+        self.record(AuditEvent::flow(AuditAction::FlowEdit, flow, None))?;
+        Ok(version)
     }
 
     fn connection_usage(&self, id: &ConnectionId) -> Result<Vec<Usage>, VaultError> {
@@ -256,6 +307,25 @@ impl ChangeFeed for OpenBaoStore {
             "openbao:{}",
             self.kv.current_version(CHANGES)?
         )))
+    }
+}
+
+impl OpenBaoStore {
+    /// Appends the entry for a change just written. OpenBao has no
+    /// transaction spanning two KV entries, so it follows the write: a
+    /// failure here is reported, the change itself is kept.
+    fn record(&mut self, event: AuditEvent) -> Result<(), VaultError> {
+        self.append_entry(&event)
+    }
+
+    /// The entry target of a stored connection, by id and its current name.
+    fn connection_target(&self, id: &ConnectionId) -> Option<AuditTarget> {
+        let name = self.read_connection(id).map(|c| c.name).unwrap_or_default();
+        Some(AuditTarget {
+            kind: TargetKind::Connection,
+            id: id.as_str().to_owned(),
+            name,
+        })
     }
 }
 

@@ -362,19 +362,13 @@ pub(super) fn record_update(
     before: Option<&Connection>,
     after: &Connection,
 ) -> Result<(), VaultError> {
-    let target = about_connection(after);
-    let renamed = before.filter(|b| b.name != after.name);
-    if let Some(old) = renamed {
-        let detail = format!("from {}", old.name);
-        record(vault, AuditAction::Rename, target.clone(), Some(detail))?;
+    for event in crate::vault::audit::update_events(before, after) {
+        append(vault, &event)?;
     }
-    let changed = before.map(|b| changed_fields(b, after)).unwrap_or_default();
-    if changed.is_empty() && renamed.is_some() {
-        return Ok(());
-    }
-    let detail = (!changed.is_empty()).then(|| changed.join(", "));
-    record(vault, AuditAction::Edit, target, detail)
+    Ok(())
 }
+
+pub(super) use crate::vault::audit::failure_detail;
 
 /// The entry target of a flow.
 pub(super) fn about_flow(id: &FlowId, name: &str) -> Option<AuditTarget> {
@@ -402,46 +396,6 @@ pub(super) fn stored_flow(vault: &Vault, id: &FlowId) -> Option<AuditTarget> {
         .and_then(|plain| String::from_utf8(plain.to_vec()).ok())
         .unwrap_or_default();
     about_flow(id, &name)
-}
-
-/// What an edit changed, by field name (never a value).
-fn changed_fields<'a>(before: &'a Connection, after: &'a Connection) -> Vec<&'a str> {
-    let mut changed: Vec<&str> = Vec::new();
-    if before.service != after.service {
-        changed.push("service");
-    }
-    if before.method != after.method {
-        changed.push("method");
-    }
-    let keys: std::collections::BTreeSet<&str> = before
-        .fields
-        .iter()
-        .chain(after.fields.iter())
-        .map(|(k, _)| k)
-        .collect();
-    for key in keys {
-        if before.fields.get(key) != after.fields.get(key) {
-            changed.push(key);
-        }
-    }
-    changed
-}
-
-/// A failed renewal in an entry: its error code alone ("invalid_client",
-/// "HTTP 500", "timeout"), never the server's description, which it wrote
-/// and which may quote anything. The renewal state keeps the code first,
-/// any words after it in parentheses (see `GrantError::short`).
-pub(super) fn failure_detail(state: &crate::vault::RefreshState) -> String {
-    let words = state.last_error.as_deref().unwrap_or("?");
-    let code = words.split(" (").next().unwrap_or(words);
-    // A bad lifetime names the value sent: the code stops before it.
-    let code = code.split(" with expires_in").next().unwrap_or(code);
-    let code: String = code
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
-        .take(60)
-        .collect();
-    format!("failed: {}", code.trim())
 }
 
 impl AuditLog for Vault {
