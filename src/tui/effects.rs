@@ -197,9 +197,7 @@ impl EffectRunner {
     /// runner, at once). Costs one pragma when nothing changed.
     pub fn poll(&mut self) -> Option<Msg> {
         match &mut self.vault {
-            VaultSide::Blocking(session) => session
-                .changed_elsewhere()
-                .map(|s| Msg::Vault(VaultReply::ChangedElsewhere(s))),
+            VaultSide::Blocking(session) => session.poll().map(Msg::Vault),
             VaultSide::Worker(worker) => {
                 worker.poll();
                 None
@@ -321,9 +319,7 @@ impl VaultWorker {
                         }
                         Job::Poll => {
                             queued.store(false, Ordering::Release);
-                            session
-                                .changed_elsewhere()
-                                .map(VaultReply::ChangedElsewhere)
+                            session.poll()
                         }
                     };
                     if let Some(reply) = reply

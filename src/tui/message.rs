@@ -54,6 +54,11 @@ pub enum VaultReply {
     /// Another process (the CLI, another UI, the daemon) wrote to the file:
     /// the file as it is now. Not an answer to any command of this app.
     ChangedElsewhere(Snapshot),
+    /// The vault's server stopped answering (said once, in words): the UI
+    /// keeps what it shows and the worker keeps looking.
+    Unreachable(String),
+    /// The server answers again: the vault as it is now.
+    Reachable(Snapshot),
     /// A connection's most recent audit entries, oldest first.
     History {
         id: ConnectionId,

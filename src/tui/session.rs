@@ -20,6 +20,8 @@ pub struct VaultSession {
     vault: Option<Box<dyn Store>>,
     /// The vault's change mark when this session last read it.
     seen: Option<ChangeMark>,
+    /// The last look at the vault found its server unreachable.
+    unreachable: bool,
     token_client: TokenClient,
     action_clients: ActionClients,
 }
@@ -48,6 +50,7 @@ impl VaultSession {
             kdf: KdfParams::default(),
             vault: None,
             seen: None,
+            unreachable: false,
             token_client: TokenClient::new(),
             action_clients: ActionClients::new(),
         }
@@ -102,6 +105,39 @@ impl VaultSession {
     /// The vault as it is now, if another process (or this UI's refresher)
     /// wrote to it since this session last read it; `None`, after one look
     /// at the change mark, otherwise.
+    /// The periodic look at the vault: news of changes made elsewhere, of
+    /// the server becoming unreachable (said once), or of it answering again
+    /// (with the vault as it is now).
+    pub fn poll(&mut self) -> Option<VaultReply> {
+        let vault = self.vault.as_deref()?;
+        let looked = match &self.seen {
+            Some(seen) => vault.changed_since(seen),
+            None => vault.change_mark().map(Some),
+        };
+        match looked {
+            Err(e) if is_unreachable(&e) => {
+                if std::mem::replace(&mut self.unreachable, true) {
+                    return None;
+                }
+                let text = crate::present::labels::vault_error(crate::locale::current(), &e);
+                Some(VaultReply::Unreachable(text))
+            }
+            Err(_) => None,
+            Ok(mark) if std::mem::take(&mut self.unreachable) => {
+                // Back: whatever changed meanwhile, the whole vault again.
+                self.seen = mark.or(self.seen.take());
+                snapshot(vault).ok().map(VaultReply::Reachable)
+            }
+            Ok(None) => None,
+            Ok(Some(mark)) => {
+                self.seen = Some(mark);
+                snapshot(vault).ok().map(VaultReply::ChangedElsewhere)
+            }
+        }
+    }
+
+    /// The vault as it is now, if another process wrote to it since it was
+    /// last read.
     pub fn changed_elsewhere(&mut self) -> Option<Snapshot> {
         let vault = self.vault.as_deref()?;
         let mark = match &self.seen {
@@ -319,4 +355,14 @@ fn steps_change(stored: &Flow, saved: &Flow) -> StepsChange {
         return StepsChange::InputsSaved;
     }
     StepsChange::Unchanged
+}
+
+/// Whether `error` says the vault's server cannot be reached now (and may
+/// be again): the UI keeps what it shows and retries.
+fn is_unreachable(error: &VaultError) -> bool {
+    use crate::vault::openbao::OpenBaoError;
+    matches!(
+        error,
+        VaultError::OpenBao(OpenBaoError::Unreachable { .. } | OpenBaoError::Sealed { .. })
+    )
 }

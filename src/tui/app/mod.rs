@@ -519,6 +519,16 @@ impl App {
                 Vec::new()
             }
             VaultReply::Recorded => Vec::new(),
+            VaultReply::Unreachable(_) => {
+                let text = locale.t("status.unreachable").to_owned();
+                self.status.set_warning(Some(text));
+                Vec::new()
+            }
+            VaultReply::Reachable(snapshot) => {
+                self.status.set_warning(None);
+                self.set_rows(snapshot, None);
+                self.countdown().into_iter().collect()
+            }
             VaultReply::Reloaded(snapshot) | VaultReply::ChangedElsewhere(snapshot) => {
                 self.set_rows(snapshot, None);
                 self.countdown().into_iter().collect()

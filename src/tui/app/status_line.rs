@@ -27,6 +27,9 @@ pub struct Notice {
 pub struct StatusLine {
     notice: Option<Notice>,
     generation: u64,
+    /// A lasting condition ("OpenBao unreachable, retrying…"), shown until
+    /// it is cleared, beneath any notice.
+    warning: Option<String>,
 }
 
 impl StatusLine {
@@ -50,6 +53,11 @@ impl StatusLine {
         self.generation
     }
 
+    /// Sets or clears the lasting warning.
+    pub fn set_warning(&mut self, warning: Option<String>) {
+        self.warning = warning;
+    }
+
     /// Removes the notice at once: the screen it was given on is gone.
     pub fn dismiss(&mut self) {
         self.notice = None;
@@ -62,7 +70,7 @@ impl StatusLine {
             (_, Some(notice)) if notice.is_error => Some((notice.text.as_str(), theme.error)),
             (Some(text), _) => Some((text, theme.muted)),
             (None, Some(notice)) => Some((notice.text.as_str(), theme.success)),
-            (None, None) => None,
+            (None, None) => self.warning.as_deref().map(|w| (w, theme.error)),
         };
         let Some((text, style)) = line else {
             return;

@@ -62,7 +62,10 @@ impl App {
     /// A reply came: the oldest command in flight is answered (news of
     /// changes made elsewhere answers none).
     pub(super) fn vault_work_done(&mut self, reply: &VaultReply) {
-        if !matches!(reply, VaultReply::ChangedElsewhere(_)) {
+        if !matches!(
+            reply,
+            VaultReply::ChangedElsewhere(_) | VaultReply::Unreachable(_) | VaultReply::Reachable(_)
+        ) {
             self.work.in_flight.pop_front();
         }
     }
