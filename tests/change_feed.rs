@@ -109,7 +109,7 @@ fn every_kind_of_write_moves_the_mark_another_handle_reads() {
 }
 
 #[test]
-fn reads_leases_and_refused_writes_leave_the_mark_alone() {
+fn reads_leases_audit_entries_and_refused_writes_leave_the_mark_alone() {
     let (_dir, _location, mut writer, watcher) = two_handles();
     let c = connection("Prod");
     writer.add_connection(&c).unwrap();
@@ -129,6 +129,14 @@ fn reads_leases_and_refused_writes_leave_the_mark_alone() {
             .unwrap()
     );
     writer.release_lease(&c.id, "me").unwrap();
+    // An audit entry alone (a reveal) changes no record: no UI reads it all again.
+    writer
+        .append_audit(&flowvault::vault::audit::AuditEvent {
+            action: flowvault::vault::audit::AuditAction::Reveal,
+            target: None,
+            detail: None,
+        })
+        .unwrap();
     // Refused writes roll back with their bump.
     assert!(matches!(
         writer.add_connection(&connection("prod")),

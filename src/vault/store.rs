@@ -95,8 +95,9 @@ pub trait VaultStore {
     fn connection_usage(&self, id: &ConnectionId) -> Result<Vec<Usage>, VaultError>;
 }
 
-/// A mark of the vault's state: two marks differ when anything was written
-/// between them, by any process or machine.
+/// A mark of the vault's state: two marks differ when a record was written
+/// between them, by any process or machine (renewal leases and audit entries
+/// alone, which no list shows, do not count).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeMark(pub String);
 

@@ -400,7 +400,14 @@ pub(super) fn stored_flow(vault: &Vault, id: &FlowId) -> Option<AuditTarget> {
 
 impl AuditLog for Vault {
     fn append_audit(&mut self, event: &AuditEvent) -> Result<(), VaultError> {
-        let tx = self.write_transaction("cannot start appending to the audit trail")?;
+        // Not through `write_transaction`: an entry alone (a reveal, a copy)
+        // changes no record, so it does not move the change mark that makes
+        // every open UI read the whole vault again.
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.db,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .context("cannot start appending to the audit trail")?;
         append(self, event)?;
         tx.commit().context("cannot append to the audit trail")
     }
