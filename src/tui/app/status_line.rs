@@ -64,13 +64,16 @@ impl StatusLine {
     }
 
     /// Draws the line right-aligned in `area`. An error wins over vault work
-    /// in flight (`work`), which wins over any other notice.
+    /// in flight (`work`), which wins over the lasting warning, which wins
+    /// over any other notice.
     pub fn render(&self, frame: &mut Frame, area: Rect, work: Option<&str>, theme: &Theme) {
-        let line = match (work, &self.notice) {
-            (_, Some(notice)) if notice.is_error => Some((notice.text.as_str(), theme.error)),
-            (Some(text), _) => Some((text, theme.muted)),
-            (None, Some(notice)) => Some((notice.text.as_str(), theme.success)),
-            (None, None) => self.warning.as_deref().map(|w| (w, theme.error)),
+        // A lasting warning says more than news of something done.
+        let line = match (work, &self.notice, self.warning.as_deref()) {
+            (_, Some(notice), _) if notice.is_error => Some((notice.text.as_str(), theme.error)),
+            (Some(text), _, _) => Some((text, theme.muted)),
+            (None, _, Some(warning)) => Some((warning, theme.error)),
+            (None, Some(notice), None) => Some((notice.text.as_str(), theme.success)),
+            (None, None, None) => None,
         };
         let Some((text, style)) = line else {
             return;
