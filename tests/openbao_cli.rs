@@ -748,12 +748,9 @@ async fn two_daemons_renew_no_more_often_than_one() {
     let third = Machine::new(&bao);
     let token = third.ok(pair_vault, &["token", "Short"]);
     let so_far = tenant.received_requests().await.unwrap();
-    let newest_pair = so_far
+    let newest_pair = 1 + so_far
         .iter()
-        .enumerate()
-        .filter(|(_, r)| requests_from(std::slice::from_ref(*r), "pair-client") == 1)
-        .map(|(i, _)| i + 1)
-        .last()
+        .rposition(|r| requests_from(std::slice::from_ref(r), "pair-client") == 1)
         .unwrap();
     assert_eq!(
         token.trim(),
