@@ -123,9 +123,15 @@ pub fn rekey(global: &GlobalArgs) -> Result<(), CliError> {
 pub fn verify(global: &GlobalArgs, accept: bool) -> Result<(), CliError> {
     let locale = global.locale();
     if !accept {
-        // Opening checks every record; `verify` says so explicitly.
+        // Opening checks every record; `verify` says so explicitly. Only a
+        // file keeps an integrity digest over its rows.
+        let location = unlock::location(global)?;
         unlock::open_store(global)?.verify()?;
-        println!("{}", locale.t("cli.verify_ok"));
+        let ok = match location {
+            VaultLocation::File(_) => "cli.verify_ok",
+            VaultLocation::OpenBao(_) => "cli.verify_ok_records",
+        };
+        println!("{}", locale.t(ok));
         return Ok(());
     }
     let (path, key) = unlock::path_and_key(global, "verify --accept")?;
