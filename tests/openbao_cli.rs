@@ -339,19 +339,49 @@ async fn every_command_works_on_openbao_without_a_passphrase_and_is_audited() {
     me.ok(v, &["rm", "Webhook"]);
     assert_eq!(me.json(v, &["list", "--json"]), json!([]));
 
+    // verify checks every record; OpenBao keeps no integrity digest, so the
+    // message must not claim one.
+    me.add(
+        v,
+        "http",
+        "Kept",
+        "bearer",
+        &[],
+        &secret("token", "CANARY-kept"),
+    );
     let verify = me.ok(v, &["verify"]);
-    assert!(!verify.is_empty());
+    assert!(verify.contains("intact"), "{verify}");
+    assert!(!verify.contains("digest"), "{verify}");
+    me.ok(v, &["rm", "Kept"]);
     let checked = me.ok(v, &["audit", "--verify"]);
     assert!(checked.contains("intact"), "{checked}");
 
     // File-only commands refuse with a usage error that says why.
-    for cmd in ["passwd", "rekey"] {
-        let stderr = assert_error(&me.run(v, &[cmd]), 2, cmd);
+    for cmd in [&["passwd"][..], &["rekey"], &["verify", "--accept"]] {
+        let stderr = assert_error(&me.run(v, cmd), 2, cmd[0]);
         assert!(
             stderr.contains("vault file") && stderr.contains("OpenBao"),
             "{stderr}"
         );
     }
+
+    // No login, a refused login, no server: exit 1 and a line that says which.
+    let mut anonymous = Machine::new(&bao);
+    anonymous.token.clear();
+    let out = anonymous
+        .cmd(v)
+        .env_remove("BAO_TOKEN")
+        .arg("list")
+        .output()
+        .unwrap();
+    let stderr = assert_error(&out, 1, "no token");
+    assert!(stderr.contains("BAO_TOKEN"), "{stderr}");
+    anonymous.token = "s.not-a-token".into();
+    let stderr = assert_error(&anonymous.run(v, &["list"]), 1, "bad token");
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    let nowhere = "openbao+http://127.0.0.1:9/secret/team";
+    let stderr = assert_error(&me.run(nowhere, &["list"]), 1, "no server");
+    assert!(stderr.contains("unreachable"), "{stderr}");
 
     // 6. The audit trail: each action, no secret.
     let text = me.ok(v, &["audit"]);
