@@ -411,8 +411,7 @@ async fn every_command_works_on_openbao_without_a_passphrase_and_is_audited() {
         has("token_printed", "Mgmt API"),
         "token missing: {actions:?}"
     );
-    // NOTE: these changes are recorded by the OpenBao store's own writes,
-    // which the store work adds on main; this assertion needs that merged.
+    // The changes, recorded by the OpenBao store's own writes.
     for (action, name) in [
         ("add", "Mgmt API"),
         ("add", "Hook"),
@@ -425,6 +424,29 @@ async fn every_command_works_on_openbao_without_a_passphrase_and_is_audited() {
     ] {
         assert!(has(action, name), "{action} {name} missing: {actions:?}");
     }
+    // Every entry says who (the OpenBao token's identity) and when, in order.
+    for (i, entry) in trail.as_array().unwrap().iter().enumerate() {
+        assert_eq!(entry["seq"], i as u64 + 1, "{entry}");
+        assert!(!entry["actor"].as_str().unwrap().is_empty(), "{entry}");
+        assert!(
+            !all.contains(&bao.root_token),
+            "the login token in the trail"
+        );
+    }
+    // One connection's history follows it across its rename, by id.
+    let webhook = me.json(v, &["audit", "Webhook", "--json"]);
+    let kinds: Vec<&str> = webhook
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        kinds.contains(&"add") && kinds.contains(&"rename") && kinds.contains(&"remove"),
+        "{webhook}"
+    );
+    let recent = me.json(v, &["audit", "--json", "--last", "2"]);
+    assert_eq!(recent.as_array().unwrap().len(), 2, "{recent}");
+    let since = me.json(v, &["audit", "--json", "--since", "1h"]);
+    assert_eq!(since, trail, "everything happened within the hour");
 }
 
 // ---------------------------------------------------------------------------
