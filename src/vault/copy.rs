@@ -181,7 +181,12 @@ pub fn copy_vault(
                 report.flows.overwritten += 1;
             }
             None => {
+                // The flow keeps its id, as a connection does, unless the
+                // destination already has a flow of that id (by another name).
                 let mut new = Flow::new(flow.name.clone());
+                if !existing_flows.values().any(|f| f.id == flow.id) {
+                    new.id = flow.id.clone();
+                }
                 new.created_at = flow.created_at;
                 to.add_flow(&new)?;
                 if !steps.is_empty() {
