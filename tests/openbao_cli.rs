@@ -508,8 +508,9 @@ fn shown(machine: &Machine, vault: &str, name: &str) -> Value {
     machine.json(vault, &["show", name, "--json", "--reveal"])
 }
 
-#[test]
-fn copy_round_trips_every_catalog_service_both_ways() {
+#[tokio::test]
+async fn copy_round_trips_every_catalog_service_both_ways() {
+    let (tenant, issued) = counting_tenant(3600).await;
     let bao = BaoServer::start();
     let me = Machine::new(&bao);
     let dir = TempDir::new().unwrap();
@@ -518,8 +519,34 @@ fn copy_round_trips_every_catalog_service_both_ways() {
     let v = &bao_url(&bao, "copied");
     init_bao(&me, v);
 
-    let names = add_every_service(&me, &file);
+    let mut names = add_every_service(&me, &file);
     assert!(names.len() >= 20, "{names:?}");
+    // A token and a flow travel too.
+    let live = "auth0 on loopback";
+    me.add(
+        &file,
+        "auth0",
+        live,
+        "client_credentials",
+        &auth0_fields(&tenant, "client-live"),
+        &secret("client_secret", "live-secret"),
+    );
+    names.push(live.to_owned());
+    assert_eq!(me.ok(&file, &["token", live]).trim(), "tok-1");
+    me.ok(&file, &["flows", "add", "Travelling"]);
+    me.ok(
+        &file,
+        &[
+            "flows",
+            "add-action",
+            "Travelling",
+            "auth0.get_user",
+            "--connection",
+            live,
+            "--set",
+            "user_id=u-9",
+        ],
+    );
 
     // file → OpenBao.
     let copied = me.ok(&file, &["copy", "--to", v]);
@@ -543,6 +570,13 @@ fn copy_round_trips_every_catalog_service_both_ways() {
         assert_eq!(a, b, "{name}: file vs OpenBao");
         assert_eq!(a, c, "{name}: file vs file copied back");
     }
+    let flows = me.json(&file, &["flows", "list", "--json"]);
+    assert_eq!(flows, me.json(v, &["flows", "list", "--json"]));
+    assert_eq!(flows, me.json(&back, &["flows", "list", "--json"]));
+    for vault in [v.as_str(), &back] {
+        assert_eq!(me.ok(vault, &["token", live]).trim(), "tok-1", "{vault}");
+    }
+    assert_eq!(issued.load(Ordering::SeqCst), 1, "the token was copied");
 
     // A second copy changes nothing.
     let again = me.ok(&file, &["copy", "--to", v]);
