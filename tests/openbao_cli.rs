@@ -740,8 +740,9 @@ fn two_edits_of_one_connection_give_one_conflict_and_lose_nothing() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Long enough for A to log in, unwrap the key and read the record.
-    std::thread::sleep(Duration::from_millis(1500));
+    // A has logged in, unwrapped the key and read the record once its main
+    // thread waits on the stdin pipe.
+    wait_reading_stdin(a.id());
     // B: edits and saves meanwhile.
     me.ok(v, &["edit", "Shared", "--set", "username=bob"]);
     // A now saves on the version it read.
@@ -769,6 +770,27 @@ fn two_edits_of_one_connection_give_one_conflict_and_lose_nothing() {
     let shown = me.json(v, &["show", "Shared", "--json", "--reveal"]);
     assert_eq!(shown["fields"]["username"], "bob", "{shown}");
     assert_eq!(shown["fields"]["password"], "pw-A", "{shown}");
+}
+
+/// Waits until process `pid`'s main thread blocks reading a pipe (its stdin).
+fn wait_reading_stdin(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+        if wchan.contains("pipe_read") || wchan.contains("pipe_wait") {
+            // The read may have been for the record's answer: make sure.
+            std::thread::sleep(Duration::from_millis(100));
+            let again = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+            if again.contains("pipe_read") || again.contains("pipe_wait") {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the edit never read its stdin: {wchan:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 // ---------------------------------------------------------------------------
