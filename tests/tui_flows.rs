@@ -1468,6 +1468,51 @@ fn e_edits_the_connection_a_dry_run_found_incomplete() {
     assert!(!footer(&screen).contains("fix connection"), "{screen}");
 }
 
+/// `r` on an action whose connection lacks its secret: the confirmation is
+/// blocked, `e` opens the connection's edit form, and once it is saved the
+/// confirmation is checked again and offers `y`.
+#[test]
+fn e_on_a_blocked_confirmation_fixes_the_connection_then_checks_again() {
+    let twilio = conn(
+        "Twilio SMS",
+        "twilio",
+        "auth_token",
+        &[("account_sid", SID)],
+    );
+    let v = TestVault::with(std::slice::from_ref(&twilio));
+    let mut vault = v.open();
+    let mut flow = Flow::new(ONBOARDING);
+    vault.add_flow(&flow).unwrap();
+    flow.steps = vec![FlowStep::new(
+        "twilio.send_sms",
+        Some(twilio.id.clone()),
+        inputs(&[
+            ("to", "+14155550123"),
+            ("from", "+14155550100"),
+            ("body", "Welcome aboard!"),
+        ]),
+    )];
+    vault.save_steps(&flow).unwrap();
+    drop(vault);
+
+    let mut hn = pane(&v, 80, 24);
+    hn.press(KeyCode::Char('R'));
+    let screen = hn.screen();
+    assert!(screen.contains("Cannot run “Onboarding”"), "{screen}");
+    assert!(footer(&screen).contains("e fix connection"), "{screen}");
+
+    hn.press(KeyCode::Char('e'));
+    let screen = hn.screen();
+    assert!(screen.contains("Edit “Twilio SMS”"), "{screen}");
+    hn.press(KeyCode::Tab);
+    hn.type_text("tok-fixed");
+    hn.ctrl('s');
+    let screen = hn.screen();
+    assert!(screen.contains("Send “Onboarding”?"), "{screen}");
+    assert!(footer(&screen).contains("y send"), "{screen}");
+    assert!(!screen.contains("tok-fixed"), "{screen}");
+}
+
 /// An action with no connection: `e` opens the connection picker for it;
 /// the one chosen is saved on the action and the run view is back.
 #[test]

@@ -434,6 +434,9 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
             "vault_error.audit_broken",
             &[("seq", &seq.to_string()), ("reason", reason)],
         ),
+        E::FileOnly(operation) => locale.f("vault_error.file_only", &[("operation", operation)]),
+        E::OpenBaoOnly(option) => locale.f("vault_error.openbao_only", &[("option", option)]),
+        E::NoUnlockKey(p) => locale.f("vault_error.no_unlock_key", &[("path", &path(p))]),
         other => locale.f("vault_error.other", &[("detail", &other.to_string())]),
     }
 }

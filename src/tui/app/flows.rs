@@ -206,11 +206,23 @@ impl App {
         }]
     }
 
-    /// A fix saved from a dry run's view (`e`): the dry run is made again, so
+    /// A fix saved from a dry run's view or a blocked confirmation (`e`): the
+    /// dry run is made again (the confirmation checked again), so
     /// the view under the closed form shows the flow as it is now, not the
     /// failure just fixed. A real run's view is left as it was: it says what
     /// was sent, and sending again takes a new confirmation.
     pub(super) fn redo_dry_run_under(&mut self) -> Vec<Effect> {
+        // A confirmation blocked by a connection just fixed: checked again.
+        if let Some(Overlay::ConfirmRun(confirm)) = self.overlays.last()
+            && confirm.reports.is_some()
+        {
+            let (id, only) = (confirm.flow.id.clone(), confirm.only);
+            let Some(flow) = self.flow(&id).cloned() else {
+                return Vec::new();
+            };
+            self.overlays.pop();
+            return self.confirm_run(flow, only);
+        }
         let Some(Overlay::Run(view)) = self.overlays.last() else {
             return Vec::new();
         };

@@ -124,6 +124,19 @@ impl RunConfirm {
         }
     }
 
+    /// The checked actions that failed because of their connection.
+    fn fixable(&self) -> impl Iterator<Item = (usize, crate::actions::ConnectionFault)> + '_ {
+        super::run_view::connection_failures(self.reports.as_deref().unwrap_or_default())
+    }
+
+    /// What `e` opens: the fix of the first action blocked by its connection
+    /// (the dialog is short; its first blocked action is in view).
+    fn fix(&self, ctx: &Context<'_>) -> Option<Intent> {
+        let reports = self.reports.as_ref()?;
+        let (i, fault) = self.fixable().next()?;
+        super::run_view::fix_for(&self.flow.id, &reports[i], fault, ctx)
+    }
+
     /// The text of the dialog, wrapped to `width` cells so nothing is cut.
     pub fn lines(&self, view: View<'_>, width: usize) -> Vec<Line<'static>> {
         wrap(self.unwrapped(view, width), width)
@@ -372,6 +385,9 @@ impl Screen for RunConfirm {
         let total = self
             .lines(ctx.view, ctx.body.width.saturating_sub(2) as usize)
             .len() as u16;
+        if action == Action::Edit && !self.ready() {
+            return self.fix(ctx).map_or(Reply::Ignored, Reply::Do);
+        }
         RunConfirm::handle(self, action, page, total)
     }
 
@@ -384,6 +400,9 @@ impl Screen for RunConfirm {
     fn mode(&self) -> Mode {
         if self.ready() {
             Mode::ConfirmRun
+        } else if self.fixable().next().is_some() {
+            // Blocked by a connection: `e` fixes it, as in the run view.
+            Mode::RunViewFixable
         } else {
             Mode::RunView
         }

@@ -73,24 +73,8 @@ impl RunView {
         }
     }
 
-    /// The reports (by index) of actions that failed because of their
-    /// connection and take one: what `e` can fix, in the order of the run.
     fn fixable(&self) -> impl Iterator<Item = (usize, ConnectionFault)> + '_ {
-        let takes_connection = |action: &str| {
-            Catalog::embedded()
-                .action(action)
-                .is_some_and(|a| a.service.is_some() && a.connection != ConnectionNeed::None)
-        };
-        self.reports
-            .iter()
-            .flatten()
-            .enumerate()
-            .filter_map(move |(i, report)| match &report.outcome {
-                StepOutcome::Failed(failure) if takes_connection(&report.action) => {
-                    failure.connection_fault().map(|fault| (i, fault))
-                }
-                _ => None,
-            })
+        connection_failures(self.reports.as_deref().unwrap_or_default())
     }
 
     /// What `e` opens for the failed action in view: the edit form of its
@@ -111,24 +95,7 @@ impl RunView {
             .iter()
             .find(|(i, _)| layout.blocks[*i].end > top)
             .or(fixable.last())?;
-        let report = &reports[i];
-        let index = report.position.checked_sub(1)?;
-        // The flow as it is now (its connections may have been fixed since);
-        // if the action moved meanwhile (another process), never fix another.
-        let flow = ctx.flows.iter().find(|f| f.id == self.flow)?;
-        let step = flow
-            .steps
-            .get(index)
-            .filter(|s| s.action == report.action)?;
-        let intact = step.connection.as_ref().filter(|id| {
-            ctx.rows
-                .iter()
-                .any(|r| matches!(&r.stored, StoredConnection::Intact(c) if &c.id == *id))
-        });
-        Some(match (fault, intact) {
-            (ConnectionFault::Credentials, Some(id)) => Intent::EditConnection(id.clone()),
-            _ => Intent::Flow(FlowIntent::ChooseConnection(self.flow.clone(), index)),
-        })
+        fix_for(&self.flow, &reports[i], fault, ctx)
     }
 
     /// The text of the run, wrapped to `width` cells so nothing is cut.
@@ -406,4 +373,52 @@ impl Screen for RunView {
             Mode::RunView
         }
     }
+}
+
+/// The reports (by index) of actions that failed because of their connection
+/// and take one: what `e` can fix, in the order of the run.
+pub(super) fn connection_failures(
+    reports: &[StepReport],
+) -> impl Iterator<Item = (usize, ConnectionFault)> + '_ {
+    let takes_connection = |action: &str| {
+        Catalog::embedded()
+            .action(action)
+            .is_some_and(|a| a.service.is_some() && a.connection != ConnectionNeed::None)
+    };
+    reports
+        .iter()
+        .enumerate()
+        .filter_map(move |(i, report)| match &report.outcome {
+            StepOutcome::Failed(failure) if takes_connection(&report.action) => {
+                failure.connection_fault().map(|fault| (i, fault))
+            }
+            _ => None,
+        })
+}
+
+/// What fixes `report`'s failure on the flow `flow` as it is now: the edit
+/// form of its connection, or the connection picker when it has none usable
+/// (none chosen, gone, damaged, for another service). `None` when the action
+/// moved since the run (another process): never fix another one.
+pub(super) fn fix_for(
+    flow: &FlowId,
+    report: &StepReport,
+    fault: ConnectionFault,
+    ctx: &Context<'_>,
+) -> Option<Intent> {
+    let index = report.position.checked_sub(1)?;
+    let current = ctx.flows.iter().find(|f| &f.id == flow)?;
+    let step = current
+        .steps
+        .get(index)
+        .filter(|s| s.action == report.action)?;
+    let intact = step.connection.as_ref().filter(|id| {
+        ctx.rows
+            .iter()
+            .any(|r| matches!(&r.stored, StoredConnection::Intact(c) if &c.id == *id))
+    });
+    Some(match (fault, intact) {
+        (ConnectionFault::Credentials, Some(id)) => Intent::EditConnection(id.clone()),
+        _ => Intent::Flow(FlowIntent::ChooseConnection(flow.clone(), index)),
+    })
 }
