@@ -35,15 +35,17 @@ fn own_saves_are_not_news_and_another_handles_write_is_news_once() {
         session.perform(VaultCommand::Create(key())),
         VaultReply::Opened(_)
     ));
-    assert!(session.changed_elsewhere().is_none());
+    assert!(session.poll().is_none());
 
     let reply = session.perform(VaultCommand::Add(connection("Prod")));
     assert!(matches!(reply, VaultReply::Saved { .. }), "{reply:?}");
-    assert!(session.changed_elsewhere().is_none(), "own save reported");
+    assert!(session.poll().is_none(), "own save reported");
 
     let mut other = open_store(&VaultLocation::File(path), &StoreAccess::with_key(key())).unwrap();
     other.add_connection(&connection("Staging")).unwrap();
-    let news = session.changed_elsewhere().expect("another handle's write");
+    let Some(VaultReply::ChangedElsewhere(news)) = session.poll() else {
+        panic!("another handle's write is not reported");
+    };
     assert_eq!(news.rows.len(), 2);
-    assert!(session.changed_elsewhere().is_none(), "reported twice");
+    assert!(session.poll().is_none(), "reported twice");
 }

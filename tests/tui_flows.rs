@@ -1410,10 +1410,8 @@ fn e_does_nothing_where_no_connection_failed() {
     }
 }
 
-/// A connection without its secret: the dry run says so, `e` opens its
-/// edit form, Ctrl-s saves it and the run view is back, the flow then builds.
-#[test]
-fn e_edits_the_connection_a_dry_run_found_incomplete() {
+/// "Onboarding": one Send SMS action whose Twilio connection lacks its Auth Token.
+fn onboarding_with_incomplete_twilio() -> TestVault {
     let twilio = conn(
         "Twilio SMS",
         "twilio",
@@ -1435,6 +1433,14 @@ fn e_edits_the_connection_a_dry_run_found_incomplete() {
     )];
     vault.save_steps(&flow).unwrap();
     drop(vault);
+    v
+}
+
+/// A connection without its secret: the dry run says so, `e` opens its
+/// edit form, Ctrl-s saves it and the run view is back, the flow then builds.
+#[test]
+fn e_edits_the_connection_a_dry_run_found_incomplete() {
+    let v = onboarding_with_incomplete_twilio();
 
     let mut hn = pane(&v, 80, 24);
     hn.press(KeyCode::Char('X'));
@@ -1473,27 +1479,7 @@ fn e_edits_the_connection_a_dry_run_found_incomplete() {
 /// confirmation is checked again and offers `y`.
 #[test]
 fn e_on_a_blocked_confirmation_fixes_the_connection_then_checks_again() {
-    let twilio = conn(
-        "Twilio SMS",
-        "twilio",
-        "auth_token",
-        &[("account_sid", SID)],
-    );
-    let v = TestVault::with(std::slice::from_ref(&twilio));
-    let mut vault = v.open();
-    let mut flow = Flow::new(ONBOARDING);
-    vault.add_flow(&flow).unwrap();
-    flow.steps = vec![FlowStep::new(
-        "twilio.send_sms",
-        Some(twilio.id.clone()),
-        inputs(&[
-            ("to", "+14155550123"),
-            ("from", "+14155550100"),
-            ("body", "Welcome aboard!"),
-        ]),
-    )];
-    vault.save_steps(&flow).unwrap();
-    drop(vault);
+    let v = onboarding_with_incomplete_twilio();
 
     let mut hn = pane(&v, 80, 24);
     hn.press(KeyCode::Char('R'));

@@ -53,17 +53,11 @@ fn destination_key(args: &CopyArgs, path: &std::path::Path) -> Result<UnlockKey,
     if !path.exists() {
         return Err(crate::vault::VaultError::Missing(path.to_owned()).into());
     }
-    if let Some(file) = &args.to_key_file {
-        return Ok(UnlockKey::read_key_file(file)?);
-    }
-    if let Some(file) = &args.to_passphrase_file {
-        return unlock::passphrase_from_file(file);
-    }
-    let prompt = crate::locale::current().f(
-        "cli.prompt_passphrase",
-        &[("path", &path.display().to_string())],
-    );
-    Ok(UnlockKey::Passphrase(unlock::prompt_secret(&prompt)?))
+    unlock::key_for(
+        path,
+        args.to_key_file.as_deref(),
+        args.to_passphrase_file.as_deref(),
+    )
 }
 
 fn copied(other: &str, direction: &str) -> AuditEvent {

@@ -83,10 +83,24 @@ fn file_key(args: &GlobalArgs, path: &Path) -> Result<UnlockKey, CliError> {
 
 /// The key given by `--key-file` or `--passphrase-file`, else asked for.
 pub fn existing_key(args: &GlobalArgs, vault: &Path) -> Result<UnlockKey, CliError> {
-    if let Some(path) = &args.key_file {
+    key_for(
+        vault,
+        args.key_file.as_deref(),
+        args.passphrase_file.as_deref(),
+    )
+}
+
+/// The key of the vault file `vault`: from `key_file`, else the first line
+/// of `passphrase_file`, else asked for on the terminal.
+pub fn key_for(
+    vault: &Path,
+    key_file: Option<&Path>,
+    passphrase_file: Option<&Path>,
+) -> Result<UnlockKey, CliError> {
+    if let Some(path) = key_file {
         return Ok(UnlockKey::read_key_file(path)?);
     }
-    if let Some(path) = &args.passphrase_file {
+    if let Some(path) = passphrase_file {
         return passphrase_from_file(path);
     }
     let prompt = crate::locale::current().f(

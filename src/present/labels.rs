@@ -186,11 +186,19 @@ pub fn duration(locale: &Locale, d: time::Duration) -> String {
 
 /// The unit's text key and the count [`duration`] shows.
 fn duration_unit(d: time::Duration) -> (&'static str, i64) {
-    match d.whole_seconds().max(0) {
-        s if s >= 2 * 86_400 => ("time.days", s / 86_400),
-        s if s >= 3_600 => ("time.hours", s / 3_600),
-        s if s >= 60 => ("time.minutes", s / 60),
-        s => ("time.seconds", s),
+    let secs = d.whole_seconds().max(0);
+    let (key, unit) = unit_of(secs);
+    (key, secs / unit)
+}
+
+/// The largest whole unit [`duration`] shows `secs` in: its text key and its
+/// length in seconds.
+fn unit_of(secs: i64) -> (&'static str, i64) {
+    match secs {
+        s if s >= 2 * 86_400 => ("time.days", 86_400),
+        s if s >= 3_600 => ("time.hours", 3_600),
+        s if s >= 60 => ("time.minutes", 60),
+        _ => ("time.seconds", 1),
     }
 }
 
@@ -199,12 +207,7 @@ fn duration_unit(d: time::Duration) -> (&'static str, i64) {
 /// than every second or minute of the wall clock, changes at an even pace.
 pub fn until_duration_changes(left: time::Duration) -> std::time::Duration {
     let ms = left.whole_milliseconds().max(0);
-    let unit: i128 = match ms / 1000 {
-        s if s >= 2 * 86_400 => 86_400_000,
-        s if s >= 3_600 => 3_600_000,
-        s if s >= 60 => 60_000,
-        _ => 1_000,
-    };
+    let unit = i128::from(unit_of(left.whole_seconds().max(0)).1) * 1000;
     // The shown value changes just after this: wake a little later.
     std::time::Duration::from_millis(u64::try_from(ms % unit).unwrap_or(u64::MAX))
 }

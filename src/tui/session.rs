@@ -136,19 +136,6 @@ impl VaultSession {
         }
     }
 
-    /// The vault as it is now, if another process wrote to it since it was
-    /// last read.
-    pub fn changed_elsewhere(&mut self) -> Option<Snapshot> {
-        let vault = self.vault.as_deref()?;
-        let mark = match &self.seen {
-            Some(seen) => vault.changed_since(seen).ok()?,
-            // The mark could not be read last time: read everything again.
-            None => vault.change_mark().ok(),
-        }?;
-        self.seen = Some(mark);
-        snapshot(vault).ok()
-    }
-
     /// A refused write's reply, with the vault as it is now.
     fn refused(&mut self, conflict: Conflict) -> Result<VaultReply, VaultError> {
         let snapshot = self.read_all()?;
