@@ -147,27 +147,51 @@ fn connection_name(i: usize) -> String {
 
 /// A private folder with a key file and the vaults made for the figures.
 struct Place {
-    dir: TempDir,
+    dir: PathBuf,
     key: PathBuf,
+    /// Removes the folder when the run ends, unless it is kept.
+    _temporary: Option<TempDir>,
 }
 
 impl Place {
+    /// In a temporary folder, or kept in `FLOWVAULT_FIGURES_DIR` for a
+    /// profiler to run the same commands on afterwards.
     fn new() -> Place {
-        let dir = TempDir::new().unwrap();
-        private(dir.path(), 0o700);
-        let key = dir.path().join("key");
+        let temporary = match std::env::var_os("FLOWVAULT_FIGURES_DIR") {
+            Some(parent) => {
+                std::fs::create_dir_all(&parent).unwrap();
+                tempfile::Builder::new()
+                    .prefix("figures-")
+                    .tempdir_in(parent)
+                    .unwrap()
+            }
+            None => TempDir::new().unwrap(),
+        };
+        let (dir, temporary) = if std::env::var_os("FLOWVAULT_FIGURES_DIR").is_some() {
+            let kept = temporary.keep();
+            eprintln!("vaults kept in {}", kept.display());
+            (kept, None)
+        } else {
+            (temporary.path().to_owned(), Some(temporary))
+        };
+        private(&dir, 0o700);
+        let key = dir.join("key");
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).unwrap();
         std::fs::write(&key, bytes).unwrap();
         private(&key, 0o600);
-        Place { dir, key }
+        Place {
+            dir,
+            key,
+            _temporary: temporary,
+        }
     }
 
     /// A vault of `count` connections as operators have them: mostly
     /// Twilio (a third missing its token), every fourth an Auth0 client with
     /// a cached access token.
     fn vault(&self, name: &str, count: usize) -> PathBuf {
-        let path = self.dir.path().join(format!("{name}.db"));
+        let path = self.dir.join(format!("{name}.db"));
         let unlock = UnlockKey::read_key_file(&self.key).unwrap();
         let mut vault = Vault::create(&path, &unlock, KdfParams::default()).unwrap();
         let conns: Vec<Connection> = (0..count)
@@ -210,7 +234,7 @@ impl Place {
         cmd.env("LANG", "C")
             .env("FLOWVAULT_VAULT", vault)
             .env("FLOWVAULT_KEY_FILE", &self.key)
-            .env("FLOWVAULT_LOG_DIR", self.dir.path());
+            .env("FLOWVAULT_LOG_DIR", &self.dir);
         cmd
     }
 
@@ -280,7 +304,7 @@ impl Ui {
         cmd.env("TERM", "xterm-256color");
         cmd.env("FLOWVAULT_VAULT", vault);
         cmd.env("FLOWVAULT_KEY_FILE", &place.key);
-        cmd.env("FLOWVAULT_LOG_DIR", place.dir.path());
+        cmd.env("FLOWVAULT_LOG_DIR", &place.dir);
         let started = Instant::now();
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
