@@ -95,13 +95,22 @@ fn a_whole_row_put_back_with_its_tag_and_version_is_reported() {
     add_auth0(&vault, "Mgmt API", "old-secret");
     add_auth0(&vault, "Other", "other-secret");
     let id = id_of(&vault, "Mgmt API");
+    let other = id_of(&vault, "Other");
     let before = row_values(&vault, &id);
     assert_success(&edit_secret(&vault, "Mgmt API", "new-secret"), "edit");
 
     put_row_back(&vault, &before);
 
-    for args in [&["list"][..], &["show", "Other"], &["show", "Mgmt API"]] {
-        let out = vault.cmd().args(args).output().unwrap();
+    let refused: &[&[&str]] = &[
+        &["list"],
+        &["show", "Mgmt API", "--reveal"],
+        &["token", "Mgmt API"],
+        &["edit", "Mgmt API", "--secrets-stdin"],
+        &["rm", "Mgmt API", "--force"],
+        &["verify"],
+    ];
+    for args in refused {
+        let out = vault.cmd().args(*args).output().unwrap();
         let stderr = assert_error(&out, 4, &format!("{args:?} after a row rollback"));
         assert!(
             stderr.contains("altered outside flowvault")
@@ -109,7 +118,75 @@ fn a_whole_row_put_back_with_its_tag_and_version_is_reported() {
             "{stderr}"
         );
         assert!(!stderr.contains("old-secret"), "{stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("old-secret"));
     }
+    // A command about another connection checks that connection's bucket of
+    // the digest (ids by their first two hex digits), and goes on unless
+    // the rolled-back row shares it.
+    let out = vault.cmd().args(["show", "Other"]).output().unwrap();
+    if other[..2] == id[..2] {
+        assert_error(&out, 4, "show Other, in the rolled-back row's bucket");
+    } else {
+        assert_success(&out, "show Other, in another bucket");
+    }
+}
+
+/// Connections added until two have ids in different digest buckets.
+fn two_in_different_buckets(vault: &TestVault) -> (String, String) {
+    add_auth0(vault, "First", "s0");
+    let first = id_of(vault, "First");
+    for i in 1.. {
+        let name = format!("Second {i}");
+        add_auth0(vault, &name, "s1");
+        let id = id_of(vault, &name);
+        if id[..2] != first[..2] {
+            return (name, id);
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn a_command_about_one_connection_checks_its_own_bucket_and_a_list_checks_every_row() {
+    let vault = TestVault::new();
+    let (second, second_id) = two_in_different_buckets(&vault);
+    vault
+        .db()
+        .execute("DELETE FROM connections WHERE id = ?1", [&second_id])
+        .unwrap();
+
+    // "First" is intact and its bucket untouched: it is shown, its secret
+    // can be changed, and the change is kept.
+    let out = vault
+        .cmd()
+        .args(["show", "First", "--reveal"])
+        .output()
+        .unwrap();
+    assert_success(&out, "show First");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("s0"));
+    assert_success(&edit_secret(&vault, "First", "s0-rotated"), "edit First");
+
+    // The removal is reported by every read of the whole vault, the edit
+    // above notwithstanding.
+    for args in [&["list"][..], &["verify"], &["flows", "list"]] {
+        let out = vault.cmd().args(args).output().unwrap();
+        let stderr = assert_error(&out, 4, &format!("{args:?} after a removed row"));
+        assert!(
+            stderr.contains("1 connection(s) removed"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let out = vault.cmd().args(["show", &second]).output().unwrap();
+    assert_error(&out, 5, "show of the removed connection");
+
+    let out = vault.cmd().args(["verify", "--accept"]).output().unwrap();
+    assert_success(&out, "verify --accept");
+    let rows = vault.list_json();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        vault.show_json("First", true)["fields"]["client_secret"],
+        "s0-rotated"
+    );
 }
 
 #[test]

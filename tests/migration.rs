@@ -115,7 +115,14 @@ fn a_migrated_vault_is_tagged_and_guarded_from_then_on() {
             r.get(0)
         })
         .unwrap();
-    assert_eq!(schema, 6, "every migration, up to the audit trail");
+    assert_eq!(schema, 7, "every migration, up to the integrity buckets");
+    let buckets: Option<Vec<u8>> = db
+        .query_row("SELECT buckets FROM vault_meta", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        buckets.is_some(),
+        "the buckets are made once the rows match"
+    );
     for table in [
         "connections",
         "tokens",
@@ -203,7 +210,10 @@ fn every_record_of_a_0_5_vault_survives_the_migration() {
     let trail = json_of(&vault, &["audit", "--json"]);
     let old_trail = json_file(FIXTURE_0_5, "audit.json");
     let old_len = old_trail.as_array().unwrap().len();
-    assert_eq!(trail.as_array().unwrap()[..old_len], old_trail.as_array().unwrap()[..]);
+    assert_eq!(
+        trail.as_array().unwrap()[..old_len],
+        old_trail.as_array().unwrap()[..]
+    );
 
     assert_eq!(
         without_detail(json_of(&vault, &["show", "Mgmt API", "--reveal", "--json"])),
@@ -233,6 +243,14 @@ fn every_record_of_a_0_5_vault_survives_the_migration() {
     assert_success(&vault.cmd().arg("verify").output().unwrap(), "verify");
     let out = vault.cmd().args(["audit", "--verify"]).output().unwrap();
     assert_success(&out, "audit --verify of a migrated 0.5 vault");
+    let buckets: Option<Vec<u8>> = vault
+        .db()
+        .query_row("SELECT buckets FROM vault_meta", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        buckets.is_some(),
+        "a one-record command checks its bucket from now on"
+    );
     // Reading it again changes nothing: the migration ran once.
     assert_eq!(
         without_detail(json_of(&vault, &["list", "--json"])),
@@ -269,4 +287,47 @@ fn a_0_5_vault_can_be_edited_renamed_and_rekeyed_after_the_migration() {
     let out = vault.cmd().args(["token", "Mgmt API"]).output().unwrap();
     assert_success(&out, "token after rekey");
     assert_success(&vault.cmd().arg("verify").output().unwrap(), "verify");
+}
+
+#[test]
+fn a_tampered_0_5_vault_gets_no_buckets_until_the_operator_accepts_its_state() {
+    let vault = fixture_vault(FIXTURE_0_5);
+    let id = fixture_id("Bearer API");
+    vault
+        .db()
+        .execute("DELETE FROM connections WHERE id = ?1", [&id])
+        .unwrap();
+    // A command about another connection checks the whole vault, since
+    // buckets made now would describe the altered rows as intact.
+    let out = vault.cmd().args(["show", "本番 Twilio"]).output().unwrap();
+    let stderr = assert_error(&out, 4, "show on a tampered 0.5 vault");
+    assert!(stderr.contains("1 connection(s) removed"), "{stderr}");
+    let buckets: Option<Vec<u8>> = vault
+        .db()
+        .query_row("SELECT buckets FROM vault_meta", [], |r| r.get(0))
+        .unwrap();
+    assert!(buckets.is_none());
+
+    assert_success(
+        &vault.cmd().args(["verify", "--accept"]).output().unwrap(),
+        "verify --accept",
+    );
+    assert_success(
+        &vault.cmd().args(["show", "本番 Twilio"]).output().unwrap(),
+        "show after accepting",
+    );
+    assert_eq!(
+        json_of(&vault, &["list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+}
+
+/// The id of a connection of the 0.5 fixture, as its list gives it.
+fn fixture_id(name: &str) -> String {
+    let list = json_file(FIXTURE_0_5, "list.json");
+    let entry = list.as_array().unwrap().iter().find(|e| e["name"] == name);
+    entry.unwrap()["id"].as_str().unwrap().to_owned()
 }

@@ -51,8 +51,8 @@ impl VaultLocation {
     }
 }
 
-/// Opens the vault at `location`; a file is unlocked and checked as
-/// [`Vault::open`] does.
+/// Opens the vault at `location`; a file is unlocked and checks what is read
+/// as [`Vault::open_checking_reads`] does.
 pub fn open_store(
     location: &VaultLocation,
     access: &StoreAccess,
@@ -60,7 +60,7 @@ pub fn open_store(
     match location {
         VaultLocation::File(path) => {
             let key = file_key(path, access)?;
-            Ok(Box::new(Vault::open(path, key)?))
+            Ok(Box::new(Vault::open_checking_reads(path, key)?))
         }
         VaultLocation::OpenBao(location) => {
             let login = login(&access.bao)?;

@@ -97,6 +97,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
          );
          ALTER TABLE vault_meta ADD COLUMN audit_head BLOB;",
     ),
+    (
+        "per-bucket integrity digests, so one record is checked alone",
+        "ALTER TABLE vault_meta ADD COLUMN buckets BLOB;",
+    ),
 ];
 
 /// The first schema whose header holds the integrity digest.
@@ -104,6 +108,9 @@ pub const DIGEST_SCHEMA: i64 = 4;
 
 /// The first schema with the audit trail.
 pub const AUDIT_SCHEMA: i64 = 6;
+
+/// The first schema with per-bucket integrity digests.
+pub const BUCKETS_SCHEMA: i64 = 7;
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {

@@ -403,13 +403,28 @@ impl AuditLog for Vault {
         // Not through `write_transaction`: an entry alone (a reveal, a copy)
         // changes no record, so it does not move the change mark that makes
         // every open UI read the whole vault again.
-        let tx = rusqlite::Transaction::new_unchecked(
-            &self.db,
-            rusqlite::TransactionBehavior::Immediate,
-        )
-        .context("cannot start appending to the audit trail")?;
-        append(self, event)?;
-        tx.commit().context("cannot append to the audit trail")
+        //
+        // Nor does it hold a secret, so it is committed without waiting for
+        // the disk (synchronous=NORMAL in WAL mode): it survives the process
+        // crashing at once, and the next durable write syncs it. A reveal
+        // then costs no fsync.
+        self.db
+            .pragma_update(None, "synchronous", "NORMAL")
+            .context("cannot start appending to the audit trail")?;
+        let appended = (|| {
+            let tx = rusqlite::Transaction::new_unchecked(
+                &self.db,
+                rusqlite::TransactionBehavior::Immediate,
+            )
+            .context("cannot start appending to the audit trail")?;
+            append(self, event)?;
+            tx.commit().context("cannot append to the audit trail")
+        })();
+        let restored = self
+            .db
+            .pragma_update(None, "synchronous", "FULL")
+            .context("cannot append to the audit trail");
+        appended.and(restored)
     }
 
     fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, VaultError> {

@@ -7,12 +7,19 @@
 //! older copy no longer matches its tag (it reads as damaged); a row removed,
 //! added or rolled back together with its tag changes the count or the XOR,
 //! which opening reports.
+//!
+//! The same count and XOR are also kept per bucket: a row falls into one of
+//! 256 buckets by the first two hex digits of its id (a token's or renewal
+//! state's: its connection's id). The buckets are sealed beside the digest,
+//! which holds their hash, so neither can be put back without the other. A
+//! command about one connection checks its bucket alone (some 1/256 of the
+//! rows) instead of every row of the vault.
 
 use hmac::{Hmac, Mac};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection as Db, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 use super::Vault;
 use crate::vault::crypto::SecretKey;
@@ -20,6 +27,13 @@ use crate::vault::error::{SqliteContext, VaultError};
 use crate::vault::integrity::{IntegrityReport, KindMismatch, RecordKind};
 
 const TAG_LEN: usize = 32;
+const BUCKETS: usize = 256;
+/// A bucket keeps the first half of its rows' XOR: 128 bits are as hard to
+/// match by chance as the whole, and keep the buckets to 25 KB.
+const BUCKET_XOR_LEN: usize = 16;
+/// One kind in one bucket, encoded: count (u32, big-endian) and XOR.
+const BUCKET_KIND_LEN: usize = 4 + BUCKET_XOR_LEN;
+const KIND_COUNT: usize = RecordKind::ALL.len();
 /// What an untagged row adds to its kind's XOR: never a valid tag's effect.
 const UNTAGGED: [u8; TAG_LEN] = [0xA5; TAG_LEN];
 const META: &str = "vault_meta";
@@ -139,6 +153,108 @@ impl RowTagger {
     }
 }
 
+/// The bucket of a row known by `id` (a v4 UUID: random hex digits). An id
+/// written by anything else falls into bucket 0, where it does not match
+/// the range a bucket check reads, and so is reported.
+fn bucket_of(id: &str) -> usize {
+    id.get(..2)
+        .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        .map_or(0, usize::from)
+}
+
+/// The ids of bucket `bucket` as a range of the id column (lowercase hex, as
+/// UUIDs are written): from its two digits up to the next bucket's.
+fn bucket_range(bucket: usize) -> (String, String) {
+    let from = format!("{bucket:02x}");
+    let to = if bucket + 1 < BUCKETS {
+        format!("{:02x}", bucket + 1)
+    } else {
+        "g".to_owned()
+    };
+    (from, to)
+}
+
+fn kind_index(kind: RecordKind) -> usize {
+    RecordKind::ALL
+        .iter()
+        .position(|&k| k == kind)
+        .expect("every kind is in ALL")
+}
+
+/// Row count and XOR of tags of one kind within one bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct BucketKind {
+    count: u32,
+    xor: [u8; BUCKET_XOR_LEN],
+}
+
+impl BucketKind {
+    fn fold(&mut self, tag: &[u8]) {
+        for (x, t) in self.xor.iter_mut().zip(tag) {
+            *x ^= t;
+        }
+    }
+}
+
+/// The per-bucket digests of every kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Buckets(Vec<[BucketKind; KIND_COUNT]>);
+
+impl Default for Buckets {
+    fn default() -> Buckets {
+        Buckets(vec![[BucketKind::default(); KIND_COUNT]; BUCKETS])
+    }
+}
+
+impl Buckets {
+    fn entry(&mut self, kind: RecordKind, id: &str) -> &mut BucketKind {
+        &mut self.0[bucket_of(id)][kind_index(kind)]
+    }
+
+    fn replace(&mut self, kind: RecordKind, id: &str, old: Option<&[u8]>, new: Option<&[u8]>) {
+        let entry = self.entry(kind, id);
+        if let Some(old) = old {
+            entry.fold(old);
+            entry.count = entry.count.saturating_sub(1);
+        }
+        if let Some(new) = new {
+            entry.fold(new);
+            entry.count = entry.count.saturating_add(1);
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(BUCKETS * KIND_COUNT * BUCKET_KIND_LEN);
+        for kinds in &self.0 {
+            for k in kinds {
+                out.extend_from_slice(&k.count.to_be_bytes());
+                out.extend_from_slice(&k.xor);
+            }
+        }
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Buckets> {
+        if bytes.len() != BUCKETS * KIND_COUNT * BUCKET_KIND_LEN {
+            return None;
+        }
+        let mut kinds = bytes.chunks_exact(BUCKET_KIND_LEN).map(|chunk| {
+            let (count, xor) = chunk.split_at(4);
+            BucketKind {
+                count: u32::from_be_bytes(count.try_into().expect("4 bytes")),
+                xor: xor.try_into().expect("BUCKET_XOR_LEN bytes"),
+            }
+        });
+        let mut buckets = Buckets::default();
+        for bucket in &mut buckets.0 {
+            for k in bucket.iter_mut() {
+                *k = kinds.next()?;
+            }
+        }
+        Some(buckets)
+    }
+}
+
 /// Row count and XOR of tags of one kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct KindDigest {
@@ -162,13 +278,34 @@ impl KindDigest {
 }
 
 /// The digest of every covered kind, as sealed in the header.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Digest {
     connections: KindDigest,
     tokens: KindDigest,
     refresh_state: KindDigest,
     flows: KindDigest,
     flow_steps: KindDigest,
+    /// SHA-256 of the sealed buckets stored beside the digest; absent in a
+    /// vault whose buckets are not made yet (written before schema 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    buckets_sha256: Option<Vec<u8>>,
+    #[serde(skip)]
+    buckets: Option<Buckets>,
+}
+
+impl Default for Digest {
+    /// The digest of an empty vault, buckets included.
+    fn default() -> Digest {
+        Digest {
+            connections: KindDigest::default(),
+            tokens: KindDigest::default(),
+            refresh_state: KindDigest::default(),
+            flows: KindDigest::default(),
+            flow_steps: KindDigest::default(),
+            buckets_sha256: None,
+            buckets: Some(Buckets::default()),
+        }
+    }
 }
 
 impl Digest {
@@ -192,9 +329,9 @@ impl Digest {
         }
     }
 
-    /// Accounts for a row of `kind` whose tag goes from `old` to `new`
+    /// Accounts for the row `id` of `kind` whose tag goes from `old` to `new`
     /// (`None`: the row did not exist, or no longer does).
-    pub fn replace(&mut self, kind: RecordKind, old: Option<&[u8]>, new: Option<&[u8]>) {
+    pub fn replace(&mut self, kind: RecordKind, id: &str, old: Option<&[u8]>, new: Option<&[u8]>) {
         let k = self.kind_mut(kind);
         if let Some(old) = old {
             k.fold(old);
@@ -204,55 +341,123 @@ impl Digest {
             k.fold(new);
             k.count += 1;
         }
+        if let Some(buckets) = &mut self.buckets {
+            buckets.replace(kind, id, old, new);
+        }
     }
 
-    /// The digest of the rows as they are stored now.
+    /// The digest of the rows as they are stored now, buckets included.
     fn of_stored_rows(db: &Db) -> Result<Digest, VaultError> {
         let mut digest = Digest::default();
+        let mut buckets = Buckets::default();
         for kind in RecordKind::ALL {
-            let sql = format!("SELECT tag FROM {}", kind.table());
+            let sql = format!("SELECT {}, tag FROM {}", id_column(kind), kind.table());
             let mut stmt = db.prepare_cached(&sql).context("cannot read row tags")?;
-            let rows = stmt
-                .query_map([], |r| r.get::<_, Option<Vec<u8>>>(0))
-                .context("cannot read row tags")?;
-            let k = digest.kind_mut(kind);
-            for tag in rows {
-                let tag = tag.context("cannot read row tags")?;
-                k.fold(tag.as_deref().unwrap_or(&UNTAGGED));
+            let mut rows = stmt.query([]).context("cannot read row tags")?;
+            while let Some(row) = rows.next().context("cannot read row tags")? {
+                let id = row.get_ref(0).context("cannot read row tags")?;
+                let id = std::str::from_utf8(id.as_bytes().unwrap_or_default()).unwrap_or("");
+                let tag = match row.get_ref(1).context("cannot read row tags")? {
+                    ValueRef::Blob(tag) => tag,
+                    _ => &UNTAGGED,
+                };
+                let k = digest.kind_mut(kind);
+                k.fold(tag);
                 k.count += 1;
+                buckets.replace(kind, id, None, Some(tag));
             }
         }
+        digest.buckets = Some(buckets);
         Ok(digest)
     }
 
-    /// The digest sealed in the header; `None` if the vault has none yet.
-    pub fn load(vault: &Vault) -> Result<Option<Digest>, VaultError> {
-        let sealed: Option<Vec<u8>> = vault
-            .db
-            .query_row("SELECT digest FROM vault_meta WHERE id = 1", [], |r| {
-                r.get(0)
-            })
-            .context("cannot read the integrity digest")?;
-        match sealed {
-            None => Ok(None),
-            Some(sealed) => vault
-                .open_json(META, "1", "digest", &sealed)
-                .map(Some)
-                .ok_or(VaultError::Tampered(IntegrityReport {
-                    mismatches: Vec::new(),
-                })),
+    /// One bucket's digest of the rows stored now.
+    fn of_bucket_rows(db: &Db, bucket: usize) -> Result<[BucketKind; KIND_COUNT], VaultError> {
+        let (from, to) = bucket_range(bucket);
+        let mut found = [BucketKind::default(); KIND_COUNT];
+        for kind in RecordKind::ALL {
+            let sql = format!(
+                "SELECT tag FROM {} WHERE {id} >= ?1 AND {id} < ?2",
+                kind.table(),
+                id = id_column(kind)
+            );
+            let mut stmt = db.prepare_cached(&sql).context("cannot read row tags")?;
+            let mut rows = stmt.query([&from, &to]).context("cannot read row tags")?;
+            let entry = &mut found[kind_index(kind)];
+            while let Some(row) = rows.next().context("cannot read row tags")? {
+                match row.get_ref(0).context("cannot read row tags")? {
+                    ValueRef::Blob(tag) => entry.fold(tag),
+                    _ => entry.fold(&UNTAGGED),
+                }
+                entry.count = entry.count.saturating_add(1);
+            }
         }
+        Ok(found)
     }
 
-    /// Seals this digest into the header (inside the caller's transaction).
+    /// The digest sealed in the header with its buckets; `None` if the vault
+    /// has none yet.
+    pub fn load(vault: &Vault) -> Result<Option<Digest>, VaultError> {
+        let (sealed, sealed_buckets): (Option<Vec<u8>>, Option<Vec<u8>>) = vault
+            .db
+            .query_row(
+                "SELECT digest, buckets FROM vault_meta WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .context("cannot read the integrity digest")?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let unreadable = || {
+            VaultError::Tampered(IntegrityReport {
+                mismatches: Vec::new(),
+            })
+        };
+        let mut digest: Digest = vault
+            .open_json(META, "1", "digest", &sealed)
+            .ok_or_else(unreadable)?;
+        if let Some(expected) = &digest.buckets_sha256 {
+            let sealed_buckets = sealed_buckets.ok_or_else(unreadable)?;
+            if Sha256::digest(&sealed_buckets).as_slice() != expected.as_slice() {
+                return Err(unreadable());
+            }
+            let plain = vault
+                .sealing
+                .open(&vault.ctx_in(META, "1", "buckets"), &sealed_buckets)
+                .map_err(|_| unreadable())?;
+            digest.buckets = Some(Buckets::decode(&plain).ok_or_else(unreadable)?);
+        }
+        Ok(Some(digest))
+    }
+
+    /// Seals this digest and its buckets into the header (inside the
+    /// caller's transaction).
     pub fn store(&self, vault: &Vault) -> Result<(), VaultError> {
-        let json = serde_json::to_vec(self).expect("digests serialise");
+        let mut header = self.clone();
+        let sealed_buckets = match &self.buckets {
+            Some(buckets) => {
+                let sealed = vault.seal_in(META, "1", "buckets", &buckets.encode())?;
+                header.buckets_sha256 = Some(Sha256::digest(&sealed).to_vec());
+                Some(sealed)
+            }
+            None => None,
+        };
+        let json = serde_json::to_vec(&header).expect("digests serialise");
         let sealed = vault.seal_in(META, "1", "digest", &json)?;
         vault
             .db
-            .execute("UPDATE vault_meta SET digest = ?1 WHERE id = 1", [sealed])
+            .execute(
+                "UPDATE vault_meta SET digest = ?1, buckets = ?2 WHERE id = 1",
+                params![sealed, sealed_buckets],
+            )
             .context("cannot write the integrity digest")?;
         Ok(())
+    }
+
+    /// Whether the buckets are made (they are from schema 7 on).
+    pub fn has_buckets(&self) -> bool {
+        self.buckets.is_some()
     }
 }
 
@@ -269,9 +474,18 @@ pub(super) fn verify(vault: &Vault) -> Result<(), VaultError> {
     };
     let found = Digest::of_stored_rows(&vault.db)?;
     snapshot.commit().context("cannot check the vault")?;
+    // Rows moved between buckets (an altered id) leave the totals as they
+    // were; they read as damaged, and their kind is reported here too.
+    let bucket_differs = |kind: RecordKind| match (&expected.buckets, &found.buckets) {
+        (Some(expected), Some(found)) => {
+            let k = kind_index(kind);
+            expected.0.iter().zip(&found.0).any(|(e, f)| e[k] != f[k])
+        }
+        _ => false,
+    };
     let mismatches: Vec<KindMismatch> = RecordKind::ALL
         .into_iter()
-        .filter(|&kind| !expected.kind(kind).same_as(found.kind(kind)))
+        .filter(|&kind| !expected.kind(kind).same_as(found.kind(kind)) || bucket_differs(kind))
         .map(|kind| KindMismatch {
             kind,
             expected: expected.kind(kind).count,
@@ -283,6 +497,62 @@ pub(super) fn verify(vault: &Vault) -> Result<(), VaultError> {
     } else {
         Err(VaultError::Tampered(IntegrityReport { mismatches }))
     }
+}
+
+/// Compares the stored rows of the bucket of the record `id` with its sealed
+/// digest: what a command about that one record checks. A vault whose
+/// buckets are not made yet is checked whole.
+pub(super) fn verify_bucket(vault: &Vault, id: &str) -> Result<(), VaultError> {
+    let snapshot = vault
+        .db
+        .unchecked_transaction()
+        .context("cannot start checking the vault")?;
+    let Some(expected) = Digest::load(vault)? else {
+        return Ok(());
+    };
+    let Some(buckets) = &expected.buckets else {
+        drop(snapshot);
+        return verify(vault);
+    };
+    let bucket = bucket_of(id);
+    let found = Digest::of_bucket_rows(&vault.db, bucket)?;
+    snapshot.commit().context("cannot check the vault")?;
+    let expected = &buckets.0[bucket];
+    let mismatches: Vec<KindMismatch> = RecordKind::ALL
+        .into_iter()
+        .filter(|&kind| expected[kind_index(kind)] != found[kind_index(kind)])
+        .map(|kind| KindMismatch {
+            kind,
+            expected: expected[kind_index(kind)].count.into(),
+            found: found[kind_index(kind)].count.into(),
+        })
+        .collect();
+    if mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(VaultError::Tampered(IntegrityReport { mismatches }))
+    }
+}
+
+/// Makes the buckets of a vault written before schema 7, once its rows
+/// match the digest: buckets made over rows altered behind its back would
+/// hide the change from every later bucket check.
+pub(super) fn make_buckets(vault: &Vault) -> Result<(), VaultError> {
+    match Digest::load(vault)? {
+        Some(digest) if !digest.has_buckets() => {}
+        _ => return Ok(()),
+    }
+    if verify(vault).is_err() {
+        // Reported by the first whole read; `verify --accept` makes them.
+        return Ok(());
+    }
+    let tx = vault.write_transaction("cannot start making the integrity buckets")?;
+    let Some(mut digest) = Digest::load(vault)? else {
+        return Ok(());
+    };
+    digest.buckets = Digest::of_stored_rows(&vault.db)?.buckets;
+    digest.store(vault)?;
+    tx.commit().context("cannot make the integrity buckets")
 }
 
 /// Makes the sealed digest describe the rows as they are now (a vault made
@@ -339,7 +609,7 @@ pub(super) fn retag(
         .context("cannot tag a row")?;
     if let Some(digest) = digest {
         let old = old.map(|t| t.unwrap_or_else(|| UNTAGGED.to_vec()));
-        digest.replace(kind, old.as_deref(), Some(&tag));
+        digest.replace(kind, id, old.as_deref(), Some(&tag));
     }
     Ok(())
 }
@@ -369,15 +639,22 @@ pub(super) fn delete_where(
     clause: &str,
     key: &str,
 ) -> Result<usize, VaultError> {
-    let sql = format!("DELETE FROM {} WHERE {clause} RETURNING tag", kind.table());
-    let tags: Vec<Option<Vec<u8>>> = db
+    let sql = format!(
+        "DELETE FROM {} WHERE {clause} RETURNING {}, tag",
+        kind.table(),
+        id_column(kind)
+    );
+    let rows: Vec<(String, Option<Vec<u8>>)> = db
         .prepare_cached(&sql)
-        .and_then(|mut s| s.query_map([key], |r| r.get(0))?.collect())
+        .and_then(|mut s| {
+            s.query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
         .context("cannot delete rows")?;
-    for tag in &tags {
-        digest.replace(kind, Some(tag.as_deref().unwrap_or(&UNTAGGED)), None);
+    for (id, tag) in &rows {
+        digest.replace(kind, id, Some(tag.as_deref().unwrap_or(&UNTAGGED)), None);
     }
-    Ok(tags.len())
+    Ok(rows.len())
 }
 
 /// The first row, of any kind, that no longer matches its tag.
@@ -414,4 +691,52 @@ pub(super) fn untag_every_row(vault: &Vault) -> Result<(), VaultError> {
             .context("cannot retag rows")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_uuid_falls_in_the_id_range_of_its_bucket_and_no_other() {
+        for _ in 0..2000 {
+            let id = uuid::Uuid::new_v4().to_string();
+            let bucket = bucket_of(&id);
+            let (from, to) = bucket_range(bucket);
+            assert!(
+                from.as_str() <= id.as_str() && id.as_str() < to.as_str(),
+                "{id}"
+            );
+            for other in [bucket.wrapping_sub(1), bucket + 1] {
+                if other < BUCKETS {
+                    let (from, to) = bucket_range(other);
+                    assert!(!(from.as_str() <= id.as_str() && id.as_str() < to.as_str()));
+                }
+            }
+        }
+        assert_eq!(bucket_of("ff000000-0000"), 255);
+        assert_eq!(bucket_of("not-hex"), 0);
+    }
+
+    #[test]
+    fn buckets_encode_and_decode_to_the_same_counts_and_xors() {
+        let mut buckets = Buckets::default();
+        buckets.replace(RecordKind::Tokens, "3f-x", None, Some(&[7u8; TAG_LEN]));
+        buckets.replace(RecordKind::Flows, "ab-y", None, Some(&[1u8; TAG_LEN]));
+        buckets.replace(RecordKind::Flows, "ab-z", None, Some(&[2u8; TAG_LEN]));
+        let decoded = Buckets::decode(&buckets.encode()).unwrap();
+        assert_eq!(decoded, buckets);
+        let flows = decoded.0[0xab][kind_index(RecordKind::Flows)];
+        assert_eq!((flows.count, flows.xor), (2, [3u8; BUCKET_XOR_LEN]));
+        assert!(Buckets::decode(&buckets.encode()[1..]).is_none());
+    }
+
+    #[test]
+    fn a_row_replaced_then_put_back_leaves_its_bucket_as_it_was() {
+        let mut buckets = Buckets::default();
+        let before = buckets.clone();
+        buckets.replace(RecordKind::Connections, "c1", None, Some(&[9u8; TAG_LEN]));
+        buckets.replace(RecordKind::Connections, "c1", Some(&[9u8; TAG_LEN]), None);
+        assert_eq!(buckets, before);
+    }
 }

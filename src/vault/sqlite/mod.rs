@@ -46,6 +46,27 @@ pub struct Vault {
     sealing: SealingKey,
     names: NameHasher,
     tagger: RowTagger,
+    /// Whether every row was checked against the digest since opening; until
+    /// then a read of one record checks its bucket, and the first read of
+    /// many checks them all.
+    whole_checked: std::cell::Cell<bool>,
+    /// Whether this handle committed a durable write (see [`Drop`]).
+    wrote_durably: std::cell::Cell<bool>,
+}
+
+impl Drop for Vault {
+    /// The last handle to close a WAL file copies the log into it and syncs
+    /// both: worth it after a write of secrets, not after a command that
+    /// only read (and perhaps noted a reveal in the audit trail). The log
+    /// stays for the next durable write or automatic checkpoint to fold in.
+    fn drop(&mut self) {
+        if !self.wrote_durably.get() {
+            let _ = self.db.set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            );
+        }
+    }
 }
 
 impl std::fmt::Debug for Vault {
@@ -95,8 +116,34 @@ impl Vault {
     /// removed, added or rolled back. A wrong key changes nothing on disk.
     pub fn open(path: &Path, unlock: &UnlockKey) -> Result<Vault, VaultError> {
         let vault = Self::unlock(path, unlock)?;
-        integrity::verify(&vault)?;
+        vault.check_whole()?;
         Ok(vault)
+    }
+
+    /// Opens and unlocks the vault at `path`, and checks what is read as it
+    /// is read: one record against its bucket of the digest, every row
+    /// before the first read of many. A command about one connection then
+    /// does no work in proportion to the vault's size.
+    pub fn open_checking_reads(path: &Path, unlock: &UnlockKey) -> Result<Vault, VaultError> {
+        Self::unlock(path, unlock)
+    }
+
+    /// Checks every row against the digest, once per handle.
+    fn check_whole(&self) -> Result<(), VaultError> {
+        if !self.whole_checked.get() {
+            integrity::verify(self)?;
+            self.whole_checked.set(true);
+        }
+        Ok(())
+    }
+
+    /// Checks the rows of the record `id`'s bucket against the digest,
+    /// unless every row was checked already.
+    fn check_record(&self, id: &str) -> Result<(), VaultError> {
+        if self.whole_checked.get() {
+            return Ok(());
+        }
+        integrity::verify_bucket(self, id)
     }
 
     /// Opens the vault at `path` even if its rows do not match the integrity
@@ -108,13 +155,14 @@ impl Vault {
         unlock: &UnlockKey,
     ) -> Result<(Vault, Option<super::IntegrityReport>), VaultError> {
         let vault = Self::unlock(path, unlock)?;
-        match integrity::verify(&vault) {
+        match vault.check_whole() {
             Ok(()) => Ok((vault, None)),
             Err(VaultError::Tampered(report)) => {
                 let tx = vault.write_transaction("cannot start accepting the vault's state")?;
                 integrity::tag_every_row(&vault)?;
                 integrity::reseal_digest(&vault)?;
                 tx.commit().context("cannot accept the vault's state")?;
+                vault.whole_checked.set(true);
                 Ok((vault, Some(report)))
             }
             Err(e) => Err(e),
@@ -175,7 +223,11 @@ impl Vault {
                 found = Some(vault);
                 break;
             }
-            db = vault.db;
+            let mut vault = vault;
+            db = std::mem::replace(
+                &mut vault.db,
+                Db::open_in_memory().context("cannot open the vault file")?,
+            );
         }
         let mut vault = found.ok_or(VaultError::CannotUnlock)?;
         // Only an unlocked vault is migrated: a wrong key must leave the file as it was.
@@ -188,6 +240,9 @@ impl Vault {
         }
         if schema < migrations::AUDIT_SCHEMA {
             audit::start_trail(&vault)?;
+        }
+        if schema < migrations::BUCKETS_SCHEMA {
+            integrity::make_buckets(&vault)?;
         }
         Ok(vault)
     }
@@ -207,6 +262,8 @@ impl Vault {
             names: NameHasher::new(data_key.derive("flowvault/name-hash/v1")),
             tagger: RowTagger::new(data_key.derive("flowvault/row-tag/v1")),
             data_key,
+            whole_checked: std::cell::Cell::new(false),
+            wrote_durably: std::cell::Cell::new(false),
         }
     }
 
@@ -220,6 +277,7 @@ impl Vault {
         let tx = Transaction::new_unchecked(&self.db, rusqlite::TransactionBehavior::Immediate)
             .context(context)?;
         change_feed::bump(&tx)?;
+        self.wrote_durably.set(true);
         Ok(tx)
     }
 
@@ -291,22 +349,26 @@ impl Vault {
     /// A second handle on the same file with the same keys (no KDF), for a
     /// background task; SQLite's WAL lets both read and write.
     pub fn try_clone(&self) -> Result<Vault, VaultError> {
-        Ok(Vault::from_parts(
+        let clone = Vault::from_parts(
             open_db(&self.path)?,
             &self.path,
             self.vault_id,
             self.data_key.clone(),
             self.sealing.version(),
-        ))
+        );
+        clone.whole_checked.set(self.whole_checked.get());
+        Ok(clone)
     }
 
     fn decode_row(&self, row: &SealedRow) -> StoredConnection {
         let id = row.id.as_str();
         // A name is trusted only if it also matches the clear hash it is found by,
         // so swapping two rows' hashes cannot make one name open another row.
+        // A matching row tag covers the hash and the sealed name together, so
+        // only a damaged row needs the hash checked on its own.
         let name = self
             .open_text(id, "name", &row.name)
-            .filter(|name| self.names.verify(name, &row.name_hash));
+            .filter(|name| row.tag_matches || self.names.verify(name, &row.name_hash));
         let rest = (|| {
             // Values put back from an older copy of the row open fine, but
             // no longer match the row's tag.
@@ -463,12 +525,15 @@ impl Store for Vault {
     }
 
     fn verify(&self) -> Result<(), VaultError> {
-        integrity::verify(self)
+        integrity::verify(self)?;
+        self.whole_checked.set(true);
+        Ok(())
     }
 }
 
 impl VaultStore for Vault {
     fn connections(&self) -> Result<Vec<StoredConnection>, VaultError> {
+        self.check_whole()?;
         let sql = format!("SELECT {SEALED_COLUMNS} FROM connections ORDER BY created_at, rowid");
         let mut stmt = self
             .db
@@ -487,7 +552,9 @@ impl VaultStore for Vault {
     fn connection(&self, name: &str) -> Result<Connection, VaultError> {
         let hash = self.names.hash(name);
         let row = self.find_row("name_hash = ?1", &hash)?;
-        self.intact(row.ok_or_else(|| VaultError::NotFound(name.to_owned()))?)
+        let row = row.ok_or_else(|| VaultError::NotFound(name.to_owned()))?;
+        self.check_record(&row.id)?;
+        self.intact(row)
     }
 
     fn connection_id(&self, name_or_id: &str) -> Result<ConnectionId, VaultError> {
@@ -506,6 +573,7 @@ impl VaultStore for Vault {
     }
 
     fn connection_by_id(&self, id: &ConnectionId) -> Result<Connection, VaultError> {
+        self.check_record(id.as_str())?;
         let row = self.find_row("id = ?1", &id.as_str())?;
         self.intact(row.ok_or_else(|| VaultError::IdNotFound(id.clone()))?)
     }
@@ -541,6 +609,7 @@ impl VaultStore for Vault {
     }
 
     fn delete_connection(&mut self, id: &ConnectionId) -> Result<(), VaultError> {
+        self.check_record(id.as_str())?;
         self.write_with_digest("cannot delete the connection", |_, digest| {
             let target = audit::stored_connection(self, id);
             // Dependent rows go first, through the digest: the file's cascades
@@ -562,10 +631,12 @@ impl VaultStore for Vault {
     }
 
     fn token_record(&self, id: &ConnectionId) -> Result<TokenRecord, VaultError> {
+        self.check_record(id.as_str())?;
         tokens::token_record(self, id)
     }
 
     fn token_records(&self) -> Result<HashMap<ConnectionId, TokenRecord>, VaultError> {
+        self.check_whole()?;
         tokens::token_records(self)
     }
 
@@ -575,6 +646,7 @@ impl VaultStore for Vault {
         token: &Token,
         rotated_refresh_token: Option<&SecretValue>,
     ) -> Result<(), VaultError> {
+        self.check_record(id.as_str())?;
         tokens::store_token(self, id, token, rotated_refresh_token)
     }
 
@@ -583,6 +655,7 @@ impl VaultStore for Vault {
         id: &ConnectionId,
         state: &RefreshState,
     ) -> Result<(), VaultError> {
+        self.check_record(id.as_str())?;
         tokens::store_refresh_state(self, id, state)
     }
 
@@ -600,30 +673,37 @@ impl VaultStore for Vault {
     }
 
     fn flows(&self) -> Result<Vec<Flow>, VaultError> {
+        self.check_whole()?;
         flows::flows(self)
     }
 
     fn flow(&self, name: &str) -> Result<Flow, VaultError> {
+        self.check_whole()?;
         flows::flow_by_name(self, name)
     }
 
     fn add_flow(&mut self, flow: &Flow) -> Result<(), VaultError> {
+        self.check_whole()?;
         flows::add_flow(self, flow)
     }
 
     fn rename_flow(&mut self, flow: &Flow, name: &str) -> Result<i64, VaultError> {
+        self.check_whole()?;
         flows::rename_flow(self, flow, name)
     }
 
     fn delete_flow(&mut self, id: &FlowId) -> Result<(), VaultError> {
+        self.check_whole()?;
         flows::delete_flow(self, id)
     }
 
     fn save_steps(&mut self, flow: &Flow) -> Result<i64, VaultError> {
+        self.check_whole()?;
         flows::save_steps(self, flow)
     }
 
     fn connection_usage(&self, id: &ConnectionId) -> Result<Vec<Usage>, VaultError> {
+        self.check_whole()?;
         flows::connection_usage(self, id)
     }
 }
