@@ -7,10 +7,10 @@ use std::time::Duration;
 use super::jwt;
 use super::problem::{Problem, explain};
 use super::request::{PrepareError, PreparedRequest, ShownRequest, method_of, prepare};
-use crate::auth::TokenClient;
 use crate::auth::body::{read_capped, secret_bytes, secret_header};
 use crate::auth::bounds::truncated;
 use crate::auth::renewal::{ObtainError, holder_name, obtain, would_fetch};
+use crate::auth::{HttpClient, TokenClient};
 use crate::catalog::{Action, ActionRun, AuthKind, AuthSpec, Catalog, ConnectionNeed, LocalOp};
 use crate::vault::{Connection, ConnectionId, Flow, FlowStep, SecretValue, VaultStore, now};
 
@@ -20,34 +20,29 @@ const MAX_BODY: usize = 1 << 20;
 pub const MAX_RESPONSE: usize = 10 << 20;
 
 /// The HTTP clients a run uses: one for token endpoints, one for services.
+/// Both send through the same [`HttpClient`], built on the first request.
 #[derive(Debug, Clone)]
 pub struct ActionClients {
     pub tokens: TokenClient,
-    pub http: reqwest::Client,
+    pub http: HttpClient,
 }
 
 impl ActionClients {
-    /// Clients with the standard timeouts (10 s to connect, 30 s in all).
+    /// Clients with the standard timeouts (10 s to connect, 30 s in all):
+    /// the process-wide one.
     pub fn new() -> ActionClients {
-        ActionClients::with_timeouts(
-            crate::auth::client::CONNECT_TIMEOUT,
-            crate::auth::client::TOTAL_TIMEOUT,
-        )
+        ActionClients::on(HttpClient::shared())
     }
 
     /// Clients with other timeouts.
     pub fn with_timeouts(connect: Duration, total: Duration) -> ActionClients {
-        let http = reqwest::Client::builder()
-            .connect_timeout(connect)
-            .timeout(total)
-            // A redirect would carry API-key headers and secret bodies to
-            // whatever host it names: redirects are shown, not followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("flowvault/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a client with rustls and fixed options builds");
+        ActionClients::on(HttpClient::with_timeouts(connect, total))
+    }
+
+    /// Clients that both send through `http`.
+    pub fn on(http: HttpClient) -> ActionClients {
         ActionClients {
-            tokens: TokenClient::with_timeouts(connect, total),
+            tokens: TokenClient::on(http.clone()),
             http,
         }
     }
@@ -300,7 +295,7 @@ async fn run_step<V: VaultStore + ?Sized>(
                     });
                 return (StepOutcome::DryRun(prepared.shown), token_fetch);
             }
-            (send(&clients.http, prepared).await, None)
+            (send(clients.http.get().await, prepared).await, None)
         }
     }
 }

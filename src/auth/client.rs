@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 use super::body::{read_capped, secret_form, secret_header};
 use super::bounds;
 use super::grant::{ClientAuth, Grant};
+use super::http_client::HttpClient;
 use crate::vault::{SecretValue, Token, now};
 
 /// Time allowed to connect to a token endpoint.
@@ -129,10 +130,11 @@ fn oauth_words(error: &Option<String>, description: &Option<String>) -> String {
     }
 }
 
-/// The HTTP client for token endpoints.
+/// The HTTP client for token endpoints; free to make, built on first use
+/// (see [`HttpClient`]).
 #[derive(Debug, Clone)]
 pub struct TokenClient {
-    http: reqwest::Client,
+    http: HttpClient,
 }
 
 #[derive(Deserialize)]
@@ -151,31 +153,34 @@ struct ErrorBody {
 }
 
 impl TokenClient {
-    /// A client with the standard timeouts (10 s to connect, 30 s in all).
+    /// A client with the standard timeouts (10 s to connect, 30 s in all):
+    /// the process-wide one.
     pub fn new() -> TokenClient {
-        TokenClient::with_timeouts(CONNECT_TIMEOUT, TOTAL_TIMEOUT)
+        TokenClient::on(HttpClient::shared())
     }
 
     /// A client with other timeouts (tests use short ones).
     pub fn with_timeouts(connect: Duration, total: Duration) -> TokenClient {
-        let http = reqwest::Client::builder()
-            .connect_timeout(connect)
-            .timeout(total)
-            // A redirect could carry the client secret to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("flowvault/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a client with rustls and fixed options builds");
+        TokenClient::on(HttpClient::with_timeouts(connect, total))
+    }
+
+    /// A client sending through `http`.
+    pub fn on(http: HttpClient) -> TokenClient {
         TokenClient { http }
+    }
+
+    /// The HTTP client it sends through.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
     }
 
     /// Sends the grant and reads the token; `expires_at` counts from when the
     /// request was sent, so a slow answer never overstates the lifetime.
     /// Every size and number in the answer is checked against [`bounds`].
     pub async fn request(&self, grant: &Grant) -> Result<Granted, GrantError> {
+        let http = self.http.get().await;
         let sent = now();
-        let response = self
-            .prepare(grant)
+        let response = prepare(http, grant)
             .header("Accept", "application/json")
             .send()
             .await
@@ -273,63 +278,62 @@ impl TokenClient {
             rotated_refresh_token: parsed.refresh_token.filter(|t| !t.expose().is_empty()),
         })
     }
+}
 
-    /// The POST for a grant; secrets travel in wiped buffers (see [`secret_form`]).
-    fn prepare(&self, grant: &Grant) -> reqwest::RequestBuilder {
-        let post = |url: &url::Url, body: bytes::Bytes| {
-            self.http
-                .post(url.clone())
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
-                .body(body)
-        };
-        match grant {
-            Grant::ClientCredentials {
-                token_url,
-                client_id,
-                client_secret,
-                audience,
-                scope,
-                auth,
-            } => {
-                let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
-                if *auth == ClientAuth::Body {
-                    form.push(("client_id", client_id));
-                    form.push(("client_secret", client_secret.expose()));
-                }
-                if let Some(a) = audience {
-                    form.push(("audience", a));
-                }
-                if let Some(s) = scope {
-                    form.push(("scope", s));
-                }
-                let request = post(token_url, secret_form(&form));
-                match auth {
-                    ClientAuth::Basic => match basic_auth(client_id, client_secret.expose()) {
-                        Some(value) => request.header(reqwest::header::AUTHORIZATION, value),
-                        // Bytes a header cannot carry: reqwest's own encoding says so on send.
-                        None => request.basic_auth(client_id, Some(client_secret.expose())),
-                    },
-                    ClientAuth::Body => request,
-                }
+/// The POST for a grant; secrets travel in wiped buffers (see [`secret_form`]).
+fn prepare(http: &reqwest::Client, grant: &Grant) -> reqwest::RequestBuilder {
+    let post = |url: &url::Url, body: bytes::Bytes| {
+        http.post(url.clone())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+    };
+    match grant {
+        Grant::ClientCredentials {
+            token_url,
+            client_id,
+            client_secret,
+            audience,
+            scope,
+            auth,
+        } => {
+            let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+            if *auth == ClientAuth::Body {
+                form.push(("client_id", client_id));
+                form.push(("client_secret", client_secret.expose()));
             }
-            Grant::RefreshToken {
-                token_url,
-                client_id,
-                client_secret,
-                refresh_token,
-            } => post(
-                token_url,
-                secret_form(&[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", refresh_token.expose()),
-                    ("client_id", client_id.as_str()),
-                    ("client_secret", client_secret.expose()),
-                ]),
-            ),
+            if let Some(a) = audience {
+                form.push(("audience", a));
+            }
+            if let Some(s) = scope {
+                form.push(("scope", s));
+            }
+            let request = post(token_url, secret_form(&form));
+            match auth {
+                ClientAuth::Basic => match basic_auth(client_id, client_secret.expose()) {
+                    Some(value) => request.header(reqwest::header::AUTHORIZATION, value),
+                    // Bytes a header cannot carry: reqwest's own encoding says so on send.
+                    None => request.basic_auth(client_id, Some(client_secret.expose())),
+                },
+                ClientAuth::Body => request,
+            }
         }
+        Grant::RefreshToken {
+            token_url,
+            client_id,
+            client_secret,
+            refresh_token,
+        } => post(
+            token_url,
+            secret_form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.expose()),
+                ("client_id", client_id.as_str()),
+                ("client_secret", client_secret.expose()),
+            ]),
+        ),
     }
 }
 
