@@ -250,3 +250,66 @@ fn frames_never_ask_the_terminal_its_size_and_a_resize_is_drawn() {
         "{last}"
     );
 }
+
+/// Row `y` of `buffer` as runs of one style: `[text] fg bg modifiers`,
+/// default styles left out, trailing blanks dropped.
+fn styled_row(buffer: &ratatui::buffer::Buffer, y: u16) -> String {
+    let mut runs: Vec<(String, String)> = Vec::new();
+    for x in 0..buffer.area.width {
+        let cell = &buffer[(x, y)];
+        let mut style = Vec::new();
+        if cell.fg != ratatui::style::Color::Reset {
+            style.push(format!("fg={:?}", cell.fg));
+        }
+        if cell.bg != ratatui::style::Color::Reset {
+            style.push(format!("bg={:?}", cell.bg));
+        }
+        if !cell.modifier.is_empty() {
+            style.push(format!("{:?}", cell.modifier));
+        }
+        let style = style.join(" ");
+        match runs.last_mut() {
+            Some((text, last)) if *last == style => text.push_str(cell.symbol()),
+            _ => runs.push((cell.symbol().to_owned(), style)),
+        }
+    }
+    if let Some((text, style)) = runs.last_mut()
+        && style.is_empty()
+    {
+        text.truncate(text.trim_end().len());
+        if text.is_empty() {
+            runs.pop();
+        }
+    }
+    runs.iter()
+        .map(|(text, style)| format!("[{text}] {style}").trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The look of the selection in both themes: `>` in the key style and the
+/// name reversed; the rest of the line is as on any other.
+#[test]
+fn the_selection_is_a_marker_and_the_name() {
+    let vault = vault();
+    let mut out = String::new();
+    for (label, theme) in [("colored", Theme::colored()), ("plain", Theme::plain())] {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let mut app = App::new(
+            vault.path.clone(),
+            true,
+            Locale::get(Lang::En),
+            theme,
+            (80, 24),
+        );
+        let mut session = VaultSession::new(&vault.path).with_kdf(CHEAP_KDF);
+        app.update(Msg::Vault(session.perform(VaultCommand::Open(key()))));
+        app.update(Msg::Key(key_event('j')));
+        terminal.draw(|f| app.render(f)).unwrap();
+        let buffer = terminal.backend().buffer();
+        for (what, y) in [("row above", 2), ("selected", 3), ("row below", 4)] {
+            out.push_str(&format!("--- {label}, {what}\n{}\n", styled_row(buffer, y)));
+        }
+    }
+    insta::assert_snapshot!("selection_styles", out);
+}
