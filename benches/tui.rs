@@ -236,6 +236,23 @@ fn first_frame(path: &Path, count: usize) {
     println!("time to first frame, {count} connections, key file: {first_frame:.1?} (median of 7)");
 }
 
+/// Update and render of one `j`, with `count` rows; the harness, for more.
+fn per_keystroke(path: &Path, count: usize) -> Harness {
+    let mut h = Harness::new(path, Some(key()), Lang::En, 80, 24);
+    h.screen();
+    let frames = 200;
+    let start = Instant::now();
+    for _ in 0..frames {
+        h.press(KeyCode::Char('j'));
+        h.screen();
+    }
+    println!(
+        "update + render per keystroke at 80x24, {count} rows: {:.1?}",
+        start.elapsed() / frames
+    );
+    h
+}
+
 fn main() {
     let dir = tempfile::TempDir::new().unwrap();
     let small = make_vault(dir.path(), "key-file", 100, &key());
@@ -276,19 +293,10 @@ fn main() {
         during_save,
     );
 
-    // Redraw of a frame after moving one row, without terminal I/O.
-    let mut h = Harness::new(&path, Some(key()), Lang::En, 80, 24);
-    h.screen();
-    let frames = 200;
-    let start = Instant::now();
-    for _ in 0..frames {
-        h.press(KeyCode::Char('j'));
-        h.screen();
-    }
-    println!(
-        "update + render per keystroke at 80x24: {:.1?}",
-        start.elapsed() / frames
-    );
+    // Redraw of a frame after moving one row, without terminal I/O: the
+    // same with 100 rows as with 10,000, as only the rows that show are drawn.
+    per_keystroke(&small, 100);
+    let mut h = per_keystroke(&path, COUNT);
     let start = Instant::now();
     h.press(KeyCode::Char('G'));
     h.screen();

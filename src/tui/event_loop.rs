@@ -6,6 +6,7 @@ use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event::{Event, KeyEventKind};
+use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
@@ -17,7 +18,8 @@ use super::terminal::TerminalExtras;
 
 /// Runs the app until it quits or the input ends. Draws only after a change,
 /// when no message is waiting; an idle app sleeps in `select!` and writes
-/// nothing. Vault work runs on a worker thread (see [`EffectRunner`]), so
+/// nothing. The terminal's viewport is resized on each `Event::Resize`, so a
+/// fixed one (which never asks the backend its size) follows the window. Vault work runs on a worker thread (see [`EffectRunner`]), so
 /// keys are answered while an unlock or a save runs.
 pub async fn run<B, S>(
     terminal: &mut Terminal<B>,
@@ -86,6 +88,15 @@ where
                 None => continue,
             },
         };
+        if let Msg::Resize(width, height) = msg {
+            // The terminal's viewport is fixed (see `terminal::enter`): it
+            // follows the window here, once per resize, instead of asking the
+            // terminal its size before every frame. Clears the screen, so the
+            // next frame is drawn whole.
+            terminal
+                .resize(Rect::new(0, 0, width, height))
+                .map_err(io::Error::other)?;
+        }
         pending.extend(app.update(msg));
         // Handle everything already waiting before the next frame, so a burst
         // (a thousand renewals) costs one redraw, not a thousand.

@@ -3,18 +3,33 @@
 use std::io::{self, Write};
 
 use base64::Engine;
-use ratatui::DefaultTerminal;
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::execute;
-use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, size,
+};
+use ratatui::layout::Rect;
+use ratatui::{DefaultTerminal, TerminalOptions, Viewport};
 
 /// Takes the terminal: raw mode, the alternate screen and bracketed paste (a
 /// paste arrives as one event, never as keys). A panic hands it back before
 /// its report prints; so must [`leave`], on every other way out.
+///
+/// The viewport is fixed at the size the window has now, and the event loop
+/// resizes it on each resize event. A full-screen one would ask the
+/// terminal its size before every frame, and crossterm opens `/dev/tty` for
+/// each ask.
 pub fn enter() -> io::Result<DefaultTerminal> {
+    let (width, height) = size()?;
     // Installs ratatui's panic hook: raw mode off, main screen back.
-    let terminal = ratatui::try_init()?;
+    let terminal = ratatui::try_init_with_options(TerminalOptions {
+        viewport: Viewport::Fixed(Rect::new(0, 0, width, height)),
+    })?;
+    if let Err(e) = execute!(io::stdout(), EnterAlternateScreen) {
+        leave();
+        return Err(e);
+    }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         // A shell left in bracketed paste wraps every later paste in

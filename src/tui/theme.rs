@@ -1,6 +1,7 @@
 //! Styles by meaning, with a plain variant for `NO_COLOR`.
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
 
 /// The styles screens draw with; screens never name colours themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +13,7 @@ pub struct Theme {
     /// Empty connections and notices that need attention (orange).
     pub warning: Style,
     pub error: Style,
+    /// The selected item's name (only its name: see [`Theme::marker`]).
     pub selected: Style,
     pub key: Style,
     pub border: Style,
@@ -50,6 +52,25 @@ impl Theme {
             border: Style::new(),
             focused_border: Style::new().add_modifier(Modifier::BOLD),
         }
+    }
+
+    /// The first cell of an item in a list: `>` on the selected one.
+    ///
+    /// The selection shows as this marker plus [`Theme::selected`] on the
+    /// item's name, never as a restyled line: moving it then rewrites a
+    /// dozen cells on the terminal instead of two whole lines, and without
+    /// colour the marker and the reversed name still stand out.
+    pub fn marker(&self, selected: bool) -> Span<'static> {
+        if selected {
+            Span::styled(">", self.key)
+        } else {
+            Span::raw(" ")
+        }
+    }
+
+    /// The style of an item's name: [`Theme::selected`] on the selected one.
+    pub fn name(&self, selected: bool) -> Style {
+        if selected { self.selected } else { self.text }
     }
 
     /// The plain theme when `NO_COLOR` is set to anything non-empty.

@@ -199,16 +199,18 @@ impl Details {
             let pad = label_width.saturating_sub(width(&label));
             let value_width = w.saturating_sub(label_width + 4);
             let value = Span::styled(truncate(&value.content, value_width), value.style);
-            let marker = if selected { "> " } else { "  " };
-            let mut line = Line::from(vec![
-                Span::styled(marker, theme.key),
-                Span::styled(format!("{label}{}  ", " ".repeat(pad)), theme.muted),
+            let label_style = if selected {
+                theme.selected
+            } else {
+                theme.muted
+            };
+            lines.push(Line::from(vec![
+                theme.marker(selected),
+                Span::raw(" "),
+                Span::styled(label, label_style),
+                Span::raw(format!("{}  ", " ".repeat(pad))),
                 value,
-            ]);
-            if selected {
-                line = line.style(theme.selected);
-            }
-            lines.push(line);
+            ]));
         }
         lines.push(Line::from(""));
         for (label, value) in facts(connection, row, flows, view) {

@@ -183,13 +183,14 @@ impl FlowsPane {
                     let count = format!(" ({})", f.steps.len());
                     let room = (inner.width as usize)
                         .saturating_sub(2 + crate::locale::width::width(&count));
-                    let marker = if selected { "> " } else { "  " };
-                    let line = Line::from(format!("{marker}{}{count}", truncate(&name, room)));
-                    if selected && self.focus == Focus::Flows {
-                        line.style(theme.selected)
-                    } else {
-                        line
-                    }
+                    // The name is highlighted only while this list has the focus.
+                    let style = theme.name(selected && self.focus == Focus::Flows);
+                    Line::from(vec![
+                        theme.marker(selected),
+                        Span::raw(" "),
+                        Span::styled(truncate(&name, room), style),
+                        Span::raw(count),
+                    ])
                 })
                 .collect();
             frame.render_widget(Paragraph::new(lines), inner);
@@ -223,13 +224,13 @@ impl FlowsPane {
                     let name = Catalog::embedded()
                         .action(&step.action)
                         .map_or(step.action.as_str(), |a| action_name(locale, a));
-                    let marker = if selected { "> " } else { "  " };
-                    let line = Line::from(truncate(&format!("{marker}{}. {name}", i + 1), w));
-                    lines.push(if selected {
-                        line.style(theme.selected)
-                    } else {
-                        line
-                    });
+                    let number = format!(" {}. ", i + 1);
+                    let room = w.saturating_sub(1 + crate::locale::width::width(&number));
+                    lines.push(Line::from(vec![
+                        theme.marker(selected),
+                        Span::raw(number),
+                        Span::styled(truncate(name, room), theme.name(selected)),
+                    ]));
                     // "no connection" already says itself on this line.
                     let found: Vec<Warning> = step_warnings(step, rows)
                         .into_iter()

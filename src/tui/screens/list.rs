@@ -305,7 +305,6 @@ impl ConnectionList {
                 let row = &rows[i];
                 let a = &row.assessment;
                 let selected = pos == self.selected;
-                let marker = if selected { ">" } else { " " };
                 let status_style = match a.tone() {
                     Tone::Good => theme.success,
                     Tone::Warning => theme.warning,
@@ -341,17 +340,16 @@ impl ConnectionList {
                         .replace('Z', "")
                 });
                 let detail_text = detail(locale, connection, a, now);
-                let status = format!(
-                    "{marker}{} {}",
-                    assessment_mark(a),
-                    assessment_word(locale, a)
-                );
+                let status = format!("{} {}", assessment_mark(a), assessment_word(locale, a));
                 let mut cells = vec![
+                    Cell::from(Line::from(vec![
+                        theme.marker(selected),
+                        Span::styled(truncate(&status, status_width as usize - 1), status_style),
+                    ])),
                     Cell::from(Span::styled(
-                        truncate(&status, status_width as usize),
-                        status_style,
+                        truncate(&name, name_width as usize),
+                        theme.name(selected),
                     )),
-                    Cell::from(truncate(&name, name_width as usize)),
                     Cell::from(truncate(&service, service_width as usize)),
                     Cell::from(Span::styled(
                         truncate(&detail_text, detail_width),
@@ -366,8 +364,7 @@ impl ConnectionList {
                     cells.insert(3, Cell::from(truncate(&method, 22)));
                     cells.push(Cell::from(Span::styled(updated, theme.muted)));
                 }
-                let r = Row::new(cells);
-                if selected { r.style(theme.selected) } else { r }
+                Row::new(cells)
             })
             .collect();
         let table = Table::new(body, widths).header(Row::new(header).style(theme.title));

@@ -131,16 +131,13 @@ impl ActionPicker {
                 let pad = 36usize
                     .saturating_sub(crate::locale::width::width(&name) + 2)
                     .max(1);
-                let line = Line::from(vec![
-                    Span::styled(if selected { "> " } else { "  " }, theme.key),
-                    Span::raw(format!("{name}{}", " ".repeat(pad))),
+                Line::from(vec![
+                    theme.marker(selected),
+                    Span::raw(" "),
+                    Span::styled(name, theme.name(selected)),
+                    Span::raw(" ".repeat(pad)),
                     Span::styled(truncate(&a.id, w.saturating_sub(36)), theme.muted),
-                ]);
-                if selected {
-                    line.style(theme.selected)
-                } else {
-                    line
-                }
+                ])
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), list);
@@ -260,15 +257,11 @@ impl ConnectionPicker {
                     ConnectionChoice::None => locale.t("pickers.no_connection").to_owned(),
                     ConnectionChoice::New => locale.t("pickers.new_connection").to_owned(),
                 };
-                let line = Line::from(truncate(
-                    &format!("{}{text}", if selected { "> " } else { "  " }),
-                    w,
-                ));
-                if selected {
-                    line.style(theme.selected)
-                } else {
-                    line
-                }
+                Line::from(vec![
+                    theme.marker(selected),
+                    Span::raw(" "),
+                    Span::styled(truncate(&text, w.saturating_sub(2)), theme.name(selected)),
+                ])
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), inner);

@@ -676,21 +676,18 @@ impl Wizard {
 }
 
 fn selectable<'a>(selected: bool, name: &str, id: &str, w: usize, view: View<'_>) -> Line<'a> {
-    let marker = if selected { "> " } else { "  " };
+    let theme = view.theme;
     let name = truncate(name, w.saturating_sub(2).min(30));
     // At least one space between a name of full width and its id.
     let pad = 32usize.saturating_sub(width(&name) + 2).max(1);
     let id = truncate(id, w.saturating_sub(32));
-    let line = Line::from(vec![
-        Span::styled(marker, view.theme.key),
-        Span::raw(format!("{name}{}", " ".repeat(pad))),
-        Span::styled(id, view.theme.muted),
-    ]);
-    if selected {
-        line.style(view.theme.selected)
-    } else {
-        line
-    }
+    Line::from(vec![
+        theme.marker(selected),
+        Span::raw(" "),
+        Span::styled(name, theme.name(selected)),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(id, theme.muted),
+    ])
 }
 
 fn line(area: Rect, n: u16) -> Rect {

@@ -245,12 +245,12 @@ impl CredentialsForm {
                 frame.render_widget(Paragraph::new(line), Rect::new(area.x, y, area.width, 1));
                 continue;
             }
-            let marker = if focused { "> " } else { "  " };
             let required = if f.field.required { "*" } else { "" };
             let label_text = truncate(&format!("{label}{required}"), label_width as usize - 1);
             let label_style = if focused { theme.title } else { theme.text };
             let line = Line::from(vec![
-                Span::styled(marker, theme.key),
+                theme.marker(focused),
+                Span::raw(" "),
                 Span::styled(label_text, label_style),
             ]);
             frame.render_widget(
