@@ -131,6 +131,41 @@ fn a_whole_row_put_back_with_its_tag_and_version_is_reported() {
     }
 }
 
+/// A vault file and its write-ahead log as they are on disk, put back
+/// together: the log holds the latest commits, and a log left beside a file
+/// it does not belong to would be applied to it.
+struct SavedFiles {
+    path: std::path::PathBuf,
+    file: Vec<u8>,
+    log: Option<Vec<u8>>,
+}
+
+impl SavedFiles {
+    fn wal(path: &std::path::Path) -> std::path::PathBuf {
+        format!("{}-wal", path.display()).into()
+    }
+
+    fn of(path: &std::path::Path) -> SavedFiles {
+        SavedFiles {
+            path: path.to_owned(),
+            file: std::fs::read(path).unwrap(),
+            log: std::fs::read(Self::wal(path)).ok(),
+        }
+    }
+
+    fn restore(&self) {
+        std::fs::write(&self.path, &self.file).unwrap();
+        match &self.log {
+            Some(log) => std::fs::write(Self::wal(&self.path), log).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(Self::wal(&self.path));
+            }
+        }
+        // The shared-memory index is rebuilt from the log.
+        let _ = std::fs::remove_file(format!("{}-shm", self.path.display()));
+    }
+}
+
 /// Connections added until two have ids in different digest buckets.
 fn two_in_different_buckets(vault: &TestVault) -> (String, String) {
     add_auth0(vault, "First", "s0");
@@ -443,13 +478,13 @@ fn rekey_stops_an_old_key_slot_from_opening_new_secrets() {
     );
 
     // Before rekey: the old key file plus the old slot still read new secrets.
-    let saved = std::fs::read(&vault.path).unwrap();
+    let saved = SavedFiles::of(&vault.path);
     splice_old_slot();
     assert_eq!(
         vault.show_json("After passwd", true)["fields"]["client_secret"],
         "after-passwd-secret"
     );
-    std::fs::write(&vault.path, &saved).unwrap();
+    saved.restore();
 
     let out = with_new().arg("rekey").output().unwrap();
     assert_success(&out, "rekey");

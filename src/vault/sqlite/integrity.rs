@@ -395,6 +395,26 @@ impl Digest {
         Ok(found)
     }
 
+    /// Whether the digest sealed in the header opens with this vault's keys
+    /// (or there is none): how unlocking tells a current key slot from one
+    /// left over from before a `rekey`. Read before any migration runs.
+    pub fn opens(vault: &Vault) -> bool {
+        let sealed: Result<Option<Vec<u8>>, _> =
+            vault
+                .db
+                .query_row("SELECT digest FROM vault_meta WHERE id = 1", [], |r| {
+                    r.get(0)
+                });
+        match sealed {
+            Ok(None) => true,
+            Ok(Some(sealed)) => vault
+                .sealing
+                .open(&vault.ctx_in(META, "1", "digest"), &sealed)
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+
     /// The digest sealed in the header with its buckets; `None` if the vault
     /// has none yet.
     pub fn load(vault: &Vault) -> Result<Option<Digest>, VaultError> {
@@ -461,19 +481,39 @@ impl Digest {
     }
 }
 
+/// One read transaction for a check: the digest and the rows from the same
+/// snapshot, or a writer committing in between would look like tampering.
+/// Inside the caller's transaction, which is such a snapshot already, none.
+struct Snapshot<'a>(Option<rusqlite::Transaction<'a>>);
+
+impl<'a> Snapshot<'a> {
+    fn start(vault: &'a Vault) -> Result<Snapshot<'a>, VaultError> {
+        if !vault.db.is_autocommit() {
+            return Ok(Snapshot(None));
+        }
+        let tx = vault
+            .db
+            .unchecked_transaction()
+            .context("cannot start checking the vault")?;
+        Ok(Snapshot(Some(tx)))
+    }
+
+    fn end(self) -> Result<(), VaultError> {
+        match self.0 {
+            Some(tx) => tx.commit().context("cannot check the vault"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Compares the stored rows with the sealed digest.
 pub(super) fn verify(vault: &Vault) -> Result<(), VaultError> {
-    // One read transaction: the digest and the rows from the same snapshot,
-    // or a writer committing in between would look like tampering.
-    let snapshot = vault
-        .db
-        .unchecked_transaction()
-        .context("cannot start checking the vault")?;
+    let snapshot = Snapshot::start(vault)?;
     let Some(expected) = Digest::load(vault)? else {
         return Ok(());
     };
     let found = Digest::of_stored_rows(&vault.db)?;
-    snapshot.commit().context("cannot check the vault")?;
+    snapshot.end()?;
     // Rows moved between buckets (an altered id) leave the totals as they
     // were; they read as damaged, and their kind is reported here too.
     let bucket_differs = |kind: RecordKind| match (&expected.buckets, &found.buckets) {
@@ -503,20 +543,17 @@ pub(super) fn verify(vault: &Vault) -> Result<(), VaultError> {
 /// digest: what a command about that one record checks. A vault whose
 /// buckets are not made yet is checked whole.
 pub(super) fn verify_bucket(vault: &Vault, id: &str) -> Result<(), VaultError> {
-    let snapshot = vault
-        .db
-        .unchecked_transaction()
-        .context("cannot start checking the vault")?;
+    let snapshot = Snapshot::start(vault)?;
     let Some(expected) = Digest::load(vault)? else {
         return Ok(());
     };
     let Some(buckets) = &expected.buckets else {
-        drop(snapshot);
+        snapshot.end()?;
         return verify(vault);
     };
     let bucket = bucket_of(id);
     let found = Digest::of_bucket_rows(&vault.db, bucket)?;
-    snapshot.commit().context("cannot check the vault")?;
+    snapshot.end()?;
     let expected = &buckets.0[bucket];
     let mismatches: Vec<KindMismatch> = RecordKind::ALL
         .into_iter()

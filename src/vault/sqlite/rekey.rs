@@ -47,16 +47,14 @@ impl Vault {
         let slot = KeySlot::wrap(&self.vault_id, unlock, kdf, &new_key)?;
         let placeholder = Db::open_in_memory().context("cannot start replacing the data key")?;
         let db = std::mem::replace(&mut self.db, placeholder);
-        let mut next = Vault::from_parts(db, &self.path, self.vault_id, new_key, version);
+        let next = Vault::from_parts(db, &self.path, self.vault_id, new_key, version);
         match reseal_everything(self, &next, &slot) {
             Ok(count) => {
                 *self = next;
                 Ok(count)
             }
             Err(e) => {
-                let placeholder =
-                    Db::open_in_memory().context("cannot start replacing the data key")?;
-                self.db = std::mem::replace(&mut next.db, placeholder);
+                self.db = next.db;
                 Err(e)
             }
         }
