@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::IsTerminal;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -75,27 +75,41 @@ impl Exactness {
     }
 }
 
-/// One element of `list --json`; keys are the same in every language.
-pub fn list_entry(
-    stored: &StoredConnection,
-    assessment: &Assessment,
+/// One element of `list --json`; keys are the same in every language and
+/// printed in alphabetical order, as every JSON object of the CLI.
+#[derive(Debug, Serialize)]
+pub struct ListEntry<'a> {
+    detail: String,
+    expires_at: Option<String>,
+    id: &'a str,
+    missing: &'a [String],
+    name: Option<&'a str>,
+    service: Option<&'a str>,
+    status: &'static str,
+    updated_at: Option<String>,
+}
+
+/// The `list --json` element of one connection.
+pub fn list_entry<'a>(
+    stored: &'a StoredConnection,
+    assessment: &'a Assessment,
     locale: &Locale,
     now: OffsetDateTime,
-) -> Value {
+) -> ListEntry<'a> {
     let connection = match stored {
         StoredConnection::Intact(c) => Some(c),
         StoredConnection::Damaged(_) => None,
     };
-    json!({
-        "id": stored.id().as_str(),
-        "name": stored.name(),
-        "service": connection.map(|c| c.service.as_str()),
-        "status": assessment.status.as_str(),
-        "missing": assessment.missing,
-        "expires_at": assessment.expires_at.map(rfc3339),
-        "detail": detail(locale, connection, assessment, now),
-        "updated_at": connection.map(|c| rfc3339(c.updated_at)),
-    })
+    ListEntry {
+        detail: detail(locale, connection, assessment, now),
+        expires_at: assessment.expires_at.map(rfc3339),
+        id: stored.id().as_str(),
+        missing: &assessment.missing,
+        name: stored.name(),
+        service: connection.map(|c| c.service.as_str()),
+        status: assessment.status.as_str(),
+        updated_at: connection.map(|c| rfc3339(c.updated_at)),
+    }
 }
 
 /// `show --json` of one connection; secrets masked unless `reveal`.
@@ -120,12 +134,9 @@ pub fn show_json(
         };
         fields.insert(f.key.clone(), value);
     }
-    let mut entry = list_entry(
-        &StoredConnection::Intact(c.clone()),
-        &assessment,
-        locale,
-        now,
-    );
+    let stored = StoredConnection::Intact(c.clone());
+    let mut entry = serde_json::to_value(list_entry(&stored, &assessment, locale, now))
+        .expect("JSON of plain values");
     entry["method"] = Value::from(c.method.as_str());
     entry["created_at"] = Value::from(rfc3339(c.created_at));
     entry["scope"] = token

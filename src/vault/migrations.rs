@@ -98,8 +98,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
          ALTER TABLE vault_meta ADD COLUMN audit_head BLOB;",
     ),
     (
-        "per-bucket integrity digests, so one record is checked alone",
-        "ALTER TABLE vault_meta ADD COLUMN buckets BLOB;",
+        "per-bucket integrity digests, so one record is checked alone; the list order indexed",
+        "ALTER TABLE vault_meta ADD COLUMN buckets BLOB;
+         CREATE INDEX connections_by_creation ON connections(created_at);",
     ),
 ];
 
