@@ -98,9 +98,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
          ALTER TABLE vault_meta ADD COLUMN audit_head BLOB;",
     ),
     (
-        "per-bucket integrity digests, so one record is checked alone; the list order indexed",
+        "per-bucket integrity digests, so one record is checked alone; row tags and the list order indexed",
         "ALTER TABLE vault_meta ADD COLUMN buckets BLOB;
-         CREATE INDEX connections_by_creation ON connections(created_at);",
+         CREATE INDEX connections_by_creation ON connections(created_at);
+         CREATE INDEX connections_tags ON connections(id, tag);
+         CREATE INDEX tokens_tags ON tokens(connection_id, tag);
+         CREATE INDEX refresh_state_tags ON refresh_state(connection_id, tag);
+         CREATE INDEX flows_tags ON flows(id, tag);
+         CREATE INDEX flow_steps_tags ON flow_steps(id, tag);",
     ),
 ];
 

@@ -212,6 +212,7 @@ impl Vault {
         let mut vault = found.ok_or(VaultError::CannotUnlock)?;
         // Only an unlocked vault is migrated: a wrong key must leave the file as it was.
         migrations::migrate(&mut vault.db)?;
+        let migrated = schema < migrations::latest();
         if Digest::load(&vault)?.is_none() {
             let tx = vault.write_transaction("cannot start sealing the integrity digest")?;
             integrity::tag_every_row(&vault)?;
@@ -224,6 +225,7 @@ impl Vault {
         if schema < migrations::BUCKETS_SCHEMA {
             integrity::make_buckets(&vault)?;
         }
+        fold_in_a_long_log(&vault.db, path, migrated);
         Ok(vault)
     }
 
@@ -745,12 +747,33 @@ fn open_db(path: &Path) -> Result<Db, VaultError> {
     .map_err(|_| VaultError::NotAVault(path.to_owned()))?;
     // The last handle to close would copy the log into the file and sync
     // both, three fsyncs more for every command; a commit is durable in the
-    // log already. The log is folded in by SQLite's automatic checkpoint
-    // (every 1,000 pages), so it stays beside the file: a copy of the vault
-    // takes both, or `sqlite3 vault.db .backup` (see the README).
+    // log already. The log stays beside the file (a copy of the vault takes
+    // both, or `sqlite3 vault.db .backup`: see the README) until unlocking
+    // finds it long (`fold_in_a_long_log`).
     db.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
         .context("cannot configure the vault file")?;
     Ok(db)
+}
+
+/// The log length past which unlocking folds it into the file: 64 pages,
+/// a dozen or so commands' writes.
+const LONG_LOG_BYTES: u64 = 64 * 4096;
+
+/// Folds the write-ahead log into the file and empties it, when it is long
+/// or a migration just rewrote much of the file.
+///
+/// The first handle of every process reads the whole log to index it, and
+/// believes none of it copied into the file yet: SQLite's own automatic
+/// checkpoint then copies it all again at every commit, and never starts
+/// the log over. A long-running process (the UI, the daemon) keeps its
+/// index, so its automatic checkpoints work as they should. Busy (another
+/// process is writing) is no failure: the next command folds it in.
+fn fold_in_a_long_log(db: &Db, path: &Path, migrated: bool) {
+    let log = format!("{}-wal", path.display());
+    let long = std::fs::metadata(log).is_ok_and(|m| m.len() > LONG_LOG_BYTES);
+    if migrated || long {
+        let _ = db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
 }
 
 fn read_meta(db: &Db) -> Result<([u8; VAULT_ID_LEN], u32), VaultError> {
