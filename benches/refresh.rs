@@ -18,6 +18,7 @@ use flowvault::tui::App;
 use flowvault::tui::event_loop;
 use flowvault::tui::message::{Effect, VaultCommand};
 use flowvault::tui::session::VaultSession;
+use flowvault::tui::terminal::FrameWriter;
 use flowvault::tui::theme::Theme;
 use flowvault::vault::{
     Connection, Credentials, KdfParams, SecretValue, Token, UnlockKey, Vault, VaultStore, now,
@@ -104,18 +105,17 @@ async fn serve(listener: TcpListener, stats: Arc<ServerStats>) {
     }
 }
 
-/// Records when each frame ends (the synchronized-update end sequence).
+/// Records when each frame ends.
 #[derive(Clone, Default)]
 struct FrameClock(Arc<Mutex<Vec<Instant>>>);
 
 impl Write for FrameClock {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if buf.windows(8).any(|w| w == b"\x1b[?2026l") {
-            self.0.lock().unwrap().push(Instant::now());
-        }
         Ok(buf.len())
     }
+    /// A frame's end: the UI's frame writer flushes once per frame.
     fn flush(&mut self) -> io::Result<()> {
+        self.0.lock().unwrap().push(Instant::now());
         Ok(())
     }
 }
@@ -355,7 +355,7 @@ fn renewal_under_ui() {
         drop(vault);
 
         let clock = FrameClock::default();
-        let backend = CrosstermBackend::new(clock.clone());
+        let backend = CrosstermBackend::new(FrameWriter::new(clock.clone()));
         let mut terminal =
             Terminal::with_options(backend, TerminalOptions { viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)) }).unwrap();
         let mut app = App::new(path.clone(), true, Locale::get(Lang::En), Theme::colored(), (80, 24));

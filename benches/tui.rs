@@ -19,6 +19,7 @@ use flowvault::tui::harness::Harness;
 use flowvault::tui::keymap::Mode;
 use flowvault::tui::message::{Msg, VaultCommand};
 use flowvault::tui::session::VaultSession;
+use flowvault::tui::terminal::FrameWriter;
 use flowvault::tui::theme::Theme;
 use flowvault::vault::{Connection, Credentials, KdfParams, UnlockKey, Vault, VaultStore};
 use futures_util::stream;
@@ -124,7 +125,7 @@ impl Live {
             );
             let start = app.start(Some(unlock));
             let mut terminal = Terminal::with_options(
-                CrosstermBackend::new(Counter::default()),
+                CrosstermBackend::new(FrameWriter::new(Counter::default())),
                 TerminalOptions {
                     viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
                 },

@@ -116,11 +116,8 @@ fn a_migrated_vault_is_tagged_and_guarded_from_then_on() {
         })
         .unwrap();
     assert_eq!(schema, 7, "every migration, up to the integrity buckets");
-    let buckets: Option<Vec<u8>> = db
-        .query_row("SELECT buckets FROM vault_meta", [], |r| r.get(0))
-        .unwrap();
     assert!(
-        buckets.is_some(),
+        has_buckets(&vault),
         "the buckets are made once the rows match"
     );
     for table in [
@@ -243,12 +240,8 @@ fn every_record_of_a_0_5_vault_survives_the_migration() {
     assert_success(&vault.cmd().arg("verify").output().unwrap(), "verify");
     let out = vault.cmd().args(["audit", "--verify"]).output().unwrap();
     assert_success(&out, "audit --verify of a migrated 0.5 vault");
-    let buckets: Option<Vec<u8>> = vault
-        .db()
-        .query_row("SELECT buckets FROM vault_meta", [], |r| r.get(0))
-        .unwrap();
     assert!(
-        buckets.is_some(),
+        has_buckets(&vault),
         "a one-record command checks its bucket from now on"
     );
     // Reading it again changes nothing: the migration ran once.
@@ -302,11 +295,7 @@ fn a_tampered_0_5_vault_gets_no_buckets_until_the_operator_accepts_its_state() {
     let out = vault.cmd().args(["show", "本番 Twilio"]).output().unwrap();
     let stderr = assert_error(&out, 4, "show on a tampered 0.5 vault");
     assert!(stderr.contains("1 connection(s) removed"), "{stderr}");
-    let buckets: Option<Vec<u8>> = vault
-        .db()
-        .query_row("SELECT buckets FROM vault_meta", [], |r| r.get(0))
-        .unwrap();
-    assert!(buckets.is_none());
+    assert!(!has_buckets(&vault));
 
     assert_success(
         &vault.cmd().args(["verify", "--accept"]).output().unwrap(),
@@ -330,4 +319,13 @@ fn fixture_id(name: &str) -> String {
     let list = json_file(FIXTURE_0_5, "list.json");
     let entry = list.as_array().unwrap().iter().find(|e| e["name"] == name);
     entry.unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+/// Whether the vault's header holds the per-bucket digests (schema 7 on).
+fn has_buckets(vault: &TestVault) -> bool {
+    let buckets: Option<Vec<u8>> = vault
+        .db()
+        .query_row("SELECT buckets FROM vault_meta", [], |r| r.get(0))
+        .unwrap();
+    buckets.is_some()
 }

@@ -24,6 +24,7 @@ use flowvault::tui::harness::buffer_text;
 use flowvault::tui::keymap::Mode;
 use flowvault::tui::message::{Effect, VaultCommand};
 use flowvault::tui::session::VaultSession;
+use flowvault::tui::terminal::FrameWriter;
 use flowvault::tui::theme::Theme;
 use flowvault::vault::{Credentials, Flow, FlowStep, VaultStore};
 use futures_util::stream;
@@ -242,7 +243,7 @@ fn drive(vault: &TestVault, keys: Vec<KeyEvent>, seed: u64, width: u16, height: 
         let session = VaultSession::new(&vault.path).with_kdf(CHEAP_KDF);
         let wire = Wire::default();
         let mut terminal = Terminal::with_options(
-            CrosstermBackend::new(wire.clone()),
+            CrosstermBackend::new(FrameWriter::new(wire.clone())),
             TerminalOptions {
                 viewport: Viewport::Fixed(Rect::new(0, 0, width, height)),
             },
