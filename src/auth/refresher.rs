@@ -306,6 +306,9 @@ impl<S: TokenSource> Refresher<S> {
             };
         }
         self.due.retain(|id, _| seen.contains(id));
+        // Every row was read to find the few that keep tokens.
+        drop(records);
+        crate::platform::release_free_heap();
     }
 
     fn reschedule(&mut self, id: &ConnectionId) {

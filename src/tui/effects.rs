@@ -322,10 +322,13 @@ impl VaultWorker {
                             session.poll()
                         }
                     };
-                    if let Some(reply) = reply
-                        && tx.send(Msg::Vault(reply)).is_err()
-                    {
-                        break;
+                    if let Some(reply) = reply {
+                        if tx.send(Msg::Vault(reply)).is_err() {
+                            break;
+                        }
+                        // A reply carries the vault read whole; what reading
+                        // it took, and the snapshot before, are free now.
+                        crate::platform::release_free_heap();
                     }
                 }
             })

@@ -62,7 +62,9 @@ impl Theme {
     /// colour the marker and the reversed name still stand out.
     pub fn marker(&self, selected: bool) -> Span<'static> {
         if selected {
-            Span::styled(">", self.key)
+            // The same style as the name beside it: a move rewrites the two
+            // cells and the name with no style change between them.
+            Span::styled(">", self.selected)
         } else {
             Span::raw(" ")
         }
