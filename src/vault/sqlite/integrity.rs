@@ -158,7 +158,7 @@ impl RowTagger {
 /// The bucket of a row known by `id` (a v4 UUID: random hex digits). An id
 /// written by anything else falls into bucket 0, where it does not match
 /// the range a bucket check reads, and so is reported.
-fn bucket_of(id: &str) -> usize {
+pub(super) fn bucket_of(id: &str) -> usize {
     id.get(..2)
         .and_then(|hex| u8::from_str_radix(hex, 16).ok())
         .map_or(0, usize::from)

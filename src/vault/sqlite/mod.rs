@@ -51,6 +51,8 @@ pub struct Vault {
     /// then a read of one record checks its bucket, and the first read of
     /// many checks them all.
     whole_checked: std::cell::Cell<bool>,
+    /// The buckets of the digest already checked by this handle.
+    checked_buckets: std::cell::RefCell<Vec<usize>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -122,12 +124,15 @@ impl Vault {
     }
 
     /// Checks the rows of the record `id`'s bucket against the digest,
-    /// unless every row was checked already.
+    /// once per handle, unless every row was checked already.
     fn check_record(&self, id: &str) -> Result<(), VaultError> {
-        if self.whole_checked.get() {
+        let bucket = integrity::bucket_of(id);
+        if self.whole_checked.get() || self.checked_buckets.borrow().contains(&bucket) {
             return Ok(());
         }
-        integrity::verify_bucket(self, id)
+        integrity::verify_bucket(self, id)?;
+        self.checked_buckets.borrow_mut().push(bucket);
+        Ok(())
     }
 
     /// Opens the vault at `path` even if its rows do not match the integrity
@@ -245,6 +250,7 @@ impl Vault {
             tagger: RowTagger::new(data_key.derive("flowvault/row-tag/v1")),
             data_key,
             whole_checked: std::cell::Cell::new(false),
+            checked_buckets: std::cell::RefCell::new(Vec::new()),
         }
     }
 
