@@ -557,3 +557,44 @@ fn a_symlinked_log_is_never_followed() {
         "nothing logged"
     );
 }
+
+#[test]
+fn init_refuses_a_path_beside_another_vaults_write_ahead_log() {
+    let vault = TestVault::new();
+    add_empty(&vault, "Kept in the log");
+    let log = std::path::PathBuf::from(format!("{}-wal", vault.path.display()));
+    assert!(
+        std::fs::metadata(&log).is_ok_and(|m| m.len() > 0),
+        "the last commit is still in the log"
+    );
+    // The vault moved away without its log: a new vault at the same path
+    // would take the old commits in, and a failed init would delete them.
+    let moved = vault.dir.path().join("moved.db");
+    std::fs::rename(&vault.path, &moved).unwrap();
+    let out = vault
+        .cmd()
+        .arg("init")
+        .arg("--new-key-file")
+        .arg(vault.dir.path().join("new-key"))
+        .output()
+        .unwrap();
+    let stderr = assert_error(&out, 2, "init beside a leftover log");
+    assert!(
+        stderr.contains("latest changes of another vault"),
+        "{stderr}"
+    );
+    assert!(!vault.path.exists(), "no vault was created");
+    assert!(
+        std::fs::metadata(&log).is_ok_and(|m| m.len() > 0),
+        "the log is kept"
+    );
+
+    // Put back together, the vault has every commit.
+    std::fs::rename(&moved, &vault.path).unwrap();
+    let names: Vec<_> = vault
+        .list_json()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["Kept in the log"]);
+}

@@ -211,8 +211,11 @@ fn a_command_about_one_connection_checks_its_own_bucket_and_a_list_checks_every_
             "{args:?}: {stderr}"
         );
     }
+    // A name no row has: the whole vault is checked, and the removal is
+    // what is reported, not "not found".
     let out = vault.cmd().args(["show", &second]).output().unwrap();
-    assert_error(&out, 5, "show of the removed connection");
+    let stderr = assert_error(&out, 4, "show of the removed connection");
+    assert!(stderr.contains("1 connection(s) removed"), "{stderr}");
 
     let out = vault.cmd().args(["verify", "--accept"]).output().unwrap();
     assert_success(&out, "verify --accept");
@@ -599,4 +602,39 @@ fn a_conflict_says_nothing_was_saved_and_exits_1() {
             .get("client_id"),
         Some("from-a")
     );
+}
+
+#[test]
+fn altered_buckets_are_set_aside_and_made_again_while_every_row_is_still_checked() {
+    let vault = TestVault::new();
+    add_auth0(&vault, "Mgmt API", "s1");
+    add_auth0(&vault, "Other", "s2");
+    vault
+        .db()
+        .execute("UPDATE vault_meta SET buckets = X'00'", [])
+        .unwrap();
+    // The buckets no longer match the digest's hash: the vault still opens,
+    // one-record commands check every row instead, and the next unlock
+    // that finds the rows intact seals new buckets.
+    assert_success(
+        &vault.cmd().args(["show", "Mgmt API"]).output().unwrap(),
+        "show with altered buckets",
+    );
+    let buckets: Vec<u8> = vault
+        .db()
+        .query_row("SELECT buckets FROM vault_meta", [], |r| r.get(0))
+        .unwrap();
+    assert!(buckets.len() > 1000, "made again: {} bytes", buckets.len());
+
+    // With the buckets set aside again, a removed row is still reported.
+    let other = id_of(&vault, "Other");
+    let db = vault.db();
+    db.execute("UPDATE vault_meta SET buckets = NULL", [])
+        .unwrap();
+    db.execute("DELETE FROM connections WHERE id = ?1", [&other])
+        .unwrap();
+    drop(db);
+    let out = vault.cmd().args(["show", "Mgmt API"]).output().unwrap();
+    let stderr = assert_error(&out, 4, "show after a removal, buckets set aside");
+    assert!(stderr.contains("1 connection(s) removed"), "{stderr}");
 }

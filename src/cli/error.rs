@@ -61,6 +61,7 @@ impl From<VaultError> for CliError {
             | VaultError::FlowNotFound(_) => Exit::NotFound,
             VaultError::DuplicateName(_)
             | VaultError::AlreadyExists(_)
+            | VaultError::LeftoverLog(_)
             | VaultError::FileExists(_) => Exit::Usage,
             VaultError::Damaged { .. }
             | VaultError::DamagedFlow(_)

@@ -384,6 +384,7 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
         E::CannotUnlock => locale.t("vault_error.cannot_unlock").to_owned(),
         E::Missing(p) => locale.f("vault_error.missing", &[("path", &path(p))]),
         E::AlreadyExists(p) => locale.f("vault_error.already_exists", &[("path", &path(p))]),
+        E::LeftoverLog(p) => locale.f("vault_error.leftover_log", &[("path", &path(p))]),
         E::InsecurePath { path: p, reason } => {
             let reason = match reason {
                 InsecureReason::Symlink => locale.t("vault_error.symlink").to_owned(),

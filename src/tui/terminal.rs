@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use base64::Engine;
 use ratatui::backend::{CrosstermBackend, TestBackend};
+use ratatui::crossterm::cursor::Show;
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, enable_raw_mode, size,
@@ -27,6 +28,9 @@ pub fn enter() -> io::Result<UiTerminal> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         ratatui::restore();
+        // A frame being drawn holds what the terminal's drop writes, the
+        // cursor shown again among it: shown here, straight to the terminal.
+        let _ = execute!(io::stdout(), Show);
         previous(info);
     }));
     enable_raw_mode()?;

@@ -16,6 +16,12 @@ pub enum VaultError {
     Missing(PathBuf),
     #[error("a vault already exists at {0}; it was left untouched")]
     AlreadyExists(PathBuf),
+    /// The write-ahead log of a vault moved or removed without it: a new
+    /// vault at its path would take in its commits.
+    #[error(
+        "{0} holds the latest changes of another vault; put it back beside that vault, or remove it"
+    )]
+    LeftoverLog(PathBuf),
     #[error("refusing to use {path}: {reason}")]
     InsecurePath {
         path: PathBuf,

@@ -23,6 +23,13 @@ pub fn check_new_path(path: &Path) -> Result<(), VaultError> {
         Err(e) if e.kind() == ErrorKind::NotFound => {}
         Err(source) => return Err(io_error("cannot read", path, source)),
     }
+    // A vault moved or removed without its write-ahead log leaves the log
+    // here, holding its latest commits: SQLite would apply it to a new file
+    // at this path, and a failed creation would delete it.
+    let log = PathBuf::from(format!("{}-wal", path.display()));
+    if fs::symlink_metadata(&log).is_ok_and(|meta| meta.len() > 0) {
+        return Err(VaultError::LeftoverLog(log));
+    }
     let folder = folder_of(path);
     if folder.exists() {
         check_folder(folder)?;

@@ -115,9 +115,6 @@ pub const DIGEST_SCHEMA: i64 = 4;
 /// The first schema with the audit trail.
 pub const AUDIT_SCHEMA: i64 = 6;
 
-/// The first schema with per-bucket integrity digests.
-pub const BUCKETS_SCHEMA: i64 = 7;
-
 /// The schema version this build writes.
 pub fn latest() -> i64 {
     MIGRATIONS.len() as i64

@@ -155,24 +155,25 @@ impl RowTagger {
     }
 }
 
-/// The bucket of a row known by `id` (a v4 UUID: random hex digits). An id
-/// written by anything else falls into bucket 0, where it does not match
-/// the range a bucket check reads, and so is reported.
+/// The bucket of a row known by `id`: bucket `k` holds the ids from the
+/// two hex digits of `k` up to those of `k + 1`, as the id column sorts
+/// (bytewise); bucket 0 also holds every id below "01" and bucket 255 every
+/// id from "ff" on. Ids made here are v4 UUIDs (random lowercase hex), so
+/// the buckets are even; an id kept from elsewhere by `copy` (an OpenBao
+/// key name, uppercase hex) still falls in exactly one bucket, the same one
+/// its range query reads.
 pub(super) fn bucket_of(id: &str) -> usize {
-    id.get(..2)
-        .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        .map_or(0, usize::from)
+    (1..BUCKETS)
+        .rev()
+        .find(|&k| id >= format!("{k:02x}").as_str())
+        .unwrap_or(0)
 }
 
-/// The ids of bucket `bucket` as a range of the id column (lowercase hex, as
-/// UUIDs are written): from its two digits up to the next bucket's.
-fn bucket_range(bucket: usize) -> (String, String) {
-    let from = format!("{bucket:02x}");
-    let to = if bucket + 1 < BUCKETS {
-        format!("{:02x}", bucket + 1)
-    } else {
-        "g".to_owned()
-    };
+/// The ids of bucket `bucket` as bounds of the id column (see [`bucket_of`]):
+/// from (inclusive) and to (exclusive), either open at the ends.
+fn bucket_range(bucket: usize) -> (Option<String>, Option<String>) {
+    let from = (bucket > 0).then(|| format!("{bucket:02x}"));
+    let to = (bucket + 1 < BUCKETS).then(|| format!("{:02x}", bucket + 1));
     (from, to)
 }
 
@@ -378,13 +379,22 @@ impl Digest {
         let (from, to) = bucket_range(bucket);
         let mut found = [BucketKind::default(); KIND_COUNT];
         for kind in RecordKind::ALL {
-            let sql = format!(
-                "SELECT tag FROM {} WHERE {id} >= ?1 AND {id} < ?2",
-                kind.table(),
-                id = id_column(kind)
-            );
+            let id = id_column(kind);
+            let bounds = match (&from, &to) {
+                (Some(_), Some(_)) => format!("{id} >= ?1 AND {id} < ?2"),
+                (Some(_), None) => format!("{id} >= ?1"),
+                (None, Some(_)) => format!("{id} < ?2"),
+                (None, None) => "1".to_owned(),
+            };
+            let sql = format!("SELECT tag FROM {} WHERE {bounds}", kind.table());
             let mut stmt = db.prepare_cached(&sql).context("cannot read row tags")?;
-            let mut rows = stmt.query([&from, &to]).context("cannot read row tags")?;
+            for (index, bound) in [(1, &from), (2, &to)] {
+                if let Some(bound) = bound {
+                    stmt.raw_bind_parameter(index, bound)
+                        .context("cannot read row tags")?;
+                }
+            }
+            let mut rows = stmt.raw_query();
             let entry = &mut found[kind_index(kind)];
             while let Some(row) = rows.next().context("cannot read row tags")? {
                 match row.get_ref(0).context("cannot read row tags")? {
@@ -439,17 +449,20 @@ impl Digest {
         let mut digest: Digest = vault
             .open_json(META, "1", "digest", &sealed)
             .ok_or_else(unreadable)?;
-        if let Some(expected) = &digest.buckets_sha256 {
-            let sealed_buckets = sealed_buckets.ok_or_else(unreadable)?;
-            if Sha256::digest(&sealed_buckets).as_slice() != expected.as_slice() {
-                return Err(unreadable());
+        // Buckets that are missing, altered or do not match the digest are
+        // not used: a record is then checked against the whole digest, and
+        // the next unlock that finds the rows intact makes them again.
+        digest.buckets = digest.buckets_sha256.as_ref().and_then(|expected| {
+            let sealed = sealed_buckets?;
+            if Sha256::digest(&sealed).as_slice() != expected.as_slice() {
+                return None;
             }
             let plain = vault
                 .sealing
-                .open(&vault.ctx_in(META, "1", "buckets"), &sealed_buckets)
-                .map_err(|_| unreadable())?;
-            digest.buckets = Some(Buckets::decode(&plain).ok_or_else(unreadable)?);
-        }
+                .open(&vault.ctx_in(META, "1", "buckets"), &sealed)
+                .ok()?;
+            Buckets::decode(&plain)
+        });
         Ok(Some(digest))
     }
 
@@ -573,9 +586,10 @@ pub(super) fn verify_bucket(vault: &Vault, id: &str) -> Result<(), VaultError> {
     }
 }
 
-/// Makes the buckets of a vault written before schema 7, once its rows
-/// match the digest: buckets made over rows altered behind its back would
-/// hide the change from every later bucket check.
+/// Makes the buckets of a vault that lacks them (written before schema 7,
+/// or whose buckets could not be read), once its rows match the digest:
+/// buckets made over rows altered behind its back would hide the change
+/// from every later bucket check.
 pub(super) fn make_buckets(vault: &Vault) -> Result<(), VaultError> {
     match Digest::load(vault)? {
         Some(digest) if !digest.has_buckets() => {}
@@ -736,25 +750,26 @@ pub(super) fn untag_every_row(vault: &Vault) -> Result<(), VaultError> {
 mod tests {
     use super::*;
 
+    fn in_range(id: &str, bucket: usize) -> bool {
+        let (from, to) = bucket_range(bucket);
+        from.is_none_or(|from| id >= from.as_str()) && to.is_none_or(|to| id < to.as_str())
+    }
+
     #[test]
-    fn every_uuid_falls_in_the_id_range_of_its_bucket_and_no_other() {
-        for _ in 0..2000 {
-            let id = uuid::Uuid::new_v4().to_string();
+    fn every_id_falls_in_the_id_range_of_its_bucket_and_no_other() {
+        let uuids = (0..2000).map(|_| uuid::Uuid::new_v4().to_string());
+        let others = [
+            "", "0", "00", "01", "0f", "0g", "10", "9z", "AB12", "ZZ", "fe", "ff", "ffff", "g",
+            "zz", "é",
+        ];
+        for id in uuids.chain(others.iter().map(|s| s.to_string())) {
             let bucket = bucket_of(&id);
-            let (from, to) = bucket_range(bucket);
-            assert!(
-                from.as_str() <= id.as_str() && id.as_str() < to.as_str(),
-                "{id}"
-            );
-            for other in [bucket.wrapping_sub(1), bucket + 1] {
-                if other < BUCKETS {
-                    let (from, to) = bucket_range(other);
-                    assert!(!(from.as_str() <= id.as_str() && id.as_str() < to.as_str()));
-                }
-            }
+            let holding: Vec<usize> = (0..BUCKETS).filter(|&b| in_range(&id, b)).collect();
+            assert_eq!(holding, [bucket], "{id:?}");
         }
         assert_eq!(bucket_of("ff000000-0000"), 255);
-        assert_eq!(bucket_of("not-hex"), 0);
+        assert_eq!(bucket_of("3c000000-0000"), 0x3c);
+        assert_eq!(bucket_of("not-hex"), 0xff);
     }
 
     #[test]

@@ -114,6 +114,16 @@ impl Vault {
         Self::unlock(path, unlock)
     }
 
+    /// The error for a name no row has: "not found", unless a row was
+    /// removed behind the digest's back, which a name alone cannot place
+    /// in a bucket, so every row is checked.
+    fn not_found(&self, name: &str) -> VaultError {
+        match self.check_whole() {
+            Err(tampered @ VaultError::Tampered(_)) => tampered,
+            _ => VaultError::NotFound(name.to_owned()),
+        }
+    }
+
     /// Checks every row against the digest, once per handle.
     fn check_whole(&self) -> Result<(), VaultError> {
         if !self.whole_checked.get() {
@@ -227,9 +237,7 @@ impl Vault {
         if schema < migrations::AUDIT_SCHEMA {
             audit::start_trail(&vault)?;
         }
-        if schema < migrations::BUCKETS_SCHEMA {
-            integrity::make_buckets(&vault)?;
-        }
+        integrity::make_buckets(&vault)?;
         fold_in_a_long_log(&vault.db, path, migrated);
         Ok(vault)
     }
@@ -537,8 +545,9 @@ impl VaultStore for Vault {
 
     fn connection(&self, name: &str) -> Result<Connection, VaultError> {
         let hash = self.names.hash(name);
-        let row = self.find_row("name_hash = ?1", &hash)?;
-        let row = row.ok_or_else(|| VaultError::NotFound(name.to_owned()))?;
+        let Some(row) = self.find_row("name_hash = ?1", &hash)? else {
+            return Err(self.not_found(name));
+        };
         self.check_record(&row.id)?;
         self.intact(row)
     }
@@ -555,7 +564,7 @@ impl VaultStore for Vault {
             .context("cannot read the connection")?;
         found
             .map(ConnectionId::from_stored)
-            .ok_or_else(|| VaultError::NotFound(name_or_id.to_owned()))
+            .ok_or_else(|| self.not_found(name_or_id))
     }
 
     fn connection_by_id(&self, id: &ConnectionId) -> Result<Connection, VaultError> {
@@ -579,6 +588,7 @@ impl VaultStore for Vault {
     }
 
     fn update_connection(&mut self, connection: &Connection) -> Result<i64, VaultError> {
+        self.check_record(connection.id.as_str())?;
         self.write_with_digest("cannot save the connection", |tx, digest| {
             let before = self.connection_by_id(&connection.id).ok();
             let version = self.write_row(tx, digest, connection, false)?;
