@@ -26,7 +26,7 @@ pub fn check_new_path(path: &Path) -> Result<(), VaultError> {
     // A vault moved or removed without its write-ahead log leaves the log
     // here, holding its latest commits: SQLite would apply it to a new file
     // at this path, and a failed creation would delete it.
-    let log = PathBuf::from(format!("{}-wal", path.display()));
+    let log = write_ahead_log(path);
     if fs::symlink_metadata(&log).is_ok_and(|meta| meta.len() > 0) {
         return Err(VaultError::LeftoverLog(log));
     }
@@ -35,6 +35,11 @@ pub fn check_new_path(path: &Path) -> Result<(), VaultError> {
         check_folder(folder)?;
     }
     Ok(())
+}
+
+/// The write-ahead log SQLite keeps beside the vault file at `path`.
+pub fn write_ahead_log(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}-wal", path.display()))
 }
 
 /// Creates the folders above `path` (mode 0700) and the empty file itself (mode

@@ -547,6 +547,11 @@ pub(super) fn verify(vault: &Vault) -> Result<(), VaultError> {
             found: found.kind(kind).count,
         })
         .collect();
+    reported(mismatches)
+}
+
+/// `Tampered` with what differs, if anything does.
+fn reported(mismatches: Vec<KindMismatch>) -> Result<(), VaultError> {
     if mismatches.is_empty() {
         Ok(())
     } else {
@@ -579,11 +584,7 @@ pub(super) fn verify_bucket(vault: &Vault, id: &str) -> Result<(), VaultError> {
             found: found[kind_index(kind)].count.into(),
         })
         .collect();
-    if mismatches.is_empty() {
-        Ok(())
-    } else {
-        Err(VaultError::Tampered(IntegrityReport { mismatches }))
-    }
+    reported(mismatches)
 }
 
 /// Makes the buckets of a vault that lacks them (written before schema 7,
@@ -591,10 +592,6 @@ pub(super) fn verify_bucket(vault: &Vault, id: &str) -> Result<(), VaultError> {
 /// buckets made over rows altered behind its back would hide the change
 /// from every later bucket check.
 pub(super) fn make_buckets(vault: &Vault) -> Result<(), VaultError> {
-    match Digest::load(vault)? {
-        Some(digest) if !digest.has_buckets() => {}
-        _ => return Ok(()),
-    }
     if verify(vault).is_err() {
         // Reported by the first whole read; `verify --accept` makes them.
         return Ok(());
@@ -603,6 +600,10 @@ pub(super) fn make_buckets(vault: &Vault) -> Result<(), VaultError> {
     let Some(mut digest) = Digest::load(vault)? else {
         return Ok(());
     };
+    if digest.has_buckets() {
+        // Another process made them since.
+        return Ok(());
+    }
     digest.buckets = Digest::of_stored_rows(&vault.db)?.buckets;
     digest.store(vault)?;
     tx.commit().context("cannot make the integrity buckets")

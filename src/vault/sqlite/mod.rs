@@ -228,16 +228,19 @@ impl Vault {
         // Only an unlocked vault is migrated: a wrong key must leave the file as it was.
         migrations::migrate(&mut vault.db)?;
         let migrated = schema < migrations::latest();
-        if Digest::load(&vault)?.is_none() {
-            let tx = vault.write_transaction("cannot start sealing the integrity digest")?;
-            integrity::tag_every_row(&vault)?;
-            integrity::reseal_digest(&vault)?;
-            tx.commit().context("cannot seal the integrity digest")?;
+        match Digest::load(&vault)? {
+            None => {
+                let tx = vault.write_transaction("cannot start sealing the integrity digest")?;
+                integrity::tag_every_row(&vault)?;
+                integrity::reseal_digest(&vault)?;
+                tx.commit().context("cannot seal the integrity digest")?;
+            }
+            Some(digest) if !digest.has_buckets() => integrity::make_buckets(&vault)?,
+            Some(_) => {}
         }
         if schema < migrations::AUDIT_SCHEMA {
             audit::start_trail(&vault)?;
         }
-        integrity::make_buckets(&vault)?;
         fold_in_a_long_log(&vault.db, path, migrated);
         Ok(vault)
     }
@@ -790,8 +793,8 @@ const LONG_LOG_BYTES: u64 = 64 * 4096;
 /// index, so its automatic checkpoints work as they should. Busy (another
 /// process is writing) is no failure: the next command folds it in.
 fn fold_in_a_long_log(db: &Db, path: &Path, migrated: bool) {
-    let log = format!("{}-wal", path.display());
-    let long = std::fs::metadata(log).is_ok_and(|m| m.len() > LONG_LOG_BYTES);
+    let long =
+        std::fs::metadata(file::write_ahead_log(path)).is_ok_and(|m| m.len() > LONG_LOG_BYTES);
     if migrated || long {
         let _ = db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
