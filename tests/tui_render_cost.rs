@@ -68,26 +68,42 @@ fn key_event(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
-/// The bytes of the first frame at 80x24, then of a frame after each of `keys`.
-fn wire_bytes(theme: Theme, keys: &[char]) -> Vec<Vec<u8>> {
-    let vault = vault();
-    let wire = Wire::default();
-    let mut terminal = Terminal::with_options(
-        CrosstermBackend::new(wire.clone()),
+/// A terminal whose viewport is fixed at 80x24, as the UI starts in one.
+fn at_80x24<B: Backend>(backend: B) -> Terminal<B> {
+    Terminal::with_options(
+        backend,
         TerminalOptions {
             viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
         },
     )
-    .unwrap();
-    let mut app = App::new(
+    .unwrap()
+}
+
+/// The app on `vault` in English at 80x24.
+fn app_on(vault: &TestVault, theme: Theme) -> App {
+    App::new(
         vault.path.clone(),
         true,
         Locale::get(Lang::En),
         theme,
         (80, 24),
-    );
+    )
+}
+
+/// The app on `vault`, unlocked and showing its list.
+fn opened_app(vault: &TestVault, theme: Theme) -> App {
+    let mut app = app_on(vault, theme);
     let mut session = VaultSession::new(&vault.path).with_kdf(CHEAP_KDF);
     app.update(Msg::Vault(session.perform(VaultCommand::Open(key()))));
+    app
+}
+
+/// The bytes of the first frame at 80x24, then of a frame after each of `keys`.
+fn wire_bytes(theme: Theme, keys: &[char]) -> Vec<Vec<u8>> {
+    let vault = vault();
+    let wire = Wire::default();
+    let mut terminal = at_80x24(CrosstermBackend::new(wire.clone()));
+    let mut app = opened_app(&vault, theme);
     terminal.draw(|f| app.render(f)).unwrap();
     let mut frames = vec![wire.take()];
     for &c in keys {
@@ -186,20 +202,8 @@ fn frames_never_ask_the_terminal_its_size_and_a_resize_is_drawn() {
         inner: TestBackend::new(140, 30),
         asked: Rc::clone(&asked),
     };
-    let mut terminal = Terminal::with_options(
-        backend,
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
-        },
-    )
-    .unwrap();
-    let mut app = App::new(
-        vault.path.clone(),
-        true,
-        Locale::get(Lang::En),
-        Theme::plain(),
-        (80, 24),
-    );
+    let mut terminal = at_80x24(backend);
+    let mut app = app_on(&vault, Theme::plain());
     let start = app.start(Some(key()));
     let session = VaultSession::new(&vault.path).with_kdf(CHEAP_KDF);
     let mut events = vec![
@@ -287,23 +291,15 @@ fn styled_row(buffer: &ratatui::buffer::Buffer, y: u16) -> String {
         .join("\n")
 }
 
-/// The look of the selection in both themes: `>` in the key style and the
-/// name reversed; the rest of the line is as on any other.
+/// The look of the selection in both themes: `>` and the name reversed; the
+/// rest of the line is as on any other.
 #[test]
 fn the_selection_is_a_marker_and_the_name() {
     let vault = vault();
     let mut out = String::new();
     for (label, theme) in [("colored", Theme::colored()), ("plain", Theme::plain())] {
         let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        let mut app = App::new(
-            vault.path.clone(),
-            true,
-            Locale::get(Lang::En),
-            theme,
-            (80, 24),
-        );
-        let mut session = VaultSession::new(&vault.path).with_kdf(CHEAP_KDF);
-        app.update(Msg::Vault(session.perform(VaultCommand::Open(key()))));
+        let mut app = opened_app(&vault, theme);
         app.update(Msg::Key(key_event('j')));
         terminal.draw(|f| app.render(f)).unwrap();
         let buffer = terminal.backend().buffer();
