@@ -163,17 +163,33 @@ impl RowTagger {
 /// key name, uppercase hex) still falls in exactly one bucket, the same one
 /// its range query reads.
 pub(super) fn bucket_of(id: &str) -> usize {
-    (1..BUCKETS)
-        .rev()
-        .find(|&k| id >= format!("{k:02x}").as_str())
-        .unwrap_or(0)
+    // The bounds ascend with `k`: a binary search for the last bound at or
+    // below the id (compared bytewise, as str is), with no allocation,
+    // since listing calls this once per row.
+    let (mut low, mut high) = (1, BUCKETS);
+    while low < high {
+        let mid = (low + high) / 2;
+        if id.as_bytes() >= &bucket_bound(mid)[..] {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    low - 1
+}
+
+/// The two lowercase hex digits of `k`, the lower bound of bucket `k`.
+fn bucket_bound(k: usize) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [HEX[(k >> 4) & 0xf], HEX[k & 0xf]]
 }
 
 /// The ids of bucket `bucket` as bounds of the id column (see [`bucket_of`]):
 /// from (inclusive) and to (exclusive), either open at the ends.
 fn bucket_range(bucket: usize) -> (Option<String>, Option<String>) {
-    let from = (bucket > 0).then(|| format!("{bucket:02x}"));
-    let to = (bucket + 1 < BUCKETS).then(|| format!("{:02x}", bucket + 1));
+    let bound = |k| String::from_utf8_lossy(&bucket_bound(k)).into_owned();
+    let from = (bucket > 0).then(|| bound(bucket));
+    let to = (bucket + 1 < BUCKETS).then(|| bound(bucket + 1));
     (from, to)
 }
 
