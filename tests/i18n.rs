@@ -9,7 +9,7 @@
 mod common;
 mod tui_common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Output;
 
 use flowvault::catalog::Catalog;
@@ -33,7 +33,7 @@ const TRANSLATIONS: [Lang; 2] = [Lang::Fr, Lang::Ja];
 // Keys and placeholders
 
 /// The flattened strings of a language: interface and catalog files together.
-fn table(lang: Lang) -> HashMap<String, String> {
+fn table(lang: Lang) -> BTreeMap<String, String> {
     parse_all(&lang.sources()).unwrap_or_else(|e| panic!("{} locale files: {e}", lang.code()))
 }
 

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::service::{Field, RawField, invalid};
-use super::{Catalog, CatalogError};
+use super::{Catalog, CatalogError, Syntax};
 
 /// One kind of step a flow can take ("Send SMS with Twilio").
 #[derive(Debug, Clone)]
@@ -138,8 +138,12 @@ struct RawRequest {
 }
 
 /// Parses and checks the action catalog against the services it names.
-pub(super) fn parse_actions(text: &str, catalog: &Catalog) -> Result<Vec<Action>, CatalogError> {
-    let raw: RawActions = toml::from_str(text)?;
+pub(super) fn parse_actions(
+    text: &str,
+    catalog: &Catalog,
+    syntax: Syntax,
+) -> Result<Vec<Action>, CatalogError> {
+    let raw: RawActions = syntax.read(text)?;
     let mut actions: Vec<Action> = Vec::with_capacity(raw.actions.len());
     for a in raw.actions {
         if actions.iter().any(|o| o.id == a.id) {

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::CatalogError;
+use super::{CatalogError, Syntax};
 
 /// An external service connections can be made for ("Twilio", "Auth0").
 #[derive(Debug, Clone)]
@@ -155,8 +155,8 @@ impl RawField {
     }
 }
 
-pub(super) fn parse_services(text: &str) -> Result<Vec<Service>, CatalogError> {
-    let raw: RawCatalog = toml::from_str(text)?;
+pub(super) fn parse_services(text: &str, syntax: Syntax) -> Result<Vec<Service>, CatalogError> {
+    let raw: RawCatalog = syntax.read(text)?;
     let mut services = Vec::with_capacity(raw.services.len());
     for s in raw.services {
         if services.iter().any(|o: &Service| o.id == s.id) {

@@ -1,10 +1,16 @@
 //! Every string the user reads, looked up by key in `assets/locales/*.toml`.
 
+mod files;
 pub mod terminal_safe;
 pub mod width;
 
-use std::collections::HashMap;
+pub use files::{parse, parse_all};
+
 use std::sync::OnceLock;
+
+// `EN`, `FR`, `JA`: each language's (key, text) pairs sorted by key, made
+// by `build.rs` from the files of `Lang::sources`.
+include!(concat!(env!("OUT_DIR"), "/locale_tables.rs"));
 
 /// The languages flowvault speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,21 +102,40 @@ pub fn current() -> &'static Locale {
 #[derive(Debug)]
 pub struct Locale {
     lang: Lang,
-    strings: HashMap<String, String>,
+    /// Sorted by key.
+    strings: &'static [(&'static str, &'static str)],
 }
 
 impl Locale {
-    /// The locale of a language, parsed once.
+    /// The locale of a language, compiled in.
     pub fn get(lang: Lang) -> &'static Locale {
-        static TABLES: [OnceLock<Locale>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static TABLES: [Locale; 3] = [
+            Locale {
+                lang: Lang::En,
+                strings: EN,
+            },
+            Locale {
+                lang: Lang::Fr,
+                strings: FR,
+            },
+            Locale {
+                lang: Lang::Ja,
+                strings: JA,
+            },
+        ];
         let index = Lang::ALL
             .iter()
             .position(|l| *l == lang)
             .expect("every Lang is in ALL");
-        TABLES[index].get_or_init(|| Locale {
-            lang,
-            strings: parse_all(&lang.sources()).expect("locale files are checked by tests"),
-        })
+        &TABLES[index]
+    }
+
+    /// This locale's own string for `key`.
+    fn own(&self, key: &str) -> Option<&'static str> {
+        self.strings
+            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .ok()
+            .map(|i| self.strings[i].1)
     }
 
     /// English, the fallback.
@@ -126,18 +151,12 @@ impl Locale {
     /// The string for `key`, else the English one, else the key itself (so a
     /// missing string shows, rather than crashing).
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
-        self.strings
-            .get(key)
-            .or_else(|| Locale::english().strings.get(key))
-            .map_or(key, String::as_str)
+        self.lookup(key).unwrap_or(key)
     }
 
     /// The string for `key` in this locale or English, if either has it.
     pub fn lookup(&self, key: &str) -> Option<&str> {
-        self.strings
-            .get(key)
-            .or_else(|| Locale::english().strings.get(key))
-            .map(String::as_str)
+        self.own(key).or_else(|| Locale::english().own(key))
     }
 
     /// The string for `key` with `{name}` placeholders filled in.
@@ -151,55 +170,8 @@ impl Locale {
 
     /// Every key of this locale, for the completeness test.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.strings.keys().map(String::as_str)
+        self.strings.iter().map(|(key, _)| *key)
     }
-}
-
-/// Parses several locale files into one table; a key in two files is an error.
-pub fn parse_all(texts: &[&str]) -> Result<HashMap<String, String>, String> {
-    let mut out = HashMap::new();
-    for text in texts {
-        for (key, value) in parse(text)? {
-            if out.insert(key.clone(), value).is_some() {
-                return Err(format!("{key} is defined twice"));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Parses a locale file: nested TOML tables of strings, flattened to dotted keys.
-pub fn parse(text: &str) -> Result<HashMap<String, String>, String> {
-    let value: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-    let mut out = HashMap::new();
-    flatten("", &value, &mut out)?;
-    Ok(out)
-}
-
-fn flatten(
-    prefix: &str,
-    table: &toml::Table,
-    out: &mut HashMap<String, String>,
-) -> Result<(), String> {
-    for (k, v) in table {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            toml::Value::String(s) => {
-                out.insert(key, s.clone());
-            }
-            toml::Value::Table(t) => flatten(&key, t, out)?,
-            _ => {
-                return Err(format!(
-                    "{key}: only strings and tables belong in a locale file"
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -224,9 +196,17 @@ mod tests {
     }
 
     #[test]
-    fn every_locale_file_parses() {
+    fn the_compiled_tables_hold_exactly_the_locale_files() {
         for lang in Lang::ALL {
-            parse_all(&lang.sources()).unwrap_or_else(|e| panic!("{}: {e}", lang.code()));
+            let files =
+                parse_all(&lang.sources()).unwrap_or_else(|e| panic!("{}: {e}", lang.code()));
+            let compiled: Vec<(&str, &str)> = Locale::get(lang).strings.to_vec();
+            let parsed: Vec<(&str, &str)> = files
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(compiled, parsed, "{}", lang.code());
+            assert_eq!(Locale::get(lang).lang(), lang);
         }
     }
 }

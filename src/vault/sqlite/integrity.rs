@@ -66,49 +66,23 @@ fn tagged_column_count(kind: RecordKind) -> usize {
     tagged_columns(kind).split(',').count()
 }
 
-/// One stored value as tagged bytes: integers big-endian, text and blobs as
-/// they are, NULL as absent.
-fn value_bytes(value: ValueRef<'_>) -> Option<Vec<u8>> {
-    match value {
-        ValueRef::Null => None,
-        ValueRef::Integer(i) => Some(i.to_be_bytes().to_vec()),
-        ValueRef::Real(f) => Some(f.to_bits().to_be_bytes().to_vec()),
-        ValueRef::Text(b) | ValueRef::Blob(b) => Some(b.to_vec()),
-    }
-}
-
 /// Computes and checks row tags with a key of their own.
 pub(super) struct RowTagger {
-    key: SecretKey,
+    /// HMAC keyed and primed with the domain label once: listing tags every
+    /// row, and keying costs two hash blocks of its own.
+    primed: Hmac<Sha256>,
 }
 
 impl RowTagger {
     /// A tagger with its own key (derived from the data key).
     pub fn new(key: SecretKey) -> RowTagger {
-        RowTagger { key }
-    }
-
-    fn mac(&self, kind: RecordKind, id: &str, parts: &[Option<&[u8]>]) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.expose())
+        let mut primed = <Hmac<Sha256> as Mac>::new_from_slice(key.expose())
             .expect("HMAC takes keys of any length");
-        mac.update(b"flowvault/row-tag/v1");
-        for part in [Some(kind.table().as_bytes()), Some(id.as_bytes())]
-            .iter()
-            .chain(parts)
-        {
-            // A presence byte and a length keep (NULL, "") and ("a","b")/("ab","") apart.
-            match part {
-                Some(bytes) => {
-                    mac.update(&[1]);
-                    mac.update(&(bytes.len() as u64).to_be_bytes());
-                    mac.update(bytes);
-                }
-                None => mac.update(&[0]),
-            }
-        }
-        mac
+        primed.update(b"flowvault/row-tag/v1");
+        RowTagger { primed }
     }
 
+    /// The MAC of a row's table, id and tagged values (NULL as `None`).
     fn row_mac(
         &self,
         kind: RecordKind,
@@ -116,12 +90,19 @@ impl RowTagger {
         row: &Row<'_>,
         from: usize,
     ) -> rusqlite::Result<Hmac<Sha256>> {
-        let mut values = Vec::with_capacity(tagged_column_count(kind));
+        let mut mac = self.primed.clone();
+        add_part(&mut mac, Some(kind.table().as_bytes()));
+        add_part(&mut mac, Some(id.as_bytes()));
         for i in from..from + tagged_column_count(kind) {
-            values.push(value_bytes(row.get_ref(i)?));
+            // Integers big-endian, text and blobs as they are.
+            match row.get_ref(i)? {
+                ValueRef::Null => add_part(&mut mac, None),
+                ValueRef::Integer(n) => add_part(&mut mac, Some(&n.to_be_bytes())),
+                ValueRef::Real(f) => add_part(&mut mac, Some(&f.to_bits().to_be_bytes())),
+                ValueRef::Text(b) | ValueRef::Blob(b) => add_part(&mut mac, Some(b)),
+            }
         }
-        let parts: Vec<Option<&[u8]>> = values.iter().map(Option::as_deref).collect();
-        Ok(self.mac(kind, id, &parts))
+        Ok(mac)
     }
 
     /// The tag of a row read as [`tagged_columns`] from column `from` on.
@@ -152,6 +133,19 @@ impl RowTagger {
         let Some(tag) = tag else { return false };
         self.row_mac(kind, id, row, from)
             .is_ok_and(|mac| mac.verify_slice(tag).is_ok())
+    }
+}
+
+/// Adds one part to a row MAC. A presence byte and a length keep
+/// (NULL, "") and ("a","b")/("ab","") apart.
+fn add_part(mac: &mut Hmac<Sha256>, part: Option<&[u8]>) {
+    match part {
+        Some(bytes) => {
+            mac.update(&[1]);
+            mac.update(&(bytes.len() as u64).to_be_bytes());
+            mac.update(bytes);
+        }
+        None => mac.update(&[0]),
     }
 }
 

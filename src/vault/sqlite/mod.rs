@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection as Db, OpenFlags, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection as Db, OpenFlags, OptionalExtension, Transaction, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -28,9 +28,11 @@ mod change_feed;
 mod flows;
 mod integrity;
 mod rekey;
+mod rows;
 mod tokens;
 
 use integrity::{Digest, RowTagger};
+use rows::{RowOpener, SealedRow};
 
 const CONNECTIONS: &str = "connections";
 /// The version of a new vault's data key; `rekey` counts up from here. It is
@@ -357,43 +359,12 @@ impl Vault {
         Ok(clone)
     }
 
-    fn decode_row(&self, row: &SealedRow) -> StoredConnection {
-        let id = row.id.as_str();
-        // A name is trusted only if it also matches the clear hash it is found by,
-        // so swapping two rows' hashes cannot make one name open another row.
-        // A matching row tag covers the hash and the sealed name together, so
-        // only a damaged row needs the hash checked on its own.
-        let name = self
-            .open_text(id, "name", &row.name)
-            .filter(|name| row.tag_matches || self.names.verify(name, &row.name_hash));
-        let rest = (|| {
-            // Values put back from an older copy of the row open fine, but
-            // no longer match the row's tag.
-            if !row.tag_matches {
-                return None;
-            }
-            let service = self.open_text(id, "service", &row.service)?;
-            let method = self.open_text(id, "method", &row.method)?;
-            let body = self
-                .sealing
-                .open(&self.ctx(id, "fields"), &row.fields)
-                .ok()?;
-            let body: SealedBody = serde_json::from_slice(&body).ok()?;
-            Some((service, method, body))
-        })();
-        let id = ConnectionId::from_stored(row.id.clone());
-        match (name, rest) {
-            (Some(name), Some((service, method, body))) => StoredConnection::Intact(Connection {
-                id,
-                name,
-                service,
-                method,
-                fields: body.fields,
-                created_at: body.created_at,
-                updated_at: body.updated_at,
-                version: row.version,
-            }),
-            (name, _) => StoredConnection::Damaged(DamagedConnection { id, name }),
+    /// Decodes rows with this vault's keys.
+    fn row_opener(&self) -> RowOpener<'_> {
+        RowOpener {
+            vault_id: &self.vault_id,
+            sealing: &self.sealing,
+            names: &self.names,
         }
     }
 
@@ -503,7 +474,7 @@ impl Vault {
     }
 
     fn intact(&self, row: SealedRow) -> Result<Connection, VaultError> {
-        match self.decode_row(&row) {
+        match self.row_opener().decode(&row) {
             StoredConnection::Intact(c) => Ok(c),
             StoredConnection::Damaged(DamagedConnection { id, name }) => {
                 Err(VaultError::Damaged { id, name })
@@ -539,9 +510,10 @@ impl VaultStore for Vault {
         let rows = stmt
             .query_map([], |r| SealedRow::read(r, &self.tagger))
             .context("cannot list connections")?;
+        let opener = self.row_opener();
         let mut out = Vec::new();
         for row in rows {
-            out.push(self.decode_row(&row.context("cannot list connections")?));
+            out.push(opener.decode(&row.context("cannot list connections")?));
         }
         Ok(out)
     }
@@ -721,38 +693,6 @@ struct SealedBody {
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
-}
-
-/// A connection row as stored: id and version in clear, the rest sealed.
-struct SealedRow {
-    id: String,
-    version: i64,
-    name_hash: Vec<u8>,
-    name: Vec<u8>,
-    service: Vec<u8>,
-    method: Vec<u8>,
-    fields: Vec<u8>,
-    /// Whether the row's tag matches what it holds now.
-    tag_matches: bool,
-}
-
-impl SealedRow {
-    /// Reads a row selected as [`SEALED_COLUMNS`].
-    fn read(r: &Row<'_>, tagger: &RowTagger) -> rusqlite::Result<SealedRow> {
-        let id: String = r.get(0)?;
-        let tag: Option<Vec<u8>> = r.get(9)?;
-        let tag_matches = tagger.row_matches(RecordKind::Connections, &id, r, 1, tag.as_deref());
-        Ok(SealedRow {
-            version: r.get(1)?,
-            name_hash: r.get(2)?,
-            name: r.get(3)?,
-            service: r.get(4)?,
-            method: r.get(5)?,
-            fields: r.get(6)?,
-            tag_matches,
-            id,
-        })
-    }
 }
 
 fn open_db(path: &Path) -> Result<Db, VaultError> {
