@@ -85,7 +85,7 @@ pub fn escape_json(json: String) -> String {
     // Outside strings a serializer writes only ASCII punctuation, digits,
     // letters, spaces and line feeds; a raw line feed in a string is invalid
     // JSON, so every other unsafe character is inside a string.
-    if !json.chars().any(|c| c != '\n' && is_unsafe(c)) {
+    if printable_ascii(&json, true) || !json.chars().any(|c| c != '\n' && is_unsafe(c)) {
         return json;
     }
     let mut out = String::with_capacity(json.len() + 16);
@@ -102,8 +102,15 @@ pub fn escape_json(json: String) -> String {
     out
 }
 
+/// Whether `s` is printable ASCII (and line feeds, if `line_feeds`): the
+/// common case, checked a byte at a time before any character is decoded.
+fn printable_ascii(s: &str, line_feeds: bool) -> bool {
+    s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) || (line_feeds && b == b'\n'))
+}
+
 fn escape(s: &str, keep: impl Fn(char, Option<char>) -> bool) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    if printable_ascii(s, false) || !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);

@@ -346,7 +346,7 @@ pub(super) fn stored_connection(vault: &Vault, id: &ConnectionId) -> Option<Audi
         .find_row("id = ?1", &id.as_str())
         .ok()
         .flatten()
-        .and_then(|row| vault.open_text(&row.id, "name", &row.name))
+        .and_then(|stored| stored.name().map(str::to_owned))
         .unwrap_or_default();
     Some(AuditTarget {
         kind: TargetKind::Connection,

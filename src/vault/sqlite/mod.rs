@@ -301,15 +301,6 @@ impl Vault {
         self.seal_in(CONNECTIONS, row, column, plain)
     }
 
-    fn open_text(&self, row: &str, column: &str, sealed: &[u8]) -> Option<String> {
-        let plain = self.sealing.open(&self.ctx(row, column), sealed).ok()?;
-        String::from_utf8(plain.to_vec()).ok()
-    }
-
-    fn ctx<'a>(&'a self, row: &'a str, column: &'a str) -> SealContext<'a> {
-        self.ctx_in(CONNECTIONS, row, column)
-    }
-
     fn ctx_in<'a>(&'a self, table: &'a str, row: &'a str, column: &'a str) -> SealContext<'a> {
         SealContext {
             vault_id: &self.vault_id,
@@ -458,27 +449,32 @@ impl Vault {
         Ok(out)
     }
 
+    /// The connection of the row `clause` finds by `key`, decoded.
     fn find_row(
         &self,
         clause: &str,
         key: &dyn rusqlite::ToSql,
-    ) -> Result<Option<SealedRow>, VaultError> {
+    ) -> Result<Option<StoredConnection>, VaultError> {
         let sql = format!("SELECT {SEALED_COLUMNS} FROM connections WHERE {clause}");
+        let opener = self.row_opener();
         self.db
             .prepare_cached(&sql)
             .and_then(|mut s| {
-                s.query_row([key], |r| SealedRow::read(r, &self.tagger))
-                    .optional()
+                s.query_row([key], |r| {
+                    Ok(opener.decode(&SealedRow::read(r, &self.tagger)?))
+                })
+                .optional()
             })
             .context("cannot read the connection")
     }
+}
 
-    fn intact(&self, row: SealedRow) -> Result<Connection, VaultError> {
-        match self.row_opener().decode(&row) {
-            StoredConnection::Intact(c) => Ok(c),
-            StoredConnection::Damaged(DamagedConnection { id, name }) => {
-                Err(VaultError::Damaged { id, name })
-            }
+/// The connection of a stored row, or why it cannot be used.
+fn intact(stored: StoredConnection) -> Result<Connection, VaultError> {
+    match stored {
+        StoredConnection::Intact(c) => Ok(c),
+        StoredConnection::Damaged(DamagedConnection { id, name }) => {
+            Err(VaultError::Damaged { id, name })
         }
     }
 }
@@ -507,24 +503,22 @@ impl VaultStore for Vault {
             .db
             .prepare_cached(&sql)
             .context("cannot list connections")?;
-        let rows = stmt
-            .query_map([], |r| SealedRow::read(r, &self.tagger))
-            .context("cannot list connections")?;
         let opener = self.row_opener();
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(opener.decode(&row.context("cannot list connections")?));
-        }
-        Ok(out)
+        stmt.query_map(
+            [],
+            |r| Ok(opener.decode(&SealedRow::read(r, &self.tagger)?)),
+        )
+        .and_then(Iterator::collect)
+        .context("cannot list connections")
     }
 
     fn connection(&self, name: &str) -> Result<Connection, VaultError> {
         let hash = self.names.hash(name);
-        let Some(row) = self.find_row("name_hash = ?1", &hash)? else {
+        let Some(stored) = self.find_row("name_hash = ?1", &hash)? else {
             return Err(self.not_found(name));
         };
-        self.check_record(&row.id)?;
-        self.intact(row)
+        self.check_record(stored.id().as_str())?;
+        intact(stored)
     }
 
     fn connection_id(&self, name_or_id: &str) -> Result<ConnectionId, VaultError> {
@@ -544,8 +538,8 @@ impl VaultStore for Vault {
 
     fn connection_by_id(&self, id: &ConnectionId) -> Result<Connection, VaultError> {
         self.check_record(id.as_str())?;
-        let row = self.find_row("id = ?1", &id.as_str())?;
-        self.intact(row.ok_or_else(|| VaultError::IdNotFound(id.clone()))?)
+        let stored = self.find_row("id = ?1", &id.as_str())?;
+        intact(stored.ok_or_else(|| VaultError::IdNotFound(id.clone()))?)
     }
 
     fn add_connection(&mut self, connection: &Connection) -> Result<(), VaultError> {

@@ -8,36 +8,49 @@ use crate::vault::crypto::{NameHasher, SealContext, SealingKey, VAULT_ID_LEN};
 use crate::vault::integrity::RecordKind;
 use crate::vault::model::{Connection, ConnectionId, DamagedConnection, StoredConnection};
 
-/// A connection row as stored: id and version in clear, the rest sealed.
-pub(super) struct SealedRow {
-    pub id: String,
+/// A connection row as stored, borrowed from SQLite's row: id and version
+/// in clear, the rest sealed. Decoded where it is read, so listing copies
+/// no sealed bytes.
+pub(super) struct SealedRow<'r> {
+    pub id: &'r str,
     pub version: i64,
-    pub name_hash: Vec<u8>,
-    pub name: Vec<u8>,
-    pub service: Vec<u8>,
-    pub method: Vec<u8>,
-    pub fields: Vec<u8>,
+    pub name_hash: &'r [u8],
+    pub name: &'r [u8],
+    pub service: &'r [u8],
+    pub method: &'r [u8],
+    pub fields: &'r [u8],
     /// Whether the row's tag matches what it holds now.
     pub tag_matches: bool,
 }
 
-impl SealedRow {
+impl<'r> SealedRow<'r> {
     /// Reads a row selected as [`super::SEALED_COLUMNS`].
-    pub fn read(r: &Row<'_>, tagger: &RowTagger) -> rusqlite::Result<SealedRow> {
-        let id: String = r.get(0)?;
-        let tag: Option<Vec<u8>> = r.get(9)?;
-        let tag_matches = tagger.row_matches(RecordKind::Connections, &id, r, 1, tag.as_deref());
+    pub fn read(r: &'r Row<'_>, tagger: &RowTagger) -> rusqlite::Result<SealedRow<'r>> {
+        let id = std::str::from_utf8(bytes(r, 0)?).map_err(|e| rusqlite::Error::Utf8Error(0, e))?;
+        let tag = r.get_ref(9)?.as_blob_or_null()?;
+        let tag_matches = tagger.row_matches(RecordKind::Connections, id, r, 1, tag);
         Ok(SealedRow {
-            version: r.get(1)?,
-            name_hash: r.get(2)?,
-            name: r.get(3)?,
-            service: r.get(4)?,
-            method: r.get(5)?,
-            fields: r.get(6)?,
-            tag_matches,
             id,
+            version: r.get(1)?,
+            name_hash: bytes(r, 2)?,
+            name: bytes(r, 3)?,
+            service: bytes(r, 4)?,
+            method: bytes(r, 5)?,
+            fields: bytes(r, 6)?,
+            tag_matches,
         })
     }
+}
+
+/// Column `i` of a row as bytes (text or blob), without copying.
+fn bytes<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
+    let value = r.get_ref(i)?;
+    value.as_bytes().map_err(|e| match e {
+        rusqlite::types::FromSqlError::InvalidType => {
+            rusqlite::Error::InvalidColumnType(i, String::new(), value.data_type())
+        }
+        other => rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(other)),
+    })
 }
 
 /// The keys that open connection rows.
@@ -51,30 +64,30 @@ impl RowOpener<'_> {
     /// Decodes one row: intact, or damaged with its name where that still
     /// opens.
     pub fn decode(&self, row: &SealedRow) -> StoredConnection {
-        let id = row.id.as_str();
+        let id = row.id;
         // A name is trusted only if it also matches the clear hash it is found by,
         // so swapping two rows' hashes cannot make one name open another row.
         // A matching row tag covers the hash and the sealed name together, so
         // only a damaged row needs the hash checked on its own.
         let name = self
-            .open_text(id, "name", &row.name)
-            .filter(|name| row.tag_matches || self.names.verify(name, &row.name_hash));
+            .open_text(id, "name", row.name)
+            .filter(|name| row.tag_matches || self.names.verify(name, row.name_hash));
         let rest = (|| {
             // Values put back from an older copy of the row open fine, but
             // no longer match the row's tag.
             if !row.tag_matches {
                 return None;
             }
-            let service = self.open_text(id, "service", &row.service)?;
-            let method = self.open_text(id, "method", &row.method)?;
+            let service = self.open_text(id, "service", row.service)?;
+            let method = self.open_text(id, "method", row.method)?;
             let body = self
                 .sealing
-                .open(&self.ctx(id, "fields"), &row.fields)
+                .open(&self.ctx(id, "fields"), row.fields)
                 .ok()?;
             let body: SealedBody = serde_json::from_slice(&body).ok()?;
             Some((service, method, body))
         })();
-        let id = ConnectionId::from_stored(row.id.clone());
+        let id = ConnectionId::from_stored(row.id.to_owned());
         match (name, rest) {
             (Some(name), Some((service, method, body))) => StoredConnection::Intact(Connection {
                 id,
@@ -90,9 +103,11 @@ impl RowOpener<'_> {
         }
     }
 
+    /// A sealed text that is not a secret (a name, a service id), moved out
+    /// of its zeroizing buffer rather than copied.
     fn open_text(&self, row: &str, column: &str, sealed: &[u8]) -> Option<String> {
-        let plain = self.sealing.open(&self.ctx(row, column), sealed).ok()?;
-        String::from_utf8(plain.to_vec()).ok()
+        let mut plain = self.sealing.open(&self.ctx(row, column), sealed).ok()?;
+        String::from_utf8(std::mem::take(&mut *plain)).ok()
     }
 
     fn ctx<'a>(&'a self, row: &'a str, column: &'a str) -> SealContext<'a> {
