@@ -138,4 +138,9 @@ pub trait Store: VaultStore + ChangeFeed + AuditLog + Send {
 
     /// Checks every record against its integrity tag.
     fn verify(&self) -> Result<(), VaultError>;
+
+    /// Frees what this handle keeps between reads (pages, prepared
+    /// statements), for a thread whose heap should empty; the next read
+    /// makes them again.
+    fn shed_caches(&self) {}
 }

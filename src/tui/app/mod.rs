@@ -419,7 +419,7 @@ impl App {
                 let mut record = self
                     .connections
                     .row(id)
-                    .and_then(|r| r.token.clone())
+                    .and_then(|r| r.token().cloned())
                     .unwrap_or_default();
                 record.renewing = true;
                 (id.clone(), record)
@@ -436,7 +436,7 @@ impl App {
         else {
             return Vec::new();
         };
-        if row.token.as_ref() != Some(&record) {
+        if row.token() != Some(&record) {
             row.set_token(Some(record), now);
             self.changed = true;
         }

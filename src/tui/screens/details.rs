@@ -283,7 +283,7 @@ fn facts(
 ) -> Vec<(String, String)> {
     let View { locale, now, .. } = view;
     let mut out = Vec::new();
-    let token = row.token.as_ref().and_then(|t| t.token.as_ref());
+    let token = row.token().and_then(|t| t.token.as_ref());
     if let Some(scope) = token.and_then(|t| t.scope.as_deref()) {
         out.push((locale.t("show.scope").to_owned(), scope.to_owned()));
     }

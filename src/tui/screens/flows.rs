@@ -304,11 +304,7 @@ pub fn step_warnings(step: &FlowStep, rows: &[ListRow]) -> Vec<Warning> {
         .connection
         .as_ref()
         .and_then(|id| rows.iter().find(|r| r.stored.id() == id));
-    warnings(
-        step,
-        row.map(|r| &r.stored),
-        row.and_then(|r| r.token.as_ref()),
-    )
+    warnings(step, row.map(|r| &r.stored), row.and_then(|r| r.token()))
 }
 
 /// The connection of a step in words; `short` for the actions column.

@@ -26,7 +26,9 @@ pub const WIDE: u16 = 120;
 #[derive(Debug, Clone)]
 pub struct ListRow {
     pub stored: StoredConnection,
-    pub token: Option<TokenRecord>,
+    /// Boxed: most rows have no token, and a list of 10,000 rows would
+    /// otherwise hold 1.5 MB of empty records.
+    token: Option<Box<TokenRecord>>,
     pub assessment: Assessment,
     /// Lower-cased name and service, for the filter.
     search: String,
@@ -50,7 +52,7 @@ impl ListRow {
         let search = format!("{} {}", stored.name().unwrap_or_default(), service).to_lowercase();
         ListRow {
             stored,
-            token,
+            token: token.map(Box::new),
             assessment,
             search,
         }
@@ -64,15 +66,20 @@ impl ListRow {
         }
     }
 
+    /// What is known of the connection's token.
+    pub fn token(&self) -> Option<&TokenRecord> {
+        self.token.as_deref()
+    }
+
     /// Replaces what is known of the token and reassesses.
     pub fn set_token(&mut self, token: Option<TokenRecord>, now: OffsetDateTime) {
         self.assessment = assess(&self.stored, Catalog::embedded(), token.as_ref(), now);
-        self.token = token;
+        self.token = token.map(Box::new);
     }
 
     /// Reassesses at a later time (countdowns, expiry).
     pub fn reassess(&mut self, now: OffsetDateTime) {
-        self.assessment = assess(&self.stored, Catalog::embedded(), self.token.as_ref(), now);
+        self.assessment = assess(&self.stored, Catalog::embedded(), self.token(), now);
     }
 }
 

@@ -493,6 +493,12 @@ impl Store for Vault {
         self.whole_checked.set(true);
         Ok(())
     }
+
+    fn shed_caches(&self) {
+        self.db.flush_prepared_statement_cache();
+        // Only memory is at stake: a failure leaves the cache as it was.
+        let _ = self.db.release_memory();
+    }
 }
 
 impl VaultStore for Vault {

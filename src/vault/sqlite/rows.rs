@@ -107,7 +107,10 @@ impl RowOpener<'_> {
     /// of its zeroizing buffer rather than copied.
     fn open_text(&self, row: &str, column: &str, sealed: &[u8]) -> Option<String> {
         let mut plain = self.sealing.open(&self.ctx(row, column), sealed).ok()?;
-        String::from_utf8(std::mem::take(&mut *plain)).ok()
+        let mut text = String::from_utf8(std::mem::take(&mut *plain)).ok()?;
+        // The buffer is as long as the padded value; 10,000 names keep it.
+        text.shrink_to_fit();
+        Some(text)
     }
 
     fn ctx<'a>(&'a self, row: &'a str, column: &'a str) -> SealContext<'a> {
