@@ -130,6 +130,9 @@ pub enum Conflict {
 pub struct Snapshot {
     pub rows: Vec<ListRow>,
     pub flows: Vec<Flow>,
+    /// `Some(n)`: only the oldest of the vault's `n` connections, the first
+    /// screen of a large vault, drawn before the rest is read.
+    pub first_page_of: Option<usize>,
 }
 
 /// Work for the event loop; `update` never does I/O itself.

@@ -12,6 +12,10 @@ use crate::vault::{
 use super::message::{Conflict, Done, Snapshot, StepsChange, VaultCommand, VaultReply};
 use super::screens::list::ListRow;
 
+/// How many connections the first screen of a vault is drawn with: more
+/// than any terminal shows. Decoding 10,000 takes some 100 ms; these, a few.
+const FIRST_PAGE: usize = 256;
+
 /// The vault the UI works on, open once unlocked (a file) or connected (OpenBao).
 pub struct VaultSession {
     location: VaultLocation,
@@ -126,12 +130,12 @@ impl VaultSession {
             Ok(mark) if std::mem::take(&mut self.unreachable) => {
                 // Back: whatever changed meanwhile, the whole vault again.
                 self.seen = mark.or(self.seen.take());
-                snapshot(vault).ok().map(VaultReply::Reachable)
+                snapshot(vault, None).ok().map(VaultReply::Reachable)
             }
             Ok(None) => None,
             Ok(Some(mark)) => {
                 self.seen = Some(mark);
-                snapshot(vault).ok().map(VaultReply::ChangedElsewhere)
+                snapshot(vault, None).ok().map(VaultReply::ChangedElsewhere)
             }
         }
     }
@@ -152,9 +156,19 @@ impl VaultSession {
     /// poll rather than missed. This session's own writes move the mark too,
     /// and are taken in here.
     fn read_all(&mut self) -> Result<Snapshot, VaultError> {
+        self.read(None)
+    }
+
+    /// As [`Self::read_all`], but at most the first page of connections;
+    /// the app asks for the rest once it has drawn them.
+    fn read_first_page(&mut self) -> Result<Snapshot, VaultError> {
+        self.read(Some(FIRST_PAGE))
+    }
+
+    fn read(&mut self, limit: Option<usize>) -> Result<Snapshot, VaultError> {
         let vault = self.open_vault()?;
         let mark = vault.change_mark()?;
-        let snapshot = snapshot(vault)?;
+        let snapshot = snapshot(vault, limit)?;
         self.seen = Some(mark);
         Ok(snapshot)
     }
@@ -171,12 +185,12 @@ impl VaultSession {
             VaultCommand::Open(key) => {
                 let access = self.access(Some(key));
                 self.vault = Some(crate::vault::open_store(&self.location, &access)?);
-                Ok(VaultReply::Opened(self.read_all()?))
+                Ok(VaultReply::Opened(self.read_first_page()?))
             }
             VaultCommand::Connect => {
                 let access = self.access(None);
                 self.vault = Some(crate::vault::open_store(&self.location, &access)?);
-                Ok(VaultReply::Opened(self.read_all()?))
+                Ok(VaultReply::Opened(self.read_first_page()?))
             }
             VaultCommand::Create(key) => {
                 let access = self.access(Some(key));
@@ -298,11 +312,19 @@ fn overlaps(
             .any(|(key, _)| stored.fields.get(key) != base.fields.get(key))
 }
 
-fn snapshot(vault: &dyn Store) -> Result<Snapshot, VaultError> {
+/// The vault as the UI shows it: every connection, or with `limit` only
+/// the oldest ones.
+fn snapshot(vault: &dyn Store, limit: Option<usize>) -> Result<Snapshot, VaultError> {
     let mut tokens = vault.token_records()?;
     let now = crate::vault::now();
-    let rows = vault
-        .connections()?
+    let (stored, first_page_of) = match limit {
+        Some(limit) => {
+            let (first, total) = vault.first_connections(limit)?;
+            (first, (total > limit).then_some(total))
+        }
+        None => (vault.connections()?, None),
+    };
+    let rows = stored
         .into_iter()
         .map(|r| {
             let token = tokens.remove(r.id());
@@ -312,6 +334,7 @@ fn snapshot(vault: &dyn Store) -> Result<Snapshot, VaultError> {
     Ok(Snapshot {
         rows,
         flows: vault.flows()?,
+        first_page_of,
     })
 }
 

@@ -15,6 +15,18 @@ pub trait VaultStore {
     /// Every connection, intact or damaged, oldest first.
     fn connections(&self) -> Result<Vec<StoredConnection>, VaultError>;
 
+    /// The oldest `limit` connections, and how many there are in all: what
+    /// a screen shows before the rest is read.
+    fn first_connections(
+        &self,
+        limit: usize,
+    ) -> Result<(Vec<StoredConnection>, usize), VaultError> {
+        let mut all = self.connections()?;
+        let total = all.len();
+        all.truncate(limit);
+        Ok((all, total))
+    }
+
     /// The connection with this name (case and spacing do not matter).
     fn connection(&self, name: &str) -> Result<Connection, VaultError>;
 

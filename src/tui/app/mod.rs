@@ -172,6 +172,9 @@ pub struct App {
     /// Unlocking with a key file: a failure cannot be retried by typing.
     key_file_unlock: bool,
     connections: Connections,
+    /// `Some(n)` while only the first page of the vault's `n` connections
+    /// is here.
+    first_page_of: Option<usize>,
     flows: Flows,
     pane: Pane,
     /// Screens over the panes, the top one last; Esc pops one level.
@@ -229,6 +232,7 @@ impl App {
             size,
             key_file_unlock: false,
             connections: Connections::default(),
+            first_page_of: None,
             flows: Flows::default(),
             pane: Pane::Connections,
             overlays: Vec::new(),
@@ -473,8 +477,17 @@ impl App {
         match reply {
             VaultReply::Opened(snapshot) => {
                 self.phase = Phase::Open;
+                let first_page = snapshot.first_page_of.is_some();
                 self.set_rows(snapshot, None);
-                let mut effects = vec![Effect::StartRefresher];
+                // The rest of a large vault is read next (the status line
+                // says so meanwhile); renewals start once it is here, so the
+                // two do not share the machine.
+                let mut effects = if first_page {
+                    self.follow_ups.refresher_after_reload = true;
+                    vec![Effect::Vault(VaultCommand::Reload)]
+                } else {
+                    vec![Effect::StartRefresher]
+                };
                 effects.extend(self.countdown());
                 effects
             }
@@ -499,7 +512,12 @@ impl App {
                     if let Some(Overlay::Wizard(w)) = self.overlays.last_mut() {
                         w.save_error = Some(text.clone());
                     }
-                    vec![self.notify(locale.f("notice.failed", &[("error", &text)]), true)]
+                    let mut effects =
+                        vec![self.notify(locale.f("notice.failed", &[("error", &text)]), true)];
+                    if std::mem::take(&mut self.follow_ups.refresher_after_reload) {
+                        effects.push(Effect::StartRefresher);
+                    }
+                    effects
                 }
             },
             VaultReply::Conflict { conflict, snapshot } => {
@@ -531,7 +549,11 @@ impl App {
             }
             VaultReply::Reloaded(snapshot) | VaultReply::ChangedElsewhere(snapshot) => {
                 self.set_rows(snapshot, None);
-                self.countdown().into_iter().collect()
+                let mut effects: Vec<Effect> = self.countdown().into_iter().collect();
+                if std::mem::take(&mut self.follow_ups.refresher_after_reload) {
+                    effects.push(Effect::StartRefresher);
+                }
+                effects
             }
             VaultReply::DuplicateFlow(name) => {
                 let theme = self.theme;
@@ -613,7 +635,12 @@ impl App {
     }
 
     fn set_rows(&mut self, snapshot: Snapshot, select: Option<&ConnectionId>) {
-        let Snapshot { rows, flows } = snapshot;
+        let Snapshot {
+            rows,
+            flows,
+            first_page_of,
+        } = snapshot;
+        self.first_page_of = first_page_of;
         let select_flow = self.follow_ups.select_flow.take();
         self.flows.replace(flows, select_flow.as_ref());
         let height = self.list_height();
@@ -915,16 +942,18 @@ impl App {
     fn render_header(&self, frame: &mut Frame, area: Rect) {
         let locale = self.locale;
         let Connections { rows, list } = &self.connections;
-        let count = if list.filter.value().is_empty() {
-            locale.f("list.count", &[("n", &rows.len().to_string())])
-        } else {
-            locale.f(
+        // While only the first page is read, the count is the vault's.
+        let total = self.first_page_of.unwrap_or(rows.len()).to_string();
+        let count = match (list.filter.value().is_empty(), self.first_page_of) {
+            (true, None) => locale.f("list.count", &[("n", &total)]),
+            (true, Some(_)) => locale.f(
                 "list.count_filtered",
-                &[
-                    ("shown", &list.visible.len().to_string()),
-                    ("n", &rows.len().to_string()),
-                ],
-            )
+                &[("shown", &rows.len().to_string()), ("n", &total)],
+            ),
+            (false, _) => locale.f(
+                "list.count_filtered",
+                &[("shown", &list.visible.len().to_string()), ("n", &total)],
+            ),
         };
         let (title, count) = match self.pane {
             Pane::Connections => (locale.t("list.title"), count),

@@ -518,6 +518,35 @@ impl VaultStore for Vault {
         .context("cannot list connections")
     }
 
+    fn first_connections(
+        &self,
+        limit: usize,
+    ) -> Result<(Vec<StoredConnection>, usize), VaultError> {
+        // Every row is still checked: the first page must not show a row
+        // the rest would reveal as rolled back.
+        self.check_whole()?;
+        let sql =
+            format!("SELECT {SEALED_COLUMNS} FROM connections ORDER BY created_at, rowid LIMIT ?1");
+        let mut stmt = self
+            .db
+            .prepare_cached(&sql)
+            .context("cannot list connections")?;
+        let opener = self.row_opener();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<StoredConnection> = stmt
+            .query_map([limit], |r| {
+                Ok(opener.decode(&SealedRow::read(r, &self.tagger)?))
+            })
+            .and_then(Iterator::collect)
+            .context("cannot list connections")?;
+        let total: i64 = self
+            .db
+            .prepare_cached("SELECT count(*) FROM connections")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .context("cannot count connections")?;
+        Ok((rows, usize::try_from(total).unwrap_or(usize::MAX)))
+    }
+
     fn connection(&self, name: &str) -> Result<Connection, VaultError> {
         let hash = self.names.hash(name);
         let Some(stored) = self.find_row("name_hash = ?1", &hash)? else {
