@@ -121,7 +121,10 @@ pub struct SealContext<'a> {
 
 impl SealContext<'_> {
     fn associated_data(&self, format: u8, key_version: u32) -> Vec<u8> {
-        let mut ad = Vec::with_capacity(64);
+        let parts = self.table.len() + self.row_id.len() + self.column.len();
+        // Label, vault id, three length-prefixed parts and the key version:
+        // one allocation of the exact size for every value opened.
+        let mut ad = Vec::with_capacity(19 + self.vault_id.len() + 3 * 4 + parts + 4);
         // The format is bound too, so a padded value cannot be passed off as
         // an unpadded one by changing its first byte.
         ad.extend_from_slice(match format {

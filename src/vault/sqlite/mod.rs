@@ -853,3 +853,45 @@ fn timestamp(t: OffsetDateTime) -> String {
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_come_in_creation_order_whatever_order_they_were_stored_in() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let kdf = KdfParams {
+            memory_kib: 8192,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let mut vault = Vault::create(
+            &dir.path().join("v.db"),
+            &UnlockKey::KeyFile(zeroize::Zeroizing::new(vec![9; 32])),
+            kdf,
+        )
+        .unwrap();
+        let make = |name: &str, minutes: i64| {
+            let mut c = Connection::new(name, "http", "bearer", Credentials::default());
+            c.created_at = OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minutes);
+            c
+        };
+        // Stored newest first, as a copy from another vault may be.
+        let stored = [make("newest", 30), make("oldest", 10), make("middle", 20)];
+        vault.add_connections(&stored).unwrap();
+        let names: Vec<_> = vault
+            .connections()
+            .unwrap()
+            .iter()
+            .map(|c| c.name().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["oldest", "middle", "newest"]);
+        let (first, total) = vault.first_connections(2).unwrap();
+        let first: Vec<_> = first.iter().map(|c| c.name().unwrap().to_owned()).collect();
+        assert_eq!(
+            (first, total),
+            (vec!["oldest".to_owned(), "middle".to_owned()], 3)
+        );
+    }
+}
