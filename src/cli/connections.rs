@@ -26,7 +26,8 @@ pub struct AddArgs {
 
 /// `list [--json]`.
 pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
-    let vault = open_store(global)?;
+    let mut vault = open_store(global)?;
+    vault.read_on_two_threads();
     let locale = global.locale();
     let catalog = Catalog::embedded();
     let rows = vault.connections()?;

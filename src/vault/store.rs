@@ -155,4 +155,9 @@ pub trait Store: VaultStore + ChangeFeed + AuditLog + Send {
     /// statements), for a thread whose heap should empty; the next read
     /// makes them again.
     fn shed_caches(&self) {}
+
+    /// A one-shot command's hint: reading every connection may use a
+    /// second thread. Not for a long-lived process, whose heap would keep
+    /// the second thread's share of what it read.
+    fn read_on_two_threads(&mut self) {}
 }

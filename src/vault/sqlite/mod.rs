@@ -55,6 +55,8 @@ pub struct Vault {
     whole_checked: std::cell::Cell<bool>,
     /// The buckets of the digest already checked by this handle.
     checked_buckets: std::cell::RefCell<Vec<usize>>,
+    /// Whole reads decode on a second thread (see `read_on_two_threads`).
+    two_threads: bool,
 }
 
 impl std::fmt::Debug for Vault {
@@ -264,6 +266,7 @@ impl Vault {
             data_key,
             whole_checked: std::cell::Cell::new(false),
             checked_buckets: std::cell::RefCell::new(Vec::new()),
+            two_threads: false,
         }
     }
 
@@ -494,6 +497,10 @@ impl Store for Vault {
         Ok(())
     }
 
+    fn read_on_two_threads(&mut self) {
+        self.two_threads = true;
+    }
+
     fn shed_caches(&self) {
         self.db.flush_prepared_statement_cache();
         // Only memory is at stake: a failure leaves the cache as it was.
@@ -510,6 +517,11 @@ impl VaultStore for Vault {
             .prepare_cached(&sql)
             .context("cannot list connections")?;
         let opener = self.row_opener();
+        if self.two_threads {
+            let rows = stmt.query([]).context("cannot list connections")?;
+            return rows::decode_on_second_thread(rows, &self.tagger, &opener)
+                .context("cannot list connections");
+        }
         stmt.query_map(
             [],
             |r| Ok(opener.decode(&SealedRow::read(r, &self.tagger)?)),
@@ -858,20 +870,86 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn connections_come_in_creation_order_whatever_order_they_were_stored_in() {
-        let dir = tempfile::TempDir::new().unwrap();
+    fn test_vault(dir: &tempfile::TempDir) -> Vault {
         let kdf = KdfParams {
             memory_kib: 8192,
             iterations: 1,
             parallelism: 1,
         };
-        let mut vault = Vault::create(
+        Vault::create(
             &dir.path().join("v.db"),
             &UnlockKey::KeyFile(zeroize::Zeroizing::new(vec![9; 32])),
             kdf,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// What a list shows of each row, in order.
+    fn summary(rows: &[StoredConnection]) -> Vec<(String, Option<String>, bool)> {
+        rows.iter()
+            .map(|r| {
+                let intact = matches!(r, StoredConnection::Intact(_));
+                (
+                    r.id().as_str().to_owned(),
+                    r.name().map(str::to_owned),
+                    intact,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_threads_read_the_same_rows_in_the_same_order_damaged_ones_included() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut vault = test_vault(&dir);
+        // Several batches of 256 and a part batch.
+        let stored: Vec<Connection> = (0..1000)
+            .map(|i| {
+                let mut fields = Credentials::default();
+                fields.set("token", format!("secret {i}"));
+                Connection::new(format!("c{i:04}"), "http", "bearer", fields)
+            })
+            .collect();
+        vault.add_connections(&stored).unwrap();
+        // A row rolled back (its values no longer match its tag), and one
+        // whose sealed name is garbage: both damaged, in their places.
+        for (index, column) in [(5, "service"), (700, "name")] {
+            vault
+                .db
+                .execute(
+                    &format!("UPDATE connections SET {column} = X'00' WHERE id = ?1"),
+                    [stored[index].id.as_str()],
+                )
+                .unwrap();
+        }
+        // The file now fails its digest as a whole; the rows are what is
+        // compared here, so the whole check is taken as done.
+        vault.whole_checked.set(true);
+        let sequential = summary(&vault.connections().unwrap());
+        vault.read_on_two_threads();
+        let parallel = vault.connections().unwrap();
+        assert_eq!(summary(&parallel), sequential);
+        assert_eq!(sequential.len(), 1000);
+        assert!(!sequential[5].2 && !sequential[700].2, "both damaged");
+        // The rolled-back row keeps its name (it still matches its hash).
+        assert_eq!(sequential[5].1.as_deref(), Some("c0005"));
+        assert_eq!(sequential[700].1.as_deref(), None);
+        assert!(
+            sequential
+                .iter()
+                .enumerate()
+                .all(|(i, r)| i == 5 || i == 700 || r.2)
+        );
+        let StoredConnection::Intact(last) = &parallel[999] else {
+            panic!("the last row is intact");
+        };
+        assert_eq!(last.fields.get("token"), Some("secret 999"));
+    }
+
+    #[test]
+    fn connections_come_in_creation_order_whatever_order_they_were_stored_in() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut vault = test_vault(&dir);
         let make = |name: &str, minutes: i64| {
             let mut c = Connection::new(name, "http", "bearer", Credentials::default());
             c.created_at = OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minutes);

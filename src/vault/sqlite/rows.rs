@@ -42,6 +42,127 @@ impl<'r> SealedRow<'r> {
     }
 }
 
+/// A [`SealedRow`] copied out of SQLite, to be decoded on another thread.
+struct OwnedRow {
+    id: String,
+    version: i64,
+    /// Name hash, name, service, method and fields, one after another.
+    bytes: Vec<u8>,
+    /// Where each of those ends in `bytes`.
+    ends: [usize; 5],
+    tag_matches: bool,
+}
+
+impl OwnedRow {
+    fn copy(row: &SealedRow<'_>) -> OwnedRow {
+        let parts = [row.name_hash, row.name, row.service, row.method, row.fields];
+        let mut bytes = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0; 5];
+        for (end, part) in ends.iter_mut().zip(parts) {
+            bytes.extend_from_slice(part);
+            *end = bytes.len();
+        }
+        OwnedRow {
+            id: row.id.to_owned(),
+            version: row.version,
+            bytes,
+            ends,
+            tag_matches: row.tag_matches,
+        }
+    }
+
+    fn sealed(&self) -> SealedRow<'_> {
+        let part = |i: usize| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.bytes[start..self.ends[i]]
+        };
+        SealedRow {
+            id: &self.id,
+            version: self.version,
+            name_hash: part(0),
+            name: part(1),
+            service: part(2),
+            method: part(3),
+            fields: part(4),
+            tag_matches: self.tag_matches,
+        }
+    }
+}
+
+/// Rows the reader hands the decoder at a time.
+const BATCH: usize = 256;
+
+/// Of every this many batches, the reader decodes one itself: reading,
+/// checking and copying a row takes about half as long as opening it, so
+/// both threads are then busy to the end.
+const READER_SHARE: usize = 3;
+
+/// Decodes `rows` (selected as [`super::SEALED_COLUMNS`]) in order, on two
+/// threads: this one steps SQLite, checks row tags and copies the sealed
+/// bytes out, and opens a share of the batches; a second thread opens the
+/// rest, which is most of the work.
+pub(super) fn decode_on_second_thread(
+    mut rows: rusqlite::Rows<'_>,
+    tagger: &RowTagger,
+    opener: &RowOpener<'_>,
+) -> rusqlite::Result<Vec<StoredConnection>> {
+    type Decoded = Vec<(usize, Vec<StoredConnection>)>;
+    let decode = |batch: &[OwnedRow]| -> Vec<StoredConnection> {
+        batch
+            .iter()
+            .map(|row| opener.decode(&row.sealed()))
+            .collect()
+    };
+    std::thread::scope(|scope| {
+        let (batches, inbox) = std::sync::mpsc::sync_channel::<(usize, Vec<OwnedRow>)>(4);
+        let decoder = scope.spawn(move || -> Decoded {
+            inbox
+                .into_iter()
+                .map(|(index, batch)| (index, decode(&batch)))
+                .collect()
+        });
+        let mut own: Decoded = Vec::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut index = 0;
+        let mut hand_over = |index: usize, batch: Vec<OwnedRow>| {
+            if index % READER_SHARE == READER_SHARE - 1 {
+                own.push((index, decode(&batch)));
+            } else {
+                // The decoder only stops by panicking, which its join reports.
+                let _ = batches.send((index, batch));
+            }
+        };
+        let read = loop {
+            match rows.next() {
+                Ok(Some(r)) => match SealedRow::read(r, tagger) {
+                    Ok(row) => batch.push(OwnedRow::copy(&row)),
+                    Err(e) => break Err(e),
+                },
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+            if batch.len() == BATCH {
+                hand_over(
+                    index,
+                    std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                );
+                index += 1;
+            }
+        };
+        if !batch.is_empty() {
+            hand_over(index, batch);
+        }
+        drop(batches);
+        let mut decoded = decoder
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        read?;
+        decoded.append(&mut own);
+        decoded.sort_unstable_by_key(|(index, _)| *index);
+        Ok(decoded.into_iter().flat_map(|(_, rows)| rows).collect())
+    })
+}
+
 /// Column `i` of a row as bytes (text or blob), without copying.
 fn bytes<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
     let value = r.get_ref(i)?;
