@@ -61,13 +61,27 @@ fn locale_tables() -> String {
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let strings = files::parse_all(&texts)
             .unwrap_or_else(|e| panic!("locale files {}: {e}", names.join(", ")));
-        // Sorted by key (a BTreeMap), for a binary search; `{:?}` of a str
-        // is a valid Rust string literal.
-        writeln!(out, "static {table}: &[(&str, &str)] = &[").unwrap();
+        // Sorted by key (a BTreeMap), for a binary search. One string of
+        // every key and text, and where each ends: a table of `&str`s would
+        // cost the loader a relocation per string at every start.
+        let mut text_of_all = String::new();
+        let mut ends = Vec::new();
         for (key, text) in &strings {
-            writeln!(out, "    ({key:?}, {text:?}),").unwrap();
+            text_of_all.push_str(key);
+            let key_end = text_of_all.len();
+            text_of_all.push_str(text);
+            ends.push([key_end, text_of_all.len()]);
         }
-        writeln!(out, "];").unwrap();
+        let offset = |n: usize| u32::try_from(n).expect("locale files are under 4 GB");
+        // `{:?}` of a str is a valid Rust string literal.
+        writeln!(out, "static {table}: Table = Table {{").unwrap();
+        writeln!(out, "    text: {text_of_all:?},").unwrap();
+        writeln!(out, "    ends: &[").unwrap();
+        for [key_end, text_end] in ends {
+            writeln!(out, "        [{}, {}],", offset(key_end), offset(text_end)).unwrap();
+        }
+        writeln!(out, "    ],").unwrap();
+        writeln!(out, "}};").unwrap();
     }
     println!("cargo::rerun-if-changed=src/locale/files.rs");
     out

@@ -8,9 +8,44 @@ pub use files::{parse, parse_all};
 
 use std::sync::OnceLock;
 
-// `EN`, `FR`, `JA`: each language's (key, text) pairs sorted by key, made
-// by `build.rs` from the files of `Lang::sources`.
+// `EN`, `FR`, `JA`: each language's table, made by `build.rs` from the
+// files of `Lang::sources`.
 include!(concat!(env!("OUT_DIR"), "/locale_tables.rs"));
+
+/// A language's strings, compiled in: every key and its text one after
+/// another in `text`, sorted by key, and where each key and text ends.
+#[derive(Debug)]
+struct Table {
+    text: &'static str,
+    ends: &'static [[u32; 2]],
+}
+
+impl Table {
+    /// Entry `i`: its key and its text.
+    fn entry(&self, i: usize) -> (&'static str, &'static str) {
+        let start = i.checked_sub(1).map_or(0, |before| self.ends[before][1]) as usize;
+        let [key_end, text_end] = self.ends[i].map(|end| end as usize);
+        (&self.text[start..key_end], &self.text[key_end..text_end])
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        (0..self.ends.len()).map(|i| self.entry(i))
+    }
+
+    fn get(&self, key: &str) -> Option<&'static str> {
+        let (mut low, mut high) = (0, self.ends.len());
+        while low < high {
+            let mid = (low + high) / 2;
+            let (k, text) = self.entry(mid);
+            match k.cmp(key) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(text),
+            }
+        }
+        None
+    }
+}
 
 /// The languages flowvault speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +138,7 @@ pub fn current() -> &'static Locale {
 pub struct Locale {
     lang: Lang,
     /// Sorted by key.
-    strings: &'static [(&'static str, &'static str)],
+    strings: &'static Table,
 }
 
 impl Locale {
@@ -112,15 +147,15 @@ impl Locale {
         static TABLES: [Locale; 3] = [
             Locale {
                 lang: Lang::En,
-                strings: EN,
+                strings: &EN,
             },
             Locale {
                 lang: Lang::Fr,
-                strings: FR,
+                strings: &FR,
             },
             Locale {
                 lang: Lang::Ja,
-                strings: JA,
+                strings: &JA,
             },
         ];
         let index = Lang::ALL
@@ -132,10 +167,7 @@ impl Locale {
 
     /// This locale's own string for `key`.
     fn own(&self, key: &str) -> Option<&'static str> {
-        self.strings
-            .binary_search_by(|(k, _)| (*k).cmp(key))
-            .ok()
-            .map(|i| self.strings[i].1)
+        self.strings.get(key)
     }
 
     /// English, the fallback.
@@ -170,7 +202,7 @@ impl Locale {
 
     /// Every key of this locale, for the completeness test.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.strings.iter().map(|(key, _)| *key)
+        self.strings.entries().map(|(key, _)| key)
     }
 }
 
@@ -200,12 +232,17 @@ mod tests {
         for lang in Lang::ALL {
             let files =
                 parse_all(&lang.sources()).unwrap_or_else(|e| panic!("{}: {e}", lang.code()));
-            let compiled: Vec<(&str, &str)> = Locale::get(lang).strings.to_vec();
+            let compiled: Vec<(&str, &str)> = Locale::get(lang).strings.entries().collect();
             let parsed: Vec<(&str, &str)> = files
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
             assert_eq!(compiled, parsed, "{}", lang.code());
+            for (key, text) in &parsed {
+                assert_eq!(Locale::get(lang).own(key), Some(*text), "{key}");
+            }
+            assert_eq!(Locale::get(lang).own("no.such.key"), None);
+            assert_eq!(Locale::get(lang).own(""), None);
             assert_eq!(Locale::get(lang).lang(), lang);
         }
     }
