@@ -387,32 +387,45 @@ impl Digest {
     /// One bucket's digest of the rows stored now.
     fn of_bucket_rows(db: &Db, bucket: usize) -> Result<[BucketKind; KIND_COUNT], VaultError> {
         let (from, to) = bucket_range(bucket);
+        // One statement over every table: a one-row command prepares it
+        // once, where five would each be compiled.
+        let parts: Vec<String> = RecordKind::ALL
+            .iter()
+            .map(|&kind| {
+                let id = id_column(kind);
+                let bounds = match (&from, &to) {
+                    (Some(_), Some(_)) => format!("{id} >= ?1 AND {id} < ?2"),
+                    (Some(_), None) => format!("{id} >= ?1"),
+                    (None, Some(_)) => format!("{id} < ?2"),
+                    (None, None) => "1".to_owned(),
+                };
+                format!(
+                    "SELECT {}, tag FROM {} WHERE {bounds}",
+                    kind_index(kind),
+                    kind.table()
+                )
+            })
+            .collect();
+        let sql = parts.join(" UNION ALL ");
+        let mut stmt = db.prepare_cached(&sql).context("cannot read row tags")?;
+        for (index, bound) in [(1, &from), (2, &to)] {
+            if let Some(bound) = bound {
+                stmt.raw_bind_parameter(index, bound)
+                    .context("cannot read row tags")?;
+            }
+        }
         let mut found = [BucketKind::default(); KIND_COUNT];
-        for kind in RecordKind::ALL {
-            let id = id_column(kind);
-            let bounds = match (&from, &to) {
-                (Some(_), Some(_)) => format!("{id} >= ?1 AND {id} < ?2"),
-                (Some(_), None) => format!("{id} >= ?1"),
-                (None, Some(_)) => format!("{id} < ?2"),
-                (None, None) => "1".to_owned(),
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next().context("cannot read row tags")? {
+            let kind: i64 = row.get(0).context("cannot read row tags")?;
+            let Some(entry) = usize::try_from(kind).ok().and_then(|k| found.get_mut(k)) else {
+                continue;
             };
-            let sql = format!("SELECT tag FROM {} WHERE {bounds}", kind.table());
-            let mut stmt = db.prepare_cached(&sql).context("cannot read row tags")?;
-            for (index, bound) in [(1, &from), (2, &to)] {
-                if let Some(bound) = bound {
-                    stmt.raw_bind_parameter(index, bound)
-                        .context("cannot read row tags")?;
-                }
+            match row.get_ref(1).context("cannot read row tags")? {
+                ValueRef::Blob(tag) => entry.fold(tag),
+                _ => entry.fold(&UNTAGGED),
             }
-            let mut rows = stmt.raw_query();
-            let entry = &mut found[kind_index(kind)];
-            while let Some(row) = rows.next().context("cannot read row tags")? {
-                match row.get_ref(0).context("cannot read row tags")? {
-                    ValueRef::Blob(tag) => entry.fold(tag),
-                    _ => entry.fold(&UNTAGGED),
-                }
-                entry.count = entry.count.saturating_add(1);
-            }
+            entry.count = entry.count.saturating_add(1);
         }
         Ok(found)
     }
