@@ -114,13 +114,33 @@ fn the_first_page_shows_with_reading_said_and_renewals_wait_for_the_rest() {
         "the status line says the rest is coming:\n{screen}"
     );
 
+    // A filter typed now finds nothing among the first page: it says that
+    // the rest is still being read, not that nothing matches.
+    h.press(KeyCode::Char('/'));
+    h.type_text("299");
+    let screen = h.screen();
+    assert!(
+        screen.contains("No connection matches “299” yet: reading the rest"),
+        "{screen}"
+    );
+
     let effects = h.app.update(Msg::Vault(reloaded));
     assert!(
         effects.iter().any(|e| matches!(e, Effect::StartRefresher)),
         "{effects:?}"
     );
     let screen = h.screen();
-    assert!(!screen.contains("reading…"), "{screen}");
+    assert!(!screen.contains("reading"), "{screen}");
+    assert!(
+        screen.contains(&name(COUNT - 1)),
+        "the filter finds it now:\n{screen}"
+    );
+    assert!(
+        screen.contains(&format!("Connections (1 of {COUNT})")),
+        "{screen}"
+    );
+    h.press(KeyCode::Esc);
+    let screen = h.screen();
     assert!(
         screen.contains(&format!("Connections ({COUNT})")),
         "{screen}"

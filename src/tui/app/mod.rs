@@ -641,6 +641,7 @@ impl App {
             first_page_of,
         } = snapshot;
         self.first_page_of = first_page_of;
+        self.connections.list.reading_the_rest = first_page_of.is_some();
         let select_flow = self.follow_ups.select_flow.take();
         self.flows.replace(flows, select_flow.as_ref());
         let height = self.list_height();

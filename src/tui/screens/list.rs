@@ -95,6 +95,8 @@ pub struct ConnectionList {
     pub offset: usize,
     /// Display width of the longest name, measured when the rows change.
     longest_name: usize,
+    /// Only the vault's first page is here: no match is not yet none.
+    pub reading_the_rest: bool,
 }
 
 impl ConnectionList {
@@ -252,7 +254,12 @@ impl ConnectionList {
             return;
         }
         if self.visible.is_empty() {
-            let text = locale.f("list.no_match", &[("filter", self.filter.value())]);
+            let key = if self.reading_the_rest {
+                "list.no_match_yet"
+            } else {
+                "list.no_match"
+            };
+            let text = locale.f(key, &[("filter", self.filter.value())]);
             frame.render_widget(
                 Paragraph::new(text).style(theme.muted),
                 Rect {
