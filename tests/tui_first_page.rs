@@ -4,7 +4,7 @@
 
 mod tui_common;
 
-use flowvault::tui::message::{Effect, Msg, VaultCommand, VaultReply};
+use flowvault::tui::message::{Effect, Msg, Timer, VaultCommand, VaultReply};
 use flowvault::tui::session::VaultSession;
 use flowvault::vault::{BaoOptions, VaultLocation};
 use ratatui::crossterm::event::KeyCode;
@@ -79,9 +79,97 @@ fn a_small_vault_opens_whole_and_starts_renewals_at_once() {
         "basic",
         &[("account_sid", SID), ("auth_token", "t")],
     )]);
-    let (names, first_page) = names(&session(&vault).perform(VaultCommand::Open(key())));
+    let opened = session(&vault).perform(VaultCommand::Open(key()));
+    let (names, first_page) = names(&opened);
     assert_eq!((names, first_page), (vec!["Only".to_owned()], None));
-    assert!(vault.harness(80, 24).refresher_started);
+    let mut h = vault.harness(80, 24);
+    let effects = h.app.update(Msg::Vault(opened));
+    assert!(starts_refresher(&effects), "{effects:?}");
+    assert!(!asks_for_the_rest(&effects), "{effects:?}");
+}
+
+fn starts_refresher(effects: &[Effect]) -> bool {
+    effects.iter().any(|e| matches!(e, Effect::StartRefresher))
+}
+
+fn asks_for_the_rest(effects: &[Effect]) -> bool {
+    effects
+        .iter()
+        .any(|e| matches!(e, Effect::Vault(VaultCommand::Reload)))
+}
+
+#[test]
+fn a_failed_read_of_the_rest_keeps_saying_partial_and_is_tried_again() {
+    let vault = large_vault();
+    let mut h = vault.harness(80, 24);
+    let mut session = session(&vault);
+    let opened = session.perform(VaultCommand::Open(key()));
+    let effects = h.app.update(Msg::Vault(opened));
+    assert!(asks_for_the_rest(&effects));
+    h.app.begin_vault_work(&VaultCommand::Reload).unwrap();
+    let effects = h
+        .app
+        .update(Msg::Vault(VaultReply::Failed("disk unplugged".into())));
+    assert!(
+        starts_refresher(&effects),
+        "renewals do not wait for ever: {effects:?}"
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::StartTimer(Timer::ReadTheRest, _))),
+        "{effects:?}"
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!("Connections (256 of {COUNT})")),
+        "{screen}"
+    );
+    assert!(screen.contains("disk unplugged"), "{screen}");
+    let effects = h.app.update(Msg::Timer(Timer::ReadTheRest));
+    assert!(asks_for_the_rest(&effects), "{effects:?}");
+    h.app.begin_vault_work(&VaultCommand::Reload).unwrap();
+    let effects = h
+        .app
+        .update(Msg::Vault(session.perform(VaultCommand::Reload)));
+    assert!(
+        !starts_refresher(&effects),
+        "started once only: {effects:?}"
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!("Connections ({COUNT})")),
+        "{screen}"
+    );
+    // A late timer after the whole vault is here asks for nothing.
+    assert!(h.app.update(Msg::Timer(Timer::ReadTheRest)).is_empty());
+}
+
+#[test]
+fn news_from_elsewhere_before_the_rest_completes_the_list_and_starts_renewals_once() {
+    let vault = large_vault();
+    let mut h = vault.harness(80, 24);
+    let mut session = session(&vault);
+    let opened = session.perform(VaultCommand::Open(key()));
+    let whole = match session.perform(VaultCommand::Reload) {
+        VaultReply::Reloaded(snapshot) => snapshot,
+        other => panic!("unexpected {other:?}"),
+    };
+    h.app.update(Msg::Vault(opened));
+    h.app.begin_vault_work(&VaultCommand::Reload).unwrap();
+    let effects = h
+        .app
+        .update(Msg::Vault(VaultReply::ChangedElsewhere(whole)));
+    assert!(starts_refresher(&effects), "{effects:?}");
+    let screen = h.screen();
+    assert!(
+        screen.contains(&format!("Connections ({COUNT})")),
+        "{screen}"
+    );
+    let effects = h
+        .app
+        .update(Msg::Vault(session.perform(VaultCommand::Reload)));
+    assert!(!starts_refresher(&effects), "{effects:?}");
 }
 
 #[test]

@@ -60,6 +60,9 @@ pub struct EffectRunner {
     /// Messages that come back later (worker replies, timers, runs, renewals).
     tx: Option<mpsc::UnboundedSender<Msg>>,
     refresher: Option<RefresherHandle>,
+    /// Commands for a refresher not started yet (while a large vault's
+    /// rest is read): handed to it when it starts.
+    held_for_refresher: Vec<RefreshCommand>,
     /// What a blocking runner did not start; empty for a worker.
     pub recorded: Recorded,
 }
@@ -79,6 +82,7 @@ impl EffectRunner {
             spare: Arc::default(),
             tx: None,
             refresher: None,
+            held_for_refresher: Vec::new(),
             recorded: Recorded::default(),
         }
     }
@@ -97,6 +101,7 @@ impl EffectRunner {
             spare,
             tx: Some(tx),
             refresher: None,
+            held_for_refresher: Vec::new(),
             recorded: Recorded::default(),
         }
     }
@@ -144,12 +149,22 @@ impl EffectRunner {
                     None => self.recorded.timers.push(timer),
                 },
                 Effect::StartRefresher => match self.tx.clone() {
-                    Some(tx) => self.refresher = self.start_refresher(tx),
+                    Some(tx) => {
+                        self.refresher = self.start_refresher(tx);
+                        let held = std::mem::take(&mut self.held_for_refresher);
+                        if let Some(handle) = &self.refresher {
+                            held.into_iter().for_each(|command| handle.send(command));
+                        }
+                    }
                     None => self.recorded.refresher_started = true,
                 },
                 Effect::Refresher(command) => match &self.refresher {
                     Some(handle) => handle.send(command),
                     None if self.tx.is_none() => self.recorded.refresh_commands.push(command),
+                    // Keys pressed faster than a vault is read: a few.
+                    None if self.held_for_refresher.len() < 64 => {
+                        self.held_for_refresher.push(command);
+                    }
                     None => {}
                 },
                 Effect::Run {

@@ -197,4 +197,6 @@ pub enum Timer {
     ClearNotice(u64),
     /// Countdowns ("expires in 23h") may show a new value.
     Countdown(u64),
+    /// Try again to read the connections past the first page.
+    ReadTheRest,
 }

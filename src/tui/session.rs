@@ -320,7 +320,8 @@ fn snapshot(vault: &dyn Store, limit: Option<usize>) -> Result<Snapshot, VaultEr
     let (stored, first_page_of) = match limit {
         Some(limit) => {
             let (first, total) = vault.first_connections(limit)?;
-            (first, (total > limit).then_some(total))
+            let part = first.len() < total;
+            (first, part.then_some(total))
         }
         None => (vault.connections()?, None),
     };

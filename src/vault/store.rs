@@ -15,15 +15,16 @@ pub trait VaultStore {
     /// Every connection, intact or damaged, oldest first.
     fn connections(&self) -> Result<Vec<StoredConnection>, VaultError>;
 
-    /// The oldest `limit` connections, and how many there are in all: what
-    /// a screen shows before the rest is read.
+    /// At least the oldest `limit` connections, oldest first, and how many
+    /// there are in all: what a screen shows before the rest is read. A
+    /// store that cannot read part of its connections returns them all.
     fn first_connections(
         &self,
         limit: usize,
     ) -> Result<(Vec<StoredConnection>, usize), VaultError> {
-        let mut all = self.connections()?;
+        let _ = limit;
+        let all = self.connections()?;
         let total = all.len();
-        all.truncate(limit);
         Ok((all, total))
     }
 

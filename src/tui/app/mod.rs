@@ -161,6 +161,10 @@ pub enum Pane {
     Flows,
 }
 
+/// How long after a failed read of the connections past the first page
+/// the app tries again.
+const READ_THE_REST_AGAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The whole state of the UI, one part per job.
 #[derive(Debug)]
 pub struct App {
@@ -402,6 +406,10 @@ impl App {
                 self.countdown().into_iter().collect()
             }
             Timer::Countdown(_) => Vec::new(),
+            Timer::ReadTheRest if self.first_page_of.is_some() => {
+                vec![Effect::Vault(VaultCommand::Reload)]
+            }
+            Timer::ReadTheRest => Vec::new(),
         }
     }
 
@@ -516,6 +524,11 @@ impl App {
                         vec![self.notify(locale.f("notice.failed", &[("error", &text)]), true)];
                     if std::mem::take(&mut self.follow_ups.refresher_after_reload) {
                         effects.push(Effect::StartRefresher);
+                    }
+                    // Reading the rest failed (a server gone, say): the list
+                    // still says it is partial, and it is read again soon.
+                    if self.first_page_of.is_some() {
+                        effects.push(Effect::StartTimer(Timer::ReadTheRest, READ_THE_REST_AGAIN));
                     }
                     effects
                 }

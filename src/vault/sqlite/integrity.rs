@@ -68,18 +68,15 @@ fn tagged_column_count(kind: RecordKind) -> usize {
 
 /// Computes and checks row tags with a key of their own.
 pub(super) struct RowTagger {
-    /// HMAC keyed and primed with the domain label once: listing tags every
-    /// row, and keying costs two hash blocks of its own.
-    primed: Hmac<Sha256>,
+    /// Kept as a key (zeroized, in locked memory), not as a keyed HMAC
+    /// state, which is as good as the key and would be neither.
+    key: SecretKey,
 }
 
 impl RowTagger {
     /// A tagger with its own key (derived from the data key).
     pub fn new(key: SecretKey) -> RowTagger {
-        let mut primed = <Hmac<Sha256> as Mac>::new_from_slice(key.expose())
-            .expect("HMAC takes keys of any length");
-        primed.update(b"flowvault/row-tag/v1");
-        RowTagger { primed }
+        RowTagger { key }
     }
 
     /// The MAC of a row's table, id and tagged values (NULL as `None`).
@@ -90,7 +87,9 @@ impl RowTagger {
         row: &Row<'_>,
         from: usize,
     ) -> rusqlite::Result<Hmac<Sha256>> {
-        let mut mac = self.primed.clone();
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.expose())
+            .expect("HMAC takes keys of any length");
+        mac.update(b"flowvault/row-tag/v1");
         add_part(&mut mac, Some(kind.table().as_bytes()));
         add_part(&mut mac, Some(id.as_bytes()));
         for i in from..from + tagged_column_count(kind) {

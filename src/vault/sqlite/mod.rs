@@ -200,15 +200,12 @@ impl Vault {
     fn unlock(path: &Path, unlock: &UnlockKey) -> Result<Vault, VaultError> {
         file::check_existing(path)?;
         // Looked at read-only first: opening for writing would switch some
-        // other SQLite file to WAL before it is refused. The file's own
-        // header says so without opening it, unless the id is still only in
-        // the write-ahead log of a vault never folded in.
-        let is_vault = file_header_names_a_vault(path)
-            || Db::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .and_then(|db| {
-                    db.pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0))
-                })
-                .is_ok_and(|id| id == migrations::APPLICATION_ID);
+        // other SQLite file to WAL before it is refused. (Not by reading the
+        // header through a file of our own: closing it would drop every
+        // POSIX lock this process's SQLite handles hold on the file.)
+        let is_vault = Db::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|db| db.pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0)))
+            .is_ok_and(|id| id == migrations::APPLICATION_ID);
         if !is_vault {
             return Err(VaultError::NotAVault(path.to_owned()));
         }
@@ -741,26 +738,6 @@ struct SealedBody {
     updated_at: OffsetDateTime,
 }
 
-/// Whether the first page of the file at `path`, as stored in the file, is
-/// a SQLite header with flowvault's application id (offset 68, big-endian).
-fn file_header_names_a_vault(path: &Path) -> bool {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    const MAGIC: &[u8; 16] = b"SQLite format 3\0";
-    let mut header = [0u8; 72];
-    // As SQLite opens it: no symlink followed, no waiting on a FIFO.
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .and_then(|mut f| f.read_exact(&mut header))
-        .is_ok_and(|()| {
-            header.starts_with(MAGIC)
-                && i32::from_be_bytes([header[68], header[69], header[70], header[71]])
-                    == migrations::APPLICATION_ID
-        })
-}
-
 fn open_db(path: &Path) -> Result<Db, VaultError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let db = Db::open_with_flags(path, flags).context("cannot open the vault file")?;
@@ -969,31 +946,6 @@ mod tests {
             panic!("the last row is intact");
         };
         assert_eq!(last.fields.get("token"), Some("secret 999"));
-    }
-
-    #[test]
-    fn only_a_sqlite_header_with_the_vault_id_names_a_vault() {
-        let dir = tempfile::TempDir::new().unwrap();
-        let fixture =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault-0.5/vault.db");
-        assert!(file_header_names_a_vault(&fixture));
-        let other = dir.path().join("other.db");
-        Db::open(&other)
-            .unwrap()
-            .execute_batch("PRAGMA application_id = 7; CREATE TABLE t (x);")
-            .unwrap();
-        assert!(!file_header_names_a_vault(&other));
-        let short = dir.path().join("short");
-        std::fs::write(&short, b"SQLite format 3\0").unwrap();
-        assert!(!file_header_names_a_vault(&short));
-        assert!(!file_header_names_a_vault(&dir.path().join("missing")));
-        // Whatever a new vault's file holds yet, it opens.
-        drop(test_vault(&dir));
-        let reopened = Vault::open(
-            &dir.path().join("v.db"),
-            &UnlockKey::KeyFile(zeroize::Zeroizing::new(vec![9; 32])),
-        );
-        assert!(reopened.is_ok());
     }
 
     #[test]
