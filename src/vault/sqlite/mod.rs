@@ -199,17 +199,19 @@ impl Vault {
 
     fn unlock(path: &Path, unlock: &UnlockKey) -> Result<Vault, VaultError> {
         file::check_existing(path)?;
-        // Looked at read-only first: opening for writing would switch some
-        // other SQLite file to WAL before it is refused. (Not by reading the
-        // header through a file of our own: closing it would drop every
-        // POSIX lock this process's SQLite handles hold on the file.)
-        let is_vault = Db::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .and_then(|db| db.pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0)))
+        // The id is looked at before the handle is configured: switching
+        // to WAL would change some other SQLite file before it is refused.
+        // (Not by reading the header through a file of our own: closing it
+        // would drop every POSIX lock this process's SQLite handles hold on
+        // the file.)
+        let db = open_unconfigured(path)?;
+        let is_vault = db
+            .pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0))
             .is_ok_and(|id| id == migrations::APPLICATION_ID);
         if !is_vault {
             return Err(VaultError::NotAVault(path.to_owned()));
         }
-        let mut db = open_db(path)?;
+        let mut db = configure(db, path)?;
         let schema = migrations::current(&db)?;
         if schema == 0 {
             return Err(VaultError::NotAVault(path.to_owned()));
@@ -739,10 +741,21 @@ struct SealedBody {
 }
 
 fn open_db(path: &Path) -> Result<Db, VaultError> {
+    configure(open_unconfigured(path)?, path)
+}
+
+/// The file opened for reading and writing, nothing written yet.
+fn open_unconfigured(path: &Path) -> Result<Db, VaultError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let db = Db::open_with_flags(path, flags).context("cannot open the vault file")?;
     db.busy_timeout(std::time::Duration::from_secs(10))
         .context("cannot configure the vault file")?;
+    Ok(db)
+}
+
+/// A vault handle's settings: the write-ahead log, full syncs, foreign
+/// keys, no copy of the log on close, a small page cache.
+fn configure(db: Db, path: &Path) -> Result<Db, VaultError> {
     db.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
     )
