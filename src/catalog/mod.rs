@@ -17,10 +17,22 @@ const SERVICES_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/services.jso
 const ACTIONS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/actions.json"));
 
 /// Every service a connection can be made for, in catalog order.
-#[derive(Debug)]
 pub struct Catalog {
     services: Vec<Service>,
-    actions: Vec<Action>,
+    /// The embedded catalog's are parsed on first use: most commands name
+    /// a service and no action.
+    actions: OnceLock<Vec<Action>>,
+    /// Where those come from until then.
+    actions_json: Option<&'static str>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("services", &self.services)
+            .field("actions", &self.actions())
+            .finish()
+    }
 }
 
 /// Why the embedded catalog could not be read; only a test should ever see it.
@@ -38,9 +50,11 @@ impl Catalog {
     /// The catalog built into the binary, parsed once.
     pub fn embedded() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(|| {
-            Catalog::read(SERVICES_JSON, ACTIONS_JSON, Syntax::Json)
-                .expect("embedded catalog is checked by tests")
+        CATALOG.get_or_init(|| Catalog {
+            services: service::parse_services(SERVICES_JSON, Syntax::Json)
+                .expect("embedded catalog is checked by tests"),
+            actions: OnceLock::new(),
+            actions_json: Some(ACTIONS_JSON),
         })
     }
 
@@ -49,7 +63,8 @@ impl Catalog {
         let services = service::parse_services(text, Syntax::Toml)?;
         Ok(Catalog {
             services,
-            actions: Vec::new(),
+            actions: OnceLock::from(Vec::new()),
+            actions_json: None,
         })
     }
 
@@ -59,22 +74,32 @@ impl Catalog {
     }
 
     fn read(services: &str, actions: &str, syntax: Syntax) -> Result<Catalog, CatalogError> {
-        let mut catalog = Catalog {
-            services: service::parse_services(services, syntax)?,
-            actions: Vec::new(),
-        };
-        catalog.actions = action::parse_actions(actions, &catalog, syntax)?;
+        let catalog = Catalog::parse_services_only(services, syntax)?;
+        let parsed = action::parse_actions(actions, &catalog, syntax)?;
+        let _ = catalog.actions.set(parsed);
         Ok(catalog)
+    }
+
+    fn parse_services_only(services: &str, syntax: Syntax) -> Result<Catalog, CatalogError> {
+        Ok(Catalog {
+            services: service::parse_services(services, syntax)?,
+            actions: OnceLock::new(),
+            actions_json: None,
+        })
     }
 
     /// All flow actions, in catalog order.
     pub fn actions(&self) -> &[Action] {
-        &self.actions
+        self.actions.get_or_init(|| match self.actions_json {
+            Some(json) => action::parse_actions(json, self, Syntax::Json)
+                .expect("embedded catalog is checked by tests"),
+            None => Vec::new(),
+        })
     }
 
     /// The action with this id.
     pub fn action(&self, id: &str) -> Option<&Action> {
-        self.actions.iter().find(|a| a.id == id)
+        self.actions().iter().find(|a| a.id == id)
     }
 
     /// All services, in catalog order.
