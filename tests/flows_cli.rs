@@ -776,3 +776,14 @@ async fn a_redirect_is_shown_not_followed() {
     assert!(stdout(&o).contains("→ 302 Found"), "{}", stdout(&o));
     server.verify().await;
 }
+
+#[test]
+fn a_name_that_looks_like_a_placeholder_is_printed_as_it_is() {
+    let vault = TestVault::new();
+    assert_success(&out(&vault, &["flows", "add", "{n}"]), "add {n}");
+    let stderr = assert_error(&out(&vault, &["run", "{n}", "5"]), 5, "run {n} 5");
+    assert!(
+        stderr.contains("“{n}” has no action 5 (it has 0)."),
+        "{stderr}"
+    );
+}

@@ -192,18 +192,45 @@ impl Locale {
     }
 
     /// The string for `key` with `{name}` placeholders filled in.
+    /// In one pass over the template: a value that holds `{name}` itself
+    /// (a flow named "{n}") is written as it is, never filled in again.
     pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut out = self.t(key).to_owned();
-        for (name, value) in args {
-            out = out.replace(&format!("{{{name}}}"), value);
-        }
-        out
+        fill(self.t(key), args)
     }
 
     /// Every key of this locale, for the completeness test.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.strings.entries().map(|(key, _)| key)
     }
+}
+
+/// `template` with each `{name}` of `args` replaced by its value, in one
+/// pass; an unknown `{…}` or a lone brace stays as it is.
+fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            args.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, value)| (*value, close))
+        });
+        match value {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -216,6 +243,21 @@ mod tests {
         assert_eq!(Lang::parse("fr_CA.UTF-8"), Some(Lang::Fr));
         assert_eq!(Lang::parse("en"), Some(Lang::En));
         assert_eq!(Lang::parse("de_DE"), None);
+    }
+
+    #[test]
+    fn a_value_holding_a_placeholder_is_written_as_it_is() {
+        assert_eq!(
+            fill(
+                "flow {flow} has no action {n}",
+                &[("flow", "{n}"), ("n", "5")]
+            ),
+            "flow {n} has no action 5"
+        );
+        assert_eq!(fill("{a}{b}", &[("a", "{b}"), ("b", "x")]), "{b}x");
+        assert_eq!(fill("a { b } {c", &[("b", "no")]), "a { b } {c");
+        assert_eq!(fill("{}{x}{", &[("x", "1")]), "{}1{");
+        assert_eq!(fill("日本{x}語", &[("x", "の")]), "日本の語");
     }
 
     #[test]
