@@ -940,3 +940,17 @@ fn another_sqlite_file_is_refused_and_left_as_it_was() {
         "the file is untouched (still not WAL)"
     );
 }
+
+#[test]
+fn adding_a_taken_name_says_so_before_any_missing_field() {
+    let vault = TestVault::new();
+    add_sample(&vault, "Taken");
+    // No fields at all: the name is what is wrong, not the fields.
+    let out = vault.try_add("twilio", "  taken ", None, &[], &[]);
+    let stderr = assert_error(&out, 2, "add a taken name");
+    assert!(
+        stderr.contains("a connection named “taken” already exists"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("missing"), "{stderr}");
+}

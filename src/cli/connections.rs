@@ -6,7 +6,7 @@ use crate::locale::width::width;
 use crate::present::labels::{detail, service_name, status_word};
 use crate::vault::audit::{AuditAction, AuditEvent};
 use crate::vault::status::{assess, assess_connection};
-use crate::vault::{Connection, Credentials, StoredConnection, now, validate_name};
+use crate::vault::{Connection, Credentials, StoredConnection, VaultError, now, validate_name};
 
 use super::GlobalArgs;
 use super::error::CliError;
@@ -130,6 +130,13 @@ pub fn add(global: &GlobalArgs, args: AddArgs) -> Result<(), CliError> {
     let mut fields = Credentials::default();
     input.apply(&set, &mut fields)?;
     let mut vault = open_store(global)?;
+    let name = args.name.trim();
+    // A taken name is said before a secret is asked for or found missing.
+    // A complete connection needs no look first: the insert refuses a
+    // taken name itself (a miss would check the whole vault's digest).
+    if !args.empty && require_complete(&set, &fields).is_err() {
+        refuse_taken(vault.as_ref(), name)?;
+    }
     if !args.secrets_stdin && !args.empty {
         input.prompt_missing_secrets(&set, &fields)?;
         input.apply(&set, &mut fields)?;
@@ -137,10 +144,21 @@ pub fn add(global: &GlobalArgs, args: AddArgs) -> Result<(), CliError> {
     if !args.empty {
         require_complete(&set, &fields)?;
     }
-    let connection = Connection::new(args.name.trim(), &service.id, &method.id, fields);
+    let connection = Connection::new(name, &service.id, &method.id, fields);
     vault.add_connection(&connection)?;
     report(global, "cli.added", &connection);
     Ok(())
+}
+
+/// A duplicate-name error if a connection (intact or damaged) has `name`.
+fn refuse_taken(vault: &dyn crate::vault::Store, name: &str) -> Result<(), CliError> {
+    match vault.connection(name) {
+        Err(VaultError::NotFound(_)) => Ok(()),
+        Ok(_) | Err(VaultError::Damaged { .. }) => {
+            Err(VaultError::DuplicateName(name.to_owned()).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `show NAME [--json] [--reveal [--raw]]`.
