@@ -60,12 +60,8 @@ impl Catalog {
 
     /// Parses and checks a catalog text.
     pub fn parse(text: &str) -> Result<Catalog, CatalogError> {
-        let services = service::parse_services(text, Syntax::Toml)?;
-        Ok(Catalog {
-            services,
-            actions: OnceLock::from(Vec::new()),
-            actions_json: None,
-        })
+        // With no actions' text, `actions` is empty.
+        Catalog::parse_services_only(text, Syntax::Toml)
     }
 
     /// Parses services and the actions that use them.

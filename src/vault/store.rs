@@ -20,9 +20,8 @@ pub trait VaultStore {
     /// store that cannot read part of its connections returns them all.
     fn first_connections(
         &self,
-        limit: usize,
+        _limit: usize,
     ) -> Result<(Vec<StoredConnection>, usize), VaultError> {
-        let _ = limit;
         let all = self.connections()?;
         let total = all.len();
         Ok((all, total))

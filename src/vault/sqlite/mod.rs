@@ -456,6 +456,30 @@ impl Vault {
         Ok(out)
     }
 
+    /// The oldest `limit` connections (all, if negative), decoded. Every
+    /// row is checked against the digest first, even for a first page: it
+    /// must not show a row the rest would reveal as rolled back.
+    fn oldest_connections(&self, limit: i64) -> Result<Vec<StoredConnection>, VaultError> {
+        self.check_whole()?;
+        let sql =
+            format!("SELECT {SEALED_COLUMNS} FROM connections ORDER BY created_at, rowid LIMIT ?1");
+        let mut stmt = self
+            .db
+            .prepare_cached(&sql)
+            .context("cannot list connections")?;
+        let opener = self.row_opener();
+        if self.two_threads {
+            let rows = stmt.query([limit]).context("cannot list connections")?;
+            return rows::decode_on_second_thread(rows, &self.tagger, &opener)
+                .context("cannot list connections");
+        }
+        stmt.query_map([limit], |r| {
+            Ok(opener.decode(&SealedRow::read(r, &self.tagger)?))
+        })
+        .and_then(Iterator::collect)
+        .context("cannot list connections")
+    }
+
     /// The connection of the row `clause` finds by `key`, decoded.
     fn find_row(
         &self,
@@ -514,47 +538,15 @@ impl Store for Vault {
 
 impl VaultStore for Vault {
     fn connections(&self) -> Result<Vec<StoredConnection>, VaultError> {
-        self.check_whole()?;
-        let sql = format!("SELECT {SEALED_COLUMNS} FROM connections ORDER BY created_at, rowid");
-        let mut stmt = self
-            .db
-            .prepare_cached(&sql)
-            .context("cannot list connections")?;
-        let opener = self.row_opener();
-        if self.two_threads {
-            let rows = stmt.query([]).context("cannot list connections")?;
-            return rows::decode_on_second_thread(rows, &self.tagger, &opener)
-                .context("cannot list connections");
-        }
-        stmt.query_map(
-            [],
-            |r| Ok(opener.decode(&SealedRow::read(r, &self.tagger)?)),
-        )
-        .and_then(Iterator::collect)
-        .context("cannot list connections")
+        // SQLite reads a negative limit as none.
+        self.oldest_connections(-1)
     }
 
     fn first_connections(
         &self,
         limit: usize,
     ) -> Result<(Vec<StoredConnection>, usize), VaultError> {
-        // Every row is still checked: the first page must not show a row
-        // the rest would reveal as rolled back.
-        self.check_whole()?;
-        let sql =
-            format!("SELECT {SEALED_COLUMNS} FROM connections ORDER BY created_at, rowid LIMIT ?1");
-        let mut stmt = self
-            .db
-            .prepare_cached(&sql)
-            .context("cannot list connections")?;
-        let opener = self.row_opener();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<StoredConnection> = stmt
-            .query_map([limit], |r| {
-                Ok(opener.decode(&SealedRow::read(r, &self.tagger)?))
-            })
-            .and_then(Iterator::collect)
-            .context("cannot list connections")?;
+        let rows = self.oldest_connections(i64::try_from(limit).unwrap_or(i64::MAX))?;
         let total: i64 = self
             .db
             .prepare_cached("SELECT count(*) FROM connections")
