@@ -16,13 +16,16 @@ fn main() -> ExitCode {
     }
     // `flowvault list | head` should end quietly, as other tools do, not
     // panic on a closed pipe.
-    // SAFETY: restoring a signal's default disposition before any thread starts.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let args = match Cli::try_parse() {
+    flowvault::platform::end_quietly_on_closed_pipe();
+    // A shell asking for completions gets them and nothing else.
+    cli::completions::answer_if_asked();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args = match Cli::try_parse_from(&argv) {
         Ok(args) => args,
         // Help and version are clap's own text; errors echo the arguments.
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
+            let e = cli::usage::plain_usage(e, &argv);
             // Rendered without styling, so escaping cannot break a colour code.
             eprint!("{}", escape_text(&e.render().to_string()));
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));

@@ -1,20 +1,26 @@
 //! The headless commands of CLI.md.
 
 mod audit;
+pub mod completions;
 mod connections;
 mod copy;
 mod error;
 mod fields;
 mod flows;
+mod man;
 mod output;
 mod services;
 mod tokens;
 pub mod unlock;
+pub mod usage;
 mod vault_cmds;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::ArgValueCandidates;
+
+use completions::{action_ids, connection_names, flow_names, record_names, service_ids};
 
 pub use error::{CliError, Exit};
 
@@ -34,6 +40,7 @@ pub struct Cli {
 
 /// Options every command takes, before or after it.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Vault file, or openbao://HOST[:PORT][,HOST…]/MOUNT/PREFIX
     /// [default: <user data dir>/flowvault/vault.db]
@@ -87,17 +94,22 @@ pub enum Command {
     },
     /// The catalog of services and their fields
     Services {
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
     },
     /// List connections
     List {
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
     },
     /// Add a connection
     Add {
+        /// The catalog service (`flowvault services` lists them)
+        #[arg(add = ArgValueCandidates::new(service_ids))]
         service: String,
+        /// A name for the connection, unique in the vault
         name: String,
         /// One of the service's methods (http: bearer, api_key, basic, oauth2)
         #[arg(long)]
@@ -114,7 +126,10 @@ pub enum Command {
     },
     /// Show one connection
     Show {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
         /// Show secret values (on a terminal, control characters in them are escaped)
@@ -127,22 +142,37 @@ pub enum Command {
     },
     /// Change a connection's fields
     Edit {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
+        /// A non-secret field
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Read KEY=VALUE lines (secrets) from standard input
         #[arg(long)]
         secrets_stdin: bool,
     },
     /// Rename a connection
-    Rename { name: String, new_name: String },
+    Rename {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
+        name: String,
+        /// Its new name, unique in the vault
+        new_name: String,
+    },
     /// Delete a connection
     Rm {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
+        /// Delete it even if flow actions use it (they are left with no connection)
         #[arg(long)]
         force: bool,
     },
     /// Print a valid access token, fetching or renewing it first if needed
     Token {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
         /// Print the token exactly, even on a terminal (exact is the default
         /// when stdout is not a terminal; on one, control characters are escaped)
@@ -150,11 +180,16 @@ pub enum Command {
         raw: bool,
     },
     /// Renew tokens now: one connection, or every one that keeps tokens
-    Refresh { name: Option<String> },
+    Refresh {
+        /// Only this connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
+        name: Option<String>,
+    },
     /// Keep every token fresh until SIGINT/SIGTERM; log lines on stderr
     Daemon,
     /// The catalog of flow actions
     Actions {
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
     },
@@ -165,6 +200,8 @@ pub enum Command {
     },
     /// Run a flow's actions in order, or one of them
     Run {
+        /// The flow
+        #[arg(add = ArgValueCandidates::new(flow_names))]
         flow: String,
         /// Only the action at this position (1-based)
         position: Option<usize>,
@@ -198,12 +235,12 @@ pub enum Command {
         #[arg(long)]
         overwrite: bool,
     },
-    /// Check that no record was removed, added or rolled back outside flowvault
-    /// Lists the audit trail oldest first (NAME: one connection or flow),
-    /// or checks its chain with --verify.
+    /// Who did what, when: the audit trail, oldest first, or a check of its chain
     Audit {
         /// A connection or flow, by name or id (renames keep its history).
+        #[arg(add = ArgValueCandidates::new(record_names))]
         name: Option<String>,
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
         /// Only entries at or after WHEN: 2026-12-01, an RFC 3339 time, or 30m, 12h, 7d.
@@ -216,11 +253,28 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["name", "json", "since", "last"])]
         verify: bool,
     },
+    /// Check that no record was removed, added or rolled back outside flowvault
     Verify {
         /// Accept the vault as it is now, after reading the report, and seal
         /// a new integrity digest over it
         #[arg(long)]
         accept: bool,
+    },
+    /// Print the script that completes flowvault's commands and names in SHELL
+    ///
+    /// bash: `source <(flowvault completions bash)` in ~/.bashrc; zsh: the
+    /// same in ~/.zshrc; fish: `flowvault completions fish | source` in
+    /// ~/.config/fish/config.fish. Connection and flow names complete when
+    /// the vault opens with a key file (--key-file or FLOWVAULT_KEY_FILE).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
+        shell: String,
+    },
+    /// Print the manual page (roff): `flowvault man | man -l -`
+    Man {
+        /// A command, for its own page (`flowvault man flows add`)
+        command: Vec<String>,
     },
 }
 
@@ -241,19 +295,31 @@ impl GlobalArgs {
 pub enum FlowsCommand {
     /// Flows with their actions, each action's connection and warnings
     List {
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
     },
     /// Create a flow
-    Add { flow: String },
+    Add {
+        /// A name for the flow, unique in the vault
+        flow: String,
+    },
     /// Delete a flow
-    Rm { flow: String },
+    Rm {
+        /// The flow
+        #[arg(add = ArgValueCandidates::new(flow_names))]
+        flow: String,
+    },
     /// Append an action to a flow; prints its position (1-based)
     AddAction {
+        /// The flow
+        #[arg(add = ArgValueCandidates::new(flow_names))]
         flow: String,
+        /// The catalog action (`flowvault actions` lists them)
+        #[arg(add = ArgValueCandidates::new(action_ids))]
         action: String,
         /// The connection it uses
-        #[arg(long)]
+        #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(connection_names))]
         connection: Option<String>,
         /// A non-secret input
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -264,8 +330,13 @@ pub enum FlowsCommand {
     },
     /// Point an action at a connection
     SetConnection {
+        /// The flow
+        #[arg(add = ArgValueCandidates::new(flow_names))]
         flow: String,
+        /// The action's position in the flow (1-based)
         position: usize,
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
     },
 }
@@ -277,6 +348,8 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
             new_key_file,
             transit_key,
         } => vault_cmds::init(global, new_key_file.as_deref(), transit_key),
+        Command::Completions { shell } => completions::print_registration(&shell),
+        Command::Man { command } => man::print_page(&command),
         Command::Services { json } => services::services(json),
         Command::List { json } => connections::list(global, json),
         Command::Add {
