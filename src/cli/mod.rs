@@ -3,6 +3,7 @@
 mod audit;
 mod connections;
 mod copy;
+mod daemon;
 mod error;
 mod fields;
 mod flows;
@@ -312,7 +313,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         Command::Rm { name, force } => connections::remove(global, &name, force),
         Command::Token { name, raw } => tokens::token(global, &name, raw),
         Command::Refresh { name } => tokens::refresh(global, name.as_deref()),
-        Command::Daemon => tokens::daemon(global),
+        Command::Daemon => daemon::run(global),
         Command::Actions { json } => flows::actions(global, json),
         Command::Flows { command } => match command {
             FlowsCommand::List { json } => flows::list(global, json),
