@@ -227,6 +227,104 @@ async fn sighup_reloads_picks_up_new_connections_drops_removed_ones_and_never_ki
     }
 }
 
+/// Whether process `pid` catches `signal` (its bit in /proc's SigCgt mask).
+fn catches(pid: u32, signal: i32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+}
+
+#[tokio::test]
+async fn a_sighup_while_the_vault_unlocks_is_a_reload_not_the_end() {
+    let server = MockServer::start().await;
+    endpoint(&server, "client-a", 3600).await;
+    // A passphrase: Argon2id takes a moment, the window for the signal.
+    let vault = TestVault::with_passphrase("correct horse battery staple");
+    add_auth0(&vault, "a", &server, "client-a");
+    let mut cmd = Command::new(common::BIN);
+    common::isolate(&mut cmd)
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("JOURNAL_STREAM")
+        .arg("--vault")
+        .arg(&vault.path)
+        .arg("--passphrase-file")
+        .arg(&vault.key)
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let mut daemon = Running::spawn(cmd);
+    let pid = daemon.child.id();
+    let deadline = Instant::now() + PATIENCE;
+    while !catches(pid, libc::SIGHUP) {
+        assert!(daemon.is_running(), "ended before catching SIGHUP");
+        assert!(Instant::now() < deadline, "SIGHUP never caught");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let sent = time::OffsetDateTime::now_utc();
+    daemon.signal(libc::SIGHUP);
+    let started = daemon.wait_for("keeping tokens fresh");
+    // The signal came before the daemon was up: while it unlocked.
+    let stamp = started.split_whitespace().next().unwrap();
+    let started_at =
+        time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339).unwrap();
+    assert!(sent < started_at, "SIGHUP at {sent}, up at {started_at}");
+    daemon.wait_for("configuration reloaded");
+    daemon.wait_for("renewed “a”");
+    assert!(daemon.is_running());
+    let (status, log) = daemon.stop();
+    assert!(status.success(), "exit {status:?}:\n{log}");
+}
+
+#[tokio::test]
+async fn a_reload_that_cannot_open_the_vault_keeps_the_one_it_has() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = MockServer::start().await;
+    endpoint(&server, "client-a", 2).await;
+    let vault = TestVault::new();
+    add_auth0(&vault, "a", &server, "client-a");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    let mut daemon = Running::spawn(daemon_cmd(
+        &vault,
+        &[],
+        &[("NOTIFY_SOCKET", path.to_str().unwrap())],
+    ));
+    assert_eq!(value(&next_notification(&socket), "READY"), Some("1"));
+    daemon.wait_for("renewed “a”");
+
+    // The key file opened to everyone: refused, as at start.
+    std::fs::set_permissions(&vault.key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    daemon.signal(libc::SIGHUP);
+    let failed = daemon.wait_for("could not reopen");
+    assert!(
+        failed.contains("still using the vault opened before"),
+        "{failed}"
+    );
+    assert!(failed.contains(&*vault.key.to_string_lossy()), "{failed}");
+    let reloading = next_notification(&socket);
+    assert_eq!(value(&reloading, "RELOADING"), Some("1"));
+    let ready = next_notification(&socket);
+    assert_eq!(value(&ready, "READY"), Some("1"), "{ready:?}");
+    assert_eq!(
+        value(&ready, "STATUS"),
+        Some("reload failed: still using the vault opened before")
+    );
+
+    // The vault opened at start goes on renewing.
+    let before = requests_from(&server, "client-a").await;
+    daemon.wait_for("renewed “a”");
+    daemon.wait_for("renewed “a”");
+    assert!(requests_from(&server, "client-a").await >= before + 2);
+    assert!(daemon.is_running());
+    let (status, log) = daemon.stop();
+    assert!(status.success(), "exit {status:?}:\n{log}");
+    assert!(!log.contains("configuration reloaded"), "{log}");
+}
+
 #[tokio::test]
 async fn sigint_stops_it_cleanly_too() {
     let server = MockServer::start().await;
