@@ -4,6 +4,7 @@ mod audit;
 pub mod completions;
 mod connections;
 mod copy;
+mod daemon;
 mod error;
 mod fields;
 mod flows;
@@ -385,7 +386,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         Command::Rm { name, force } => connections::remove(global, &name, force),
         Command::Token { name, raw } => tokens::token(global, &name, raw),
         Command::Refresh { name } => tokens::refresh(global, name.as_deref()),
-        Command::Daemon => tokens::daemon(global),
+        Command::Daemon => daemon::run(global),
         Command::Actions { json } => flows::actions(global, json),
         Command::Flows { command } => match command {
             FlowsCommand::List { json } => flows::list(global, json),

@@ -5,6 +5,7 @@ mod file_access;
 mod locked_memory;
 mod memory;
 mod process;
+pub mod sd_notify;
 pub mod thread_priority;
 
 pub use file_access::{current_uid, is_read_only_fs, is_writable};
