@@ -2,6 +2,7 @@
 //! vault with a key file, a token endpoint on 127.0.0.1, and what a service
 //! manager sees: sd_notify datagrams on a socket the test binds, SIGHUP
 //! reloads, journald's JOURNAL_STREAM, English log lines, the sample unit.
+#![allow(unsafe_code)] // libc: signals to the daemon, the monotonic clock
 
 mod common;
 

@@ -186,7 +186,7 @@ pub enum Command {
         #[arg(add = ArgValueCandidates::new(connection_names))]
         name: Option<String>,
     },
-    /// Keep every token fresh until SIGINT/SIGTERM; log lines on stderr
+    /// Keep every token fresh until SIGINT/SIGTERM (SIGHUP reloads); log lines on stderr
     Daemon,
     /// The catalog of flow actions
     Actions {
