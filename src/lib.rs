@@ -4,6 +4,7 @@ pub mod actions;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
+pub mod config;
 pub mod locale;
 pub mod platform;
 pub mod present;

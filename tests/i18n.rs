@@ -880,7 +880,9 @@ fn footer_hints_shown(locale: &Locale, mode: flowvault::tui::keymap::Mode) -> (u
         .iter()
         .filter(|e| e.footer != Shown::HelpOnly)
         .count();
-    let shown = flowvault::tui::widgets::footer::hints(mode, W as usize, locale, &[("n", "10")]);
+    let keymap = flowvault::tui::keymap::Keymap::default();
+    let shown =
+        flowvault::tui::widgets::footer::hints(&keymap, mode, W as usize, locale, &[("n", "10")]);
     (shown.len(), all)
 }
 

@@ -1,6 +1,8 @@
 //! The headless commands of CLI.md.
 
 mod audit;
+mod config_cmd;
+pub mod configured;
 mod connections;
 mod copy;
 mod error;
@@ -16,6 +18,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use configured::parse;
 pub use error::{CliError, Exit};
 
 /// Command-line arguments.
@@ -71,6 +74,15 @@ pub struct GlobalArgs {
     /// Interface language (en, fr, ja)
     #[arg(long, global = true, env = "FLOWVAULT_LANG", value_name = "LANG")]
     pub lang: Option<String>,
+    /// Config file [default: $XDG_CONFIG_HOME/flowvault/config.toml]
+    #[arg(long, global = true, env = "FLOWVAULT_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Where `vault`, `lang` and `config` came from (set after parsing).
+    #[arg(skip)]
+    pub origins: configured::Origins,
+    /// The config file as read (set after parsing).
+    #[arg(skip)]
+    pub file: crate::config::Config,
 }
 
 /// The commands.
@@ -84,6 +96,11 @@ pub enum Command {
         /// On OpenBao: the transit key that wraps the data key [default: flowvault]
         #[arg(long, value_name = "NAME", conflicts_with = "new_key_file")]
         transit_key: Option<String>,
+    },
+    /// The effective configuration and where each value came from
+    Config {
+        #[arg(long)]
+        json: bool,
     },
     /// The catalog of services and their fields
     Services {
@@ -277,6 +294,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
             new_key_file,
             transit_key,
         } => vault_cmds::init(global, new_key_file.as_deref(), transit_key),
+        Command::Config { json } => config_cmd::config(global, json),
         Command::Services { json } => services::services(json),
         Command::List { json } => connections::list(global, json),
         Command::Add {
