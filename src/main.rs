@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use flowvault::cli::{self, unlock};
 use flowvault::locale::terminal_safe::{escape_line, escape_text};
 use flowvault::locale::{Locale, choose_lang};
