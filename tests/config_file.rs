@@ -108,19 +108,28 @@ fn config_prints_each_value_and_where_it_came_from() {
             .join(" ")
     };
     let file = path.display();
-    assert_eq!(
-        text.lines().next().unwrap(),
-        format!("config file: {file}")
-    );
+    assert_eq!(text.lines().next().unwrap(), format!("config file: {file}"));
     // Relative to the file's folder, as kubeconfig paths are.
     let team = dir.path().join("team.db");
-    assert_eq!(line("vault"), format!("vault {} file {file}", team.display()));
+    assert_eq!(
+        line("vault"),
+        format!("vault {} file {file}", team.display())
+    );
     assert_eq!(line("lang"), "lang en env FLOWVAULT_LANG");
-    assert_eq!(line("timeouts.reveal"), format!("timeouts.reveal 30s file {file}"));
-    assert_eq!(line("timeouts.clipboard_clear"), "timeouts.clipboard_clear 30s default");
+    assert_eq!(
+        line("timeouts.reveal"),
+        format!("timeouts.reveal 30s file {file}")
+    );
+    assert_eq!(
+        line("timeouts.clipboard_clear"),
+        "timeouts.clipboard_clear 30s default"
+    );
     assert_eq!(line("timeouts.auto_lock"), "timeouts.auto_lock off default");
     assert_eq!(line("theme.muted"), "theme.muted dim default");
-    assert_eq!(line("keys.list.delete"), format!("keys.list.delete x file {file}"));
+    assert_eq!(
+        line("keys.list.delete"),
+        format!("keys.list.delete x file {file}")
+    );
     assert_eq!(
         line("keys.details.copy"),
         format!("keys.details.copy y, ctrl-y file {file}")
@@ -142,7 +151,10 @@ fn a_refused_rebinding_is_a_warning_and_not_listed() {
     assert_eq!(keys[0]["action"], "refresh");
     assert_eq!(keys[0]["keys"][0], "F5");
     let warning = &json["warnings"][0];
-    assert_eq!((warning["line"].as_u64(), warning["column"].as_u64()), (Some(2), Some(10)));
+    assert_eq!(
+        (warning["line"].as_u64(), warning["column"].as_u64()),
+        (Some(2), Some(10))
+    );
     let message = warning["message"].as_str().unwrap();
     assert!(message.contains("already does “add”"), "{message}");
 }
@@ -168,18 +180,27 @@ fn flags_beat_variables_beat_the_file() {
             .env("FLOWVAULT_LANG", "ja")
             .args(["--vault", "/from/flag.db", "--lang", "en"]),
     );
-    assert_eq!(source(&json, "vault"), ("/from/flag.db".into(), "flag".into()));
+    assert_eq!(
+        source(&json, "vault"),
+        ("/from/flag.db".into(), "flag".into())
+    );
     assert_eq!(source(&json, "lang"), ("en".into(), "flag".into()));
     let json = config_json(
         with_file()
             .env("FLOWVAULT_VAULT", "/from/env.db")
             .env("FLOWVAULT_LANG", "ja"),
     );
-    assert_eq!(source(&json, "vault"), ("/from/env.db".into(), "env".into()));
+    assert_eq!(
+        source(&json, "vault"),
+        ("/from/env.db".into(), "env".into())
+    );
     assert_eq!(source(&json, "lang"), ("ja".into(), "env".into()));
     assert_eq!(json["vault"]["source"]["var"], "FLOWVAULT_VAULT");
     let json = config_json(&mut with_file());
-    assert_eq!(source(&json, "vault"), ("/from/file.db".into(), "file".into()));
+    assert_eq!(
+        source(&json, "vault"),
+        ("/from/file.db".into(), "file".into())
+    );
     assert_eq!(source(&json, "lang"), ("fr".into(), "file".into()));
     assert_eq!(json["file"]["source"]["kind"], "flag");
     // Without the file: the defaults (the language from LANG=C: English).

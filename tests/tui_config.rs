@@ -43,7 +43,10 @@ fn connections() -> Vec<Connection> {
             "Twilio SMS",
             "twilio",
             "auth_token",
-            &[("account_sid", SID), ("auth_token", &format!("tok-{CANARY}"))],
+            &[
+                ("account_sid", SID),
+                ("auth_token", &format!("tok-{CANARY}")),
+            ],
         ),
         conn(
             "Mail",
@@ -103,12 +106,7 @@ fn a_rebound_key_does_its_action_and_the_old_one_nothing() {
     let confirm = h.screen();
     assert!(confirm.contains("Delete “Twilio SMS”?"), "{confirm}");
     h.press(KeyCode::Char('y'));
-    let names: Vec<String> = setup
-        .vault
-        .intact()
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let names: Vec<String> = setup.vault.intact().into_iter().map(|c| c.name).collect();
     assert_eq!(names, ["Mail", "Staging"]);
 }
 
@@ -156,7 +154,9 @@ fn a_refused_binding_keeps_the_default_and_says_so_in_the_status_line() {
     let screen = h.screen();
     let status = screen.lines().nth(38).unwrap();
     assert!(
-        status.contains("config.toml, line 2, column 10: [keys.list] delete: a already does “add” here"),
+        status.contains(
+            "config.toml, line 2, column 10: [keys.list] delete: a already does “add” here"
+        ),
         "{screen}"
     );
     assert!(footer(&screen).contains("d delete"), "{screen}");
@@ -212,7 +212,10 @@ fn theme_roles_draw_in_the_file_colours() {
     assert!(first_key.modifier.contains(Modifier::BOLD));
     assert_eq!(buffer[(1, 0)].fg, Color::Blue);
     let orange = (0..60).filter(|x| buffer[(*x, 4)].fg == Color::Rgb(255, 136, 0));
-    assert!(orange.count() > 0, "the empty connection is not in the warning colour");
+    assert!(
+        orange.count() > 0,
+        "the empty connection is not in the warning colour"
+    );
     snapshot("theme_colours", &format!("{buffer:?}"));
 }
 

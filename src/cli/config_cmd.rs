@@ -9,8 +9,8 @@ use super::error::CliError;
 use super::output::{print_json, print_line};
 use crate::config::theme::describe as describe_style;
 use crate::config::timeouts::describe;
-use crate::locale::{Lang, Locale};
 use crate::locale::width::pad;
+use crate::locale::{Lang, Locale};
 use crate::tui::settings::UiSettings;
 use crate::tui::theme::Theme;
 
@@ -116,7 +116,9 @@ fn effective(global: &GlobalArgs) -> Effective {
     let from = |origin: Origin, var: &str, flag: &str| match origin {
         Origin::Default => Source::Default,
         Origin::File => in_file(),
-        Origin::Env => Source::Env { var: var.to_owned() },
+        Origin::Env => Source::Env {
+            var: var.to_owned(),
+        },
         Origin::Flag => Source::Flag {
             flag: flag.to_owned(),
         },
@@ -207,10 +209,7 @@ fn effective(global: &GlobalArgs) -> Effective {
         },
         timeouts: TimeoutsReport {
             reveal: duration(Some(timeouts.reveal), settings.reveal.is_some()),
-            clipboard_clear: duration(
-                timeouts.clipboard_clear,
-                settings.clipboard_clear.is_some(),
-            ),
+            clipboard_clear: duration(timeouts.clipboard_clear, settings.clipboard_clear.is_some()),
             auto_lock: duration(timeouts.auto_lock, settings.auto_lock.is_some()),
         },
         theme,

@@ -61,7 +61,9 @@ pub fn read(path: &Path, named: bool) -> (Option<Settings>, Vec<ConfigWarning>) 
     };
     reader.document();
     // The parser's tables are not in file order; the warnings are.
-    reader.warnings.sort_by_key(|w| w.at.map(|a| (a.line, a.column)));
+    reader
+        .warnings
+        .sort_by_key(|w| w.at.map(|a| (a.line, a.column)));
     (Some(reader.settings), reader.warnings)
 }
 
@@ -87,8 +89,18 @@ impl Reader<'_> {
     }
 
     /// A toml error: its first line (the rest draws the source), at its span.
-    fn toml_error(&mut self, error: &toml::de::Error, fallback: usize, problem: fn(String) -> Problem) {
-        let message = error.message().lines().next().unwrap_or_default().to_owned();
+    fn toml_error(
+        &mut self,
+        error: &toml::de::Error,
+        fallback: usize,
+        problem: fn(String) -> Problem,
+    ) {
+        let message = error
+            .message()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let offset = error.span().map_or(fallback, |s| s.start);
         self.warn(offset, problem(message));
     }
@@ -292,7 +304,10 @@ struct TimeoutsSection {
 
 /// Seconds, or a duration in words.
 #[derive(Deserialize)]
-#[serde(untagged, expecting = "seconds or a duration such as \"90s\", \"5m\", \"off\"")]
+#[serde(
+    untagged,
+    expecting = "seconds or a duration such as \"90s\", \"5m\", \"off\""
+)]
 enum DurationValue {
     Seconds(u64),
     Text(String),

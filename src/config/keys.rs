@@ -50,10 +50,7 @@ pub fn parse_key(text: &str) -> Option<KeyChord> {
     let mut modifiers = KeyModifiers::NONE;
     let mut rest = text;
     // `-` alone is the minus key, and `ctrl--` is Ctrl with it.
-    loop {
-        let Some((head, tail)) = rest.split_once('-') else {
-            break;
-        };
+    while let Some((head, tail)) = rest.split_once('-') {
         if tail.is_empty() {
             break;
         }
@@ -135,8 +132,14 @@ mod tests {
 
     #[test]
     fn names_parse_to_the_keys_a_terminal_sends() {
-        assert_eq!(parse_key("x"), chord(KeyCode::Char('x'), KeyModifiers::NONE));
-        assert_eq!(parse_key("G"), chord(KeyCode::Char('G'), KeyModifiers::NONE));
+        assert_eq!(
+            parse_key("x"),
+            chord(KeyCode::Char('x'), KeyModifiers::NONE)
+        );
+        assert_eq!(
+            parse_key("G"),
+            chord(KeyCode::Char('G'), KeyModifiers::NONE)
+        );
         assert_eq!(
             parse_key("shift-g"),
             chord(KeyCode::Char('G'), KeyModifiers::NONE)
@@ -158,7 +161,10 @@ mod tests {
             chord(KeyCode::BackTab, KeyModifiers::NONE)
         );
         assert_eq!(parse_key("F5"), chord(KeyCode::F(5), KeyModifiers::NONE));
-        assert_eq!(parse_key("-"), chord(KeyCode::Char('-'), KeyModifiers::NONE));
+        assert_eq!(
+            parse_key("-"),
+            chord(KeyCode::Char('-'), KeyModifiers::NONE)
+        );
         assert_eq!(
             parse_key("ctrl--"),
             chord(KeyCode::Char('-'), KeyModifiers::CONTROL)

@@ -135,13 +135,24 @@ mod tests {
             parse_style("reverse"),
             Some(Style::new().add_modifier(Modifier::REVERSED))
         );
-        assert_eq!(parse_style("208"), Some(Style::new().fg(Color::Indexed(208))));
+        assert_eq!(
+            parse_style("208"),
+            Some(Style::new().fg(Color::Indexed(208)))
+        );
         assert_eq!(parse_style("none"), Some(Style::new()));
     }
 
     #[test]
     fn words_that_are_no_colour_are_refused() {
-        for bad in ["", "  ", "purplish", "red blue", "on", "#ff88", "bold on nothing"] {
+        for bad in [
+            "",
+            "  ",
+            "purplish",
+            "red blue",
+            "on",
+            "#ff88",
+            "bold on nothing",
+        ] {
             assert_eq!(parse_style(bad), None, "{bad:?}");
         }
     }

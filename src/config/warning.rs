@@ -46,11 +46,20 @@ pub enum Problem {
     Unreadable(String),
     BadVault(String),
     UnknownLang(String),
-    BadDuration { setting: String, text: String },
+    BadDuration {
+        setting: String,
+        text: String,
+    },
     UnknownRole(String),
-    BadStyle { role: String, text: String },
+    BadStyle {
+        role: String,
+        text: String,
+    },
     UnknownScreen(String),
-    UnknownAction { screen: String, action: String },
+    UnknownAction {
+        screen: String,
+        action: String,
+    },
     /// Ctrl-c quits everywhere, whatever the file says.
     FixedAction(String),
     BadKey(String),
@@ -62,7 +71,10 @@ pub enum Problem {
         other: String,
     },
     /// A printable key on a screen where keys type text.
-    TypingKey { screen: String, key: String },
+    TypingKey {
+        screen: String,
+        key: String,
+    },
 }
 
 /// A problem in the config file; the setting it concerns keeps its default.
@@ -89,10 +101,7 @@ impl ConfigWarning {
                     ("problem", &problem),
                 ],
             ),
-            None => locale.f(
-                "config.warning",
-                &[("path", &path), ("problem", &problem)],
-            ),
+            None => locale.f("config.warning", &[("path", &path), ("problem", &problem)]),
         }
     }
 }

@@ -787,8 +787,10 @@ impl App {
                 if self.connection(&id).is_none() {
                     return vec![self.notify(self.locale.t("notice.damaged").to_owned(), true)];
                 }
-                self.overlays
-                    .push(Overlay::Details(Details::new(id.clone(), self.timeouts.reveal)));
+                self.overlays.push(Overlay::Details(Details::new(
+                    id.clone(),
+                    self.timeouts.reveal,
+                )));
                 vec![Effect::Vault(VaultCommand::History(id))]
             }
             Intent::EditConnection(id) => self.open_edit(&id, Wizard::edit),
@@ -954,13 +956,7 @@ impl App {
             _ => Vec::new(),
         };
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        footer::render(
-            frame,
-            areas.footer,
-            self.mode(),
-            &args,
-            view,
-        );
+        footer::render(frame, areas.footer, self.mode(), &args, view);
         if let Phase::Locked(screen) = &self.phase {
             Screen::render(screen, frame, area, &ctx);
             // The config file's problems show from the start, not only once open.

@@ -187,7 +187,10 @@ mod tests {
             Path::new("c.toml"),
         );
         assert_eq!(warnings, []);
-        assert_eq!(keymap.action_for(Mode::List, &press('x')), Some(Action::Delete));
+        assert_eq!(
+            keymap.action_for(Mode::List, &press('x')),
+            Some(Action::Delete)
+        );
         assert_eq!(keymap.action_for(Mode::List, &press('d')), None);
         // Other screens keep `d`.
         assert_eq!(
@@ -210,7 +213,10 @@ mod tests {
         );
         assert_eq!(warnings, []);
         let ctrl_y = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::CONTROL);
-        assert_eq!(keymap.action_for(Mode::Details, &ctrl_y), Some(Action::Copy));
+        assert_eq!(
+            keymap.action_for(Mode::Details, &ctrl_y),
+            Some(Action::Copy)
+        );
         assert_eq!(
             keymap.action_for(Mode::DetailsRevealed, &ctrl_y),
             Some(Action::Copy)
@@ -232,7 +238,13 @@ mod tests {
                 other: "add".into(),
             }]
         );
-        assert_eq!(warnings[0].at, Some(Position { line: 3, column: 10 }));
+        assert_eq!(
+            warnings[0].at,
+            Some(Position {
+                line: 3,
+                column: 10
+            })
+        );
         assert_eq!(keymap, Keymap::default());
     }
 
@@ -246,8 +258,14 @@ mod tests {
             Path::new("c.toml"),
         );
         assert_eq!(warnings, []);
-        assert_eq!(keymap.action_for(Mode::List, &press('a')), Some(Action::Delete));
-        assert_eq!(keymap.action_for(Mode::List, &press('d')), Some(Action::Add));
+        assert_eq!(
+            keymap.action_for(Mode::List, &press('a')),
+            Some(Action::Delete)
+        );
+        assert_eq!(
+            keymap.action_for(Mode::List, &press('d')),
+            Some(Action::Add)
+        );
     }
 
     #[test]
@@ -290,9 +308,16 @@ mod tests {
     #[test]
     fn default_tables_bind_each_action_once_per_mode() {
         for mode in Mode::ALL {
-            let actions: Vec<Action> = super::super::bindings(mode).iter().map(|b| b.action).collect();
+            let actions: Vec<Action> = super::super::bindings(mode)
+                .iter()
+                .map(|b| b.action)
+                .collect();
             for a in &actions {
-                assert_eq!(actions.iter().filter(|b| *b == a).count(), 1, "{mode:?} {a:?}");
+                assert_eq!(
+                    actions.iter().filter(|b| *b == a).count(),
+                    1,
+                    "{mode:?} {a:?}"
+                );
             }
         }
     }
