@@ -228,7 +228,7 @@ impl Mode {
 }
 
 /// One key with its modifiers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     pub code: KeyCode,
     pub modifiers: KeyModifiers,
