@@ -242,3 +242,26 @@ fn the_default_theme_draws_nothing_in_dark_gray() {
             .all(|c| c.fg != Color::DarkGray && c.bg != Color::DarkGray)
     );
 }
+
+/// Texts that name a key (the form's hint, the rename hint) name the key
+/// bound, and that key does what they say.
+#[test]
+fn hints_in_the_text_name_the_rebound_keys() {
+    let setup = Setup::new(
+        "[keys.wizard_form]\ncreate_empty = \"ctrl-o\"\n[keys.rename]\nsubmit = \"ctrl-r\"\n",
+    );
+    let mut h = setup.harness((80, 24));
+    h.press(KeyCode::Char('a'));
+    h.type_text("twil");
+    h.press(KeyCode::Enter);
+    h.type_text("Later");
+    h.press(KeyCode::Enter);
+    let form = h.screen();
+    assert!(form.contains("Ctrl-o creates it empty"), "{form}");
+    assert!(!form.contains("Ctrl-n"), "{form}");
+    h.ctrl('o');
+    assert!(setup.vault.intact().iter().any(|c| c.name == "Later"));
+    h.press(KeyCode::Char('R'));
+    let rename = h.screen();
+    assert!(rename.contains("Ctrl-r renames · Esc cancels"), "{rename}");
+}

@@ -989,6 +989,16 @@ impl Keymap {
         action_in(self.bindings(mode), event)
     }
 
+    /// The keys of `action` in `mode` as hints write them (`n/Esc`), for
+    /// texts that name a key; empty where the mode does not bind it.
+    pub fn keys_of(&self, mode: Mode, action: Action) -> String {
+        self.bindings(mode)
+            .iter()
+            .find(|b| b.action == action)
+            .map(keys_label)
+            .unwrap_or_default()
+    }
+
     /// The hint lines of a mode, in order.
     pub fn entries(&self, mode: Mode) -> Vec<Entry> {
         entries_of(self.bindings(mode))
