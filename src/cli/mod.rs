@@ -99,6 +99,7 @@ pub enum Command {
     },
     /// The effective configuration and where each value came from
     Config {
+        /// As JSON, each value with its source
         #[arg(long)]
         json: bool,
     },
