@@ -88,7 +88,8 @@ impl Reader<'_> {
         });
     }
 
-    /// A toml error: its first line (the rest draws the source), at its span.
+    /// A toml error on one line ("invalid table header; expected `.`, `]`"),
+    /// at its span.
     fn toml_error(
         &mut self,
         error: &toml::de::Error,
@@ -98,9 +99,10 @@ impl Reader<'_> {
         let message = error
             .message()
             .lines()
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
         let offset = error.span().map_or(fallback, |s| s.start);
         self.warn(offset, problem(message));
     }
