@@ -4,6 +4,7 @@ pub mod actions;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
+pub mod config;
 pub mod locale;
 #[allow(unsafe_code)] // system calls behind safe functions: the one place for unsafe
 pub mod platform;

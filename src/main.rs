@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use flowvault::cli::{self, Cli, unlock};
+use flowvault::cli::{self, unlock};
 use flowvault::locale::terminal_safe::{escape_line, escape_text};
 use flowvault::locale::{Locale, choose_lang};
 use flowvault::vault::{UnlockKey, VaultLocation};
@@ -20,7 +19,8 @@ fn main() -> ExitCode {
     // A shell asking for completions gets them and nothing else.
     cli::completions::answer_if_asked();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let args = match Cli::try_parse_from(&argv) {
+    // The config file too: its vault and language, where no flag or variable gives them.
+    let args = match cli::parse(&argv) {
         Ok(args) => args,
         // Help and version are clap's own text; errors echo the arguments.
         Err(e) if !e.use_stderr() => e.exit(),
@@ -39,14 +39,19 @@ fn main() -> ExitCode {
             escape_line(&Locale::get(lang).f("cli.unknown_lang", &[("lang", &code)]))
         );
     }
+    let locale = Locale::get(lang);
     let result = match args.command {
         Some(command) => {
+            // In the UI they show in the status line instead.
+            for warning in &args.global.file.warnings {
+                eprintln!("warning: {}", escape_line(&warning.text(locale)));
+            }
             // A renewal panic that `refresh` or the daemon recovers from is
             // logged, not reported (the UI installs it after its own hooks).
             flowvault::auth::contained::install_panic_filter();
             cli::run(&args.global, command)
         }
-        None => open_ui(&args.global, Locale::get(lang)),
+        None => open_ui(&args.global, locale),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,6 +76,7 @@ fn open_ui(global: &cli::GlobalArgs, locale: &'static Locale) -> Result<(), cli:
         _ => None,
     };
     let bao = unlock::bao_options(global);
-    flowvault::tui::launch::launch(location, key, bao, locale)
+    let ui = flowvault::tui::settings::UiSettings::from_config(&global.file);
+    flowvault::tui::launch::launch(location, key, bao, locale, ui)
         .map_err(|e| cli::CliError::failure(format!("{e:#}")))
 }

@@ -650,3 +650,89 @@ fn the_sample_unit_passes_systemd_analyze_verify() {
         "warnings about the unit:\n{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_reload_reads_the_config_file_again_and_opens_the_vault_it_names_now() {
+    let server = MockServer::start().await;
+    endpoint(&server, "client-a", 3600).await;
+    endpoint(&server, "client-b", 3600).await;
+    let first = TestVault::new();
+    add_auth0(&first, "in-a", &server, "client-a");
+    // A second vault unlocked by the same key file.
+    let second = first.dir.path().join("second.db");
+    let mut init = Command::new(common::BIN);
+    common::isolate(&mut init);
+    let out = init
+        .arg("--vault")
+        .arg(&second)
+        .arg("--key-file")
+        .arg(&first.key)
+        .arg("init")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut add = Command::new(common::BIN);
+    common::isolate(&mut add);
+    let out = add
+        .arg("--vault")
+        .arg(&second)
+        .arg("--key-file")
+        .arg(&first.key)
+        .args([
+            "add",
+            "auth0",
+            "in-b",
+            "--set",
+            &format!("domain={}", server.uri()),
+        ])
+        .args(["--set", "client_id=client-b", "--secrets-stdin"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"client_secret=s\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let config = first.dir.path().join("config.toml");
+    let names = |path: &Path| format!("vault = {:?}\n", path.display().to_string());
+    std::fs::write(&config, names(&first.path)).unwrap();
+    // No --vault: the config file names the vault.
+    let mut cmd = Command::new(common::BIN);
+    common::isolate(&mut cmd);
+    cmd.env_remove("NOTIFY_SOCKET")
+        .env_remove("JOURNAL_STREAM")
+        .arg("--config")
+        .arg(&config)
+        .arg("--key-file")
+        .arg(&first.key)
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let mut daemon = Running::spawn(cmd);
+    daemon.wait_for("renewed “in-a”");
+
+    std::fs::write(&config, format!("{}bogus = 1\n", names(&second))).unwrap();
+    daemon.signal(libc::SIGHUP);
+    let warning = daemon.wait_for("bogus");
+    assert!(warning.contains("config.toml"), "{warning}");
+    daemon.wait_for("second.db");
+    daemon.wait_for("configuration reloaded");
+    daemon.wait_for("renewed “in-b”");
+    let (status, log) = daemon.stop();
+    assert!(status.success(), "exit {status:?}:\n{log}");
+}

@@ -150,7 +150,10 @@ fn global_args_of(args: Vec<OsString>) -> Option<GlobalArgs> {
         .ignore_errors(true)
         .try_get_matches_from(args)
         .ok()?;
-    GlobalArgs::from_arg_matches(&matches).ok()
+    let mut global = GlobalArgs::from_arg_matches(&matches).ok()?;
+    // The config file's default vault, as the command itself would use.
+    super::configured::apply_config(&mut global);
+    Some(global)
 }
 
 #[cfg(test)]

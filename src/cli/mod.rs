@@ -2,6 +2,8 @@
 
 mod audit;
 pub mod completions;
+mod config_cmd;
+pub mod configured;
 mod connections;
 mod copy;
 mod daemon;
@@ -23,6 +25,7 @@ use clap_complete::ArgValueCandidates;
 
 use completions::{action_ids, connection_names, flow_names, record_names, service_ids};
 
+pub use configured::parse;
 pub use error::{CliError, Exit};
 
 /// Command-line arguments.
@@ -79,6 +82,15 @@ pub struct GlobalArgs {
     /// Interface language (en, fr, ja)
     #[arg(long, global = true, env = "FLOWVAULT_LANG", value_name = "LANG")]
     pub lang: Option<String>,
+    /// Config file [default: $XDG_CONFIG_HOME/flowvault/config.toml]
+    #[arg(long, global = true, env = "FLOWVAULT_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Where `vault`, `lang` and `config` came from (set after parsing).
+    #[arg(skip)]
+    pub origins: configured::Origins,
+    /// The config file as read (set after parsing).
+    #[arg(skip)]
+    pub file: crate::config::Config,
 }
 
 /// The commands.
@@ -92,6 +104,12 @@ pub enum Command {
         /// On OpenBao: the transit key that wraps the data key [default: flowvault]
         #[arg(long, value_name = "NAME", conflicts_with = "new_key_file")]
         transit_key: Option<String>,
+    },
+    /// The effective configuration and where each value came from
+    Config {
+        /// As JSON, each value with its source
+        #[arg(long)]
+        json: bool,
     },
     /// The catalog of services and their fields
     Services {
@@ -351,6 +369,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         } => vault_cmds::init(global, new_key_file.as_deref(), transit_key),
         Command::Completions { shell } => completions::print_registration(&shell),
         Command::Man { command } => man::print_page(&command),
+        Command::Config { json } => config_cmd::config(global, json),
         Command::Services { json } => services::services(json),
         Command::List { json } => connections::list(global, json),
         Command::Add {

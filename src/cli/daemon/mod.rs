@@ -14,6 +14,7 @@ use crate::vault::{Store, StoreAccess, UnlockKey, VaultError, VaultLocation};
 
 use self::log::{Log, english, log_event};
 use super::GlobalArgs;
+use super::configured::Origin;
 use super::error::CliError;
 use super::unlock::{bao_options, location, open_store};
 
@@ -69,8 +70,9 @@ impl Signals {
 }
 
 /// The running daemon: its vault, its refresher and where it reports.
-struct Daemon<'a> {
-    global: &'a GlobalArgs,
+struct Daemon {
+    /// The options, with what the config file gives; a reload reads it again.
+    global: GlobalArgs,
     location: VaultLocation,
     /// The location as logged: escaped, it came from an argument.
     shown: String,
@@ -83,21 +85,21 @@ struct Daemon<'a> {
     notifier: Option<Notifier>,
 }
 
-impl<'a> Daemon<'a> {
+impl Daemon {
     /// Schedules every renewal of the unlocked `vault`, then says it is ready.
     async fn start(
-        global: &'a GlobalArgs,
+        global: &GlobalArgs,
         location: VaultLocation,
         vault: Box<dyn Store>,
         log: Option<Log>,
         notifier: Option<Notifier>,
-    ) -> Result<Daemon<'a>, CliError> {
+    ) -> Result<Daemon, CliError> {
         let (events_tx, events) = unbounded_channel();
         let client = TokenClient::new();
         let (refresher, planned) = schedule(vault.reopen()?, &client, &events_tx).await;
         let shown = escape_line(&vault.location()).into_owned();
         let daemon = Daemon {
-            global,
+            global: global.clone(),
             location,
             shown,
             vault,
@@ -170,12 +172,13 @@ impl<'a> Daemon<'a> {
     /// Reads again everything the daemon takes from outside that may change
     /// while it runs; returns how many renewals are planned.
     ///
-    /// The configuration file is read here, first, once there is one, so that
-    /// what it sets (log level, vault) applies below. Then the log level
+    /// The configuration file first, so that the vault it names applies
+    /// below (a flag or a variable still wins over it). Then the log level
     /// (`FLOWVAULT_LOG`), then the vault: opened afresh, its connections
     /// scanned again (new ones are renewed, removed ones dropped). A vault
     /// that cannot be opened leaves the one opened before in use.
     async fn reload(&mut self) -> Result<usize, VaultError> {
+        self.reread_config();
         if let Some(log) = &self.log
             && let Err(e) = log.reload_level()
         {
@@ -189,6 +192,7 @@ impl<'a> Daemon<'a> {
         // The old refresher ends once its requests are answered; leases keep
         // the two from racing.
         self.refresher = refresher;
+        self.shown = escape_line(&vault.location()).into_owned();
         self.vault = vault;
         tracing::info!(
             "{}",
@@ -197,11 +201,30 @@ impl<'a> Daemon<'a> {
         Ok(planned)
     }
 
+    /// Reads the config file again and logs what is wrong in it. A vault it
+    /// names, where no flag or variable names one, is the one reopened next.
+    fn reread_config(&mut self) {
+        let global = &mut self.global;
+        if global.origins.vault == Origin::File {
+            global.vault = None;
+        }
+        if global.origins.lang == Origin::File {
+            global.lang = None;
+        }
+        super::configured::apply_config(global);
+        for warning in &global.file.warnings {
+            tracing::warn!("{}", warning.text(english()));
+        }
+        if let Ok(location) = location(global) {
+            self.location = location;
+        }
+    }
+
     /// The vault opened afresh: with the key read again from its file (it
     /// may have been rotated), or, for a passphrase typed at start or a key
     /// from the agent, with the key in memory.
     fn reopened(&self) -> Result<Box<dyn Store>, VaultError> {
-        let global = self.global;
+        let global = &self.global;
         let key = match (&self.location, &global.key_file, &global.passphrase_file) {
             (VaultLocation::File(_), Some(path), _) => UnlockKey::read_key_file(path)?,
             (VaultLocation::File(_), None, Some(path)) => UnlockKey::read_passphrase_file(path)?,
