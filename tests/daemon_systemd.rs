@@ -726,6 +726,14 @@ async fn a_reload_reads_the_config_file_again_and_opens_the_vault_it_names_now()
     let mut daemon = Running::spawn(cmd);
     daemon.wait_for("renewed “in-a”");
 
+    // A vault that is not there: the log names the one tried, the daemon
+    // keeps the one it has.
+    let missing = first.dir.path().join("missing.db");
+    std::fs::write(&config, names(&missing)).unwrap();
+    daemon.signal(libc::SIGHUP);
+    let failed = daemon.wait_for("could not reopen");
+    assert!(failed.contains("missing.db"), "{failed}");
+
     std::fs::write(&config, format!("{}bogus = 1\n", names(&second))).unwrap();
     daemon.signal(libc::SIGHUP);
     let warning = daemon.wait_for("bogus");
@@ -735,4 +743,40 @@ async fn a_reload_reads_the_config_file_again_and_opens_the_vault_it_names_now()
     daemon.wait_for("renewed “in-b”");
     let (status, log) = daemon.stop();
     assert!(status.success(), "exit {status:?}:\n{log}");
+}
+
+#[test]
+fn sigterm_while_the_vault_unlocks_ends_the_daemon_at_once() {
+    // A passphrase: Argon2id takes a moment, the window for the signal.
+    let vault = TestVault::with_passphrase("correct horse battery staple");
+    let mut cmd = Command::new(common::BIN);
+    common::isolate(&mut cmd)
+        .env_remove("NOTIFY_SOCKET")
+        .arg("--vault")
+        .arg(&vault.path)
+        .arg("--passphrase-file")
+        .arg(&vault.key)
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let mut daemon = Running::spawn(cmd);
+    let pid = daemon.child.id();
+    let deadline = Instant::now() + PATIENCE;
+    // SIGHUP is caught from the start; SIGTERM keeps its default action
+    // until the vault is open, so `systemctl stop` never waits on a prompt.
+    while !catches(pid, libc::SIGHUP) {
+        assert!(daemon.is_running(), "ended before catching SIGHUP");
+        assert!(Instant::now() < deadline, "SIGHUP never caught");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let unlocking = !catches(pid, libc::SIGTERM);
+    let (status, log) = daemon.stop();
+    if unlocking {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(libc::SIGTERM), "{log}");
+        assert!(!log.contains("keeping tokens fresh"), "{log}");
+    } else {
+        // Unlocked already on a fast machine: a clean stop is right too.
+        assert!(status.success(), "exit {status:?}:\n{log}");
+    }
 }

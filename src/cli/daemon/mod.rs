@@ -34,10 +34,18 @@ pub fn run(global: &GlobalArgs) -> Result<(), CliError> {
     let runtime = super::tokens::runtime()?;
     let _entered = runtime.enter();
     // Caught from here on: a SIGHUP that comes while the vault unlocks is a
-    // reload once it is open, never the end of the daemon.
-    let signals = Signals::install(global)?;
+    // reload once it is open, never the end of the daemon. SIGINT and
+    // SIGTERM keep their default until then, so Ctrl-C or `systemctl stop`
+    // ends a daemon waiting at the passphrase prompt or in the key
+    // derivation at once.
+    let hangup = Signals::catch(SignalKind::hangup(), global)?;
     let location = location(global)?;
     let vault = open_store(global)?;
+    let signals = Signals {
+        interrupt: Signals::catch(SignalKind::interrupt(), global)?,
+        terminate: Signals::catch(SignalKind::terminate(), global)?,
+        hangup,
+    };
     runtime.block_on(async move {
         let daemon = Daemon::start(global, location, vault, log, notifier).await?;
         daemon.serve(signals).await;
@@ -53,18 +61,14 @@ struct Signals {
 }
 
 impl Signals {
-    fn install(global: &GlobalArgs) -> Result<Signals, CliError> {
-        let no_signal = |e: std::io::Error| {
+    /// Catches `kind` from now on (its default action no longer applies).
+    fn catch(kind: SignalKind, global: &GlobalArgs) -> Result<Signal, CliError> {
+        signal(kind).map_err(|e| {
             CliError::failure(
                 global
                     .locale()
                     .f("cli.no_signal", &[("error", &e.to_string())]),
             )
-        };
-        Ok(Signals {
-            interrupt: signal(SignalKind::interrupt()).map_err(no_signal)?,
-            terminate: signal(SignalKind::terminate()).map_err(no_signal)?,
-            hangup: signal(SignalKind::hangup()).map_err(no_signal)?,
         })
     }
 }
@@ -149,7 +153,27 @@ impl Daemon {
     /// stamped with the monotonic clock, the reload, then `READY=1`.
     async fn on_hangup(&mut self) {
         self.notify(&format!("RELOADING=1\nMONOTONIC_USEC={}", monotonic_usec()));
-        let status = match self.reload().await {
+        let mut location = self.reread_config();
+        if location != self.location
+            && matches!(location, VaultLocation::File(_))
+            && self.global.key_file.is_none()
+            && self.global.passphrase_file.is_none()
+        {
+            // The passphrase typed at start opens the vault in use only.
+            tracing::warn!(
+                "{}",
+                english().f(
+                    "daemon.new_vault_needs_key",
+                    &[
+                        ("path", &escape_line(&location.to_string())),
+                        ("current", &self.shown)
+                    ],
+                )
+            );
+            location = self.location.clone();
+        }
+        let tried = escape_line(&location.to_string()).into_owned();
+        let status = match self.reload(location).await {
             Ok(planned) => {
                 tracing::info!("{}", english().t("daemon.reloaded"));
                 status(planned)
@@ -160,7 +184,7 @@ impl Daemon {
                     "{}",
                     english().f(
                         "daemon.reopen_failed",
-                        &[("path", &self.shown), ("error", &error)],
+                        &[("path", &tried), ("error", &error)],
                     )
                 );
                 english().t("daemon.status_reload_failed").to_owned()
@@ -177,8 +201,7 @@ impl Daemon {
     /// (`FLOWVAULT_LOG`), then the vault: opened afresh, its connections
     /// scanned again (new ones are renewed, removed ones dropped). A vault
     /// that cannot be opened leaves the one opened before in use.
-    async fn reload(&mut self) -> Result<usize, VaultError> {
-        self.reread_config();
+    async fn reload(&mut self, location: VaultLocation) -> Result<usize, VaultError> {
         if let Some(log) = &self.log
             && let Err(e) = log.reload_level()
         {
@@ -187,13 +210,14 @@ impl Daemon {
                 english().f("daemon.level_failed", &[("error", &e.to_string())])
             );
         }
-        let vault = self.reopened()?;
+        let vault = self.reopened(&location)?;
         let (refresher, planned) = schedule(vault.reopen()?, &self.client, &self.events_tx).await;
         // The old refresher ends once its requests are answered; leases keep
         // the two from racing.
         self.refresher = refresher;
         self.shown = escape_line(&vault.location()).into_owned();
         self.vault = vault;
+        self.location = location;
         tracing::info!(
             "{}",
             english().f("daemon.reopened", &[("path", &self.shown)])
@@ -201,9 +225,10 @@ impl Daemon {
         Ok(planned)
     }
 
-    /// Reads the config file again and logs what is wrong in it. A vault it
-    /// names, where no flag or variable names one, is the one reopened next.
-    fn reread_config(&mut self) {
+    /// Reads the config file again and logs what is wrong in it; returns the
+    /// vault to reopen: the one it names where no flag or variable names
+    /// one, else the one in use.
+    fn reread_config(&mut self) -> VaultLocation {
         let global = &mut self.global;
         if global.origins.vault == Origin::File {
             global.vault = None;
@@ -215,25 +240,30 @@ impl Daemon {
         for warning in &global.file.warnings {
             tracing::warn!("{}", warning.text(english()));
         }
-        if let Ok(location) = location(global) {
-            self.location = location;
-        }
+        location(global).unwrap_or_else(|_| self.location.clone())
     }
 
-    /// The vault opened afresh: with the key read again from its file (it
-    /// may have been rotated), or, for a passphrase typed at start or a key
-    /// from the agent, with the key in memory.
-    fn reopened(&self) -> Result<Box<dyn Store>, VaultError> {
+    /// The vault at `location` opened afresh: with the key read again from
+    /// its file (it may have been rotated); with the key in memory for a
+    /// passphrase typed at start, which opens only the vault in use; OpenBao
+    /// logs in again.
+    fn reopened(&self, location: &VaultLocation) -> Result<Box<dyn Store>, VaultError> {
         let global = &self.global;
-        let key = match (&self.location, &global.key_file, &global.passphrase_file) {
-            (VaultLocation::File(_), Some(path), _) => UnlockKey::read_key_file(path)?,
-            (VaultLocation::File(_), None, Some(path)) => UnlockKey::read_passphrase_file(path)?,
-            _ => return self.vault.reopen(),
+        let unlock = match (location, &global.key_file, &global.passphrase_file) {
+            (VaultLocation::File(_), Some(path), _) => Some(UnlockKey::read_key_file(path)?),
+            (VaultLocation::File(_), None, Some(path)) => {
+                Some(UnlockKey::read_passphrase_file(path)?)
+            }
+            (VaultLocation::File(_), None, None) => return self.vault.reopen(),
+            (VaultLocation::OpenBao(_), _, _) if *location == self.location => {
+                return self.vault.reopen();
+            }
+            (VaultLocation::OpenBao(_), _, _) => None,
         };
         crate::vault::open_store(
-            &self.location,
+            location,
             &StoreAccess {
-                unlock: Some(key),
+                unlock,
                 bao: bao_options(global),
             },
         )
