@@ -453,3 +453,39 @@ fn a_mistyped_passphrase_is_asked_again_three_tries_in_all() {
     assert_eq!(out.status.code(), Some(3));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("try again"));
 }
+
+#[test]
+fn a_vault_only_a_key_file_opens_is_said_so_instead_of_asking() {
+    let vault = TestVault::new();
+    // On a terminal, where a passphrase could be asked for: it is not.
+    let (code, screen) = with_typed_passphrases(&vault, &["list"], &["guess"]);
+    assert_eq!(code, 3, "{screen}");
+    assert!(!screen.contains("Passphrase for"), "{screen}");
+    assert!(screen.contains("opens only with its key file"), "{screen}");
+    assert!(screen.contains("--key-file"), "{screen}");
+}
+
+#[test]
+fn copy_asks_again_for_a_mistyped_destination_passphrase() {
+    let from = TestVault::new();
+    from.cmd()
+        .args(["add", "http", "api", "--empty"])
+        .assert()
+        .success();
+    let to = TestVault::with_passphrase("destination passphrase");
+    let to_path = to.path.display().to_string();
+    // The source opens by its key file; the destination's passphrase is typed.
+    let key = from.key.display().to_string();
+    let (code, screen) = with_typed_passphrases(
+        &from,
+        &["--key-file", &key, "copy", "--to", &to_path],
+        &["wrong", "destination passphrase"],
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("wrong passphrase; try again (2 left)"),
+        "{screen}"
+    );
+    let out = to.cmd().args(["show", "api"]).output().unwrap();
+    assert_success(&out, "show the copied connection");
+}

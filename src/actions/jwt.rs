@@ -130,11 +130,12 @@ pub fn verify(
         .map_err(|_| JwtError::Malformed)?;
     verify_mac(algorithm, secret, signing_input.as_bytes(), &signature)?;
     // No leeway either side: a token is good from `nbf` until just before `exp`.
-    let now = now.unix_timestamp();
-    if claims["exp"].as_f64().is_some_and(|exp| exp <= now as f64) {
+    // To the nanosecond: a token that expired half a second ago has expired.
+    let now = now.unix_timestamp_nanos() as f64 / 1e9;
+    if claims["exp"].as_f64().is_some_and(|exp| exp <= now) {
         return Err(JwtError::Expired);
     }
-    if claims["nbf"].as_f64().is_some_and(|nbf| nbf > now as f64) {
+    if claims["nbf"].as_f64().is_some_and(|nbf| nbf > now) {
         return Err(JwtError::NotYetValid);
     }
     Ok(claims)
@@ -177,6 +178,14 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let token = sign("HS256", b"s", "{}", Some(-1), now).unwrap();
         assert_eq!(verify("HS256", b"s", &token, now), Err(JwtError::Expired));
+        // Expired half a second ago: still expired.
+        let whole = now.replace_nanosecond(0).unwrap();
+        let token = sign("HS256", b"s", "{}", Some(0), whole).unwrap();
+        let half_later = whole + time::Duration::milliseconds(500);
+        assert_eq!(
+            verify("HS256", b"s", &token, half_later),
+            Err(JwtError::Expired)
+        );
         assert_eq!(decode("not-a-token"), Err(JwtError::Malformed));
         assert!(matches!(
             verify("HS512", b"s", &token, now),

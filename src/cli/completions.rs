@@ -48,10 +48,16 @@ pub fn print_registration(shell: &str) -> Result<(), CliError> {
         ))
     })?;
     // The script calls the binary by the name it was run as, as clap's own
-    // `COMPLETE=bash flowvault` does: `flowvault` from PATH, or a path.
+    // `COMPLETE=bash flowvault` does: `flowvault` from PATH, or a path made
+    // absolute, so that `./flowvault completions bash` works after a `cd`.
     let invoked = std::env::args_os()
         .next()
-        .unwrap_or_else(|| OsString::from("flowvault"));
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "flowvault".into());
+    let invoked = match std::env::current_dir() {
+        Ok(dir) if invoked.components().count() > 1 => dir.join(invoked),
+        _ => invoked,
+    };
     let mut script = Vec::new();
     completer
         .write_registration(
@@ -111,11 +117,20 @@ pub fn flow_names() -> Vec<CompletionCandidate> {
         .collect()
 }
 
-/// Connection and flow names together (`audit NAME` takes either).
+/// Connection and flow names together (`audit NAME` takes either), from
+/// one opening of the vault.
 pub fn record_names() -> Vec<CompletionCandidate> {
-    let mut names = connection_names();
-    names.extend(flow_names());
-    names
+    let Some(store) = open_quietly() else {
+        return Vec::new();
+    };
+    let connections = store.connections().unwrap_or_default();
+    let flows = store.flows().unwrap_or_default();
+    connections
+        .iter()
+        .filter_map(|r| r.name())
+        .map(CompletionCandidate::new)
+        .chain(flows.into_iter().map(|f| CompletionCandidate::new(f.name)))
+        .collect()
 }
 
 /// Opens the vault the line being completed names, if that needs no prompt

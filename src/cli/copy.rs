@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::vault::audit::{AuditAction, AuditEvent, AuditTarget, TargetKind};
 use crate::vault::copy::{CopyError, CopyReport, copy_vault};
-use crate::vault::{StoreAccess, UnlockKey, VaultLocation};
+use crate::vault::{StoreAccess, VaultLocation};
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
@@ -30,14 +30,29 @@ pub fn copy(global: &GlobalArgs, args: CopyArgs) -> Result<(), CliError> {
         return Err(CliError::usage(locale.t("cli.copy_same_vault")));
     }
     let mut from = unlock::open_store(global)?;
-    let access = StoreAccess {
-        unlock: match &args.to {
-            VaultLocation::File(path) => Some(destination_key(&args, path)?),
-            VaultLocation::OpenBao(_) => None,
-        },
-        bao: unlock::bao_options(global),
+    let bao = unlock::bao_options(global);
+    let mut to = match &args.to {
+        VaultLocation::File(path) => {
+            if !path.exists() {
+                return Err(crate::vault::VaultError::Missing(path.to_owned()).into());
+            }
+            unlock::with_key(
+                path,
+                args.to_key_file.as_deref(),
+                args.to_passphrase_file.as_deref(),
+                |key| {
+                    let access = StoreAccess {
+                        unlock: Some(key),
+                        bao: bao.clone(),
+                    };
+                    Ok(crate::vault::open_store(&args.to, &access)?)
+                },
+            )?
+        }
+        VaultLocation::OpenBao(_) => {
+            crate::vault::open_store(&args.to, &StoreAccess { unlock: None, bao })?
+        }
     };
-    let mut to = crate::vault::open_store(&args.to, &access)?;
     let report = copy_vault(from.as_ref(), to.as_mut(), args.overwrite)
         .map_err(|e| copy_error(global, e))?;
     // Both trails say where the records went and came from.
@@ -46,18 +61,6 @@ pub fn copy(global: &GlobalArgs, args: CopyArgs) -> Result<(), CliError> {
     to.append_audit(&copied(&from_name, "from"))?;
     println!("{}", summary(global, &to_name, &report));
     Ok(())
-}
-
-/// The destination file's key: from the `--to-…` options, else asked for.
-fn destination_key(args: &CopyArgs, path: &std::path::Path) -> Result<UnlockKey, CliError> {
-    if !path.exists() {
-        return Err(crate::vault::VaultError::Missing(path.to_owned()).into());
-    }
-    unlock::key_for(
-        path,
-        args.to_key_file.as_deref(),
-        args.to_passphrase_file.as_deref(),
-    )
 }
 
 fn copied(other: &str, direction: &str) -> AuditEvent {

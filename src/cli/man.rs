@@ -10,14 +10,14 @@ use super::error::CliError;
 /// Sections clap has no place for, in roff: what scripts and operators rely on.
 const FLOWVAULT_SECTIONS: &str = r#".SH ENVIRONMENT
 .TP
-\fBFLOWVAULT_VAULT\fR, \fBFLOWVAULT_KEY_FILE\fR, \fBFLOWVAULT_PASSPHRASE_FILE\fR, \fBFLOWVAULT_LANG\fR
-The global options of the same names.
+\fBFLOWVAULT_VAULT\fR, \fBFLOWVAULT_KEY_FILE\fR, \fBFLOWVAULT_PASSPHRASE_FILE\fR, \fBFLOWVAULT_LANG\fR, \fBFLOWVAULT_CONFIG\fR
+The global options of the same names; a flag wins over its variable, a variable over the config file.
 .TP
 \fBFLOWVAULT_BAO_ROLE_ID\fR, \fBFLOWVAULT_BAO_SECRET_ID_FILE\fR, \fBBAO_TOKEN\fR, \fBVAULT_TOKEN\fR
 How an OpenBao vault is logged in to.
 .TP
 \fBFLOWVAULT_LOG\fR, \fBFLOWVAULT_LOG_DIR\fR
-The level and the folder of the log file (default: warn, in the state folder).
+The log level (the UI's default: warn, in a file in the state folder; the daemon's: info, on standard error) and the UI log's folder.
 .TP
 \fBNO_COLOR\fR
 When set to anything, the terminal UI draws without colour.
@@ -40,7 +40,17 @@ Integrity failure: a sealed value was tampered with.
 .TP
 \fB5\fR
 Not found.
+.SH SIGNALS
+.TP
+\fBSIGHUP\fR
+\fBflowvault daemon\fR reads the config file again, reopens the vault and plans every renewal anew.
+.TP
+\fBSIGINT\fR, \fBSIGTERM\fR
+\fBflowvault daemon\fR lets the requests in flight finish and stops.
 .SH FILES
+.TP
+\fI~/.config/flowvault/config.toml\fR
+The config file (\fB$XDG_CONFIG_HOME/flowvault/config.toml\fR): default vault, language, keys, theme, timeouts.
 .TP
 \fI~/.local/share/flowvault/vault.db\fR
 The default vault: one encrypted SQLite file.
@@ -103,8 +113,23 @@ mod tests {
         for command in ["list", "add", "token", "daemon", "completions", "man"] {
             assert!(page.contains(command), "{command} missing");
         }
-        assert!(page.contains(".SH \"EXIT STATUS\""));
-        assert!(page.contains("FLOWVAULT_KEY_FILE"));
+        for section in [
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH SIGNALS",
+            ".SH FILES",
+        ] {
+            assert!(page.contains(section), "{section} missing");
+        }
+        for name in [
+            "FLOWVAULT_KEY_FILE",
+            "FLOWVAULT_CONFIG",
+            "NO_COLOR",
+            "SIGHUP",
+            "config.toml",
+        ] {
+            assert!(page.contains(name), "{name} missing");
+        }
     }
 
     #[test]

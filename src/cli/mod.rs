@@ -287,7 +287,9 @@ pub enum Command {
     /// the vault opens with a key file (--key-file or FLOWVAULT_KEY_FILE).
     Completions {
         /// bash, zsh, fish, elvish or powershell
-        #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(
+            clap_complete::env::Shells::builtins().names()
+        ))]
         shell: String,
     },
     /// Print the manual page (roff): `flowvault man | man -l -`

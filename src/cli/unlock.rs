@@ -49,22 +49,12 @@ pub fn open_store(args: &GlobalArgs) -> Result<Box<dyn Store>, CliError> {
         }),
         VaultLocation::OpenBao(_) => Ok(crate::vault::open_store(
             &location,
-            &access(args, &location)?,
+            &StoreAccess {
+                unlock: None,
+                bao: bao_options(args),
+            },
         )?),
     }
-}
-
-/// What opening `location` needs: the file's key (asked for only once the
-/// file is known to exist), or the OpenBao login options.
-pub fn access(args: &GlobalArgs, location: &VaultLocation) -> Result<StoreAccess, CliError> {
-    let unlock = match location {
-        VaultLocation::File(path) => Some(file_key(args, path)?),
-        VaultLocation::OpenBao(_) => None,
-    };
-    Ok(StoreAccess {
-        unlock,
-        bao: bao_options(args),
-    })
 }
 
 /// The OpenBao login options given on the command line.
@@ -87,18 +77,45 @@ pub fn with_file<T>(
     with_file_key(args, &path, |key| run(&path, &key))
 }
 
-/// Runs `open` with the key of the vault file `path`. A passphrase typed at
-/// the prompt that does not unlock the file is asked for again, three tries
-/// in all; a key or passphrase given by file gets one.
+/// Runs `open` with the key of the vault file `path` the global options give.
 fn with_file_key<T>(
     args: &GlobalArgs,
     path: &Path,
+    open: impl FnMut(UnlockKey) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    // Say "no vault" before asking for a passphrase that could not be used.
+    if !path.exists() && std::fs::symlink_metadata(path).is_err() {
+        return Err(crate::vault::VaultError::Missing(path.to_owned()).into());
+    }
+    with_key(
+        path,
+        args.key_file.as_deref(),
+        args.passphrase_file.as_deref(),
+        open,
+    )
+}
+
+/// Runs `open` with the key of the vault file `vault`: from `key_file`, else
+/// the first line of `passphrase_file`, else typed at the prompt. A typed
+/// passphrase that does not unlock the file is asked for again, three tries
+/// in all; a key or passphrase given by file gets one. A vault that only a
+/// key file opens is said so instead of asking for a passphrase.
+pub fn with_key<T>(
+    vault: &Path,
+    key_file: Option<&Path>,
+    passphrase_file: Option<&Path>,
     mut open: impl FnMut(UnlockKey) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
-    let typed = args.key_file.is_none() && args.passphrase_file.is_none();
+    let typed = key_file.is_none() && passphrase_file.is_none();
+    if typed && crate::vault::file_admin::opens_only_with_key_file(vault) {
+        return Err(CliError {
+            exit: Exit::CannotUnlock,
+            message: crate::locale::current().t("cli.needs_key_file").to_owned(),
+        });
+    }
     let mut left = if typed { PASSPHRASE_TRIES - 1 } else { 0 };
     loop {
-        match open(file_key(args, path)?) {
+        match open(key_for(vault, key_file, passphrase_file)?) {
             // Only a wrong key ends an open with this exit: no terminal or a
             // failed read ends the prompt, before `open` runs.
             Err(e) if e.exit == Exit::CannotUnlock && left > 0 => {
@@ -112,14 +129,6 @@ fn with_file_key<T>(
             result => return result,
         }
     }
-}
-
-fn file_key(args: &GlobalArgs, path: &Path) -> Result<UnlockKey, CliError> {
-    // Say "no vault" before asking for a passphrase that could not be used.
-    if !path.exists() && std::fs::symlink_metadata(path).is_err() {
-        return Err(crate::vault::VaultError::Missing(path.to_owned()).into());
-    }
-    existing_key(args, path)
 }
 
 /// The key given by `--key-file` or `--passphrase-file`, else asked for.

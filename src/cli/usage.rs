@@ -4,18 +4,19 @@
 use std::ffi::OsString;
 
 use clap::CommandFactory;
-use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::error::{ContextKind, ContextValue};
 
 use super::Cli;
 
 /// `error` with the plain usage of the command it is about.
 ///
-/// For a missing argument clap writes the options it saw into the usage
-/// line, those set by `FLOWVAULT_VAULT` and the like too, so `show` with
-/// no name printed `Usage: flowvault show --vault <PATH|URL> <NAME>` as if
-/// `--vault` were required. The command's own usage line replaces it.
+/// For a missing argument or a conflict clap writes the options it saw into
+/// the usage line, those set by `FLOWVAULT_VAULT` and the like too, so `show`
+/// with no name printed `Usage: flowvault show --vault <PATH|URL> <NAME>` as
+/// if `--vault` were required. The command's own usage line replaces it.
 pub fn plain_usage(mut error: clap::Error, args: &[OsString]) -> clap::Error {
-    if error.kind() != ErrorKind::MissingRequiredArgument {
+    // Only an error that prints a usage line gets the plain one.
+    if error.get(ContextKind::Usage).is_none() {
         return error;
     }
     let mut command = Cli::command();
@@ -54,6 +55,20 @@ mod tests {
         let text = plain_usage(error, &args).render().to_string();
         assert!(
             text.contains("Usage: flowvault flows rm [OPTIONS] <FLOW>"),
+            "{text}"
+        );
+        assert!(!text.contains("--vault <"), "{text}");
+    }
+
+    #[test]
+    fn a_conflict_gets_the_plain_usage_too() {
+        let args: Vec<OsString> = ["flowvault", "--vault", "/v.db", "audit", "x", "--verify"]
+            .map(OsString::from)
+            .to_vec();
+        let error = Cli::try_parse_from(&args).unwrap_err();
+        let text = plain_usage(error, &args).render().to_string();
+        assert!(
+            text.contains("Usage: flowvault audit [OPTIONS] [NAME]"),
             "{text}"
         );
         assert!(!text.contains("--vault <"), "{text}");
