@@ -136,10 +136,10 @@ impl<'de> Visitor<'de> for OrderedVisitor {
 pub fn is_form(headers: &[(String, String)]) -> bool {
     headers.iter().any(|(name, value)| {
         name.eq_ignore_ascii_case("content-type")
-            && value
-                .split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            && value.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
     })
 }
 
@@ -194,7 +194,10 @@ pub fn save_body(path: &Path, body: &[u8], overwrite: bool) -> Result<(), SaveEr
                 std::io::ErrorKind::AlreadyExists => SaveError::Exists(path.to_owned()),
                 _ => io(e),
             })?;
-        return file.write_all(body).and_then(|()| file.sync_all()).map_err(io);
+        return file
+            .write_all(body)
+            .and_then(|()| file.sync_all())
+            .map_err(io);
     }
     let name = path.file_name().map_or_else(
         || std::ffi::OsString::from("body"),

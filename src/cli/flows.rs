@@ -276,7 +276,12 @@ pub fn remove_action(global: &GlobalArgs, flow: &str, position: usize) -> Result
 
 /// `flows move FLOW FROM TO`: the action at FROM goes to TO, the ones
 /// between move over by one, as repeated moves in the flows pane would.
-pub fn move_action(global: &GlobalArgs, flow: &str, from: usize, to: usize) -> Result<(), CliError> {
+pub fn move_action(
+    global: &GlobalArgs,
+    flow: &str,
+    from: usize,
+    to: usize,
+) -> Result<(), CliError> {
     let locale = global.locale();
     let mut vault = open_store(global)?;
     let mut flow = vault.flow(flow)?;
@@ -344,7 +349,10 @@ pub fn set_input(global: &GlobalArgs, args: SetInputArgs) -> Result<(), CliError
     vault.save_steps(&flow)?;
     print_line(&locale.f(
         "flows_cli.inputs_set",
-        &[("flow", &flow.name), ("position", &args.position.to_string())],
+        &[
+            ("flow", &flow.name),
+            ("position", &args.position.to_string()),
+        ],
     ));
     Ok(())
 }

@@ -286,7 +286,11 @@ pub enum FlowsCommand {
     /// Remove the action at a position (1-based); the ones after move up
     RmAction { flow: String, position: usize },
     /// Move the action at FROM to TO (1-based positions)
-    Move { flow: String, from: usize, to: usize },
+    Move {
+        flow: String,
+        from: usize,
+        to: usize,
+    },
     /// Change an action's inputs (a blank value clears one); the others are kept
     SetInput {
         flow: String,

@@ -70,7 +70,13 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> Result<(), CliError> {
     }
     let failed = first_failure(locale, &reports);
     if args.json {
-        print_json(&run_json(vault.as_ref(), &flow, args.dry_run, &reports, locale));
+        print_json(&run_json(
+            vault.as_ref(),
+            &flow,
+            args.dry_run,
+            &reports,
+            locale,
+        ));
     } else if args.body {
         print_body(locale, reports.last())?;
     } else if let Some(error) = print_reports(locale, &reports) {
@@ -86,7 +92,10 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> Result<(), CliError> {
         eprint_line(&locale.f(
             "response.saved",
             &[
-                ("size", &crate::present::response::size_words(locale, body.len())),
+                (
+                    "size",
+                    &crate::present::response::size_words(locale, body.len()),
+                ),
                 ("path", &path.display().to_string()),
             ],
         ));
