@@ -94,11 +94,11 @@ async fn the_text_report_shows_status_time_size_and_keeps_the_key_order() {
         .unwrap_or_else(|| panic!("no status line: {text}"));
     let figures: Vec<&str> = status.split(" · ").collect();
     assert_eq!(figures.len(), 3, "{status}");
+    assert_eq!(figures[1], format!("{} B", ORDERED.len()));
     assert!(
-        figures[1].ends_with(" ms") && figures[1][..figures[1].len() - 3].parse::<u64>().is_ok(),
+        figures[2].ends_with(" ms") && figures[2][..figures[2].len() - 3].parse::<u64>().is_ok(),
         "elapsed in ms: {status}"
     );
-    assert_eq!(figures[2], format!("{} B", ORDERED.len()));
     let z = text.find("\"z\": 1").expect("z shown");
     let a = text.find("\"a\": {").expect("a shown");
     assert!(z < a, "the server's order, z before a:\n{text}");
