@@ -202,8 +202,9 @@ async fn json_output_reports_a_failure_and_exits_1() {
     assert_eq!(actions.len(), 1, "the run stopped at the failure");
     assert_eq!(actions[0]["status"], 404);
     assert_eq!(actions[0]["body"], json!({"message": "no such user"}));
+    assert_eq!(actions[0]["error"]["code"], "refused");
     assert!(
-        actions[0]["error"]
+        actions[0]["error"]["message"]
             .as_str()
             .unwrap()
             .contains("no such user"),

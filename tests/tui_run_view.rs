@@ -269,6 +269,6 @@ fn a_dry_run_has_no_body_to_copy_or_save() {
     hn.press(KeyCode::Char('s'));
     assert!(hn.copied.is_empty());
     let screen = hn.screen();
-    row_with(&screen, "No action received a body: nothing was sent.");
+    row_with(&screen, "No action of this run received a body.");
     assert!(!screen.contains("Save the body"), "{screen}");
 }

@@ -254,8 +254,31 @@ pub struct ActionJson<'a> {
     pub body: Option<BodyJson>,
     /// The server sent more than was read: `body` is its beginning.
     pub truncated: bool,
-    /// Why the action failed, in words.
-    pub error: Option<String>,
+    /// Why the action failed.
+    pub error: Option<ErrorJson>,
+}
+
+/// Why an action failed: a code that never changes with the language, and
+/// the reason in words.
+#[derive(Debug, Serialize)]
+pub struct ErrorJson {
+    /// `unknown_action`, `connection_unusable`, `cannot_build`, `no_token`,
+    /// `no_answer`, `refused` or `local_failed`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The code of a failure in `run --json`.
+fn failure_code(failure: &StepFailure) -> &'static str {
+    match failure {
+        StepFailure::UnknownAction(_) => "unknown_action",
+        StepFailure::ConnectionUnusable(_) => "connection_unusable",
+        StepFailure::Prepare(_) => "cannot_build",
+        StepFailure::Token(_) => "no_token",
+        StepFailure::Send { .. } => "no_answer",
+        StepFailure::Refused { .. } => "refused",
+        StepFailure::Local(_) => "local_failed",
+    }
 }
 
 /// The connection an action uses.
@@ -366,7 +389,10 @@ fn run_json<'a>(
                 entry.truncated = response.cut;
             }
             if let StepOutcome::Failed(failure) = &report.outcome {
-                entry.error = Some(step_failure(locale, &report.action, failure));
+                entry.error = Some(ErrorJson {
+                    code: failure_code(failure),
+                    message: step_failure(locale, &report.action, failure),
+                });
             }
             entry
         })

@@ -383,6 +383,8 @@ impl Screen for RunView {
             .len() as u16;
         match action {
             Action::Edit => return self.fix(ctx, page).map_or(Reply::Ignored, Reply::Do),
+            // Still running: nothing to take yet.
+            Action::Copy | Action::Save if self.reports.is_none() => return Reply::Ignored,
             Action::Copy | Action::Save => {
                 let Some((position, body)) = self.body_in_view(ctx, page) else {
                     return Reply::Do(Intent::NoBody);
