@@ -282,18 +282,33 @@ pub enum FlowsCommand {
         name: String,
     },
     /// Rename a flow
-    Rename { flow: String, new_name: String },
+    Rename {
+        /// The flow, by name
+        flow: String,
+        /// Its new name
+        new_name: String,
+    },
     /// Remove the action at a position (1-based); the ones after move up
-    RmAction { flow: String, position: usize },
+    RmAction {
+        /// The flow, by name
+        flow: String,
+        /// The action's position (1-based)
+        position: usize,
+    },
     /// Move the action at FROM to TO (1-based positions)
     Move {
+        /// The flow, by name
         flow: String,
+        /// The action's position now (1-based)
         from: usize,
+        /// Its position after the move (1-based)
         to: usize,
     },
     /// Change an action's inputs (a blank value clears one); the others are kept
     SetInput {
+        /// The flow, by name
         flow: String,
+        /// The action's position (1-based)
         position: usize,
         /// Non-secret inputs
         #[arg(value_name = "KEY=VALUE")]
