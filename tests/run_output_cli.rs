@@ -291,3 +291,32 @@ async fn output_writes_the_body_exactly_and_replaces_a_file_only_with_force() {
     );
     assert_eq!(std::fs::read(&file).unwrap(), EXACT);
 }
+
+#[tokio::test]
+async fn a_refused_answer_is_still_saved_and_the_run_exits_1() {
+    let server = server().await;
+    let vault = flow(&server, &["/missing"]);
+    let file = vault.dir.path().join("error.json");
+    let o = out(&vault, &["run", "F", "--output", file.to_str().unwrap()]);
+    let stderr = assert_error(&o, 1, "a 404 saved");
+    assert!(stderr.contains("no such user"), "{stderr}");
+    assert!(stdout(&o).contains("→ 404 Not Found"), "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        br#"{"message":"no such user"}"#,
+        "as curl -o does, the error's body is kept"
+    );
+}
+
+#[tokio::test]
+async fn output_into_a_missing_folder_fails_in_words() {
+    let server = server().await;
+    let vault = flow(&server, &["/ordered"]);
+    let file = vault.dir.path().join("no-such-folder").join("body.json");
+    let stderr = assert_error(
+        &out(&vault, &["run", "F", "-o", file.to_str().unwrap()]),
+        1,
+        "a missing folder",
+    );
+    assert!(stderr.contains("cannot write"), "{stderr}");
+}

@@ -248,6 +248,16 @@ fn s_saves_the_body_exactly_and_replaces_a_file_only_on_a_second_enter() {
     hn.press(KeyCode::Enter);
     assert_eq!(std::fs::read(&target).unwrap(), EXACT);
 
+    // A folder that is not there: said in words, the prompt stays.
+    let nowhere = v.dir.path().join("no-such-folder").join("body.bin");
+    hn.press(KeyCode::Char('s'));
+    hn.type_text(nowhere.to_str().unwrap());
+    hn.press(KeyCode::Enter);
+    let screen = hn.screen();
+    assert!(screen.contains("cannot write"), "{screen}");
+    assert!(screen.contains("Save the body of action 1"), "{screen}");
+    hn.press(KeyCode::Esc);
+
     // Esc leaves the prompt without writing.
     let other = v.dir.path().join("other.bin");
     hn.press(KeyCode::Char('s'));

@@ -79,26 +79,30 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> Result<(), CliError> {
         ));
     } else if args.body {
         print_body(locale, reports.last())?;
-    } else if let Some(error) = print_reports(locale, &reports) {
-        // Text stops at the failure, as the run did.
-        return Err(error);
+    } else {
+        print_reports(locale, &reports);
     }
     if let Some(path) = &args.output {
         let body = body_of(locale, reports.last())?;
         save_body(path, &body, args.force).map_err(|e| match e {
             SaveError::Exists(_) => exists(locale, path),
-            SaveError::Io { .. } => CliError::failure(e.to_string()),
+            SaveError::Io { .. } => {
+                CliError::failure(crate::present::response::save_error(locale, &e))
+            }
         })?;
-        eprint_line(&locale.f(
-            "response.saved",
-            &[
-                (
-                    "size",
-                    &crate::present::response::size_words(locale, body.len()),
-                ),
-                ("path", &path.display().to_string()),
-            ],
-        ));
+        // A failed run's stderr is its one `error:` line, which scripts match.
+        if failed.is_none() {
+            eprint_line(&locale.f(
+                "response.saved",
+                &[
+                    (
+                        "size",
+                        &crate::present::response::size_words(locale, body.len()),
+                    ),
+                    ("path", &path.display().to_string()),
+                ],
+            ));
+        }
     }
     failed.map_or(Ok(()), Err)
 }
@@ -162,9 +166,9 @@ fn print_body(locale: &Locale, report: Option<&StepReport>) -> Result<(), CliErr
     })
 }
 
-/// The text report: each action's request and answer. Stops at the first
-/// failure and returns its error.
-fn print_reports(locale: &Locale, reports: &[StepReport]) -> Option<CliError> {
+/// The text report: each action's request and answer, up to the first
+/// failure (the error returned for it says why).
+fn print_reports(locale: &Locale, reports: &[StepReport]) {
     for report in reports {
         let name = Catalog::embedded()
             .action(&report.action)
@@ -189,12 +193,11 @@ fn print_reports(locale: &Locale, reports: &[StepReport]) -> Option<CliError> {
                     }
                     _ => {}
                 }
-                return Some(step_failed(locale, report, failure));
+                return;
             }
         }
         println!();
     }
-    None
 }
 
 // A request shows what a flow's inputs made; a response is the server's own

@@ -43,3 +43,21 @@ pub fn size_words(locale: &Locale, bytes: usize) -> String {
         locale.f("response.size_mib", &[("n", &tenths(1 << 20))])
     }
 }
+
+/// Why a body could not be written, in words.
+pub fn save_error(locale: &Locale, error: &crate::actions::response::SaveError) -> String {
+    use crate::actions::response::SaveError;
+    match error {
+        SaveError::Exists(path) => locale.f(
+            "response.file_exists",
+            &[("path", &path.display().to_string())],
+        ),
+        SaveError::Io { path, source } => locale.f(
+            "response.cannot_write",
+            &[
+                ("path", &path.display().to_string()),
+                ("error", &source.to_string()),
+            ],
+        ),
+    }
+}

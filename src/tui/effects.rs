@@ -149,7 +149,9 @@ impl EffectRunner {
                     use crate::actions::response::{SaveError, save_body};
                     let result = save_body(&path, &body, overwrite).map_err(|e| match e {
                         SaveError::Exists(_) => BodyNotSaved::Exists,
-                        SaveError::Io { .. } => BodyNotSaved::Failed(e.to_string()),
+                        SaveError::Io { .. } => BodyNotSaved::Failed(
+                            crate::present::response::save_error(crate::locale::current(), &e),
+                        ),
                     });
                     let size = body.len();
                     queue.extend(app.update(Msg::BodySaved { path, size, result }));
