@@ -119,6 +119,7 @@ const SAME_AS_ENGLISH: &[(&str, &str)] = &[
     // A response's figures: placeholders and unit symbols.
     ("*", "response.status_line"),
     ("*", "response.elapsed_ms"),
+    ("ja", "response.decimal_mark"),
     ("fr", "response.elapsed_s"),
     ("ja", "response.size_b"),
     ("ja", "response.size_kib"),
