@@ -116,6 +116,14 @@ const SAME_AS_ENGLISH: &[(&str, &str)] = &[
     ("*", "actions.twilio.make_call.inputs.twiml"),
     ("ja", "detail.webhook"),
     ("ja", "catalog.slack.method.webhook"),
+    // A response's figures: placeholders and unit symbols.
+    ("*", "response.status_line"),
+    ("*", "response.elapsed_ms"),
+    ("ja", "response.decimal_mark"),
+    ("fr", "response.elapsed_s"),
+    ("ja", "response.size_b"),
+    ("ja", "response.size_kib"),
+    ("ja", "response.size_mib"),
     // Words French shares with English.
     ("fr", "list.col.service"),
     ("fr", "details.service"),

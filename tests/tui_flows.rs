@@ -57,6 +57,12 @@ fn settings() -> insta::Settings {
         r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}",
         "YYYY-MM-DD hh:mm:ss",
     );
+    // A response's time, last on its status line: the digits and the
+    // spaces after them keep their width.
+    s.add_filter(
+        r"· (?:\d ms {3}|\d{2} ms {2}|\d{3} ms |\d{4} ms)",
+        "· #### ms",
+    );
     s
 }
 

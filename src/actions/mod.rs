@@ -4,6 +4,7 @@ pub mod check;
 pub mod jwt;
 pub mod problem;
 pub mod request;
+pub mod response;
 pub mod run;
 pub mod template;
 

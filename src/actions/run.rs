@@ -7,15 +7,13 @@ use std::time::Duration;
 use super::jwt;
 use super::problem::{Problem, explain};
 use super::request::{PrepareError, PreparedRequest, ShownRequest, method_of, prepare};
+use super::response::shown_body;
 use crate::auth::body::{read_capped, secret_bytes, secret_header};
-use crate::auth::bounds::truncated;
 use crate::auth::renewal::{ObtainError, holder_name, obtain, would_fetch};
 use crate::auth::{HttpClient, TokenClient};
 use crate::catalog::{Action, ActionRun, AuthKind, AuthSpec, Catalog, ConnectionNeed, LocalOp};
 use crate::vault::{Connection, ConnectionId, Flow, FlowStep, SecretValue, VaultStore, now};
 
-/// Largest response body kept for display.
-const MAX_BODY: usize = 1 << 20;
 /// Largest response body read; the rest is never downloaded.
 pub const MAX_RESPONSE: usize = 10 << 20;
 
@@ -165,13 +163,21 @@ impl StepFailure {
     }
 }
 
-/// A response as shown: status, headers, body (pretty-printed when JSON).
+/// A response: status, headers, its body as received and as it reads
+/// (see [`shown_body`]), how long it took.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseView {
     pub status: u16,
     pub reason: String,
     pub headers: Vec<(String, String)>,
+    /// The body as it reads: JSON pretty-printed in the server's key order,
+    /// form fields one a line, other text as it came.
     pub body: String,
+    /// The body exactly as received (its first [`MAX_RESPONSE`] bytes), for
+    /// `run --body`, copies and saved files.
+    pub raw: bytes::Bytes,
+    /// From sending the request to the body's last byte.
+    pub elapsed: Duration,
     /// The server sent more than [`MAX_RESPONSE`]: `body` is its beginning.
     pub cut: bool,
     pub problem: Option<Problem>,
@@ -307,6 +313,7 @@ pub async fn send(http: &reqwest::Client, prepared: PreparedRequest) -> StepOutc
         return StepOutcome::Failed(StepFailure::Prepare(PrepareError::BadUrl));
     };
     let mut request = http.request(method, &prepared.url);
+    let started = std::time::Instant::now();
     for (name, value) in &prepared.headers {
         // Header values may be keys or tokens: sensitive, in wiped buffers.
         request = match secret_header(value.expose()) {
@@ -333,7 +340,7 @@ pub async fn send(http: &reqwest::Client, prepared: PreparedRequest) -> StepOutc
         }
     };
     let status = response.status();
-    let headers = response
+    let headers: Vec<(String, String)> = response
         .headers()
         .iter()
         .map(|(k, v)| {
@@ -357,18 +364,15 @@ pub async fn send(http: &reqwest::Client, prepared: PreparedRequest) -> StepOutc
             });
         }
     };
+    let elapsed = started.elapsed();
     let problem = explain(status.as_u16(), &body.bytes);
-    let shown_body = if body.complete {
-        pretty_body(&body.bytes)
-    } else {
-        // Cut JSON does not parse: shown as text.
-        pretty_body(&body.bytes[..body.bytes.len().min(MAX_BODY)])
-    };
     let view = ResponseView {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or_default().to_owned(),
+        body: shown_body(&body.bytes, &headers, body.complete),
         headers,
-        body: shown_body,
+        raw: bytes::Bytes::copy_from_slice(&body.bytes),
+        elapsed,
         cut: !body.complete,
         problem,
     };
@@ -391,16 +395,6 @@ fn innermost(e: &dyn std::error::Error) -> String {
         cause = inner;
     }
     cause.to_string()
-}
-
-/// JSON pretty-printed; other text as it came; either cut at 1 MiB.
-pub fn pretty_body(bytes: &[u8]) -> String {
-    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(bytes)
-        && let Ok(pretty) = serde_json::to_string_pretty(&json)
-    {
-        return truncated(&pretty, MAX_BODY);
-    }
-    String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY)]).into_owned()
 }
 
 fn run_local(
@@ -469,6 +463,8 @@ mod tests {
                 reason: String::new(),
                 headers: Vec::new(),
                 body: body.into(),
+                raw: bytes::Bytes::copy_from_slice(body.as_bytes()),
+                elapsed: Duration::from_millis(12),
                 cut: false,
                 problem: explain(status, body.as_bytes()),
             },

@@ -1,18 +1,17 @@
-//! `actions`, `flows …` and `run`: flows and their actions from the command line.
+//! `actions` and `flows …`: flows and their actions from the command line.
 
 use serde_json::{Value, json};
 
-use crate::actions::request::ShownRequest;
-use crate::actions::{ActionClients, ResponseView, StepOutcome, warnings};
+use crate::actions::warnings;
 use crate::catalog::{Action, Catalog, ConnectionNeed};
 use crate::locale::Locale;
-use crate::present::labels::{action_name, step_failure, warning};
+use crate::present::labels::{action_name, warning};
 use crate::vault::{Connection, Flow, FlowStep, Store, validate_name};
 
 use super::GlobalArgs;
 use super::error::CliError;
 use super::fields::{FieldInput, FieldSet};
-use super::output::{MASK, print_json, print_line, print_text};
+use super::output::{MASK, print_json, print_line};
 use super::unlock::open_store;
 
 /// `actions [--json]`: the catalog of flow actions.
@@ -241,100 +240,121 @@ pub fn set_connection(
     Ok(())
 }
 
-/// `run FLOW [POS] [--dry-run]`.
-pub fn run(
-    global: &GlobalArgs,
-    flow: &str,
-    position: Option<usize>,
-    dry_run: bool,
-) -> Result<(), CliError> {
+/// `flows rename FLOW NEW_NAME`: the name checked as the flow editor checks it.
+pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), CliError> {
     let locale = global.locale();
+    validate_name(new_name)
+        .map_err(|e| CliError::usage(crate::present::labels::name_error(locale, e)))?;
     let mut vault = open_store(global)?;
-    let flow = vault.flow(flow)?;
-    if let Some(p) = position {
-        step_index(locale, &flow, p)?;
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::failure(locale.f("cli.no_runtime", &[("error", &e.to_string())])))?;
-    let clients = ActionClients::new();
-    let reports = runtime.block_on(crate::actions::run_flow(
-        vault.as_mut(),
-        &clients,
-        &flow,
-        position,
-        dry_run,
+    let flow = vault.flow(name)?;
+    vault.rename_flow(&flow, new_name.trim())?;
+    print_line(&locale.f(
+        "flows_cli.renamed",
+        &[("old", &flow.name), ("new", new_name.trim())],
     ));
-    if let Some(sent) = crate::actions::run_sent_event(&flow, &reports) {
-        vault.append_audit(&sent)?;
-    }
-    for report in &reports {
-        let name = Catalog::embedded()
-            .action(&report.action)
-            .map_or(report.action.as_str(), |a| action_name(locale, a));
-        print_line(&format!(
-            "── {}. {name} ({})",
-            report.position, report.action
-        ));
-        match &report.outcome {
-            StepOutcome::DryRun(request) => print_request(request),
-            StepOutcome::Answered { request, response } => {
-                print_request(request);
-                print_response(response);
-            }
-            StepOutcome::Local(output) => print_text(output),
-            StepOutcome::Failed(failure) => {
-                use crate::actions::StepFailure as F;
-                match failure {
-                    F::Send { request, .. } => print_request(request),
-                    F::Refused { request, response } => {
-                        print_request(request);
-                        print_response(response);
-                    }
-                    _ => {}
-                }
-                return Err(CliError::failure(locale.f(
-                    "cli.step_failed",
-                    &[
-                        ("position", &report.position.to_string()),
-                        ("action", &report.action),
-                        ("reason", &step_failure(locale, &report.action, failure)),
-                    ],
-                )));
-            }
-        }
-        println!();
-    }
     Ok(())
 }
 
-// A request shows what a flow's inputs made; a response is the server's own
-// text: both are escaped, bodies keeping their line breaks.
-fn print_request(request: &ShownRequest) {
-    print_line(&format!("{} {}", request.method, request.url));
-    for (name, value) in &request.headers {
-        print_line(&format!("{name}: {value}"));
-    }
-    if let Some(body) = &request.body {
-        print_text(&format!("\n{body}"));
-    }
+/// `flows rm-action FLOW POS`: the actions after it move up one place.
+pub fn remove_action(global: &GlobalArgs, flow: &str, position: usize) -> Result<(), CliError> {
+    let locale = global.locale();
+    let mut vault = open_store(global)?;
+    let mut flow = vault.flow(flow)?;
+    let index = step_index(locale, &flow, position)?;
+    let removed = flow.steps.remove(index);
+    vault.save_steps(&flow)?;
+    print_line(&locale.f(
+        "flows_cli.action_removed",
+        &[
+            ("flow", &flow.name),
+            ("position", &position.to_string()),
+            ("action", &removed.action),
+        ],
+    ));
+    Ok(())
 }
 
-fn print_response(response: &ResponseView) {
-    println!();
-    print_line(&format!("→ {} {}", response.status, response.reason));
-    for (name, value) in &response.headers {
-        print_line(&format!("{name}: {value}"));
+/// `flows move FLOW FROM TO`: the action at FROM goes to TO, the ones
+/// between move over by one, as repeated moves in the flows pane would.
+pub fn move_action(
+    global: &GlobalArgs,
+    flow: &str,
+    from: usize,
+    to: usize,
+) -> Result<(), CliError> {
+    let locale = global.locale();
+    let mut vault = open_store(global)?;
+    let mut flow = vault.flow(flow)?;
+    let from_index = step_index(locale, &flow, from)?;
+    let to_index = step_index(locale, &flow, to)?;
+    let step = flow.steps.remove(from_index);
+    flow.steps.insert(to_index, step);
+    if from_index != to_index {
+        vault.save_steps(&flow)?;
     }
-    if !response.body.is_empty() {
-        print_text(&format!("\n{}", response.body));
-    }
-    if response.cut {
-        print_line(&crate::present::labels::response_cut(
-            crate::locale::current(),
+    print_line(&locale.f(
+        "flows_cli.action_moved",
+        &[
+            ("flow", &flow.name),
+            ("from", &from.to_string()),
+            ("to", &to.to_string()),
+        ],
+    ));
+    Ok(())
+}
+
+/// Arguments of `flows set-input`.
+pub struct SetInputArgs {
+    pub flow: String,
+    pub position: usize,
+    /// `KEY=VALUE` given after the position and with `--set`.
+    pub set: Vec<String>,
+    pub secrets_stdin: bool,
+}
+
+/// `flows set-input FLOW POS KEY=VALUE… [--secrets-stdin]`: changes the
+/// inputs named (a blank value clears one) and keeps the others; saved only
+/// if every input of the action is then valid, as the inputs editor saves.
+pub fn set_input(global: &GlobalArgs, args: SetInputArgs) -> Result<(), CliError> {
+    let locale = global.locale();
+    let mut vault = open_store(global)?;
+    let mut flow = vault.flow(&args.flow)?;
+    let index = step_index(locale, &flow, args.position)?;
+    let action = find_action(&flow.steps[index].action)?;
+    if action.inputs.is_empty() {
+        return Err(CliError::usage(
+            locale.f("flows_cli.no_inputs", &[("action", &action.id)]),
         ));
     }
+    if args.set.is_empty() && !args.secrets_stdin {
+        return Err(CliError::usage(locale.t("cli.nothing_to_change")));
+    }
+    let set = FieldSet::inputs(action);
+    let mut input = FieldInput::from_args(&set, &args.set)?;
+    if args.secrets_stdin {
+        input.read_stdin(&set)?;
+    }
+    let step = &mut flow.steps[index];
+    input.apply(&set, &mut step.inputs)?;
+    // Then the whole action, required inputs included, as the editor does.
+    crate::actions::request::check_inputs(action, &step.inputs).map_err(|e| {
+        let wrong = crate::present::labels::error_label(&e);
+        let label = action
+            .inputs
+            .iter()
+            .find(|f| f.label == wrong)
+            .map_or(wrong, |f| set.label(f));
+        CliError::usage(crate::present::labels::field_error(locale, label, &e))
+    })?;
+    vault.save_steps(&flow)?;
+    print_line(&locale.f(
+        "flows_cli.inputs_set",
+        &[
+            ("flow", &flow.name),
+            ("position", &args.position.to_string()),
+        ],
+    ));
+    Ok(())
 }
 
 fn find_action(id: &str) -> Result<&'static Action, CliError> {
@@ -343,7 +363,7 @@ fn find_action(id: &str) -> Result<&'static Action, CliError> {
     })
 }
 
-fn step_index(locale: &Locale, flow: &Flow, position: usize) -> Result<usize, CliError> {
+pub(super) fn step_index(locale: &Locale, flow: &Flow, position: usize) -> Result<usize, CliError> {
     if position == 0 || position > flow.steps.len() {
         return Err(CliError {
             exit: super::error::Exit::NotFound,

@@ -12,6 +12,7 @@ mod fields;
 mod flows;
 mod man;
 mod output;
+mod run;
 mod services;
 mod tokens;
 pub mod unlock;
@@ -227,6 +228,18 @@ pub enum Command {
         /// Print each request (secrets as ••••••) and send nothing
         #[arg(long)]
         dry_run: bool,
+        /// Print the run as JSON: each action's request, status, time, size, headers and body
+        #[arg(long, conflicts_with = "body")]
+        json: bool,
+        /// Print only the response body of the (last) action, exactly as received
+        #[arg(long, conflicts_with = "dry_run")]
+        body: bool,
+        /// Write the response body of the (last) action to FILE, exactly as received
+        #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "dry_run")]
+        output: Option<PathBuf>,
+        /// With --output: replace FILE if it exists
+        #[arg(long, requires = "output")]
+        force: bool,
     },
     /// Change how the vault is unlocked (rewraps the data key only)
     Passwd {
@@ -360,6 +373,45 @@ pub enum FlowsCommand {
         #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
     },
+    /// Rename a flow
+    Rename {
+        /// The flow, by name
+        flow: String,
+        /// Its new name
+        new_name: String,
+    },
+    /// Remove the action at a position (1-based); the ones after move up
+    RmAction {
+        /// The flow, by name
+        flow: String,
+        /// The action's position (1-based)
+        position: usize,
+    },
+    /// Move the action at FROM to TO (1-based positions)
+    Move {
+        /// The flow, by name
+        flow: String,
+        /// The action's position now (1-based)
+        from: usize,
+        /// Its position after the move (1-based)
+        to: usize,
+    },
+    /// Change an action's inputs (a blank value clears one); the others are kept
+    SetInput {
+        /// The flow, by name
+        flow: String,
+        /// The action's position (1-based)
+        position: usize,
+        /// Non-secret inputs
+        #[arg(value_name = "KEY=VALUE")]
+        values: Vec<String>,
+        /// A non-secret input, as add-action takes it
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Read KEY=VALUE lines (secret inputs) from standard input
+        #[arg(long)]
+        secrets_stdin: bool,
+    },
 }
 
 /// Runs a headless command; `None` (no command) is the caller's to handle.
@@ -434,12 +486,50 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
                 position,
                 name,
             } => flows::set_connection(global, &flow, position, &name),
+            FlowsCommand::Rename { flow, new_name } => flows::rename(global, &flow, &new_name),
+            FlowsCommand::RmAction { flow, position } => {
+                flows::remove_action(global, &flow, position)
+            }
+            FlowsCommand::Move { flow, from, to } => flows::move_action(global, &flow, from, to),
+            FlowsCommand::SetInput {
+                flow,
+                position,
+                mut values,
+                set,
+                secrets_stdin,
+            } => {
+                values.extend(set);
+                flows::set_input(
+                    global,
+                    flows::SetInputArgs {
+                        flow,
+                        position,
+                        set: values,
+                        secrets_stdin,
+                    },
+                )
+            }
         },
         Command::Run {
             flow,
             position,
             dry_run,
-        } => flows::run(global, &flow, position, dry_run),
+            json,
+            body,
+            output,
+            force,
+        } => run::run(
+            global,
+            run::RunArgs {
+                flow,
+                position,
+                dry_run,
+                json,
+                body,
+                output,
+                force,
+            },
+        ),
         Command::Passwd {
             new_key_file,
             new_passphrase_file,

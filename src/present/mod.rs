@@ -4,3 +4,4 @@
 //! independent of each other.
 
 pub mod labels;
+pub mod response;

@@ -138,6 +138,24 @@ impl EffectRunner {
                     }
                 }
                 Effect::Copy(text) => copy(text)?,
+                // On this thread, at once: a body is at most 10 MiB, written
+                // in a moment, and the prompt waits for the answer anyway.
+                Effect::SaveBody {
+                    path,
+                    body,
+                    overwrite,
+                } => {
+                    use super::message::BodyNotSaved;
+                    use crate::actions::response::{SaveError, save_body};
+                    let result = save_body(&path, &body, overwrite).map_err(|e| match e {
+                        SaveError::Exists(_) => BodyNotSaved::Exists,
+                        SaveError::Io { .. } => BodyNotSaved::Failed(
+                            crate::present::response::save_error(crate::locale::current(), &e),
+                        ),
+                    });
+                    let size = body.len();
+                    queue.extend(app.update(Msg::BodySaved { path, size, result }));
+                }
                 Effect::StartTimer(timer, delay) => match &self.tx {
                     Some(tx) => {
                         let tx = tx.clone();

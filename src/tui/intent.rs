@@ -63,6 +63,24 @@ pub enum Intent {
     /// An edit was refused, the connection was deleted elsewhere: save what
     /// the form holds as a new connection.
     RecreateEdit,
+    /// Put a response body (of the action at 1-based `position`) on the clipboard.
+    CopyBody {
+        position: usize,
+        body: bytes::Bytes,
+    },
+    /// Ask where to save a response body.
+    OpenSaveBody {
+        position: usize,
+        body: bytes::Bytes,
+    },
+    /// Write a response body to a file; one that exists only with `overwrite`.
+    SaveBody {
+        path: std::path::PathBuf,
+        body: bytes::Bytes,
+        overwrite: bool,
+    },
+    /// `y` or `s` where no action received a body (a dry run).
+    NoBody,
     /// New input values for an action.
     SaveInputs {
         flow: FlowId,

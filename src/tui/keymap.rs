@@ -117,6 +117,8 @@ pub enum Mode {
     /// The run view showing an action that failed because of its
     /// connection: `e` opens what fixes it.
     RunViewFixable,
+    /// The path a response body is saved to, being typed.
+    SaveBody,
     /// The requests a real run will send, waiting for `y`.
     ConfirmRun,
     /// An edit was refused: the connection was changed elsewhere.
@@ -127,7 +129,7 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 25] = [
+    pub const ALL: [Mode; 26] = [
         Mode::Unlock,
         Mode::UnlockRepeat,
         Mode::List,
@@ -150,6 +152,7 @@ impl Mode {
         Mode::InputsForm,
         Mode::RunView,
         Mode::RunViewFixable,
+        Mode::SaveBody,
         Mode::ConfirmRun,
         Mode::ChangedElsewhere,
         Mode::DeletedElsewhere,
@@ -169,6 +172,7 @@ impl Mode {
                 | Mode::FlowName
                 | Mode::ActionPicker
                 | Mode::InputsForm
+                | Mode::SaveBody
         )
     }
 
@@ -192,7 +196,7 @@ impl Mode {
             Mode::ActionPicker => "help.mode.action_picker",
             Mode::ConnectionPicker => "help.mode.connection_picker",
             Mode::InputsForm => "help.mode.inputs_form",
-            Mode::RunView | Mode::RunViewFixable => "help.mode.run_view",
+            Mode::RunView | Mode::RunViewFixable | Mode::SaveBody => "help.mode.run_view",
             Mode::ConfirmRun => "help.mode.confirm_run",
             Mode::ChangedElsewhere => "help.mode.changed_elsewhere",
             Mode::DeletedElsewhere => "help.mode.deleted_elsewhere",
@@ -221,7 +225,7 @@ impl Mode {
             Mode::FlowName => Mode::FlowsList,
             // The help lists the run view's keys with `e`, which is bound
             // only while there is something to fix.
-            Mode::RunView => Mode::RunViewFixable,
+            Mode::RunView | Mode::SaveBody => Mode::RunViewFixable,
             other => other,
         }
     }
@@ -778,6 +782,13 @@ const INPUTS_FORM: &[Binding] = &[
     FORCE_QUIT,
 ];
 
+/// The path prompt of the run view's `s`.
+const SAVE_BODY: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Action::Submit, "keys.save", true),
+    bind(&[key(KeyCode::Esc)], Action::Back, "keys.cancel", true),
+    FORCE_QUIT,
+];
+
 const RUN_VIEW: &[Binding] = &[
     bind(
         &[ch('j'), key(KeyCode::Down)],
@@ -803,6 +814,8 @@ const RUN_VIEW: &[Binding] = &[
         "keys.page_up",
         false,
     ),
+    bind(&[ch('y')], Action::Copy, "keys.copy_body", false),
+    bind(&[ch('s')], Action::Save, "keys.save_body", false),
     bind(
         &[key(KeyCode::Esc), ch('q')],
         Action::Back,
@@ -840,6 +853,8 @@ const RUN_VIEW_FIXABLE: &[Binding] = &[
         "keys.page_up",
         false,
     ),
+    bind(&[ch('y')], Action::Copy, "keys.copy_body", false),
+    bind(&[ch('s')], Action::Save, "keys.save_body", false),
     bind(
         &[key(KeyCode::Esc), ch('q')],
         Action::Back,
@@ -910,6 +925,7 @@ pub fn bindings(mode: Mode) -> &'static [Binding] {
         Mode::InputsForm => INPUTS_FORM,
         Mode::RunView => RUN_VIEW,
         Mode::RunViewFixable => RUN_VIEW_FIXABLE,
+        Mode::SaveBody => SAVE_BODY,
         Mode::ConfirmRun => CONFIRM_RUN,
         Mode::ChangedElsewhere => CHANGED_ELSEWHERE,
         Mode::DeletedElsewhere => DELETED_ELSEWHERE,

@@ -26,6 +26,21 @@ pub enum Msg {
         reports: Vec<StepReport>,
     },
     Timer(Timer),
+    /// A response body was written to `path`, or why not.
+    BodySaved {
+        path: std::path::PathBuf,
+        size: usize,
+        result: Result<(), BodyNotSaved>,
+    },
+}
+
+/// Why a response body was not saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyNotSaved {
+    /// The file exists; saving again with `overwrite` replaces it.
+    Exists,
+    /// Any other failure, in words.
+    Failed(String),
 }
 
 /// What a vault command came back with.
@@ -148,6 +163,12 @@ pub enum Effect {
     StartRefresher,
     /// Tell the refresher something.
     Refresher(RefreshCommand),
+    /// Write a response body to a file; one that exists only with `overwrite`.
+    SaveBody {
+        path: std::path::PathBuf,
+        body: bytes::Bytes,
+        overwrite: bool,
+    },
     /// Run a flow's actions (or one), in the background.
     Run {
         /// Numbers the run, so its result finds its view.

@@ -6,15 +6,19 @@ use crate::actions::StepReport;
 use crate::auth::RefreshCommand;
 use crate::catalog::Catalog;
 use crate::present::labels::action_name;
+use crate::present::response::size_words;
 use crate::tui::intent::FlowIntent;
-use crate::tui::message::{Done, Effect, Snapshot, StepsChange, VaultCommand};
+use crate::tui::message::{BodyNotSaved, Done, Effect, Snapshot, StepsChange, VaultCommand};
 use crate::tui::screens::confirm::{ConfirmDelete, DeleteTarget};
 use crate::tui::screens::flow_edit::{FlowNameDialog, InputsEditor};
 use crate::tui::screens::pickers::{ActionPicker, ConnectionChoice, ConnectionPicker};
 use crate::tui::screens::run_confirm::RunConfirm;
 use crate::tui::screens::run_view::RunView;
+use crate::tui::screens::save_body::SaveBodyPrompt;
 use crate::tui::screens::wizard::Wizard;
 use crate::vault::{ConnectionId, Credentials, Flow, FlowId, FlowStep};
+use std::path::PathBuf;
+use zeroize::Zeroizing;
 
 impl App {
     fn flow(&self, id: &FlowId) -> Option<&Flow> {
@@ -413,6 +417,62 @@ impl App {
                     }
                 };
                 (text, None)
+            }
+        }
+    }
+
+    /// `y` in the run view: the body on the clipboard as text (OSC 52
+    /// carries text; bytes that are not UTF-8 become U+FFFD).
+    pub(super) fn copy_body(&mut self, position: usize, body: &[u8]) -> Vec<Effect> {
+        let text = Zeroizing::new(String::from_utf8_lossy(body).into_owned());
+        let notice = self.locale.f(
+            "response.copied",
+            &[
+                ("position", &position.to_string()),
+                ("size", &size_words(self.locale, body.len())),
+            ],
+        );
+        vec![Effect::Copy(text), self.notify(notice, false)]
+    }
+
+    /// `s` in the run view: the prompt for where to save the body.
+    pub(super) fn open_save_body(&mut self, position: usize, body: bytes::Bytes) -> Vec<Effect> {
+        self.overlays
+            .push(Overlay::SaveBody(SaveBodyPrompt::new(position, body)));
+        Vec::new()
+    }
+
+    /// A body was saved, or not: the prompt closes with a notice, or says
+    /// why it stays (a file there, which Enter again replaces; an error).
+    pub(super) fn body_saved(
+        &mut self,
+        path: PathBuf,
+        size: usize,
+        result: Result<(), BodyNotSaved>,
+    ) -> Vec<Effect> {
+        let locale = self.locale;
+        let Some(Overlay::SaveBody(prompt)) = self.overlays.last_mut() else {
+            return Vec::new();
+        };
+        match result {
+            Ok(()) => {
+                self.overlays.pop();
+                let notice = self.locale.f(
+                    "response.saved",
+                    &[
+                        ("size", &size_words(self.locale, size)),
+                        ("path", &path.display().to_string()),
+                    ],
+                );
+                vec![self.notify(notice, false)]
+            }
+            Err(BodyNotSaved::Exists) => {
+                prompt.file_exists(path, locale);
+                Vec::new()
+            }
+            Err(BodyNotSaved::Failed(reason)) => {
+                prompt.failed(reason);
+                Vec::new()
             }
         }
     }

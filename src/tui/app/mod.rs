@@ -74,6 +74,8 @@ pub enum Overlay {
     ConnectionPicker(ConnectionPicker),
     Inputs(InputsEditor),
     Run(RunView),
+    /// Where to save a response body, over the run view.
+    SaveBody(crate::tui::screens::save_body::SaveBodyPrompt),
     ConfirmRun(super::screens::run_confirm::RunConfirm),
     /// Over an edit form whose save was refused: changed or deleted elsewhere.
     Stale(StaleEdit),
@@ -92,6 +94,7 @@ impl Overlay {
             Overlay::ConnectionPicker(s) => s,
             Overlay::Inputs(s) => s,
             Overlay::Run(s) => s,
+            Overlay::SaveBody(s) => s,
             Overlay::ConfirmRun(s) => s,
             Overlay::Stale(s) => s,
         }
@@ -108,6 +111,7 @@ impl Overlay {
             Overlay::ConnectionPicker(s) => s,
             Overlay::Inputs(s) => s,
             Overlay::Run(s) => s,
+            Overlay::SaveBody(s) => s,
             Overlay::ConfirmRun(s) => s,
             Overlay::Stale(s) => s,
         }
@@ -422,6 +426,7 @@ impl App {
             Msg::Timer(timer) => self.handle_timer(timer),
             Msg::Refresh(event) => self.handle_refresh(event),
             Msg::RunFinished { run, reports } => self.run_finished(run, reports),
+            Msg::BodySaved { path, size, result } => self.body_saved(path, size, result),
         }
     }
 
@@ -820,6 +825,20 @@ impl App {
                 self.choose_connection(flow, step, choice)
             }
             Intent::SaveInputs { flow, step, inputs } => self.save_inputs(&flow, step, inputs),
+            Intent::CopyBody { position, body } => self.copy_body(position, &body),
+            Intent::OpenSaveBody { position, body } => self.open_save_body(position, body),
+            Intent::SaveBody {
+                path,
+                body,
+                overwrite,
+            } => vec![Effect::SaveBody {
+                path,
+                body,
+                overwrite,
+            }],
+            Intent::NoBody => {
+                vec![self.notify(self.locale.t("response.no_body").to_owned(), false)]
+            }
             Intent::ReloadEdit(stored) => self.reload_edit(*stored),
             Intent::RecreateEdit => self.recreate_edit(),
         }

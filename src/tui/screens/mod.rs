@@ -9,6 +9,7 @@ pub mod list;
 pub mod pickers;
 pub mod run_confirm;
 pub mod run_view;
+pub mod save_body;
 pub mod stale;
 pub mod unlock;
 pub mod wizard;

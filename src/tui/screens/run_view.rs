@@ -98,6 +98,32 @@ impl RunView {
         fix_for(&self.flow, &reports[i], fault, ctx)
     }
 
+    /// What `y` copies and `s` saves: the body of the action in view (the
+    /// one with the most lines on screen; the first on a tie), exactly as
+    /// received, with its 1-based position. A local action's (JWT) result
+    /// counts as its body.
+    fn body_in_view(&self, ctx: &Context<'_>, page: u16) -> Option<(usize, bytes::Bytes)> {
+        let reports = self.reports.as_ref()?;
+        let layout = self.layout(ctx.view, ctx.body.width.saturating_sub(2) as usize);
+        let top = usize::from(self.scroll).min(layout.lines.len().saturating_sub(page.into()));
+        let bottom = top + usize::from(page);
+        let shown = |i: usize| {
+            let block = &layout.blocks[i];
+            block.end.min(bottom).saturating_sub(block.start.max(top))
+        };
+        let mut best: Option<(usize, usize, bytes::Bytes)> = None;
+        for (i, report) in reports.iter().enumerate() {
+            let Some(body) = body_of(report) else {
+                continue;
+            };
+            let lines = shown(i);
+            if best.as_ref().is_none_or(|(_, most, _)| lines > *most) {
+                best = Some((i, lines, body));
+            }
+        }
+        best.map(|(i, _, body)| (reports[i].position, body))
+    }
+
     /// The text of the run, wrapped to `width` cells so nothing is cut.
     pub fn lines(&self, view: View<'_>, width: usize) -> Vec<Line<'static>> {
         self.layout(view, width).lines
@@ -270,7 +296,7 @@ fn response_lines(lines: &mut Vec<Line<'static>>, response: &ResponseView, view:
     };
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        format!("→ {} {}", response.status, response.reason),
+        crate::present::response::status_line(view.locale, response),
         style,
     )));
     if let Some(p) = &response.problem {
@@ -355,8 +381,21 @@ impl Screen for RunView {
         let total = self
             .lines(ctx.view, ctx.body.width.saturating_sub(2) as usize)
             .len() as u16;
-        if action == Action::Edit {
-            return self.fix(ctx, page).map_or(Reply::Ignored, Reply::Do);
+        match action {
+            Action::Edit => return self.fix(ctx, page).map_or(Reply::Ignored, Reply::Do),
+            // Still running: nothing to take yet.
+            Action::Copy | Action::Save if self.reports.is_none() => return Reply::Ignored,
+            Action::Copy | Action::Save => {
+                let Some((position, body)) = self.body_in_view(ctx, page) else {
+                    return Reply::Do(Intent::NoBody);
+                };
+                return Reply::Do(if action == Action::Copy {
+                    Intent::CopyBody { position, body }
+                } else {
+                    Intent::OpenSaveBody { position, body }
+                });
+            }
+            _ => {}
         }
         RunView::handle(self, action, page, total)
     }
@@ -372,6 +411,16 @@ impl Screen for RunView {
         } else {
             Mode::RunView
         }
+    }
+}
+
+/// A report's body as received, if it got one.
+fn body_of(report: &StepReport) -> Option<bytes::Bytes> {
+    match &report.outcome {
+        StepOutcome::Answered { response, .. }
+        | StepOutcome::Failed(StepFailure::Refused { response, .. }) => Some(response.raw.clone()),
+        StepOutcome::Local(output) => Some(bytes::Bytes::copy_from_slice(output.as_bytes())),
+        StepOutcome::DryRun(_) | StepOutcome::Failed(_) => None,
     }
 }
 
