@@ -1,14 +1,19 @@
 //! The headless commands of CLI.md.
 
 mod audit;
+mod confirm;
 mod connections;
 mod copy;
+mod detail_code;
 mod error;
 mod fields;
 mod flows;
+mod list;
 mod output;
 mod services;
+mod shapes;
 mod tokens;
+mod tsv;
 pub mod unlock;
 mod vault_cmds;
 
@@ -17,6 +22,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use error::{CliError, Exit};
+pub use list::ListFormat;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -71,6 +77,9 @@ pub struct GlobalArgs {
     /// Interface language (en, fr, ja)
     #[arg(long, global = true, env = "FLOWVAULT_LANG", value_name = "LANG")]
     pub lang: Option<String>,
+    /// No messages or hints on stderr: only data (stdout) and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 /// The commands.
@@ -90,10 +99,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List connections
+    /// List connections (a table on a terminal, tab-separated values otherwise)
     List {
-        #[arg(long)]
+        /// Output format [default: table on a terminal, else tsv]
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<ListFormat>,
+        /// Same as --format json
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Leave out the header line of tsv and table
+        #[arg(long)]
+        no_headers: bool,
     },
     /// Add a connection
     Add {
@@ -135,11 +151,15 @@ pub enum Command {
     },
     /// Rename a connection
     Rename { name: String, new_name: String },
-    /// Delete a connection
+    /// Delete a connection (asks first on a terminal)
     Rm {
         name: String,
+        /// Also delete a connection flow actions use, clearing those settings
         #[arg(long)]
         force: bool,
+        /// Delete without asking (needed when standard input is not a terminal)
+        #[arg(short, long)]
+        yes: bool,
     },
     /// Print a valid access token, fetching or renewing it first if needed
     Token {
@@ -150,7 +170,12 @@ pub enum Command {
         raw: bool,
     },
     /// Renew tokens now: one connection, or every one that keeps tokens
-    Refresh { name: Option<String> },
+    Refresh {
+        name: Option<String>,
+        /// One JSON object per connection: name, id, outcome, expires_at, error
+        #[arg(long)]
+        json: bool,
+    },
     /// Keep every token fresh until SIGINT/SIGTERM; log lines on stderr
     Daemon,
     /// The catalog of flow actions
@@ -272,13 +297,24 @@ pub enum FlowsCommand {
 
 /// Runs a headless command; `None` (no command) is the caller's to handle.
 pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
+    output::set_quiet(global.quiet);
     match command {
         Command::Init {
             new_key_file,
             transit_key,
         } => vault_cmds::init(global, new_key_file.as_deref(), transit_key),
         Command::Services { json } => services::services(json),
-        Command::List { json } => connections::list(global, json),
+        Command::List {
+            format,
+            json,
+            no_headers,
+        } => list::list(
+            global,
+            list::ListArgs {
+                format: json.then_some(ListFormat::Json).or(format),
+                headers: !no_headers,
+            },
+        ),
         Command::Add {
             service,
             name,
@@ -309,9 +345,9 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
             secrets_stdin,
         } => connections::edit(global, &name, &set, secrets_stdin),
         Command::Rename { name, new_name } => connections::rename(global, &name, &new_name),
-        Command::Rm { name, force } => connections::remove(global, &name, force),
+        Command::Rm { name, force, yes } => connections::remove(global, &name, force, yes),
         Command::Token { name, raw } => tokens::token(global, &name, raw),
-        Command::Refresh { name } => tokens::refresh(global, name.as_deref()),
+        Command::Refresh { name, json } => tokens::refresh(global, name.as_deref(), json),
         Command::Daemon => tokens::daemon(global),
         Command::Actions { json } => flows::actions(global, json),
         Command::Flows { command } => match command {
