@@ -334,8 +334,8 @@ async fn every_command_works_on_openbao_without_a_passphrase_and_is_audited() {
 
     // rm: refused while the flow uses it, then forced.
     assert_error(&me.run(v, &["rm", "Mgmt API"]), 2, "rm in use");
-    me.ok(v, &["rm", "Mgmt API", "--force"]);
-    me.ok(v, &["rm", "Webhook"]);
+    me.ok(v, &["rm", "Mgmt API", "--force", "--yes"]);
+    me.ok(v, &["rm", "Webhook", "--yes"]);
     assert_eq!(me.json(v, &["list", "--json"]), json!([]));
 
     // verify checks every record; OpenBao keeps no integrity digest, so the
@@ -351,7 +351,7 @@ async fn every_command_works_on_openbao_without_a_passphrase_and_is_audited() {
     let verify = me.ok(v, &["verify"]);
     assert!(verify.contains("intact"), "{verify}");
     assert!(!verify.contains("digest"), "{verify}");
-    me.ok(v, &["rm", "Kept"]);
+    me.ok(v, &["rm", "Kept", "--yes"]);
     let checked = me.ok(v, &["audit", "--verify"]);
     assert!(checked.contains("intact"), "{checked}");
 

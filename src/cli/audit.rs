@@ -34,7 +34,8 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<(), CliError> {
     if args.verify {
         return match vault.verify_audit()? {
             AuditCheck::Intact { entries } => {
-                message(&locale.f("cli.audit_intact", &[("n", &entries.to_string())]));
+                // The report is what `--verify` asks for: data, on stdout.
+                print_line(&locale.f("cli.audit_intact", &[("n", &entries.to_string())]));
                 Ok(())
             }
             AuditCheck::Broken { seq, reason } => Err(CliError::failure(locale.f(

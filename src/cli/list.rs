@@ -61,8 +61,7 @@ pub fn list(global: &GlobalArgs, args: ListArgs) -> Result<(), CliError> {
         .iter()
         .map(|r| (r, assess(r, catalog, tokens.get(r.id()), now)))
         .collect();
-    let terminal = std::io::stdout().is_terminal();
-    let format = args.format.unwrap_or(if terminal {
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         ListFormat::Table
     } else {
         ListFormat::Tsv
@@ -79,7 +78,7 @@ pub fn list(global: &GlobalArgs, args: ListArgs) -> Result<(), CliError> {
         message(locale.t("cli.list_empty"));
     }
     let lines = match format {
-        ListFormat::Tsv => tsv_lines(&assessed, args.headers, terminal),
+        ListFormat::Tsv => tsv_lines(&assessed, args.headers),
         _ if rows.is_empty() => Vec::new(),
         _ => table_lines(locale, &assessed, args.headers, now),
     };
@@ -89,21 +88,10 @@ pub fn list(global: &GlobalArgs, args: ListArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The TSV records, header first if asked for. Fields are exact but for the
-/// TSV escapes; on a terminal, characters it would obey are escaped too.
-fn tsv_lines(
-    assessed: &[(&StoredConnection, Assessment)],
-    headers: bool,
-    terminal: bool,
-) -> Vec<String> {
-    let line = |fields: &[&str]| {
-        let record = tsv::record(fields);
-        if terminal {
-            escape_tsv_for_terminal(&record)
-        } else {
-            record
-        }
-    };
+/// The TSV records, header first if asked for: untranslated fields, the
+/// same in every language.
+fn tsv_lines(assessed: &[(&StoredConnection, Assessment)], headers: bool) -> Vec<String> {
+    let line = tsv::record;
     let mut lines = Vec::with_capacity(assessed.len() + 1);
     if headers {
         lines.push(line(&TSV_HEADER));
@@ -122,15 +110,6 @@ fn tsv_lines(
         ]));
     }
     lines
-}
-
-/// A TSV record with its tabs kept and every other unsafe character escaped.
-fn escape_tsv_for_terminal(record: &str) -> String {
-    record
-        .split('\t')
-        .map(|f| escape_line(f).into_owned())
-        .collect::<Vec<_>>()
-        .join("\t")
 }
 
 /// The table in the interface language: a header line (unless `headers` is

@@ -3,26 +3,20 @@
 
 use std::borrow::Cow;
 
-/// A field made safe for one TSV cell: backslash, tab, line feed and
-/// carriage return become `\\`, `\t`, `\n` and `\r` (the escapes of
-/// PostgreSQL's text format and of `mlr --tsv`), so every record stays one
-/// line of a fixed number of fields and decoding gives the value back.
-/// Every other character is kept as it is.
+use crate::locale::terminal_safe::escape_line;
+
+/// A field made safe for one TSV cell and for a terminal: a backslash
+/// becomes `\\`, then tab, line feed and carriage return become `\t`, `\n`
+/// and `\r`, and every other control, bidi or invisible character a visible
+/// escape (`\x1b`, `\u{202e}`), as everywhere the CLI prints. A record stays
+/// one line of a fixed number of fields, and since backslashes are doubled
+/// first, every escape decodes to exactly one value. Everything else (CJK,
+/// accents, emoji) is kept as it is.
 pub fn field(value: &str) -> Cow<'_, str> {
-    if !value.contains(['\\', '\t', '\n', '\r']) {
-        return Cow::Borrowed(value);
+    if !value.contains('\\') {
+        return escape_line(value);
     }
-    let mut out = String::with_capacity(value.len() + 4);
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
+    Cow::Owned(escape_line(&value.replace('\\', "\\\\")).into_owned())
 }
 
 /// One record: the fields escaped and joined by tabs, without the line feed.
@@ -44,6 +38,13 @@ mod tests {
         assert_eq!(line, "ok\ta\\tb\\nc\\r\tback\\\\slash\t");
         assert_eq!(line.split('\t').count(), 4);
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn an_escape_and_its_spelling_stay_apart() {
+        assert_eq!(field("\u{1b}[2J"), "\\x1b[2J");
+        assert_eq!(field("\\x1b[2J"), "\\\\x1b[2J");
+        assert_eq!(field("evil\u{202e}"), "evil\\u{202e}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::vault::{StoreAccess, UnlockKey, VaultLocation, file_admin};
 
 use super::GlobalArgs;
 use super::error::CliError;
-use super::output::message;
+use super::output::{message, print_line};
 use super::unlock;
 
 /// `init [--new-key-file PATH | --transit-key NAME]`: a new vault file, or a new vault on OpenBao
@@ -130,7 +130,8 @@ pub fn verify(global: &GlobalArgs, accept: bool) -> Result<(), CliError> {
             VaultLocation::File(_) => "cli.verify_ok",
             VaultLocation::OpenBao(_) => "cli.verify_ok_records",
         };
-        message(locale.t(ok));
+        // The report is what `verify` asks for: data, on stdout.
+        print_line(locale.t(ok));
         return Ok(());
     }
     let (path, key) = unlock::path_and_key(global, "verify --accept")?;
