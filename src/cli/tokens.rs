@@ -76,8 +76,9 @@ pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError>
 }
 
 /// `refresh [NAME] [--json]`: renew now, one connection or every one that
-/// keeps tokens. Renewals are messages on stderr; with `--json` the outcome
-/// of each connection is data on stdout. Failures are always on stderr.
+/// keeps tokens. Renewals are messages on stderr and failures error lines
+/// there; with `--json` the outcome of each connection is data on stdout,
+/// and stderr holds only the final `error:` line if any failed.
 pub fn refresh(global: &GlobalArgs, name: Option<&str>, json: bool) -> Result<(), CliError> {
     let locale = global.locale();
     let mut vault = open_store(global)?;
@@ -128,10 +129,13 @@ pub fn refresh(global: &GlobalArgs, name: Option<&str>, json: bool) -> Result<()
                 refresh_entry(connection, Ok((token, *outcome)))
             }
             Err(reason) => {
-                eprint_line(&locale.f(
-                    "cli.refresh_failed",
-                    &[("name", &connection.name), ("reason", reason)],
-                ));
+                // With --json the reason is in the data; the count is the error.
+                if !json {
+                    eprint_line(&locale.f(
+                        "cli.refresh_failed",
+                        &[("name", &connection.name), ("reason", reason)],
+                    ));
+                }
                 refresh_entry(connection, Err(reason))
             }
         };
