@@ -787,3 +787,37 @@ fn rm_on_a_terminal_asks_and_deletes_only_on_yes() {
     assert!(shown.contains("Deleted “Mail”."), "{shown}");
     assert!(vault.list_json().iter().all(|e| e["name"] != "Mail"));
 }
+
+#[test]
+fn a_damaged_connection_is_a_tsv_row_with_its_id_and_no_words() {
+    let vault = sample_vault();
+    let id = vault.list_entry("Mail")["id"].as_str().unwrap().to_owned();
+    // Flip one byte of the sealed name: the row fails its integrity check
+    // and its name cannot be read.
+    let db = vault.db();
+    let mut name: Vec<u8> = db
+        .query_row("SELECT name FROM connections WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let last = name.len() - 1;
+    name[last] ^= 1;
+    db.execute(
+        "UPDATE connections SET name = ?1 WHERE id = ?2",
+        rusqlite::params![name, id],
+    )
+    .unwrap();
+
+    let en = run(&vault, &["--lang", "en", "list", "--no-headers"]);
+    assert_success(&en, "list with a damaged row");
+    let ja = run(&vault, &["--lang", "ja", "list", "--no-headers"]);
+    assert_eq!(ja.stdout, en.stdout, "the damaged row is the same in ja");
+    let text = stdout(&en);
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.ends_with(&id))
+        .unwrap_or_else(|| panic!("no row with id {id}: {text}"))
+        .split('\t')
+        .collect();
+    assert_eq!(row, ["damaged", "", "", "integrity_failed", id.as_str()]);
+}
