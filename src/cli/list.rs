@@ -91,17 +91,16 @@ pub fn list(global: &GlobalArgs, args: ListArgs) -> Result<(), CliError> {
 /// The TSV records, header first if asked for: untranslated fields, the
 /// same in every language.
 fn tsv_lines(assessed: &[(&StoredConnection, Assessment)], headers: bool) -> Vec<String> {
-    let line = tsv::record;
     let mut lines = Vec::with_capacity(assessed.len() + 1);
     if headers {
-        lines.push(line(&TSV_HEADER));
+        lines.push(tsv::record(&TSV_HEADER));
     }
     for (row, a) in assessed {
         let service = match row {
             StoredConnection::Intact(c) => c.service.as_str(),
             StoredConnection::Damaged(_) => "",
         };
-        lines.push(line(&[
+        lines.push(tsv::record(&[
             a.status.as_str(),
             row.name().unwrap_or(""),
             service,
