@@ -177,7 +177,7 @@ impl Place {
         private(&dir, 0o700);
         let key = dir.join("key");
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).unwrap();
+        getrandom::getrandom(&mut bytes).unwrap();
         std::fs::write(&key, bytes).unwrap();
         private(&key, 0o600);
         Place {

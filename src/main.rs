@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use flowvault::cli::{self, Cli, unlock};
+use flowvault::cli::{self, unlock};
 use flowvault::locale::terminal_safe::{escape_line, escape_text};
 use flowvault::locale::{Locale, choose_lang};
 use flowvault::vault::{UnlockKey, VaultLocation};
@@ -16,13 +15,17 @@ fn main() -> ExitCode {
     }
     // `flowvault list | head` should end quietly, as other tools do, not
     // panic on a closed pipe.
-    // SAFETY: restoring a signal's default disposition before any thread starts.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let args = match Cli::try_parse() {
+    flowvault::platform::end_quietly_on_closed_pipe();
+    // A shell asking for completions gets them and nothing else.
+    cli::completions::answer_if_asked();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The config file too: its vault and language, where no flag or variable gives them.
+    let args = match cli::parse(&argv) {
         Ok(args) => args,
         // Help and version are clap's own text; errors echo the arguments.
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
+            let e = cli::usage::plain_usage(e, &argv);
             // Rendered without styling, so escaping cannot break a colour code.
             eprint!("{}", escape_text(&e.render().to_string()));
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
@@ -36,14 +39,19 @@ fn main() -> ExitCode {
             escape_line(&Locale::get(lang).f("cli.unknown_lang", &[("lang", &code)]))
         );
     }
+    let locale = Locale::get(lang);
     let result = match args.command {
         Some(command) => {
+            // In the UI they show in the status line instead.
+            for warning in &args.global.file.warnings {
+                eprintln!("warning: {}", escape_line(&warning.text(locale)));
+            }
             // A renewal panic that `refresh` or the daemon recovers from is
             // logged, not reported (the UI installs it after its own hooks).
             flowvault::auth::contained::install_panic_filter();
             cli::run(&args.global, command)
         }
-        None => open_ui(&args.global, Locale::get(lang)),
+        None => open_ui(&args.global, locale),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -68,6 +76,7 @@ fn open_ui(global: &cli::GlobalArgs, locale: &'static Locale) -> Result<(), cli:
         _ => None,
     };
     let bao = unlock::bao_options(global);
-    flowvault::tui::launch::launch(location, key, bao, locale)
+    let ui = flowvault::tui::settings::UiSettings::from_config(&global.file);
+    flowvault::tui::launch::launch(location, key, bao, locale, ui)
         .map_err(|e| cli::CliError::failure(format!("{e:#}")))
 }

@@ -1,5 +1,6 @@
 //! The command-line contract (CLI.md) as a user or a script sees it: what is
 //! printed, the exit codes, and what lands on disk.
+#![allow(unsafe_code)] // libc: sessions of child processes
 
 mod common;
 

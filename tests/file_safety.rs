@@ -3,6 +3,7 @@
 //! folders others can write, read-only file systems, endless or oversized
 //! input, costly KDF headers, credentials in URLs, look-alike names, and log
 //! files others can read or that are symlinks. Each test drives the binary.
+#![allow(unsafe_code)] // libc: the effective uid, a FIFO, sessions of child processes
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! that overflow, lifetimes that are negative, bodies of tens of megabytes,
 //! escape sequences, a body that drips. `token`, `refresh` and the daemon must
 //! answer with a clear error (never a panic, exit 101) and keep going.
+#![allow(unsafe_code)] // libc: signals to child processes
 
 mod common;
 

@@ -6,6 +6,7 @@
 //! Every process runs with HOME in a temporary folder (the developer's
 //! `~/.vault-token` is never read), the login in `BAO_TOKEN`, stdin closed
 //! and no controlling terminal, so a passphrase prompt would fail the test.
+#![allow(unsafe_code)] // libc: signals and sessions of child processes, the effective uid
 
 #[path = "common/bao.rs"]
 #[allow(dead_code)]

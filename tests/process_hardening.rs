@@ -8,7 +8,7 @@
 //! it is root's. A control run of `cat` shows the observation tells the two
 //! apart. The core limit is read from `/proc/PID/limits`, with the child
 //! started under an unlimited core limit so an inherited 0 proves nothing.
-
+#![allow(unsafe_code)] // libc: signals and sessions of child processes, the effective uid
 #![cfg(target_os = "linux")]
 
 mod common;

@@ -1,4 +1,5 @@
 //! `token`, `refresh` and `daemon` against a token endpoint the test starts on 127.0.0.1.
+#![allow(unsafe_code)] // libc: signals and sessions of child processes, the effective uid
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The UI on an OpenBao vault: the main walk (add, edit, reveal, delete),
 //! then a server that goes away and comes back: it says so, keeps what it
 //! shows, and catches up once the server answers.
+#![allow(unsafe_code)] // libc: signals and sessions of child processes, the effective uid
 
 // Shared with tests/openbao.rs, which uses all of it.
 #[allow(dead_code)]

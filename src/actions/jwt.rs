@@ -22,13 +22,14 @@ pub enum JwtError {
     BadSignature,
     #[error("the token expired")]
     Expired,
+    /// Its `nbf` (not before) is still ahead.
+    #[error("the token is not valid yet")]
+    NotYetValid,
 }
 
 fn mac(algorithm: &str, secret: &[u8], data: &[u8]) -> Result<Vec<u8>, JwtError> {
     fn run<M: Mac + hmac::digest::KeyInit>(secret: &[u8], data: &[u8]) -> Vec<u8> {
-        let mut m = <M as Mac>::new_from_slice(secret).expect("HMAC takes keys of any length");
-        m.update(data);
-        m.finalize().into_bytes().to_vec()
+        keyed::<M>(secret, data).finalize().into_bytes().to_vec()
     }
     match algorithm {
         "HS256" => Ok(run::<Hmac<Sha256>>(secret, data)),
@@ -36,6 +37,38 @@ fn mac(algorithm: &str, secret: &[u8], data: &[u8]) -> Result<Vec<u8>, JwtError>
         "HS512" => Ok(run::<Hmac<Sha512>>(secret, data)),
         other => Err(JwtError::Unsupported(other.to_owned())),
     }
+}
+
+/// Whether `signature` is the MAC of `data`, compared in constant time by
+/// the `hmac` crate: the comparison must not tell how much of a forgery was right.
+fn verify_mac(
+    algorithm: &str,
+    secret: &[u8],
+    data: &[u8],
+    signature: &[u8],
+) -> Result<(), JwtError> {
+    fn run<M: Mac + hmac::digest::KeyInit>(
+        secret: &[u8],
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<(), JwtError> {
+        keyed::<M>(secret, data)
+            .verify_slice(signature)
+            .map_err(|_| JwtError::BadSignature)
+    }
+    match algorithm {
+        "HS256" => run::<Hmac<Sha256>>(secret, data, signature),
+        "HS384" => run::<Hmac<Sha384>>(secret, data, signature),
+        "HS512" => run::<Hmac<Sha512>>(secret, data, signature),
+        other => Err(JwtError::Unsupported(other.to_owned())),
+    }
+}
+
+/// A MAC keyed with `secret` that has read `data`.
+fn keyed<M: Mac + hmac::digest::KeyInit>(secret: &[u8], data: &[u8]) -> M {
+    let mut m = <M as Mac>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    m.update(data);
+    m
 }
 
 /// Signs `claims` (a JSON object), adding `iat`, and `exp` when `expires_in` is given.
@@ -74,7 +107,8 @@ pub fn decode(token: &str) -> Result<(Value, Value), JwtError> {
     Ok((part(h)?, part(p)?))
 }
 
-/// The claims of a token whose signature matches and which has not expired.
+/// The claims of a token whose signature matches, which has not expired and
+/// whose `nbf` (not before), if any, has come.
 pub fn verify(
     algorithm: &str,
     secret: &[u8],
@@ -94,22 +128,14 @@ pub fn verify(
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| JwtError::Malformed)?;
-    let expected = mac(algorithm, secret, signing_input.as_bytes())?;
-    // Constant time: the comparison must not tell how much of a forgery was right.
-    let same = signature.len() == expected.len()
-        && signature
-            .iter()
-            .zip(&expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
-        return Err(JwtError::BadSignature);
-    }
-    if claims["exp"]
-        .as_i64()
-        .is_some_and(|exp| exp <= now.unix_timestamp())
-    {
+    verify_mac(algorithm, secret, signing_input.as_bytes(), &signature)?;
+    // No leeway either side: a token is good from `nbf` until just before `exp`.
+    let now = now.unix_timestamp();
+    if claims["exp"].as_f64().is_some_and(|exp| exp <= now as f64) {
         return Err(JwtError::Expired);
+    }
+    if claims["nbf"].as_f64().is_some_and(|nbf| nbf > now as f64) {
+        return Err(JwtError::NotYetValid);
     }
     Ok(claims)
 }
@@ -156,5 +182,67 @@ mod tests {
             verify("HS512", b"s", &token, now),
             Err(JwtError::WrongAlgorithm(..))
         ));
+    }
+
+    #[test]
+    fn a_token_is_refused_before_its_nbf_and_accepted_from_it() {
+        let now = OffsetDateTime::now_utc();
+        let at = now.unix_timestamp();
+        let later = sign(
+            "HS256",
+            b"s",
+            &format!(r#"{{"nbf":{}}}"#, at + 30),
+            None,
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            verify("HS256", b"s", &later, now),
+            Err(JwtError::NotYetValid)
+        );
+        assert!(verify("HS256", b"s", &later, now + time::Duration::seconds(30)).is_ok());
+        let fractional = sign("HS256", b"s", &format!(r#"{{"nbf":{}.5}}"#, at), None, now).unwrap();
+        assert_eq!(
+            verify(
+                "HS256",
+                b"s",
+                &fractional,
+                now.replace_nanosecond(0).unwrap()
+            ),
+            Err(JwtError::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn a_tampered_signature_or_payload_is_refused() {
+        let now = OffsetDateTime::now_utc();
+        let token = sign("HS256", b"s", r#"{"sub":"u1"}"#, Some(60), now).unwrap();
+        let (signing_input, signature) = token.rsplit_once('.').unwrap();
+        // One bit changed in the last byte of the MAC.
+        let mut mac = URL_SAFE_NO_PAD.decode(signature).unwrap();
+        *mac.last_mut().unwrap() ^= 1;
+        let flipped = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(&mac));
+        assert_eq!(
+            verify("HS256", b"s", &flipped, now),
+            Err(JwtError::BadSignature)
+        );
+        // A MAC cut short, or none at all.
+        let short = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(&mac[..16]));
+        assert_eq!(
+            verify("HS256", b"s", &short, now),
+            Err(JwtError::BadSignature)
+        );
+        assert_eq!(
+            verify("HS256", b"s", &format!("{signing_input}."), now),
+            Err(JwtError::BadSignature)
+        );
+        // Claims rewritten under the original MAC.
+        let (header, _) = signing_input.split_once('.').unwrap();
+        let forged_claims = URL_SAFE_NO_PAD.encode(r#"{"sub":"admin"}"#);
+        let forged = format!("{header}.{forged_claims}.{signature}");
+        assert_eq!(
+            verify("HS256", b"s", &forged, now),
+            Err(JwtError::BadSignature)
+        );
     }
 }

@@ -122,6 +122,7 @@ async fn built(
 
 fn build(connect: Duration, total: Duration) -> reqwest::Client {
     BUILT.fetch_add(1, Ordering::Relaxed);
+    crate::tls::install_provider();
     reqwest::Client::builder()
         .connect_timeout(connect)
         .timeout(total)

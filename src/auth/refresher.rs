@@ -130,6 +130,8 @@ pub struct Refresher<S: TokenSource = TokenClient> {
     crashes: HashMap<ConnectionId, u32>,
     /// The vault's change mark at the last reload.
     seen: Option<ChangeMark>,
+    /// Told once the first look at the vault has planned every renewal.
+    scheduled: Option<tokio::sync::oneshot::Sender<usize>>,
 }
 
 /// Sends commands to a running refresher.
@@ -163,7 +165,15 @@ impl<S: TokenSource> Refresher<S> {
             in_flight: HashMap::new(),
             crashes: HashMap::new(),
             seen: None,
+            scheduled: None,
         }
+    }
+
+    /// Sends on `scheduled`, once the first look at the vault is done, how
+    /// many connections have a renewal planned (the daemon's readiness).
+    pub fn on_scheduled(mut self, scheduled: tokio::sync::oneshot::Sender<usize>) -> Self {
+        self.scheduled = Some(scheduled);
+        self
     }
 
     /// Starts the refresher on the current tokio runtime.
@@ -184,6 +194,9 @@ impl<S: TokenSource> Refresher<S> {
     /// Runs until every command sender is dropped.
     pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<RefreshCommand>) {
         self.reload(false);
+        if let Some(scheduled) = self.scheduled.take() {
+            let _ = scheduled.send(self.due.len());
+        }
         let mut tasks: JoinSet<Result<Granted, GrantError>> = JoinSet::new();
         let mut watch = tokio::time::interval(WATCH_INTERVAL);
         watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -46,7 +46,11 @@ pub enum Finished {
 
 /// A unique lease holder name for this process.
 pub fn holder_name() -> String {
-    format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}-{}",
+        std::process::id(),
+        crate::vault::crypto::random_uuid().simple()
+    )
 }
 
 /// Whether a record's token is usable and not yet due for renewal.

@@ -1,26 +1,36 @@
 //! The headless commands of CLI.md.
 
 mod audit;
+pub mod completions;
+mod config_cmd;
+pub mod configured;
 mod confirm;
 mod connections;
 mod copy;
+mod daemon;
 mod detail_code;
 mod error;
 mod fields;
 mod flows;
 mod list;
+mod man;
 mod output;
 mod services;
 mod shapes;
 mod tokens;
 mod tsv;
 pub mod unlock;
+pub mod usage;
 mod vault_cmds;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::ArgValueCandidates;
 
+use completions::{action_ids, connection_names, flow_names, record_names, service_ids};
+
+pub use configured::parse;
 pub use error::{CliError, Exit};
 pub use list::ListFormat;
 
@@ -40,6 +50,7 @@ pub struct Cli {
 
 /// Options every command takes, before or after it.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Vault file, or openbao://HOST[:PORT][,HOST…]/MOUNT/PREFIX
     /// [default: <user data dir>/flowvault/vault.db]
@@ -80,6 +91,15 @@ pub struct GlobalArgs {
     /// No messages or hints on stderr: only data (stdout) and errors
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Config file [default: $XDG_CONFIG_HOME/flowvault/config.toml]
+    #[arg(long, global = true, env = "FLOWVAULT_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Where `vault`, `lang` and `config` came from (set after parsing).
+    #[arg(skip)]
+    pub origins: configured::Origins,
+    /// The config file as read (set after parsing).
+    #[arg(skip)]
+    pub file: crate::config::Config,
 }
 
 /// The commands.
@@ -94,8 +114,15 @@ pub enum Command {
         #[arg(long, value_name = "NAME", conflicts_with = "new_key_file")]
         transit_key: Option<String>,
     },
+    /// The effective configuration and where each value came from
+    Config {
+        /// As JSON, each value with its source
+        #[arg(long)]
+        json: bool,
+    },
     /// The catalog of services and their fields
     Services {
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
     },
@@ -104,7 +131,7 @@ pub enum Command {
         /// Output format [default: table on a terminal, else tsv]
         #[arg(long, value_enum, value_name = "FORMAT")]
         format: Option<ListFormat>,
-        /// Same as --format json
+        /// Print JSON (the same in every language); same as --format json
         #[arg(long, conflicts_with = "format")]
         json: bool,
         /// Leave out the header line of tsv and table
@@ -113,7 +140,10 @@ pub enum Command {
     },
     /// Add a connection
     Add {
+        /// The catalog service (`flowvault services` lists them)
+        #[arg(add = ArgValueCandidates::new(service_ids))]
         service: String,
+        /// A name for the connection, unique in the vault
         name: String,
         /// One of the service's methods (http: bearer, api_key, basic, oauth2)
         #[arg(long)]
@@ -130,7 +160,10 @@ pub enum Command {
     },
     /// Show one connection
     Show {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
         /// Show secret values (on a terminal, control characters in them are escaped)
@@ -143,18 +176,30 @@ pub enum Command {
     },
     /// Change a connection's fields
     Edit {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
+        /// A non-secret field
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Read KEY=VALUE lines (secrets) from standard input
         #[arg(long)]
         secrets_stdin: bool,
     },
     /// Rename a connection
-    Rename { name: String, new_name: String },
+    Rename {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
+        name: String,
+        /// Its new name, unique in the vault
+        new_name: String,
+    },
     /// Delete a connection (asks first on a terminal)
     Rm {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
-        /// Also delete a connection flow actions use, clearing those settings
+        /// Delete it even if flow actions use it (they are left with no connection)
         #[arg(long)]
         force: bool,
         /// Delete without asking (needed when standard input is not a terminal)
@@ -163,6 +208,8 @@ pub enum Command {
     },
     /// Print a valid access token, fetching or renewing it first if needed
     Token {
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
         /// Print the token exactly, even on a terminal (exact is the default
         /// when stdout is not a terminal; on one, control characters are escaped)
@@ -171,15 +218,18 @@ pub enum Command {
     },
     /// Renew tokens now: one connection, or every one that keeps tokens
     Refresh {
+        /// Only this connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: Option<String>,
         /// One JSON object per connection: name, id, outcome, expires_at, error
         #[arg(long)]
         json: bool,
     },
-    /// Keep every token fresh until SIGINT/SIGTERM; log lines on stderr
+    /// Keep every token fresh until SIGINT/SIGTERM (SIGHUP reloads); log lines on stderr
     Daemon,
     /// The catalog of flow actions
     Actions {
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
     },
@@ -190,6 +240,8 @@ pub enum Command {
     },
     /// Run a flow's actions in order, or one of them
     Run {
+        /// The flow
+        #[arg(add = ArgValueCandidates::new(flow_names))]
         flow: String,
         /// Only the action at this position (1-based)
         position: Option<usize>,
@@ -223,12 +275,12 @@ pub enum Command {
         #[arg(long)]
         overwrite: bool,
     },
-    /// Check that no record was removed, added or rolled back outside flowvault
-    /// Lists the audit trail oldest first (NAME: one connection or flow),
-    /// or checks its chain with --verify.
+    /// Who did what, when: the audit trail, oldest first, or a check of its chain
     Audit {
         /// A connection or flow, by name or id (renames keep its history).
+        #[arg(add = ArgValueCandidates::new(record_names))]
         name: Option<String>,
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
         /// Only entries at or after WHEN: 2026-12-01, an RFC 3339 time, or 30m, 12h, 7d.
@@ -241,11 +293,28 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["name", "json", "since", "last"])]
         verify: bool,
     },
+    /// Check that no record was removed, added or rolled back outside flowvault
     Verify {
         /// Accept the vault as it is now, after reading the report, and seal
         /// a new integrity digest over it
         #[arg(long)]
         accept: bool,
+    },
+    /// Print the script that completes flowvault's commands and names in SHELL
+    ///
+    /// bash: `source <(flowvault completions bash)` in ~/.bashrc; zsh: the
+    /// same in ~/.zshrc; fish: `flowvault completions fish | source` in
+    /// ~/.config/fish/config.fish. Connection and flow names complete when
+    /// the vault opens with a key file (--key-file or FLOWVAULT_KEY_FILE).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
+        shell: String,
+    },
+    /// Print the manual page (roff): `flowvault man | man -l -`
+    Man {
+        /// A command, for its own page (`flowvault man flows add`)
+        command: Vec<String>,
     },
 }
 
@@ -266,19 +335,31 @@ impl GlobalArgs {
 pub enum FlowsCommand {
     /// Flows with their actions, each action's connection and warnings
     List {
+        /// Print JSON (the same in every language)
         #[arg(long)]
         json: bool,
     },
     /// Create a flow
-    Add { flow: String },
+    Add {
+        /// A name for the flow, unique in the vault
+        flow: String,
+    },
     /// Delete a flow
-    Rm { flow: String },
+    Rm {
+        /// The flow
+        #[arg(add = ArgValueCandidates::new(flow_names))]
+        flow: String,
+    },
     /// Append an action to a flow; prints its position (1-based)
     AddAction {
+        /// The flow
+        #[arg(add = ArgValueCandidates::new(flow_names))]
         flow: String,
+        /// The catalog action (`flowvault actions` lists them)
+        #[arg(add = ArgValueCandidates::new(action_ids))]
         action: String,
         /// The connection it uses
-        #[arg(long)]
+        #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(connection_names))]
         connection: Option<String>,
         /// A non-secret input
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -289,8 +370,13 @@ pub enum FlowsCommand {
     },
     /// Point an action at a connection
     SetConnection {
+        /// The flow
+        #[arg(add = ArgValueCandidates::new(flow_names))]
         flow: String,
+        /// The action's position in the flow (1-based)
         position: usize,
+        /// The connection
+        #[arg(add = ArgValueCandidates::new(connection_names))]
         name: String,
     },
 }
@@ -303,6 +389,9 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
             new_key_file,
             transit_key,
         } => vault_cmds::init(global, new_key_file.as_deref(), transit_key),
+        Command::Completions { shell } => completions::print_registration(&shell),
+        Command::Man { command } => man::print_page(&command),
+        Command::Config { json } => config_cmd::config(global, json),
         Command::Services { json } => services::services(json),
         Command::List {
             format,
@@ -348,7 +437,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         Command::Rm { name, force, yes } => connections::remove(global, &name, force, yes),
         Command::Token { name, raw } => tokens::token(global, &name, raw),
         Command::Refresh { name, json } => tokens::refresh(global, name.as_deref(), json),
-        Command::Daemon => tokens::daemon(global),
+        Command::Daemon => daemon::run(global),
         Command::Actions { json } => flows::actions(global, json),
         Command::Flows { command } => match command {
             FlowsCommand::List { json } => flows::list(global, json),

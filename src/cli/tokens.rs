@@ -1,4 +1,4 @@
-//! `token`, `refresh` and `daemon`: access tokens from the command line.
+//! `token` and `refresh`: access tokens from the command line.
 
 use std::collections::HashMap;
 
@@ -8,11 +8,9 @@ use tokio::task::JoinSet;
 use crate::auth::TokenClient;
 use crate::auth::client::{GrantError, Granted};
 use crate::auth::contained::Contained;
-use crate::auth::refresher::{RefreshEvent, Refresher};
 use crate::auth::renewal::{Begin, Finished, ObtainError, begin, finish, holder_name, obtain};
 use crate::catalog::Catalog;
 use crate::locale::Locale;
-use crate::locale::terminal_safe::escape_line;
 use crate::present::labels::duration;
 use crate::vault::audit::{AuditAction, AuditEvent};
 use crate::vault::status::missing_fields;
@@ -20,11 +18,12 @@ use crate::vault::{Connection, Store, StoredConnection, Token, now};
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
-use super::output::{Exactness, eprint_line, message, print_json};
+use super::output::{Exactness, eprint_line, message, print_json, rfc3339};
 use super::shapes::{RefreshEntry, RefreshOutcome};
 use super::unlock::open_store;
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+/// A single-threaded runtime for a command's requests.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -162,7 +161,7 @@ fn refresh_entry(
     result: Result<(&Token, RefreshOutcome), &String>,
 ) -> RefreshEntry {
     let (outcome, expires_at, error) = match result {
-        Ok((token, outcome)) => (outcome, token.expires_at.map(format_time), None),
+        Ok((token, outcome)) => (outcome, token.expires_at.map(rfc3339), None),
         Err(reason) => (RefreshOutcome::Failed, None, Some(reason.clone())),
     };
     RefreshEntry {
@@ -267,157 +266,6 @@ async fn renew_all(
         ));
     }
     out
-}
-
-/// `daemon`: keeps every token fresh until SIGINT or SIGTERM, reopens the
-/// vault on SIGHUP; logs each renewal and failure through `tracing` on stderr.
-pub fn daemon(global: &GlobalArgs) -> Result<(), CliError> {
-    let locale = global.locale();
-    install_log();
-    let mut vault = open_store(global)?;
-    let runtime = runtime()?;
-    runtime.block_on(async {
-        let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
-        let client = TokenClient::new();
-        let mut handle =
-            Refresher::new(vault.reopen()?, client.clone(), events_tx.clone()).spawn();
-        let path = escape_line(&vault.location()).into_owned();
-        tracing::info!("{}", locale.f("daemon.started", &[("path", &path)]));
-        let no_signal =
-            |e: std::io::Error| CliError::failure(locale.f("cli.no_signal", &[("error", &e.to_string())]));
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = signal(SignalKind::terminate()).map_err(no_signal)?;
-        let mut hangup = signal(SignalKind::hangup()).map_err(no_signal)?;
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => break,
-                _ = terminate.recv() => break,
-                _ = hangup.recv() => match reopen(global, vault.as_ref()) {
-                    Ok(reopened) => {
-                        vault = reopened;
-                        match vault.reopen() {
-                            Ok(handle_vault) => {
-                                // The old refresher ends once its requests are
-                                // answered; leases keep the two from racing.
-                                handle = Refresher::new(handle_vault, client.clone(), events_tx.clone())
-                                    .spawn();
-                                tracing::info!("{}", locale.f("daemon.reopened", &[("path", &path)]));
-                            }
-                            Err(e) => tracing::error!("{}", locale.f(
-                                "daemon.reopen_failed",
-                                &[("path", &path), ("error", &e.to_string())],
-                            )),
-                        }
-                    }
-                    Err(e) => tracing::error!("{}", locale.f(
-                        "daemon.reopen_failed",
-                        &[("path", &path), ("error", &e.message)],
-                    )),
-                },
-                Some(event) = events.recv() => log_event(locale, &event),
-            }
-        }
-        drop(handle);
-        drop(events_tx);
-        // Requests in flight finish and report before the daemon exits.
-        while let Some(event) = events.recv().await {
-            log_event(locale, &event);
-        }
-        tracing::info!("{}", locale.t("daemon.stopped"));
-        Ok::<(), CliError>(())
-    })
-}
-
-/// The vault opened afresh: with the key re-read from its file (it may have
-/// been rotated), or, for a passphrase typed at start, with the key in memory.
-fn reopen(global: &GlobalArgs, open: &dyn Store) -> Result<Box<dyn Store>, CliError> {
-    if global.key_file.is_some() || global.passphrase_file.is_some() {
-        open_store(global)
-    } else {
-        Ok(open.reopen()?)
-    }
-}
-
-/// Logs to stderr: level from `FLOWVAULT_LOG` (default `info`), colours only
-/// on a terminal.
-fn install_log() {
-    use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FLOWVAULT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
-/// One log line per event, with the connection's id, the outcome and the next
-/// attempt as fields; never a token or secret. A server's words are escaped:
-/// the subscriber escapes ANSI sequences, not bidi or invisible characters.
-fn log_event(locale: &Locale, event: &RefreshEvent) {
-    let now = now();
-    match event {
-        RefreshEvent::Started { id, name } => {
-            tracing::debug!(connection = %id, outcome = "started", "{}", locale.f("daemon.renewing", &[("name", name)]));
-        }
-        RefreshEvent::Renewed { id, name, record } => {
-            let Some(token) = record.token.as_ref() else {
-                return;
-            };
-            let next = crate::auth::schedule::renew_at(token, 0.0)
-                .map(format_time)
-                .unwrap_or_else(|| "-".to_owned());
-            tracing::info!(
-                connection = %id,
-                outcome = "renewed",
-                next_attempt = %next,
-                "{}",
-                renewed_line(locale, name, token, now)
-            );
-        }
-        RefreshEvent::Failed {
-            id,
-            name,
-            reason,
-            retry_in,
-            ..
-        } => match retry_in {
-            Some(wait) => {
-                let next = crate::auth::schedule::after(now, *wait);
-                tracing::warn!(
-                    connection = %id,
-                    outcome = "failed",
-                    next_attempt = %format_time(next),
-                    "{}",
-                    locale.f(
-                        "daemon.failed_retry",
-                        &[
-                            ("name", name),
-                            ("reason", &escape_line(reason)),
-                            (
-                                "in",
-                                &duration(locale, time::Duration::try_from(*wait).unwrap_or_default()),
-                            ),
-                        ],
-                    )
-                );
-            }
-            None => tracing::warn!(
-                connection = %id,
-                outcome = "failed",
-                next_attempt = "none",
-                "{}",
-                locale.f("daemon.failed_stop", &[("name", name), ("reason", &escape_line(reason))])
-            ),
-        },
-        RefreshEvent::Updated { .. } => {}
-    }
-}
-
-fn format_time(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn renewed_line(locale: &Locale, name: &str, token: &Token, now: OffsetDateTime) -> String {

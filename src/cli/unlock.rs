@@ -13,6 +13,9 @@ use super::error::{CliError, Exit};
 /// Shortest passphrase accepted for a new vault.
 const MIN_PASSPHRASE_CHARS: usize = 8;
 
+/// Tries a passphrase typed at the prompt gets, as sudo and ssh give.
+const PASSPHRASE_TRIES: u32 = 3;
+
 /// The vault the command works on: `--vault`, else the default file.
 pub fn location(args: &GlobalArgs) -> Result<VaultLocation, CliError> {
     match &args.vault {
@@ -36,8 +39,19 @@ pub fn file_path(args: &GlobalArgs, operation: &'static str) -> Result<PathBuf, 
 /// file gives a key, OpenBao never does.
 pub fn open_store(args: &GlobalArgs) -> Result<Box<dyn Store>, CliError> {
     let location = location(args)?;
-    let access = access(args, &location)?;
-    Ok(crate::vault::open_store(&location, &access)?)
+    match &location {
+        VaultLocation::File(path) => with_file_key(args, path, |key| {
+            let access = StoreAccess {
+                unlock: Some(key),
+                bao: bao_options(args),
+            };
+            Ok(crate::vault::open_store(&location, &access)?)
+        }),
+        VaultLocation::OpenBao(_) => Ok(crate::vault::open_store(
+            &location,
+            &access(args, &location)?,
+        )?),
+    }
 }
 
 /// What opening `location` needs: the file's key (asked for only once the
@@ -62,15 +76,42 @@ pub fn bao_options(args: &GlobalArgs) -> BaoOptions {
     }
 }
 
-/// Finds the vault file and the key that should unlock it, without opening
-/// it, for `operation`s only a file has.
-pub fn path_and_key(
+/// Runs `operation` (one only a file has) on the vault file with its key;
+/// a typed passphrase that does not unlock it is asked for again.
+pub fn with_file<T>(
     args: &GlobalArgs,
     operation: &'static str,
-) -> Result<(PathBuf, UnlockKey), CliError> {
+    mut run: impl FnMut(&Path, &UnlockKey) -> Result<T, CliError>,
+) -> Result<T, CliError> {
     let path = file_path(args, operation)?;
-    let key = file_key(args, &path)?;
-    Ok((path, key))
+    with_file_key(args, &path, |key| run(&path, &key))
+}
+
+/// Runs `open` with the key of the vault file `path`. A passphrase typed at
+/// the prompt that does not unlock the file is asked for again, three tries
+/// in all; a key or passphrase given by file gets one.
+fn with_file_key<T>(
+    args: &GlobalArgs,
+    path: &Path,
+    mut open: impl FnMut(UnlockKey) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let typed = args.key_file.is_none() && args.passphrase_file.is_none();
+    let mut left = if typed { PASSPHRASE_TRIES - 1 } else { 0 };
+    loop {
+        match open(file_key(args, path)?) {
+            // Only a wrong key ends an open with this exit: no terminal or a
+            // failed read ends the prompt, before `open` runs.
+            Err(e) if e.exit == Exit::CannotUnlock && left > 0 => {
+                eprintln!(
+                    "{}",
+                    crate::locale::current()
+                        .f("cli.wrong_passphrase_retry", &[("left", &left.to_string())])
+                );
+                left -= 1;
+            }
+            result => return result,
+        }
+    }
 }
 
 fn file_key(args: &GlobalArgs, path: &Path) -> Result<UnlockKey, CliError> {

@@ -70,21 +70,22 @@ pub fn passwd(
     new_key_file: Option<&Path>,
     new_passphrase_file: Option<&Path>,
 ) -> Result<(), CliError> {
-    let (path, old_key) = unlock::path_and_key(global, "passwd")?;
     // The new key is asked for once the old one has opened the file.
     let mut made_key_file = false;
-    let changed = file_admin::change_unlock(&path, &old_key, unlock::kdf_params(), || {
-        match (new_key_file, new_passphrase_file) {
-            (Some(path), _) => {
-                let key = UnlockKey::create_key_file(path)?;
-                made_key_file = true;
-                Ok(key)
+    let changed = unlock::with_file(global, "passwd", |path, old_key| {
+        file_admin::change_unlock(path, old_key, unlock::kdf_params(), || {
+            match (new_key_file, new_passphrase_file) {
+                (Some(path), _) => {
+                    let key = UnlockKey::create_key_file(path)?;
+                    made_key_file = true;
+                    Ok(key)
+                }
+                (None, Some(path)) => {
+                    unlock::checked_new_passphrase(unlock::passphrase_from_file(path)?)
+                }
+                (None, None) => unlock::checked_new_passphrase(unlock::prompt_new_passphrase()?),
             }
-            (None, Some(path)) => {
-                unlock::checked_new_passphrase(unlock::passphrase_from_file(path)?)
-            }
-            (None, None) => unlock::checked_new_passphrase(unlock::prompt_new_passphrase()?),
-        }
+        })
     });
     if let Err(e) = changed {
         // A key file made for a change that failed would unlock nothing.
@@ -107,8 +108,9 @@ pub fn passwd(
 /// `rekey`: a fresh data key, every value resealed, one transaction; the
 /// vault stays unlocked by the same passphrase or key file.
 pub fn rekey(global: &GlobalArgs) -> Result<(), CliError> {
-    let (path, key) = unlock::path_and_key(global, "rekey")?;
-    let count = file_admin::rekey(&path, &key, unlock::kdf_params())?;
+    let count = unlock::with_file(global, "rekey", |path, key| {
+        Ok(file_admin::rekey(path, key, unlock::kdf_params())?)
+    })?;
     message(
         &global
             .locale()
@@ -134,8 +136,10 @@ pub fn verify(global: &GlobalArgs, accept: bool) -> Result<(), CliError> {
         print_line(locale.t(ok));
         return Ok(());
     }
-    let (path, key) = unlock::path_and_key(global, "verify --accept")?;
-    match file_admin::accept_changes(&path, &key)? {
+    let changes = unlock::with_file(global, "verify --accept", |path, key| {
+        Ok(file_admin::accept_changes(path, key)?)
+    })?;
+    match changes {
         None => message(locale.t("cli.verify_ok")),
         Some(report) => message(&locale.f(
             "cli.verify_accepted",

@@ -5,9 +5,12 @@ mod file_access;
 mod locked_memory;
 mod memory;
 mod process;
+pub mod sd_notify;
 pub mod thread_priority;
 
 pub use file_access::{current_uid, is_read_only_fs, is_writable};
 pub use locked_memory::LockedBytes;
 pub use memory::release_free_heap;
-pub use process::{HardeningError, core_limit, harden_process, is_dumpable};
+pub use process::{
+    HardeningError, core_limit, end_quietly_on_closed_pipe, harden_process, is_dumpable,
+};

@@ -21,6 +21,15 @@ pub fn harden_process() -> Result<(), HardeningError> {
     core.map_err(HardeningError::CoreLimit)
 }
 
+/// Restores SIGPIPE's default action (end the process), which Rust's runtime
+/// sets to ignore, so a closed pipe ends a command quietly. Call before any
+/// thread starts.
+pub fn end_quietly_on_closed_pipe() {
+    // SAFETY: sets one signal's disposition to its default; no handler, no
+    // pointer, and no other thread exists yet to race with.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
 /// Whether the process may be dumped or attached to by its user (Linux's
 /// `PR_GET_DUMPABLE`); always `true` where the platform has no such switch.
 pub fn is_dumpable() -> bool {

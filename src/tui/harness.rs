@@ -13,6 +13,7 @@ use super::app::App;
 use super::effects::EffectRunner;
 use super::message::{Effect, Msg, Timer};
 use super::session::VaultSession;
+use super::settings::UiSettings;
 use super::theme::Theme;
 use crate::auth::RefreshCommand;
 use crate::locale::{Lang, Locale};
@@ -64,13 +65,39 @@ impl Harness {
         width: u16,
         height: u16,
     ) -> Harness {
-        let (app, start) = App::on_location(
+        Harness::build(location, key, lang, (width, height), None)
+    }
+
+    /// As [`Harness::new`], with the config file's keys, theme and timeouts
+    /// (`ui`), as `launch` gives them.
+    pub fn configured(
+        path: &Path,
+        key: Option<UnlockKey>,
+        lang: Lang,
+        (width, height): (u16, u16),
+        ui: UiSettings,
+    ) -> Harness {
+        let location = VaultLocation::File(path.to_owned());
+        Harness::build(&location, key, lang, (width, height), Some(ui))
+    }
+
+    fn build(
+        location: &VaultLocation,
+        key: Option<UnlockKey>,
+        lang: Lang,
+        (width, height): (u16, u16),
+        ui: Option<UiSettings>,
+    ) -> Harness {
+        let (mut app, start) = App::on_location(
             location,
             key,
             Locale::get(lang),
             Theme::plain(),
             (width, height),
         );
+        if let Some(ui) = ui {
+            app.configure(ui);
+        }
         // Cheap KDF costs: vaults created by tests need not resist attack.
         let kdf = KdfParams {
             memory_kib: 8 * 1024,

@@ -1,4 +1,11 @@
 //! Keys to named actions, per mode; the footer and the help screen read the same tables.
+//!
+//! The tables here are the defaults; the app works with a [`Keymap`] built
+//! from them and the config file's `[keys]` (see `custom`).
+
+mod custom;
+
+use std::borrow::Cow;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -56,6 +63,25 @@ pub enum Action {
     Reload,
     /// An edit was refused, the connection was deleted elsewhere: save it anew.
     Recreate,
+}
+
+impl Action {
+    /// The action's name in the config file: `delete`, `page_down`.
+    pub fn name(self) -> String {
+        snake_case(&format!("{self:?}"))
+    }
+}
+
+/// `PageDown` as `page_down`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// What the app is doing, which decides what keys mean.
@@ -173,6 +199,20 @@ impl Mode {
         }
     }
 
+    /// The screen's name in the config file's `[keys.SCREEN]`: the mode's
+    /// name, one for the variants of a screen (`details` is also the
+    /// details with secrets shown).
+    pub fn screen_name(self) -> String {
+        let same = match self {
+            Mode::UnlockRepeat => Mode::Unlock,
+            Mode::DetailsRevealed => Mode::Details,
+            Mode::RunViewFixable => Mode::RunView,
+            Mode::WizardChoice => Mode::WizardForm,
+            other => other,
+        };
+        snake_case(&format!("{same:?}"))
+    }
+
     /// The help section that explains this mode's keys.
     pub fn help_section(self) -> Mode {
         match self {
@@ -233,11 +273,14 @@ impl Key {
             KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
         };
-        if self.modifiers.contains(KeyModifiers::CONTROL) {
-            format!("Ctrl-{base}")
-        } else {
-            base
+        let mut label = base;
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            label = format!("Alt-{label}");
         }
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            label = format!("Ctrl-{label}");
+        }
+        label
     }
 
     fn matches(&self, event: &KeyEvent) -> bool {
@@ -262,9 +305,9 @@ pub enum Shown {
 }
 
 /// A set of keys bound to one action, with the locale key of its hint.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
-    pub keys: &'static [Key],
+    pub keys: Cow<'static, [Key]>,
     pub action: Action,
     pub hint: &'static str,
     pub footer: Shown,
@@ -272,7 +315,7 @@ pub struct Binding {
 
 const fn bind(keys: &'static [Key], action: Action, hint: &'static str, footer: bool) -> Binding {
     Binding {
-        keys,
+        keys: Cow::Borrowed(keys),
         action,
         hint,
         footer: if footer {
@@ -286,7 +329,7 @@ const fn bind(keys: &'static [Key], action: Action, hint: &'static str, footer: 
 /// A binding whose hint shows in the footer only when there is room.
 const fn spare(keys: &'static [Key], action: Action, hint: &'static str) -> Binding {
     Binding {
-        keys,
+        keys: Cow::Borrowed(keys),
         action,
         hint,
         footer: Shown::FooterIfRoom,
@@ -842,7 +885,7 @@ const CONFIRM_RUN: &[Binding] = &[
     FORCE_QUIT,
 ];
 
-/// The bindings of a mode, in the order hints are shown.
+/// The default bindings of a mode, in the order hints are shown.
 pub fn bindings(mode: Mode) -> &'static [Binding] {
     match mode {
         Mode::Unlock => UNLOCK,
@@ -894,15 +937,72 @@ pub const HELP_MODES: [Mode; 17] = [
     Mode::Unlock,
 ];
 
-/// The action a key press means in a mode, if any.
+/// The action a key press means in a mode with the default keys, if any.
 pub fn action_for(mode: Mode, event: &KeyEvent) -> Option<Action> {
+    action_in(bindings(mode), event)
+}
+
+fn action_in(bindings: &[Binding], event: &KeyEvent) -> Option<Action> {
     if event.kind == KeyEventKind::Release {
         return None;
     }
-    bindings(mode)
+    bindings
         .iter()
         .find(|b| b.keys.iter().any(|k| k.matches(event)))
         .map(|b| b.action)
+}
+
+/// The keys of every mode: the defaults, with the config file's changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    /// One table per mode, in the order of [`Mode::ALL`].
+    tables: Vec<Vec<Binding>>,
+}
+
+impl Default for Keymap {
+    fn default() -> Keymap {
+        Keymap {
+            tables: Mode::ALL.iter().map(|m| bindings(*m).to_vec()).collect(),
+        }
+    }
+}
+
+impl Keymap {
+    /// The bindings of a mode, in the order hints are shown.
+    pub fn bindings(&self, mode: Mode) -> &[Binding] {
+        &self.tables[Keymap::index(mode)]
+    }
+
+    fn bindings_mut(&mut self, mode: Mode) -> &mut [Binding] {
+        &mut self.tables[Keymap::index(mode)]
+    }
+
+    fn index(mode: Mode) -> usize {
+        Mode::ALL
+            .iter()
+            .position(|m| *m == mode)
+            .expect("Mode::ALL holds every mode")
+    }
+
+    /// The action a key press means in a mode, if any.
+    pub fn action_for(&self, mode: Mode, event: &KeyEvent) -> Option<Action> {
+        action_in(self.bindings(mode), event)
+    }
+
+    /// The keys of `action` in `mode` as hints write them (`n/Esc`), for
+    /// texts that name a key; empty where the mode does not bind it.
+    pub fn keys_of(&self, mode: Mode, action: Action) -> String {
+        self.bindings(mode)
+            .iter()
+            .find(|b| b.action == action)
+            .map(keys_label)
+            .unwrap_or_default()
+    }
+
+    /// The hint lines of a mode, in order.
+    pub fn entries(&self, mode: Mode) -> Vec<Entry> {
+        entries_of(self.bindings(mode))
+    }
 }
 
 /// One line of hints: the keys of adjacent bindings with the same hint
@@ -914,10 +1014,14 @@ pub struct Entry {
     pub footer: Shown,
 }
 
-/// The hint lines of a mode, in order.
+/// The hint lines of a mode with the default keys, in order.
 pub fn entries(mode: Mode) -> Vec<Entry> {
+    entries_of(bindings(mode))
+}
+
+fn entries_of(bindings: &[Binding]) -> Vec<Entry> {
     let mut out: Vec<Entry> = Vec::new();
-    for b in bindings(mode) {
+    for b in bindings {
         match out.last_mut() {
             Some(last) if last.hint == b.hint => {
                 last.keys = format!("{}/{}", last.keys, keys_label(b));
@@ -1010,11 +1114,11 @@ mod tests {
         let rest: Vec<_> = RUN_VIEW_FIXABLE
             .iter()
             .filter(|b| b.action != Action::Edit)
-            .map(|b| (b.keys, b.action, b.hint, b.footer))
+            .map(|b| (b.keys.clone(), b.action, b.hint, b.footer))
             .collect();
         let plain: Vec<_> = RUN_VIEW
             .iter()
-            .map(|b| (b.keys, b.action, b.hint, b.footer))
+            .map(|b| (b.keys.clone(), b.action, b.hint, b.footer))
             .collect();
         assert_eq!(rest, plain);
     }
@@ -1056,7 +1160,7 @@ mod tests {
     fn typing_modes_bind_no_printable_key() {
         for mode in Mode::ALL.into_iter().filter(|m| m.is_typing()) {
             for b in bindings(mode) {
-                for k in b.keys {
+                for k in b.keys.iter() {
                     let printable =
                         matches!(k.code, KeyCode::Char(_)) && k.modifiers == KeyModifiers::NONE;
                     assert!(!printable, "{mode:?} binds {k:?}");

@@ -10,24 +10,28 @@ use ratatui::crossterm::event::EventStream;
 use super::app::App;
 use super::event_loop;
 use super::session::VaultSession;
+use super::settings::UiSettings;
 use super::terminal;
-use super::theme::Theme;
 use crate::locale::Locale;
 use crate::vault::{BaoOptions, InsecureReason, UnlockKey, VaultError, VaultLocation};
 
 /// Opens the UI on the vault at `location`; `key` (from a key or passphrase
 /// file) skips the unlock screen, and a vault on OpenBao has none: `bao`
-/// logs in. The terminal is restored on every way out.
+/// logs in; `ui` holds the config file's keys, theme and timeouts. The
+/// terminal is restored on every way out.
 pub fn launch(
     location: VaultLocation,
     key: Option<UnlockKey>,
     bao: BaoOptions,
     locale: &'static Locale,
+    ui: UiSettings,
 ) -> Result<()> {
     init_logging();
     let (width, height) =
         ratatui::crossterm::terminal::size().wrap_err("cannot read the terminal size")?;
-    let (app, start) = App::on_location(&location, key, locale, Theme::from_env(), (width, height));
+    let theme = ui.theme;
+    let (mut app, start) = App::on_location(&location, key, locale, theme, (width, height));
+    app.configure(ui);
     let session = VaultSession::at(location, bao);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -13,6 +13,7 @@ pub mod message;
 mod safe_cells;
 pub mod screens;
 pub mod session;
+pub mod settings;
 pub mod terminal;
 pub mod theme;
 pub mod widgets;

@@ -3,6 +3,8 @@
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 
+use crate::config::StyleSetting;
+
 /// The styles screens draw with; screens never name colours themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
@@ -25,7 +27,11 @@ impl Theme {
     pub fn colored() -> Theme {
         Theme {
             text: Style::new(),
-            muted: Style::new().fg(Color::DarkGray),
+            // Dimmed text in the terminal's own colour, not palette index 8
+            // (DarkGray): Solarized Dark and others make 8 the background's
+            // colour, and the text vanished. DIM keeps it readable on light
+            // and dark backgrounds alike; terminals without DIM show it plain.
+            muted: Style::new().add_modifier(Modifier::DIM),
             title: Style::new().add_modifier(Modifier::BOLD),
             success: Style::new().fg(Color::Green),
             // 208 is orange in the 256-colour palette; ANSI's 16 have none.
@@ -33,7 +39,7 @@ impl Theme {
             error: Style::new().fg(Color::Red),
             selected: Style::new().add_modifier(Modifier::REVERSED),
             key: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            border: Style::new().fg(Color::DarkGray),
+            border: Style::new().add_modifier(Modifier::DIM),
             focused_border: Style::new().fg(Color::Cyan),
         }
     }
@@ -77,9 +83,88 @@ impl Theme {
 
     /// The plain theme when `NO_COLOR` is set to anything non-empty.
     pub fn from_env() -> Theme {
+        Theme::configured(&[])
+    }
+
+    /// The coloured theme with the config file's `[theme]` roles; `NO_COLOR`
+    /// (set and non-empty) still wins: the plain theme, whatever the file says.
+    pub fn configured(styles: &[StyleSetting]) -> Theme {
         match std::env::var_os("NO_COLOR") {
             Some(v) if !v.is_empty() => Theme::plain(),
-            _ => Theme::colored(),
+            _ => Theme::colored().with_styles(styles),
+        }
+    }
+
+    /// This theme with `styles` in place of its roles' own.
+    pub fn with_styles(mut self, styles: &[StyleSetting]) -> Theme {
+        for s in styles {
+            if let Some(role) = self.role_mut(&s.role) {
+                *role = s.style;
+            }
+        }
+        self
+    }
+
+    /// Every role with its config-file name, in [`crate::config::theme::ROLES`] order.
+    pub fn roles(&self) -> [(&'static str, Style); 10] {
+        [
+            ("text", self.text),
+            ("muted", self.muted),
+            ("title", self.title),
+            ("success", self.success),
+            ("warning", self.warning),
+            ("error", self.error),
+            ("selected", self.selected),
+            ("key", self.key),
+            ("border", self.border),
+            ("focused_border", self.focused_border),
+        ]
+    }
+
+    fn role_mut(&mut self, name: &str) -> Option<&mut Style> {
+        Some(match name {
+            "text" => &mut self.text,
+            "muted" => &mut self.muted,
+            "title" => &mut self.title,
+            "success" => &mut self.success,
+            "warning" => &mut self.warning,
+            "error" => &mut self.error,
+            "selected" => &mut self.selected,
+            "key" => &mut self.key,
+            "border" => &mut self.border,
+            "focused_border" => &mut self.focused_border,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The config file's role names are the theme's, every one settable.
+    #[test]
+    fn every_config_role_names_a_theme_role() {
+        let names: Vec<&str> = Theme::colored().roles().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, crate::config::theme::ROLES);
+        let red = Style::new().fg(Color::Red);
+        for name in names {
+            let theme = Theme::plain().with_styles(&[StyleSetting {
+                role: name.to_owned(),
+                style: red,
+            }]);
+            let role = theme.roles().into_iter().find(|(n, _)| *n == name).unwrap();
+            assert_eq!(role.1, red, "{name}");
+        }
+    }
+
+    /// No role of the default theme draws in palette index 8, which
+    /// Solarized Dark and similar schemes make the background's colour.
+    #[test]
+    fn the_default_theme_never_uses_dark_gray() {
+        for (name, style) in Theme::colored().roles() {
+            assert_ne!(style.fg, Some(Color::DarkGray), "{name}");
+            assert_ne!(style.bg, Some(Color::DarkGray), "{name}");
         }
     }
 }

@@ -107,7 +107,18 @@ impl fmt::Debug for SecretKey {
 
 /// Fills `buf` from the operating system's random number generator.
 pub fn fill_random(buf: &mut [u8]) -> Result<(), CryptoError> {
-    getrandom::fill(buf).map_err(|_| CryptoError::Random)
+    getrandom::getrandom(buf).map_err(|_| CryptoError::Random)
+}
+
+/// A random (version 4) UUID for a record's id.
+///
+/// Built from our own random bytes so that uuid's `v4` feature, and the
+/// other getrandom major it brings, stay out of the build.
+pub fn random_uuid() -> uuid::Uuid {
+    let mut bytes = [0u8; 16];
+    // As `Uuid::new_v4` does: with no random source there is no safe id.
+    getrandom::getrandom(&mut bytes).expect("the operating system's random source answers");
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
 /// Where a sealed value lives; bound into the value so it cannot be moved.

@@ -13,7 +13,7 @@ pub struct FlowId(String);
 impl FlowId {
     /// A new random id.
     pub fn random() -> FlowId {
-        FlowId(uuid::Uuid::new_v4().to_string())
+        FlowId(crate::vault::crypto::random_uuid().to_string())
     }
 
     /// Wraps an id read from storage.
@@ -76,7 +76,7 @@ impl FlowStep {
         inputs: Credentials,
     ) -> FlowStep {
         FlowStep {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: crate::vault::crypto::random_uuid().to_string(),
             action: action.into(),
             connection,
             inputs,

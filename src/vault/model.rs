@@ -16,7 +16,7 @@ pub struct ConnectionId(String);
 impl ConnectionId {
     /// A new random id.
     pub fn random() -> ConnectionId {
-        ConnectionId(uuid::Uuid::new_v4().to_string())
+        ConnectionId(crate::vault::crypto::random_uuid().to_string())
     }
 
     /// Wraps an id read from storage.

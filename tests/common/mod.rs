@@ -25,6 +25,7 @@ const ISOLATING_ENV: &[&str] = &[
     "FLOWVAULT_KEY_FILE",
     "FLOWVAULT_PASSPHRASE_FILE",
     "FLOWVAULT_LANG",
+    "FLOWVAULT_CONFIG",
     "LC_ALL",
     "LC_MESSAGES",
 ];
@@ -35,7 +36,10 @@ pub fn isolate(cmd: &mut std::process::Command) -> &mut std::process::Command {
     for var in ISOLATING_ENV {
         cmd.env_remove(var);
     }
-    cmd.env("LANG", "C")
+    // Never the developer's own config file: the default place is one
+    // that does not exist.
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent/flowvault-tests")
+        .env("LANG", "C")
 }
 
 /// The binary with no vault or key options at all.

@@ -5,6 +5,7 @@
 use super::{App, Overlay};
 use crate::catalog::Catalog;
 use crate::present::labels::field_label;
+use crate::tui::keymap::{Action, Mode};
 use crate::tui::message::{Conflict, Effect};
 use crate::tui::screens::stale::{StaleEdit, Staleness};
 use crate::vault::Connection;
@@ -59,7 +60,13 @@ impl App {
             w.rebase(stored);
         }
         vec![self.notify(
-            self.locale.f("notice.reloaded_edit", &[("name", &name)]),
+            self.locale.f(
+                "notice.reloaded_edit",
+                &[
+                    ("name", &name),
+                    ("save", &self.keymap.keys_of(Mode::WizardForm, Action::Save)),
+                ],
+            ),
             false,
         )]
     }

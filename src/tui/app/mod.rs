@@ -1,7 +1,6 @@
 //! The app's state, `update` (messages in, effects out) and `render` (state to frame).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use ratatui::Frame;
 use ratatui::crossterm::event::Event;
@@ -11,10 +10,10 @@ use ratatui::widgets::Paragraph;
 use zeroize::Zeroizing;
 
 use super::intent::Intent;
-use super::keymap::{Action, Mode, action_for};
+use super::keymap::{Action, Keymap, Mode};
 use super::message::{Done, Effect, Msg, Snapshot, StepsChange, Timer, VaultCommand, VaultReply};
 use super::screens::confirm::{ConfirmDelete, DeleteTarget};
-use super::screens::details::{Details, REVEAL_SECONDS};
+use super::screens::details::Details;
 use super::screens::flow_edit::{FlowNameDialog, InputsEditor};
 use super::screens::help::Help;
 use super::screens::list::ListRow;
@@ -24,9 +23,11 @@ use super::screens::stale::StaleEdit;
 use super::screens::unlock::UnlockScreen;
 use super::screens::wizard::Wizard;
 use super::screens::{Context, KeyInput, Reply, Screen, View};
+use super::settings::UiSettings;
 use super::theme::Theme;
 use super::widgets::footer;
 use crate::auth::{RefreshCommand, RefreshEvent};
+use crate::config::Timeouts;
 use crate::locale::Locale;
 use crate::locale::width::{truncate, width};
 use crate::vault::audit::AuditAction;
@@ -170,6 +171,9 @@ const READ_THE_REST_AGAIN: std::time::Duration = std::time::Duration::from_secs(
 pub struct App {
     locale: &'static Locale,
     theme: Theme,
+    /// The keys: the defaults with the config file's.
+    keymap: Keymap,
+    timeouts: Timeouts,
     vault_path: PathBuf,
     size: (u16, u16),
     phase: Phase,
@@ -231,6 +235,8 @@ impl App {
         App {
             locale,
             theme,
+            keymap: Keymap::default(),
+            timeouts: Timeouts::default(),
             phase: Phase::Locked(UnlockScreen::new(vault_path.clone(), exists)),
             vault_path,
             size,
@@ -247,6 +253,38 @@ impl App {
             now: now(),
             changed: true,
         }
+    }
+
+    /// Takes the config file's keys, theme and timeouts; its warnings show
+    /// in the status line (the first, and how many more).
+    pub fn configure(&mut self, ui: UiSettings) {
+        let UiSettings {
+            keymap,
+            theme,
+            timeouts,
+            warnings,
+        } = ui;
+        self.keymap = keymap;
+        self.theme = theme;
+        self.timeouts = timeouts;
+        let text = warnings.first().map(|first| {
+            let first = first.text(self.locale);
+            match warnings.len() {
+                1 => first,
+                n => self.locale.f(
+                    "config.more",
+                    &[("warning", &first), ("n", &(n - 1).to_string())],
+                ),
+            }
+        });
+        self.status.set_config_warning(text);
+        self.changed = true;
+    }
+
+    /// The timeouts in effect (the clipboard's and auto-lock's are for the
+    /// features that will use them).
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
     /// Effects to run at start: unlocking at once when a key file was given.
@@ -572,6 +610,7 @@ impl App {
                 let theme = self.theme;
                 let view = View {
                     theme: &theme,
+                    keymap: &self.keymap,
                     locale,
                     now: self.now,
                 };
@@ -671,7 +710,7 @@ impl App {
     fn handle_input(&mut self, event: Event) -> Vec<Effect> {
         let mode = self.mode();
         let action = match &event {
-            Event::Key(key) => action_for(mode, key),
+            Event::Key(key) => self.keymap.action_for(mode, key),
             _ => None,
         };
         if action == Some(Action::ForceQuit) {
@@ -687,6 +726,7 @@ impl App {
         let ctx = Context {
             view: View {
                 theme: &theme,
+                keymap: &self.keymap,
                 locale: self.locale,
                 now: self.now,
             },
@@ -728,7 +768,7 @@ impl App {
             Intent::Quit => vec![Effect::Quit],
             Intent::Help => {
                 // At the keys of the screen that asked.
-                let help = Help::at(self.mode(), self.body().height);
+                let help = Help::at(&self.keymap, self.mode(), self.body().height);
                 self.overlays.push(Overlay::Help(help));
                 Vec::new()
             }
@@ -747,8 +787,10 @@ impl App {
                 if self.connection(&id).is_none() {
                     return vec![self.notify(self.locale.t("notice.damaged").to_owned(), true)];
                 }
-                self.overlays
-                    .push(Overlay::Details(Details::new(id.clone())));
+                self.overlays.push(Overlay::Details(Details::new(
+                    id.clone(),
+                    self.timeouts.reveal,
+                )));
                 vec![Effect::Vault(VaultCommand::History(id))]
             }
             Intent::EditConnection(id) => self.open_edit(&id, Wizard::edit),
@@ -762,7 +804,7 @@ impl App {
             Intent::HideSecretsLater(generation) => {
                 let mut effects = vec![Effect::StartTimer(
                     Timer::HideSecrets(generation),
-                    Duration::from_secs(REVEAL_SECONDS),
+                    self.timeouts.reveal,
                 )];
                 // The footer counts the seconds down.
                 effects.extend(self.countdown());
@@ -881,6 +923,7 @@ impl App {
         let area = frame.area();
         let view = View {
             theme: &self.theme,
+            keymap: &self.keymap,
             locale: self.locale,
             now: self.now,
         };
@@ -913,16 +956,13 @@ impl App {
             _ => Vec::new(),
         };
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        footer::render(
-            frame,
-            areas.footer,
-            self.mode(),
-            &args,
-            &self.theme,
-            self.locale,
-        );
+        footer::render(frame, areas.footer, self.mode(), &args, view);
         if let Phase::Locked(screen) = &self.phase {
             Screen::render(screen, frame, area, &ctx);
+            // The config file's problems show from the start, not only once open.
+            if self.status.config_warning().is_some() {
+                self.status.render(frame, areas.status, None, &self.theme);
+            }
             return;
         }
         // Only the top screen draws, over the whole body: pieces of a pane

@@ -30,6 +30,8 @@ pub struct StatusLine {
     /// A lasting condition ("OpenBao unreachable, retrying…"), shown until
     /// it is cleared, beneath any notice.
     warning: Option<String>,
+    /// What was wrong with the config file, shown when nothing else is.
+    config_warning: Option<String>,
 }
 
 impl StatusLine {
@@ -58,6 +60,16 @@ impl StatusLine {
         self.warning = warning;
     }
 
+    /// Sets the config file's warning, shown for the whole session.
+    pub fn set_config_warning(&mut self, warning: Option<String>) {
+        self.config_warning = warning;
+    }
+
+    /// The config file's warning, if any.
+    pub fn config_warning(&self) -> Option<&str> {
+        self.config_warning.as_deref()
+    }
+
     /// Removes the notice at once: the screen it was given on is gone.
     pub fn dismiss(&mut self) {
         self.notice = None;
@@ -73,7 +85,7 @@ impl StatusLine {
             (Some(text), _, _) => Some((text, theme.muted)),
             (None, _, Some(warning)) => Some((warning, theme.error)),
             (None, Some(notice), None) => Some((notice.text.as_str(), theme.success)),
-            (None, None, None) => None,
+            (None, None, None) => self.config_warning.as_deref().map(|w| (w, theme.warning)),
         };
         let Some((text, style)) = line else {
             return;

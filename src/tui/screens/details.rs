@@ -21,8 +21,6 @@ use crate::vault::audit::AuditEntry;
 use crate::vault::status::Tone;
 use crate::vault::{Connection, ConnectionId, Flow};
 
-/// How long revealed secrets stay visible.
-pub const REVEAL_SECONDS: u64 = 10;
 const MASK: &str = "••••••";
 /// The history's "who" column, in cells.
 const ACTOR_WIDTH: usize = 16;
@@ -37,20 +35,23 @@ pub struct Details {
     pub reveal_generation: u64,
     /// When revealed secrets hide again, for the countdown.
     pub hides_at: Option<time::OffsetDateTime>,
+    /// How long revealed secrets stay visible (the config file's `reveal`).
+    pub reveal: std::time::Duration,
     /// The connection's last audit entries (`None` until the vault thread
     /// has read them).
     pub history: Option<Vec<AuditEntry>>,
 }
 
 impl Details {
-    /// Details of a connection, nothing revealed.
-    pub fn new(id: ConnectionId) -> Details {
+    /// Details of a connection, nothing revealed; secrets revealed show for `reveal`.
+    pub fn new(id: ConnectionId, reveal: std::time::Duration) -> Details {
         Details {
             id,
             selected: 0,
             revealed: false,
             reveal_generation: 0,
             hides_at: None,
+            reveal,
             history: None,
         }
     }
@@ -60,7 +61,8 @@ impl Details {
         let at = self.hides_at.filter(|_| self.revealed)?;
         let left = (at - now).whole_milliseconds();
         // Rounded up: "1 s" until the very end, never "0 s" while they show.
-        Some(((left + 999) / 1000).clamp(1, i128::from(REVEAL_SECONDS)) as i64)
+        let most = i128::from(self.reveal.as_secs().max(1));
+        Some(((left + 999) / 1000).clamp(1, most) as i64)
     }
 
     /// Handles a key.
@@ -74,7 +76,7 @@ impl Details {
                 self.revealed = !self.revealed;
                 self.hides_at = None;
                 if self.revealed {
-                    self.hides_at = Some(view.now + time::Duration::seconds(REVEAL_SECONDS as i64));
+                    self.hides_at = Some(view.now + self.reveal);
                     self.reveal_generation += 1;
                     return Reply::Do(Intent::HideSecretsLater(self.reveal_generation));
                 }
@@ -122,7 +124,9 @@ impl Details {
             return;
         };
         let a = &row.assessment;
-        let View { theme, locale, now } = view;
+        let View {
+            theme, locale, now, ..
+        } = view;
         let catalog = Catalog::embedded();
         let service = catalog.service(&connection.service);
         let method = method_of(connection);

@@ -11,7 +11,7 @@ use super::{View, centered};
 use crate::catalog::Catalog;
 use crate::locale::width::truncate;
 use crate::present::labels::{LabelScope, action_name, name_error};
-use crate::tui::keymap::Action;
+use crate::tui::keymap::{Action, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::tui::widgets::form::CredentialsForm;
 use crate::tui::widgets::text_input::{InputView, Lines, edit, labelled};
@@ -228,7 +228,16 @@ impl InputsEditor {
         };
         frame.render_widget(
             Paragraph::new(Span::styled(
-                truncate(locale.t("flows.inputs_hint"), inner.width as usize),
+                truncate(
+                    &locale.f(
+                        "flows.inputs_hint",
+                        &[(
+                            "submit",
+                            &view.keymap.keys_of(Mode::InputsForm, Action::Submit),
+                        )],
+                    ),
+                    inner.width as usize,
+                ),
                 theme.muted,
             )),
             hint,

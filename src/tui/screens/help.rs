@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Context, KeyInput, Reply, Screen, View, centered};
-use crate::tui::keymap::{Action, HELP_MODES, Mode, entries};
+use crate::tui::keymap::{Action, HELP_MODES, Keymap, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
 
 /// The help screen's scroll position.
@@ -18,7 +18,7 @@ pub struct Help {
 impl Help {
     /// Help opened from `mode`: scrolled to the section of its keys, as far
     /// as a body `visible` lines high allows.
-    pub fn at(mode: Mode, visible: u16) -> Help {
+    pub fn at(keymap: &Keymap, mode: Mode, visible: u16) -> Help {
         let section = mode.help_section();
         let mut line = 0u16;
         for m in HELP_MODES {
@@ -26,9 +26,9 @@ impl Help {
                 break;
             }
             // The title, the keys and the blank line after them.
-            line += entries(m).len() as u16 + 2;
+            line += keymap.entries(m).len() as u16 + 2;
         }
-        let max_scroll = Help::line_count().saturating_sub(visible.saturating_sub(2));
+        let max_scroll = Help::line_count(keymap).saturating_sub(visible.saturating_sub(2));
         Help {
             scroll: line.min(max_scroll),
         }
@@ -47,14 +47,19 @@ impl Help {
     }
 
     /// How many lines the help has.
-    pub fn line_count() -> u16 {
-        let lines: usize = HELP_MODES.iter().map(|m| entries(*m).len()).sum();
+    pub fn line_count(keymap: &Keymap) -> u16 {
+        let lines: usize = HELP_MODES.iter().map(|m| keymap.entries(*m).len()).sum();
         // A title per mode, and a blank line between modes.
         (lines + HELP_MODES.len() * 2 - 1) as u16
     }
 
     fn lines<'a>(view: View<'a>) -> Vec<Line<'a>> {
-        let View { theme, locale, .. } = view;
+        let View {
+            theme,
+            keymap,
+            locale,
+            ..
+        } = view;
         let mut lines = Vec::new();
         for mode in HELP_MODES {
             if !lines.is_empty() {
@@ -64,7 +69,7 @@ impl Help {
                 locale.t(mode.title_key()),
                 theme.title,
             )));
-            for e in entries(mode) {
+            for e in keymap.entries(mode) {
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {:<16}", e.keys), theme.key),
                     Span::raw(locale.t(e.hint)),
@@ -98,7 +103,8 @@ impl Screen for Help {
         // The help box fills the body, less its two borders.
         let visible = ctx.body.height.saturating_sub(2);
         key.action.map_or(Reply::Ignored, |action| {
-            Help::handle(self, action, Help::line_count().saturating_sub(visible))
+            let lines = Help::line_count(ctx.view.keymap);
+            Help::handle(self, action, lines.saturating_sub(visible))
         })
     }
 

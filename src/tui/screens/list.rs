@@ -215,7 +215,9 @@ impl ConnectionList {
         rows: &[ListRow],
         view: View<'_>,
     ) {
-        let View { theme, locale, now } = view;
+        let View {
+            theme, locale, now, ..
+        } = view;
         if self.filtering || !self.filter.value().is_empty() {
             let prompt = Span::styled("/ ", theme.key);
             frame.render_widget(

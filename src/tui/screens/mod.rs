@@ -19,7 +19,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 
 use crate::locale::Locale;
 use crate::tui::intent::Intent;
-use crate::tui::keymap::{Action, Mode};
+use crate::tui::keymap::{Action, Keymap, Mode};
 use crate::tui::theme::Theme;
 use crate::vault::Flow;
 use list::ListRow;
@@ -75,6 +75,8 @@ pub trait Screen {
 #[derive(Clone, Copy)]
 pub struct View<'a> {
     pub theme: &'a Theme,
+    /// The keys, for screens that show them (the help).
+    pub keymap: &'a Keymap,
     pub locale: &'a Locale,
     /// The app's clock at this frame, for countdowns.
     pub now: time::OffsetDateTime,

@@ -527,12 +527,25 @@ impl Wizard {
             Step::Method => self.render_methods(frame, body, view),
             Step::Name => self.render_name(frame, body, view),
             Step::Credentials => {
+                // The keys as bound, which the config file may change.
+                let keys = |action| view.keymap.keys_of(Mode::WizardForm, action);
+                let (submit, back) = (keys(Action::Submit), keys(Action::Back));
                 let (text, style) = match &self.save_error {
                     Some(e) => (e.clone(), theme.error),
-                    None if self.editing.is_some() => {
-                        (locale.t("wizard.edit_hint").to_owned(), theme.muted)
-                    }
-                    None => (locale.t("wizard.form_hint").to_owned(), theme.muted),
+                    None if self.editing.is_some() => (
+                        locale.f("wizard.edit_hint", &[("back", &back), ("submit", &submit)]),
+                        theme.muted,
+                    ),
+                    None => (
+                        locale.f(
+                            "wizard.form_hint",
+                            &[
+                                ("submit", &submit),
+                                ("create_empty", &keys(Action::CreateEmpty)),
+                            ],
+                        ),
+                        theme.muted,
+                    ),
                 };
                 // A refusal is read in full (it says what to do); the hint
                 // below the form is one line.
@@ -666,7 +679,16 @@ impl Wizard {
         if self.renaming && self.name_error.is_none() {
             frame.render_widget(
                 Paragraph::new(Span::styled(
-                    truncate(locale.t("wizard.rename_hint"), w),
+                    truncate(
+                        &locale.f(
+                            "wizard.rename_hint",
+                            &[
+                                ("submit", &view.keymap.keys_of(Mode::Rename, Action::Submit)),
+                                ("back", &view.keymap.keys_of(Mode::Rename, Action::Back)),
+                            ],
+                        ),
+                        w,
+                    ),
                     theme.muted,
                 )),
                 line(area, 4),

@@ -7,8 +7,8 @@ use ratatui::widgets::Paragraph;
 
 use crate::locale::Locale;
 use crate::locale::width::width;
-use crate::tui::keymap::{Entry, Mode, Shown, entries};
-use crate::tui::theme::Theme;
+use crate::tui::keymap::{Entry, Keymap, Mode, Shown};
+use crate::tui::screens::View;
 
 /// One hint as drawn: its keys and its words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,12 +27,18 @@ impl Hint {
 /// The hints of `mode` that fit in `room` cells, in keymap order: the
 /// footer hints that fit, then, if all did, the spare ones that still fit. `args`
 /// fill placeholders in hints (the seconds left of a reveal).
-pub fn hints(mode: Mode, room: usize, locale: &Locale, args: &[(&str, &str)]) -> Vec<Hint> {
+pub fn hints(
+    keymap: &Keymap,
+    mode: Mode,
+    room: usize,
+    locale: &Locale,
+    args: &[(&str, &str)],
+) -> Vec<Hint> {
     let hint = |e: &Entry| Hint {
         keys: e.keys.clone(),
         text: locale.f(e.hint, args),
     };
-    let all = entries(mode);
+    let all = keymap.entries(mode);
     let mut used = 0;
     let mut keep = vec![false; all.len()];
     let mut all_fit = true;
@@ -68,17 +74,16 @@ pub fn hints(mode: Mode, room: usize, locale: &Locale, args: &[(&str, &str)]) ->
         .collect()
 }
 
-/// Draws as many hints of `mode` as fit in one line.
-pub fn render(
-    frame: &mut Frame,
-    area: Rect,
-    mode: Mode,
-    args: &[(&str, &str)],
-    theme: &Theme,
-    locale: &Locale,
-) {
+/// Draws as many hints of `mode` as fit in one line, with the keys bound now.
+pub fn render(frame: &mut Frame, area: Rect, mode: Mode, args: &[(&str, &str)], view: View<'_>) {
+    let View {
+        theme,
+        keymap,
+        locale,
+        ..
+    } = view;
     let mut spans = Vec::new();
-    for h in hints(mode, area.width as usize, locale, args) {
+    for h in hints(keymap, mode, area.width as usize, locale, args) {
         spans.push(Span::styled(h.keys, theme.key));
         spans.push(Span::styled(format!(" {}  ", h.text), theme.muted));
     }

@@ -132,6 +132,7 @@ impl Http {
     /// Starts the client thread for `location`'s nodes; it ends when the
     /// last handle is dropped.
     pub fn start(location: &OpenBaoLocation) -> Result<Http, OpenBaoError> {
+        crate::tls::install_provider();
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())

@@ -780,7 +780,7 @@ mod tests {
 
     #[test]
     fn every_id_falls_in_the_id_range_of_its_bucket_and_no_other() {
-        let uuids = (0..2000).map(|_| uuid::Uuid::new_v4().to_string());
+        let uuids = (0..2000).map(|_| crate::vault::crypto::random_uuid().to_string());
         let others = [
             "", "0", "00", "01", "0f", "0g", "10", "9z", "AB12", "ZZ", "fe", "ff", "ffff", "g",
             "zz", "é",
