@@ -114,7 +114,7 @@ async fn a_busy_vault() -> (TestVault, MockServer) {
     ok(&vault, &["run", "Onboarding", "--dry-run"]);
     ok(&vault, &["run", "Onboarding"]);
     ok(&vault, &["flows", "rm", "Onboarding"]);
-    ok(&vault, &["rm", "Management", "--force"]);
+    ok(&vault, &["rm", "Management", "--force", "--yes"]);
     (vault, server)
 }
 

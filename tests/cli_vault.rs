@@ -902,7 +902,11 @@ fn rename_moves_the_name_and_rm_removes_the_connection() {
     let out = vault.cmd().args(["show", "Old name"]).output().unwrap();
     assert_error(&out, 5, "show the old name");
 
-    vault.cmd().args(["rm", "New name"]).assert().success();
+    vault
+        .cmd()
+        .args(["rm", "New name", "--yes"])
+        .assert()
+        .success();
     let out = vault.cmd().args(["show", "New name"]).output().unwrap();
     assert_error(&out, 5, "show after rm");
     let names: Vec<_> = vault

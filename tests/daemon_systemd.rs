@@ -206,7 +206,7 @@ async fn sighup_reloads_picks_up_new_connections_drops_removed_ones_and_never_ki
     // Another process adds one connection and removes the other; a reload
     // renews the new one and forgets the old.
     add_auth0(&vault, "new", &server, "client-new");
-    vault.cmd().args(["rm", "old"]).assert().success();
+    vault.cmd().args(["rm", "old", "--yes"]).assert().success();
     daemon.signal(libc::SIGHUP);
     daemon.wait_for("configuration reloaded");
     daemon.wait_for("renewed “new”");

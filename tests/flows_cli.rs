@@ -546,7 +546,7 @@ fn a_connection_in_use_is_kept_unless_forced_and_renames_reach_the_flow() {
     assert_success(&out(&vault, &["show", "Mail (prod)"]), "still there");
 
     assert_success(
-        &out(&vault, &["rm", "Mail (prod)", "--force"]),
+        &out(&vault, &["rm", "Mail (prod)", "--force", "--yes"]),
         "rm --force",
     );
     let action = &flows_json(&vault)[0]["actions"][0];

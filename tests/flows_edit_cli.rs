@@ -15,6 +15,12 @@ fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// What a command said: messages go to stderr, stdout stays for data.
+fn said(o: &std::process::Output) -> String {
+    assert!(o.stdout.is_empty(), "a message on stdout: {}", stdout(o));
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 fn flows(vault: &TestVault) -> Vec<Value> {
     let o = out(vault, &["flows", "list", "--json"]);
     assert_success(&o, "flows list --json");
@@ -75,7 +81,7 @@ fn rename_changes_the_name_keeps_the_actions_and_is_audited() {
     let vault = three_actions();
     let o = out(&vault, &["flows", "rename", "f", "  Nightly  "]);
     assert_success(&o, "flows rename");
-    assert_eq!(stdout(&o).trim(), "Renamed flow “F” to “Nightly”.");
+    assert_eq!(said(&o).trim(), "Renamed flow “F” to “Nightly”.");
     let all = flows(&vault);
     assert_eq!(all[0]["name"], "Nightly");
     assert_eq!(all[0]["actions"].as_array().unwrap().len(), 3);
@@ -116,10 +122,7 @@ fn rm_action_removes_one_and_the_rest_move_up() {
     let vault = three_actions();
     let o = out(&vault, &["flows", "rm-action", "F", "2"]);
     assert_success(&o, "rm-action");
-    assert_eq!(
-        stdout(&o).trim(),
-        "Removed action 2 (http.request) from “F”."
-    );
+    assert_eq!(said(&o).trim(), "Removed action 2 (http.request) from “F”.");
     assert_eq!(actions(&vault, 0), ["jwt.decode", "jwt.sign"]);
     assert_eq!(
         audited(&vault, "F").last().map(String::as_str),
@@ -154,7 +157,7 @@ fn move_puts_an_action_at_its_new_place_either_way() {
     let vault = three_actions();
     let o = out(&vault, &["flows", "move", "F", "3", "1"]);
     assert_success(&o, "move up");
-    assert_eq!(stdout(&o).trim(), "Moved action 3 of “F” to position 1.");
+    assert_eq!(said(&o).trim(), "Moved action 3 of “F” to position 1.");
     assert_eq!(
         actions(&vault, 0),
         ["jwt.sign", "jwt.decode", "http.request"]
@@ -203,7 +206,7 @@ fn set_input_changes_the_named_inputs_and_keeps_the_others() {
         ],
     );
     assert_success(&o, "set-input");
-    assert_eq!(stdout(&o).trim(), "Saved the inputs of “F” action 2.");
+    assert_eq!(said(&o).trim(), "Saved the inputs of “F” action 2.");
     let inputs = &flows(&vault)[0]["actions"][1]["inputs"];
     assert_eq!(inputs["method"], "POST");
     assert_eq!(inputs["body"], "{\"a\": 1}");

@@ -106,7 +106,7 @@ fn a_whole_row_put_back_with_its_tag_and_version_is_reported() {
         &["show", "Mgmt API", "--reveal"],
         &["token", "Mgmt API"],
         &["edit", "Mgmt API", "--secrets-stdin"],
-        &["rm", "Mgmt API", "--force"],
+        &["rm", "Mgmt API", "--force", "--yes"],
         &["verify"],
     ];
     for args in refused {
@@ -248,7 +248,7 @@ fn a_removed_row_is_reported_and_verify_accept_recovers() {
     let out = vault.cmd().args(["verify", "--accept"]).output().unwrap();
     assert_success(&out, "verify --accept");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("1 connection(s) removed"),
+        String::from_utf8_lossy(&out.stderr).contains("1 connection(s) removed"),
         "says what it accepted"
     );
     let rows = vault.list_json();
@@ -266,7 +266,7 @@ fn a_row_inserted_from_an_older_copy_is_reported() {
     let id = id_of(&vault, "Gone");
     let gone = row_values(&vault, &id);
     assert_success(
-        &vault.cmd().args(["rm", "Gone"]).output().unwrap(),
+        &vault.cmd().args(["rm", "Gone", "--yes"]).output().unwrap(),
         "rm Gone",
     );
 
@@ -329,7 +329,7 @@ fn a_flow_step_whose_connection_was_cleared_behind_our_back_is_damaged() {
 #[test]
 fn rm_force_still_clears_the_steps_that_used_the_connection() {
     let vault = vault_with_sms_flow();
-    for args in [&["rm", "SMS", "--force"][..], &["verify"]] {
+    for args in [&["rm", "SMS", "--force", "--yes"][..], &["verify"]] {
         assert_success(
             &vault.cmd().args(args).output().unwrap(),
             &format!("{args:?}"),
@@ -460,7 +460,7 @@ fn rekey_stops_an_old_key_slot_from_opening_new_secrets() {
         .unwrap();
     assert_success(&out, "passwd");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("data key is unchanged"),
+        String::from_utf8_lossy(&out.stderr).contains("data key is unchanged"),
         "passwd says what it does not do"
     );
     let with_new = || vault.cmd_with_key(Unlock::KeyFile, &new_key);

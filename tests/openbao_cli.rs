@@ -102,6 +102,15 @@ impl Machine {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Like `ok`, for a command that changes something: what it said it did,
+    /// a message on stderr.
+    fn said(&self, vault: &str, args: &[&str]) -> String {
+        let out = self.run(vault, args);
+        assert_success(&out, &format!("{args:?} on {vault}"));
+        assert!(out.stdout.is_empty(), "{args:?} printed data");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
     fn json(&self, vault: &str, args: &[&str]) -> Value {
         serde_json::from_str(&self.ok(vault, args)).expect("JSON on stdout")
     }
@@ -136,7 +145,7 @@ fn bao_url(bao: &BaoServer, prefix: &str) -> String {
 
 /// A new OpenBao vault (`init` creates the transit key on first use).
 fn init_bao(machine: &Machine, vault: &str) {
-    let out = machine.ok(vault, &["init"]);
+    let out = machine.said(vault, &["init"]);
     assert!(out.contains("Created"), "{out}");
 }
 
@@ -335,8 +344,8 @@ async fn every_command_works_on_openbao_without_a_passphrase_and_is_audited() {
 
     // rm: refused while the flow uses it, then forced.
     assert_error(&me.run(v, &["rm", "Mgmt API"]), 2, "rm in use");
-    me.ok(v, &["rm", "Mgmt API", "--force"]);
-    me.ok(v, &["rm", "Webhook"]);
+    me.ok(v, &["rm", "Mgmt API", "--force", "--yes"]);
+    me.ok(v, &["rm", "Webhook", "--yes"]);
     assert_eq!(me.json(v, &["list", "--json"]), json!([]));
 
     // verify checks every record; OpenBao keeps no integrity digest, so the
@@ -352,7 +361,7 @@ async fn every_command_works_on_openbao_without_a_passphrase_and_is_audited() {
     let verify = me.ok(v, &["verify"]);
     assert!(verify.contains("intact"), "{verify}");
     assert!(!verify.contains("digest"), "{verify}");
-    me.ok(v, &["rm", "Kept"]);
+    me.ok(v, &["rm", "Kept", "--yes"]);
     let checked = me.ok(v, &["audit", "--verify"]);
     assert!(checked.contains("intact"), "{checked}");
 
@@ -549,7 +558,7 @@ async fn copy_round_trips_every_catalog_service_both_ways() {
     );
 
     // file → OpenBao.
-    let copied = me.ok(&file, &["copy", "--to", v]);
+    let copied = me.said(&file, &["copy", "--to", v]);
     assert!(copied.contains(&names.len().to_string()), "{copied}");
     // OpenBao → a new file.
     me.ok(
@@ -579,7 +588,7 @@ async fn copy_round_trips_every_catalog_service_both_ways() {
     assert_eq!(issued.load(Ordering::SeqCst), 1, "the token was copied");
 
     // A second copy changes nothing.
-    let again = me.ok(&file, &["copy", "--to", v]);
+    let again = me.said(&file, &["copy", "--to", v]);
     assert!(
         again.contains("0 added")
             && again.contains(&format!("{} unchanged", names.len()))

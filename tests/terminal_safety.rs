@@ -28,11 +28,12 @@ const HOSTILE: &str =
 /// How `HOSTILE` reads once escaped for one line.
 const ESCAPED: &str = r"\x1b]52;c;ZXZpbA==\x07\x1b]0;pwn\x07\x1b[2J\u{9b}31m\x7f\u{202e}kcatta";
 
-/// A character no terminal may receive raw from data: C0 but the line feed,
-/// DEL, C1, and bidi controls (the issue's examples; the library's own list
-/// is wider and unit-tested).
+/// A character no terminal may receive raw from data: C0 but the line feed
+/// and the tab (which only move the cursor; `list`'s TSV separates fields
+/// with tabs and escapes those in values), DEL, C1, and bidi controls (the
+/// issue's examples; the library's own list is wider and unit-tested).
 fn is_forbidden(c: char) -> bool {
-    (c < ' ' && c != '\n')
+    (c < ' ' && c != '\n' && c != '\t')
         || ('\u{7f}'..='\u{9f}').contains(&c)
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
@@ -183,12 +184,12 @@ fn names_with_controls_are_refused_or_escaped() {
         safe_run(&vault, &["show", &name]);
         safe_run(&vault, &["rename", &name, "renamed"]);
         safe_run(&vault, &["rename", "renamed", &name]);
-        safe_run(&vault, &["rm", &name]);
+        safe_run(&vault, &["rm", &name, "--yes"]);
     }
     // Errors that echo a name the vault does not hold.
     safe_run(&vault, &["show", HOSTILE]);
     safe_run(&vault, &["token", HOSTILE]);
-    safe_run(&vault, &["rm", HOSTILE]);
+    safe_run(&vault, &["rm", HOSTILE, "--yes"]);
     safe_run(&vault, &["flows", "add", HOSTILE]);
     safe_run(&vault, &["run", HOSTILE]);
 }
@@ -279,8 +280,10 @@ async fn server_scope_and_error_description_are_escaped_everywhere() {
     let out = safe_run(&vault, &["refresh", "m"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains(ESCAPED), "{}", text(&out.stderr));
-    let listed = text(&safe_run(&vault, &["list"]).stdout);
+    let listed = text(&safe_run(&vault, &["list", "--format", "table"]).stdout);
     assert!(listed.contains("renewal failed"), "{listed}");
+    let listed = text(&safe_run(&vault, &["list", "--format", "tsv"]).stdout);
+    assert!(listed.contains(ESCAPED), "{listed}");
     safe_run(&vault, &["list", "--json"]);
     safe_run(&vault, &["show", "m"]);
     let out = safe_run(&vault, &["refresh"]);

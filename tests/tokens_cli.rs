@@ -359,7 +359,9 @@ async fn refresh_without_a_name_renews_every_token_connection() {
     vault.add("sendgrid", "static", None, &[], &[("api_key", "SG.x")]);
     let out = vault.cmd().arg("refresh").output().unwrap();
     assert_success(&out, "refresh all");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    // One "renewed" message per connection, on stderr; no data on stdout.
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 3);
+    assert!(out.stdout.is_empty());
     server.verify().await;
 }
 

@@ -215,7 +215,7 @@ fn a_connection_added_and_removed_by_the_cli_shows_without_a_key() {
     );
     ui.wait_for("the row the CLI added", WITHIN, |s| s.contains("Mailer"));
 
-    cli(&vault, &["rm", "SMS"], "");
+    cli(&vault, &["rm", "SMS", "--yes"], "");
     let screen = ui.wait_for("the row the CLI removed gone", WITHIN, |s| {
         !s.contains("SMS")
     });
@@ -318,7 +318,7 @@ fn an_edit_of_a_connection_deleted_elsewhere_offers_to_re_create_it() {
     let vault = TestVault::with(&[twilio("SMS", SID), twilio("Other", SID2)]);
     let mut h = vault.harness(80, 24);
     h.press(KeyCode::Char('e'));
-    cli(&vault, &["rm", "SMS"], "");
+    cli(&vault, &["rm", "SMS", "--yes"], "");
     h.ctrl('s');
     let screen = h.screen();
     assert!(screen.contains("Deleted elsewhere"), "{screen}");

@@ -13,7 +13,8 @@ use crate::vault::{Store, VaultError, now};
 
 use super::GlobalArgs;
 use super::error::CliError;
-use super::output::{print_json, print_line};
+use super::output::{message, print_json, print_line};
+use super::shapes::audit_entry;
 use super::unlock::open_store;
 
 /// What `audit` was asked for.
@@ -33,6 +34,7 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<(), CliError> {
     if args.verify {
         return match vault.verify_audit()? {
             AuditCheck::Intact { entries } => {
+                // The report is what `--verify` asks for: data, on stdout.
                 print_line(&locale.f("cli.audit_intact", &[("n", &entries.to_string())]));
                 Ok(())
             }
@@ -59,11 +61,12 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<(), CliError> {
         last: args.last,
     })?;
     if args.json {
-        print_json(&entries);
+        let shown: Vec<_> = entries.iter().map(audit_entry).collect();
+        print_json(&shown);
         return Ok(());
     }
     if entries.is_empty() {
-        print_line(locale.t("cli.audit_empty"));
+        message(locale.t("cli.audit_empty"));
         return Ok(());
     }
     for entry in &entries {

@@ -1,17 +1,17 @@
-//! `list`, `add`, `show`, `edit`, `rename`, `rm`.
+//! `add`, `show`, `edit`, `rename`, `rm`.
 
 use crate::catalog::{Catalog, Method, Service};
-use crate::locale::terminal_safe::escape_line;
-use crate::locale::width::width;
 use crate::present::labels::{detail, service_name, status_word};
 use crate::vault::audit::{AuditAction, AuditEvent};
-use crate::vault::status::{assess, assess_connection};
-use crate::vault::{Connection, Credentials, StoredConnection, VaultError, now, validate_name};
+use crate::vault::status::assess_connection;
+use crate::vault::{Connection, Credentials, VaultError, now, validate_name};
 
 use super::GlobalArgs;
-use super::error::CliError;
+use super::confirm::{Answer, ask};
+use super::error::{CliError, Exit};
 use super::fields::{FieldInput, FieldSet, require_complete};
-use super::output::{Exactness, list_entry, print_json, print_line, show_json, show_text};
+use super::output::{Exactness, message, print_json, show_text};
+use super::shapes::show_entry;
 use super::unlock::open_store;
 
 /// Arguments of `add`.
@@ -24,81 +24,7 @@ pub struct AddArgs {
     pub empty: bool,
 }
 
-/// `list [--json]`.
-pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
-    let mut vault = open_store(global)?;
-    vault.read_on_two_threads();
-    let locale = global.locale();
-    let catalog = Catalog::embedded();
-    let rows = vault.connections()?;
-    let tokens = vault.token_records()?;
-    let now = now();
-    let assessed: Vec<_> = rows
-        .iter()
-        .map(|r| (r, assess(r, catalog, tokens.get(r.id()), now)))
-        .collect();
-    if json {
-        let entries: Vec<_> = assessed
-            .iter()
-            .map(|(r, a)| list_entry(r, a, locale, now))
-            .collect();
-        print_json(&entries);
-        return Ok(());
-    }
-    if rows.is_empty() {
-        print_line(locale.t("cli.list_empty"));
-        return Ok(());
-    }
-    let columns = [
-        locale.t("list.col.status"),
-        locale.t("list.col.name"),
-        locale.t("list.col.service"),
-        locale.t("list.col.detail"),
-    ];
-    print_line(&text_row(
-        &columns
-            .map(str::to_uppercase)
-            .each_ref()
-            .map(String::as_str),
-    ));
-    for (row, a) in &assessed {
-        let connection = match row {
-            StoredConnection::Intact(c) => Some(c),
-            StoredConnection::Damaged(_) => None,
-        };
-        let service = connection.map_or("?", |c| c.service.as_str());
-        let name = row.name().map_or_else(
-            || locale.f("list.unreadable", &[("id", row.id().as_str())]),
-            str::to_owned,
-        );
-        let status = status_word(locale, a.status);
-        print_line(&text_row(&[
-            status,
-            &name,
-            service,
-            &detail(locale, connection, a, now),
-        ]));
-    }
-    Ok(())
-}
-
-/// One line of the `list` table, escaped, then padded by display width (CJK
-/// takes two cells) so an escape widens its cell rather than the next one.
-fn text_row(cells: &[&str; 4]) -> String {
-    let pad = |s: &str, w: usize| {
-        let s = escape_line(s);
-        format!("{s}{}", " ".repeat(w.saturating_sub(width(&s))))
-    };
-    format!(
-        "{} {} {} {}",
-        pad(cells[0], 11),
-        pad(cells[1], 28),
-        pad(cells[2], 15),
-        escape_line(cells[3])
-    )
-}
-
-/// Prints what a write left: "added “x” (Auth0): pending, no token fetched yet".
+/// Says what a write left, on stderr: "added “x” (Auth0): pending, no token fetched yet".
 fn report(global: &GlobalArgs, key: &str, connection: &Connection) {
     let locale = global.locale();
     let now = now();
@@ -106,7 +32,7 @@ fn report(global: &GlobalArgs, key: &str, connection: &Connection) {
     let service = Catalog::embedded()
         .service(&connection.service)
         .map_or(connection.service.as_str(), |s| service_name(locale, s));
-    print_line(&locale.f(
+    message(&locale.f(
         key,
         &[
             ("name", &connection.name),
@@ -182,7 +108,7 @@ pub fn show(
     }
     if json {
         // JSON escapes decode to the exact value, so JSON needs no raw mode.
-        print_json(&show_json(&connection, Some(&token), reveal, locale, now));
+        print_json(&show_entry(&connection, Some(&token), reveal, locale, now));
     } else {
         let reveal = reveal.then(|| Exactness::for_stdout(raw));
         // `show_text` escapes every value but the revealed ones it is told to keep exact.
@@ -226,7 +152,7 @@ pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), Cli
     connection.name = new_name.trim().to_owned();
     connection.updated_at = now();
     vault.update_connection(&connection)?;
-    print_line(
+    message(
         &global
             .locale()
             .f("cli.renamed", &[("old", name), ("new", &connection.name)]),
@@ -234,10 +160,11 @@ pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), Cli
     Ok(())
 }
 
-/// `rm NAME [--force]`: refused while a flow action uses the connection,
-/// unless forced (which clears those settings). Also takes the id of a
+/// `rm NAME [--force] [--yes]`: refused while a flow action uses the
+/// connection, unless forced (which clears those settings); asks first on a
+/// terminal unless `yes`, and refuses without one. Also takes the id of a
 /// damaged connection whose name is unreadable.
-pub fn remove(global: &GlobalArgs, name: &str, force: bool) -> Result<(), CliError> {
+pub fn remove(global: &GlobalArgs, name: &str, force: bool, yes: bool) -> Result<(), CliError> {
     let locale = global.locale();
     let mut vault = open_store(global)?;
     let id = vault.connection_id(name)?;
@@ -260,11 +187,21 @@ pub fn remove(global: &GlobalArgs, name: &str, force: bool) -> Result<(), CliErr
             ],
         )));
     }
+    if !yes {
+        let refusal = CliError::usage(locale.f("output.rm_needs_yes", &[("name", name)]));
+        let question = locale.f("output.confirm_rm", &[("name", name)]);
+        if ask(locale, &question, refusal)? == Answer::No {
+            return Err(CliError {
+                exit: Exit::Failure,
+                message: locale.f("output.rm_declined", &[("name", name)]),
+            });
+        }
+    }
     // The steps' connection setting is cleared by the file's foreign key.
     vault.delete_connection(&id)?;
-    print_line(&locale.f("cli.deleted", &[("name", name)]));
+    message(&locale.f("cli.deleted", &[("name", name)]));
     if !usage.is_empty() {
-        print_line(&locale.f("cli.cleared_settings", &[("n", &usage.len().to_string())]));
+        message(&locale.f("cli.cleared_settings", &[("n", &usage.len().to_string())]));
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use crate::vault::{StoreAccess, VaultLocation};
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
+use super::output::message;
 use super::unlock;
 
 /// What `copy` was given.
@@ -59,7 +60,7 @@ pub fn copy(global: &GlobalArgs, args: CopyArgs) -> Result<(), CliError> {
     let (from_name, to_name) = (from.location(), to.location());
     from.append_audit(&copied(&to_name, "to"))?;
     to.append_audit(&copied(&from_name, "from"))?;
-    println!("{}", summary(global, &to_name, &report));
+    message(&summary(global, &to_name, &report));
     Ok(())
 }
 

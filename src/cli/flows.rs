@@ -1,17 +1,15 @@
 //! `actions` and `flows …`: flows and their actions from the command line.
 
-use serde_json::{Value, json};
-
-use crate::actions::warnings;
 use crate::catalog::{Action, Catalog, ConnectionNeed};
 use crate::locale::Locale;
-use crate::present::labels::{action_name, warning};
+use crate::present::labels::action_name;
 use crate::vault::{Connection, Flow, FlowStep, Store, validate_name};
 
 use super::GlobalArgs;
 use super::error::CliError;
 use super::fields::{FieldInput, FieldSet};
-use super::output::{MASK, print_json, print_line};
+use super::output::{message, print_json, print_line};
+use super::shapes::{action_entry, flow_entry};
 use super::unlock::open_store;
 
 /// `actions [--json]`: the catalog of flow actions.
@@ -19,26 +17,10 @@ pub fn actions(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
     let locale = global.locale();
     let catalog = Catalog::embedded();
     if json {
-        let list: Vec<Value> = catalog
+        let list: Vec<_> = catalog
             .actions()
             .iter()
-            .map(|a| {
-                json!({
-                    "id": a.id,
-                    "name": action_name(locale, a),
-                    "service": a.service,
-                    "connection": match a.connection {
-                        ConnectionNeed::Required => "required",
-                        ConnectionNeed::Optional => "optional",
-                        ConnectionNeed::None => "none",
-                    },
-                    "scopes": a.scopes,
-                    "inputs": a.inputs.iter().map(|f| json!({
-                        "key": f.key, "label": f.label, "required": f.required, "secret": f.secret,
-                        "default": f.default, "max_len": f.max_len,
-                    })).collect::<Vec<_>>(),
-                })
-            })
+            .map(|a| action_entry(locale, a))
             .collect();
         print_json(&list);
         return Ok(());
@@ -73,80 +55,35 @@ pub fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
     let flows = vault.flows()?;
     let connections = vault.connections()?;
     let tokens = vault.token_records()?;
-    let entries: Vec<Value> = flows
+    let entries: Vec<_> = flows
         .iter()
-        .map(|flow| {
-            let actions: Vec<Value> = flow
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(i, step)| {
-                    let connection = step
-                        .connection
-                        .as_ref()
-                        .and_then(|id| connections.iter().find(|c| c.id() == id));
-                    let token = step.connection.as_ref().and_then(|id| tokens.get(id));
-                    let found = warnings(step, connection, token);
-                    let inputs = shown_inputs(step);
-                    json!({
-                        "position": i + 1,
-                        "action": step.action,
-                        "name": Catalog::embedded().action(&step.action).map(|a| action_name(locale, a)),
-                        "connection": step.connection.as_ref().map(|id| json!({
-                            "id": id.as_str(),
-                            "name": connection.and_then(|c| c.name()),
-                        })),
-                        "inputs": inputs,
-                        "warnings": found.iter().map(|w| json!({
-                            "code": w.code(),
-                            "message": warning(locale, &step.action, w),
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            json!({ "id": flow.id.as_str(), "name": flow.name, "damaged": flow.damaged, "actions": actions })
-        })
+        .map(|flow| flow_entry(locale, flow, &connections, &tokens))
         .collect();
     if json {
         print_json(&entries);
         return Ok(());
     }
     if flows.is_empty() {
-        print_line(locale.t("cli.no_flows"));
+        message(locale.t("cli.no_flows"));
     }
     for entry in &entries {
-        print_line(entry["name"].as_str().unwrap_or_default());
-        for action in entry["actions"].as_array().into_iter().flatten() {
-            let connection = action["connection"]["name"].as_str().unwrap_or("-");
+        print_line(entry.name);
+        for action in &entry.actions {
+            let connection = action
+                .connection
+                .as_ref()
+                .and_then(|c| c.name)
+                .unwrap_or("-");
             print_line(&format!(
                 "  {}. {:<24} {}",
-                action["position"],
-                action["action"].as_str().unwrap_or_default(),
-                connection
+                action.position, action.action, connection
             ));
-            for w in action["warnings"].as_array().into_iter().flatten() {
-                print_line(&format!(
-                    "       ! {}",
-                    w["message"].as_str().unwrap_or_default()
-                ));
+            for w in &action.warnings {
+                print_line(&format!("       ! {}", w.message));
             }
         }
     }
     Ok(())
-}
-
-/// Input values as shown: secrets masked.
-fn shown_inputs(step: &FlowStep) -> Value {
-    let action = Catalog::embedded().action(&step.action);
-    let mut map = serde_json::Map::new();
-    for (key, value) in step.inputs.iter() {
-        let secret = action.and_then(|a| a.input(key)).is_some_and(|f| f.secret);
-        map.insert(
-            key.to_owned(),
-            Value::from(if secret { MASK } else { value.expose() }),
-        );
-    }
-    Value::Object(map)
 }
 
 /// `flows add FLOW`.
@@ -155,7 +92,7 @@ pub fn add(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::usage(crate::present::labels::name_error(global.locale(), e)))?;
     let mut vault = open_store(global)?;
     vault.add_flow(&Flow::new(name.trim()))?;
-    print_line(
+    message(
         &global
             .locale()
             .f("cli.flow_added", &[("name", name.trim())]),
@@ -168,7 +105,7 @@ pub fn remove(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
     let mut vault = open_store(global)?;
     let flow = vault.flow(name)?;
     vault.delete_flow(&flow.id)?;
-    print_line(
+    message(
         &global
             .locale()
             .f("cli.flow_deleted", &[("name", &flow.name)]),
@@ -229,7 +166,7 @@ pub fn set_connection(
     let connection = compatible(vault.as_ref(), action, name)?;
     flow.steps[index].connection = Some(connection.id);
     vault.save_steps(&flow)?;
-    print_line(&global.locale().f(
+    message(&global.locale().f(
         "cli.connection_set",
         &[
             ("flow", &flow.name),
@@ -248,7 +185,7 @@ pub fn rename(global: &GlobalArgs, name: &str, new_name: &str) -> Result<(), Cli
     let mut vault = open_store(global)?;
     let flow = vault.flow(name)?;
     vault.rename_flow(&flow, new_name.trim())?;
-    print_line(&locale.f(
+    message(&locale.f(
         "flows_cli.renamed",
         &[("old", &flow.name), ("new", new_name.trim())],
     ));
@@ -263,7 +200,7 @@ pub fn remove_action(global: &GlobalArgs, flow: &str, position: usize) -> Result
     let index = step_index(locale, &flow, position)?;
     let removed = flow.steps.remove(index);
     vault.save_steps(&flow)?;
-    print_line(&locale.f(
+    message(&locale.f(
         "flows_cli.action_removed",
         &[
             ("flow", &flow.name),
@@ -292,7 +229,7 @@ pub fn move_action(
     if from_index != to_index {
         vault.save_steps(&flow)?;
     }
-    print_line(&locale.f(
+    message(&locale.f(
         "flows_cli.action_moved",
         &[
             ("flow", &flow.name),
@@ -347,7 +284,7 @@ pub fn set_input(global: &GlobalArgs, args: SetInputArgs) -> Result<(), CliError
         CliError::usage(crate::present::labels::field_error(locale, label, &e))
     })?;
     vault.save_steps(&flow)?;
-    print_line(&locale.f(
+    message(&locale.f(
         "flows_cli.inputs_set",
         &[
             ("flow", &flow.name),

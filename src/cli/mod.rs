@@ -4,17 +4,22 @@ mod audit;
 pub mod completions;
 mod config_cmd;
 pub mod configured;
+mod confirm;
 mod connections;
 mod copy;
 mod daemon;
+mod detail_code;
 mod error;
 mod fields;
 mod flows;
+mod list;
 mod man;
 mod output;
 mod run;
 mod services;
+mod shapes;
 mod tokens;
+mod tsv;
 pub mod unlock;
 pub mod usage;
 mod vault_cmds;
@@ -28,6 +33,7 @@ use completions::{action_ids, connection_names, flow_names, record_names, servic
 
 pub use configured::parse;
 pub use error::{CliError, Exit};
+pub use list::ListFormat;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -83,6 +89,9 @@ pub struct GlobalArgs {
     /// Interface language (en, fr, ja)
     #[arg(long, global = true, env = "FLOWVAULT_LANG", value_name = "LANG")]
     pub lang: Option<String>,
+    /// No messages or hints on stderr: only data (stdout) and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     /// Config file [default: $XDG_CONFIG_HOME/flowvault/config.toml]
     #[arg(long, global = true, env = "FLOWVAULT_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -118,11 +127,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List connections
+    /// List connections (a table on a terminal, tab-separated values otherwise)
     List {
-        /// Print JSON (the same in every language)
-        #[arg(long)]
+        /// Output format [default: table on a terminal, else tsv]
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<ListFormat>,
+        /// Print JSON (the same in every language); same as --format json
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Leave out the header line of tsv and table
+        #[arg(long)]
+        no_headers: bool,
     },
     /// Add a connection
     Add {
@@ -180,7 +195,7 @@ pub enum Command {
         /// Its new name, unique in the vault
         new_name: String,
     },
-    /// Delete a connection
+    /// Delete a connection (asks first on a terminal)
     Rm {
         /// The connection
         #[arg(add = ArgValueCandidates::new(connection_names))]
@@ -188,6 +203,9 @@ pub enum Command {
         /// Delete it even if flow actions use it (they are left with no connection)
         #[arg(long)]
         force: bool,
+        /// Delete without asking (needed when standard input is not a terminal)
+        #[arg(short, long)]
+        yes: bool,
     },
     /// Print a valid access token, fetching or renewing it first if needed
     Token {
@@ -204,6 +222,9 @@ pub enum Command {
         /// Only this connection
         #[arg(add = ArgValueCandidates::new(connection_names))]
         name: Option<String>,
+        /// One JSON object per connection: name, id, outcome, expires_at, error
+        #[arg(long)]
+        json: bool,
     },
     /// Keep every token fresh until SIGINT/SIGTERM (SIGHUP reloads); log lines on stderr
     Daemon,
@@ -416,6 +437,7 @@ pub enum FlowsCommand {
 
 /// Runs a headless command; `None` (no command) is the caller's to handle.
 pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
+    output::set_quiet(global.quiet);
     match command {
         Command::Init {
             new_key_file,
@@ -425,7 +447,17 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
         Command::Man { command } => man::print_page(&command),
         Command::Config { json } => config_cmd::config(global, json),
         Command::Services { json } => services::services(json),
-        Command::List { json } => connections::list(global, json),
+        Command::List {
+            format,
+            json,
+            no_headers,
+        } => list::list(
+            global,
+            list::ListArgs {
+                format: json.then_some(ListFormat::Json).or(format),
+                headers: !no_headers,
+            },
+        ),
         Command::Add {
             service,
             name,
@@ -456,9 +488,9 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
             secrets_stdin,
         } => connections::edit(global, &name, &set, secrets_stdin),
         Command::Rename { name, new_name } => connections::rename(global, &name, &new_name),
-        Command::Rm { name, force } => connections::remove(global, &name, force),
+        Command::Rm { name, force, yes } => connections::remove(global, &name, force, yes),
         Command::Token { name, raw } => tokens::token(global, &name, raw),
-        Command::Refresh { name } => tokens::refresh(global, name.as_deref()),
+        Command::Refresh { name, json } => tokens::refresh(global, name.as_deref(), json),
         Command::Daemon => daemon::run(global),
         Command::Actions { json } => flows::actions(global, json),
         Command::Flows { command } => match command {

@@ -1,11 +1,12 @@
-//! How the CLI prints: every line through the terminal-safe escapes, the
-//! JSON shapes of CLI.md and the text views of connections.
+//! How the CLI prints: data on stdout, messages on stderr (silenced by
+//! `--quiet`), every line through the terminal-safe escapes, and the text
+//! view of a connection.
 
 use std::borrow::Cow;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
-use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -14,8 +15,8 @@ use crate::locale::Locale;
 use crate::locale::terminal_safe::{escape_json, escape_line, escape_text};
 use crate::locale::width::{pad, width};
 use crate::present::labels::{detail, field_label, service_name, status_word};
-use crate::vault::status::{Assessment, assess_connection};
-use crate::vault::{Connection, StoredConnection, TokenRecord};
+use crate::vault::status::assess_connection;
+use crate::vault::{Connection, TokenRecord};
 
 use super::fields::effective_value;
 
@@ -36,6 +37,23 @@ pub fn print_text(text: &str) {
 /// Prints one line on stderr, every control, bidi and invisible character escaped.
 pub fn eprint_line(text: &str) {
     eprintln!("{}", escape_line(text));
+}
+
+/// Whether `--quiet` silenced messages and hints; set once per command.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Silences [`message`] for the rest of the process (`--quiet`).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Prints a message or hint for the person at the keyboard ("Added …",
+/// "No connections yet …") on stderr, escaped, unless `--quiet`: stdout
+/// carries only data a script reads.
+pub fn message(text: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprint_line(text);
+    }
 }
 
 /// Prints a value as pretty JSON; characters a terminal would obey or that
@@ -73,78 +91,6 @@ impl Exactness {
             Exactness::Escaped => escape_line(value),
         }
     }
-}
-
-/// One element of `list --json`; keys are the same in every language and
-/// printed in alphabetical order, as every JSON object of the CLI.
-#[derive(Debug, Serialize)]
-pub struct ListEntry<'a> {
-    detail: String,
-    expires_at: Option<String>,
-    id: &'a str,
-    missing: &'a [String],
-    name: Option<&'a str>,
-    service: Option<&'a str>,
-    status: &'static str,
-    updated_at: Option<String>,
-}
-
-/// The `list --json` element of one connection.
-pub fn list_entry<'a>(
-    stored: &'a StoredConnection,
-    assessment: &'a Assessment,
-    locale: &Locale,
-    now: OffsetDateTime,
-) -> ListEntry<'a> {
-    let connection = match stored {
-        StoredConnection::Intact(c) => Some(c),
-        StoredConnection::Damaged(_) => None,
-    };
-    ListEntry {
-        detail: detail(locale, connection, assessment, now),
-        expires_at: assessment.expires_at.map(rfc3339),
-        id: stored.id().as_str(),
-        missing: &assessment.missing,
-        name: stored.name(),
-        service: connection.map(|c| c.service.as_str()),
-        status: assessment.status.as_str(),
-        updated_at: connection.map(|c| rfc3339(c.updated_at)),
-    }
-}
-
-/// `show --json` of one connection; secrets masked unless `reveal`.
-pub fn show_json(
-    c: &Connection,
-    token: Option<&TokenRecord>,
-    reveal: bool,
-    locale: &Locale,
-    now: OffsetDateTime,
-) -> Value {
-    let catalog = Catalog::embedded();
-    let assessment = assess_connection(c, catalog, token, now);
-    let method = catalog
-        .service(&c.service)
-        .and_then(|s| s.method(&c.method));
-    let mut fields = serde_json::Map::new();
-    for f in method.map_or(&[][..], |m| &m.fields[..]) {
-        let value = match c.fields.get(&f.key) {
-            Some(_) if f.secret && !reveal => Value::from(MASK),
-            Some(v) => Value::from(v),
-            None => Value::Null,
-        };
-        fields.insert(f.key.clone(), value);
-    }
-    let stored = StoredConnection::Intact(c.clone());
-    let mut entry = serde_json::to_value(list_entry(&stored, &assessment, locale, now))
-        .expect("JSON of plain values");
-    entry["method"] = Value::from(c.method.as_str());
-    entry["created_at"] = Value::from(rfc3339(c.created_at));
-    entry["scope"] = token
-        .and_then(|t| t.token.as_ref())
-        .and_then(|t| t.scope.clone())
-        .into();
-    entry["fields"] = Value::Object(fields);
-    entry
 }
 
 /// Text lines of `show`: one field a line, every value escaped, secrets
@@ -237,6 +183,7 @@ pub fn show_text(
     lines
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+/// A UTC time as RFC 3339, the form of every time the CLI prints.
+pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).expect("UTC times format as RFC 3339")
 }

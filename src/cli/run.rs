@@ -19,7 +19,7 @@ use crate::vault::{Flow, Store};
 use super::GlobalArgs;
 use super::error::CliError;
 use super::flows::step_index;
-use super::output::{eprint_line, print_json, print_line, print_text};
+use super::output::{message, print_json, print_line, print_text};
 use super::unlock::open_store;
 
 /// Arguments of `run`.
@@ -92,7 +92,7 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> Result<(), CliError> {
         })?;
         // A failed run's stderr is its one `error:` line, which scripts match.
         if failed.is_none() {
-            eprint_line(&locale.f(
+            message(&locale.f(
                 "response.saved",
                 &[
                     (

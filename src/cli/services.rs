@@ -1,44 +1,19 @@
 //! `services [--json]`: the catalog.
 
-use serde_json::json;
-
 use crate::catalog::Catalog;
 use crate::locale::width::pad;
 use crate::present::labels::{field_label, method_name, service_name};
 
 use super::error::CliError;
 use super::output::{print_json, print_line};
+use super::shapes::service_entry;
 
 /// Prints the catalog of services with their methods and fields.
 pub fn services(json: bool) -> Result<(), CliError> {
     let locale = crate::locale::current();
     let catalog = Catalog::embedded();
     if json {
-        let services: Vec<_> = catalog
-            .services()
-            .iter()
-            .map(|s| {
-                json!({
-                    "id": s.id,
-                    "name": s.name,
-                    "methods": s.methods.iter().map(|m| json!({
-                        "id": m.id,
-                        "name": m.name,
-                        "fields": m.fields.iter().map(|f| json!({
-                            "key": f.key,
-                            "label": f.label,
-                            "secret": f.secret,
-                            "required": f.required,
-                            "default": f.default,
-                        })).collect::<Vec<_>>(),
-                    })).collect::<Vec<_>>(),
-                    // The first method's fields, for scripts that ignore methods.
-                    "fields": s.default_method().fields.iter().map(|f| json!({
-                        "key": f.key, "label": f.label, "secret": f.secret, "required": f.required,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
+        let services: Vec<_> = catalog.services().iter().map(service_entry).collect();
         print_json(&services);
         return Ok(());
     }

@@ -18,7 +18,8 @@ use crate::vault::{Connection, Store, StoredConnection, Token, now};
 
 use super::GlobalArgs;
 use super::error::{CliError, Exit};
-use super::output::{Exactness, eprint_line, print_line};
+use super::output::{Exactness, eprint_line, message, print_json, rfc3339};
+use super::shapes::{RefreshEntry, RefreshOutcome};
 use super::unlock::open_store;
 
 /// A single-threaded runtime for a command's requests.
@@ -73,8 +74,11 @@ pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError>
     Ok(())
 }
 
-/// `refresh [NAME]`: renew now, one connection or every one that keeps tokens.
-pub fn refresh(global: &GlobalArgs, name: Option<&str>) -> Result<(), CliError> {
+/// `refresh [NAME] [--json]`: renew now, one connection or every one that
+/// keeps tokens. Renewals are messages on stderr and failures error lines
+/// there; with `--json` the outcome of each connection is data on stdout,
+/// and stderr holds only the final `error:` line if any failed.
+pub fn refresh(global: &GlobalArgs, name: Option<&str>, json: bool) -> Result<(), CliError> {
     let locale = global.locale();
     let mut vault = open_store(global)?;
     let client = TokenClient::new();
@@ -89,34 +93,60 @@ pub fn refresh(global: &GlobalArgs, name: Option<&str>) -> Result<(), CliError> 
             &holder,
             true,
         ));
-        return match result {
+        let error = match result {
             Ok((token, None)) => {
-                print_line(&renewed_line(locale, &connection.name, &token, now()));
-                Ok(())
+                if json {
+                    print_json(&[refresh_entry(
+                        &connection,
+                        Ok((&token, RefreshOutcome::Renewed)),
+                    )]);
+                } else {
+                    message(&renewed_line(locale, &connection.name, &token, now()));
+                }
+                return Ok(());
             }
-            Ok((_, Some(error))) => Err(obtain_error(
-                locale,
-                &connection.name,
-                ObtainError::Grant(error),
-            )),
-            Err(e) => Err(obtain_error(locale, &connection.name, e)),
+            Ok((_, Some(error))) => ObtainError::Grant(error),
+            // The vault could not be read or written: no outcome to report.
+            Err(ObtainError::Vault(e)) => return Err(e.into()),
+            Err(e) => e,
         };
+        if json {
+            let reason = crate::present::labels::obtain_error(locale, &error);
+            print_json(&[refresh_entry(&connection, Err(&reason))]);
+        }
+        return Err(obtain_error(locale, &connection.name, error));
     }
     let connections = token_connections(vault.as_ref())?;
     let results = runtime()?.block_on(renew_all(vault.as_mut(), &client, &holder, connections));
-    let mut failed = 0;
-    for (name, result) in results {
-        match result {
-            Ok(token) => print_line(&renewed_line(locale, &name, &token, now())),
-            Err(reason) => {
-                failed += 1;
-                eprint_line(&locale.f(
-                    "cli.refresh_failed",
-                    &[("name", &name), ("reason", &reason)],
-                ));
+    let mut entries = Vec::with_capacity(results.len());
+    for (connection, result) in &results {
+        let entry = match result {
+            Ok((token, outcome)) => {
+                if !json {
+                    message(&renewed_line(locale, &connection.name, token, now()));
+                }
+                refresh_entry(connection, Ok((token, *outcome)))
             }
-        }
+            Err(reason) => {
+                // With --json the reason is in the data; the count is the error.
+                if !json {
+                    eprint_line(&locale.f(
+                        "cli.refresh_failed",
+                        &[("name", &connection.name), ("reason", reason)],
+                    ));
+                }
+                refresh_entry(connection, Err(reason))
+            }
+        };
+        entries.push(entry);
     }
+    if json {
+        print_json(&entries);
+    }
+    let failed = entries
+        .iter()
+        .filter(|e| e.outcome == RefreshOutcome::Failed)
+        .count();
     if failed > 0 {
         return Err(CliError::failure(
             locale.f("cli.refresh_some_failed", &[("n", &failed.to_string())]),
@@ -125,13 +155,33 @@ pub fn refresh(global: &GlobalArgs, name: Option<&str>) -> Result<(), CliError> 
     Ok(())
 }
 
-/// Renews many connections, at most [`crate::auth::refresher::MAX_IN_FLIGHT`] at once.
+/// The `refresh --json` element of one connection: its token now, or why not.
+fn refresh_entry(
+    connection: &Connection,
+    result: Result<(&Token, RefreshOutcome), &String>,
+) -> RefreshEntry {
+    let (outcome, expires_at, error) = match result {
+        Ok((token, outcome)) => (outcome, token.expires_at.map(rfc3339), None),
+        Err(reason) => (RefreshOutcome::Failed, None, Some(reason.clone())),
+    };
+    RefreshEntry {
+        error,
+        expires_at,
+        id: connection.id.as_str().to_owned(),
+        name: connection.name.clone(),
+        outcome,
+    }
+}
+
+/// Renews many connections, at most [`crate::auth::refresher::MAX_IN_FLIGHT`]
+/// at once; each with its token and whether it was renewed or still fresh,
+/// or why it failed.
 async fn renew_all(
     vault: &mut dyn Store,
     client: &TokenClient,
     holder: &str,
     connections: Vec<Connection>,
-) -> Vec<(String, Result<Token, String>)> {
+) -> Vec<(Connection, Result<(Token, RefreshOutcome), String>)> {
     let mut out = Vec::new();
     let mut pending = connections.into_iter();
     let mut tasks: JoinSet<Result<Granted, GrantError>> = JoinSet::new();
@@ -149,27 +199,27 @@ async fn renew_all(
                     out_for.insert(task.id(), connection);
                 }
                 Ok(Begin::Fresh(record)) => match record.token {
-                    Some(token) => out.push((connection.name, Ok(token))),
+                    Some(token) => out.push((connection, Ok((token, RefreshOutcome::Fresh)))),
                     None => out.push((
-                        connection.name,
+                        connection,
                         Err(crate::locale::current().t("cli.no_token_stored").to_owned()),
                     )),
                 },
                 Ok(Begin::Busy) => out.push((
-                    connection.name,
+                    connection,
                     Err(crate::locale::current()
                         .t("cli.renewing_elsewhere")
                         .to_owned()),
                 )),
                 Ok(Begin::Cannot(reason)) => out.push((
-                    connection.name,
+                    connection,
                     Err(crate::present::labels::cannot_renew(
                         crate::locale::current(),
                         &reason,
                     )),
                 )),
                 Err(e) => out.push((
-                    connection.name,
+                    connection,
                     Err(crate::present::labels::vault_error(
                         crate::locale::current(),
                         &e,
@@ -198,9 +248,9 @@ async fn renew_all(
             now(),
         );
         out.push((
-            connection.name,
+            connection,
             match stored {
-                Ok(Finished::Renewed(token)) => Ok(token),
+                Ok(Finished::Renewed(token)) => Ok((token, RefreshOutcome::Renewed)),
                 Ok(Finished::Stale) => Err(crate::locale::current()
                     .t("cli.changed_meanwhile")
                     .to_owned()),
@@ -218,7 +268,13 @@ async fn renew_all(
     out
 }
 
-fn renewed_line(locale: &Locale, name: &str, token: &Token, now: OffsetDateTime) -> String {
+/// `renewed “NAME”: token expires in 1h`, in `locale` (the daemon logs it in English).
+pub(super) fn renewed_line(
+    locale: &Locale,
+    name: &str,
+    token: &Token,
+    now: OffsetDateTime,
+) -> String {
     match token.expires_at {
         Some(at) => locale.f(
             "cli.renewed",

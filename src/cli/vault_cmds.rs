@@ -7,7 +7,7 @@ use crate::vault::{StoreAccess, UnlockKey, VaultLocation, file_admin};
 
 use super::GlobalArgs;
 use super::error::CliError;
-use super::output::print_line;
+use super::output::{message, print_line};
 use super::unlock;
 
 /// `init [--new-key-file PATH | --transit-key NAME]`: a new vault file, or a new vault on OpenBao
@@ -31,7 +31,7 @@ pub fn init(
             bao.transit_key = transit_key;
             let access = StoreAccess { unlock: None, bao };
             crate::vault::create_store(&location, &access, unlock::kdf_params())?;
-            print_line(
+            message(
                 &global
                     .locale()
                     .f("cli.created", &[("path", &location.to_string())]),
@@ -54,9 +54,9 @@ pub fn init(
     }
     created?;
     let locale = global.locale();
-    print_line(&locale.f("cli.created", &[("path", &path.display().to_string())]));
+    message(&locale.f("cli.created", &[("path", &path.display().to_string())]));
     if let Some(key_path) = new_key_file {
-        print_line(&locale.f(
+        message(&locale.f(
             "cli.key_file_hint",
             &[("path", &key_path.display().to_string())],
         ));
@@ -95,7 +95,7 @@ pub fn passwd(
         return Err(e);
     }
     let locale = global.locale();
-    print_line(&match new_key_file {
+    message(&match new_key_file {
         Some(path) => locale.f(
             "cli.passwd_key_file",
             &[("path", &path.display().to_string())],
@@ -111,11 +111,10 @@ pub fn rekey(global: &GlobalArgs) -> Result<(), CliError> {
     let count = unlock::with_file(global, "rekey", |path, key| {
         Ok(file_admin::rekey(path, key, unlock::kdf_params())?)
     })?;
-    println!(
-        "{}",
-        global
+    message(
+        &global
             .locale()
-            .f("cli.rekeyed", &[("n", &count.to_string())])
+            .f("cli.rekeyed", &[("n", &count.to_string())]),
     );
     Ok(())
 }
@@ -133,24 +132,22 @@ pub fn verify(global: &GlobalArgs, accept: bool) -> Result<(), CliError> {
             VaultLocation::File(_) => "cli.verify_ok",
             VaultLocation::OpenBao(_) => "cli.verify_ok_records",
         };
-        println!("{}", locale.t(ok));
+        // The report is what `verify` asks for: data, on stdout.
+        print_line(locale.t(ok));
         return Ok(());
     }
     let changes = unlock::with_file(global, "verify --accept", |path, key| {
         Ok(file_admin::accept_changes(path, key)?)
     })?;
     match changes {
-        None => println!("{}", locale.t("cli.verify_ok")),
-        Some(report) => println!(
-            "{}",
-            locale.f(
-                "cli.verify_accepted",
-                &[(
-                    "changes",
-                    &crate::present::labels::integrity_changes(locale, &report)
-                )]
-            )
-        ),
+        None => message(locale.t("cli.verify_ok")),
+        Some(report) => message(&locale.f(
+            "cli.verify_accepted",
+            &[(
+                "changes",
+                &crate::present::labels::integrity_changes(locale, &report),
+            )],
+        )),
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::auth::RefreshEvent;
 use crate::locale::Locale;
 use crate::locale::terminal_safe::escape_line;
 use crate::present::labels::duration;
-use crate::vault::{Token, now};
+use crate::vault::now;
 
 /// The language of every log line.
 pub fn english() -> &'static Locale {
@@ -107,7 +107,7 @@ pub fn log_event(event: &RefreshEvent) {
                 outcome = "renewed",
                 next_attempt = %next,
                 "{}",
-                renewed_line(name, token, now)
+                super::super::tokens::renewed_line(english(), name, token, now)
             );
         }
         RefreshEvent::Failed {
@@ -152,18 +152,6 @@ pub fn log_event(event: &RefreshEvent) {
 fn format_time(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// `renewed “NAME”: token expires in 1h`, in English.
-fn renewed_line(name: &str, token: &Token, now: OffsetDateTime) -> String {
-    let locale = english();
-    match token.expires_at {
-        Some(at) => locale.f(
-            "cli.renewed",
-            &[("name", name), ("in", &duration(locale, at - now))],
-        ),
-        None => locale.f("cli.renewed_no_expiry", &[("name", name)]),
-    }
 }
 
 #[cfg(test)]
