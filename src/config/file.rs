@@ -207,10 +207,7 @@ impl Reader<'_> {
         setting: &str,
         value: &Spanned<DurationValue>,
     ) -> Option<Option<Duration>> {
-        let text = match value.get_ref() {
-            DurationValue::Seconds(n) => n.to_string(),
-            DurationValue::Text(text) => text.clone(),
-        };
+        let text = value.get_ref().text();
         let parsed = parse_duration(&text);
         if parsed.is_none() {
             let setting = setting.to_owned();
@@ -228,10 +225,7 @@ impl Reader<'_> {
         match reveal {
             Some(d) if d <= MAX_REVEAL => Some(d),
             _ => {
-                let text = match value.get_ref() {
-                    DurationValue::Seconds(n) => n.to_string(),
-                    DurationValue::Text(text) => text.clone(),
-                };
+                let text = value.get_ref().text();
                 let setting = "reveal".to_owned();
                 self.warn(value.span().start, Problem::BadDuration { setting, text });
                 None
@@ -313,6 +307,16 @@ struct TimeoutsSection {
 enum DurationValue {
     Seconds(u64),
     Text(String),
+}
+
+impl DurationValue {
+    /// The value as written, for parsing and for messages.
+    fn text(&self) -> String {
+        match self {
+            DurationValue::Seconds(n) => n.to_string(),
+            DurationValue::Text(text) => text.clone(),
+        }
+    }
 }
 
 /// `~/…` is the home folder, as a shell would have it.

@@ -20,6 +20,19 @@ pub use keys::{KeyChord, Rebinding};
 pub use timeouts::Timeouts;
 pub use warning::{ConfigWarning, Position, Problem};
 
+/// A Rust name as the config file spells it: words split at capitals and
+/// joined by `separator` (`PageDown` as `page_down`, `DarkGray` as `dark-gray`).
+pub fn file_name(camel: &str, separator: char) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(separator);
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// What the file sets; `None` and empty lists leave the defaults.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
@@ -228,6 +241,13 @@ copy = ["y", "ctrl-y"]
         assert_eq!(config.settings.auto_lock, Some(None));
         assert_eq!(config.settings.keys.len(), 1);
         assert_eq!(config.settings.keys[0].action, "add");
+    }
+
+    #[test]
+    fn rust_names_are_spelled_as_the_file_writes_them() {
+        assert_eq!(file_name("PageDown", '_'), "page_down");
+        assert_eq!(file_name("DarkGray", '-'), "dark-gray");
+        assert_eq!(file_name("Quit", '_'), "quit");
     }
 
     #[test]

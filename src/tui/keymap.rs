@@ -9,6 +9,8 @@ use std::borrow::Cow;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::config::file_name;
+
 /// What a key asks for; components match these, never key codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -68,20 +70,8 @@ pub enum Action {
 impl Action {
     /// The action's name in the config file: `delete`, `page_down`.
     pub fn name(self) -> String {
-        snake_case(&format!("{self:?}"))
+        file_name(&format!("{self:?}"), '_')
     }
-}
-
-/// `PageDown` as `page_down`.
-fn snake_case(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 /// What the app is doing, which decides what keys mean.
@@ -210,7 +200,7 @@ impl Mode {
             Mode::WizardChoice => Mode::WizardForm,
             other => other,
         };
-        snake_case(&format!("{same:?}"))
+        file_name(&format!("{same:?}"), '_')
     }
 
     /// The help section that explains this mode's keys.

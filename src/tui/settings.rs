@@ -29,6 +29,17 @@ impl Default for UiSettings {
 impl UiSettings {
     /// The settings of `config`, on `theme` (colours or plain) as a base.
     pub fn with_theme(config: &Config, theme: Theme) -> UiSettings {
+        UiSettings::themed(config, theme.with_styles(&config.settings.theme))
+    }
+
+    /// The settings of `config`; `NO_COLOR` makes the theme plain, whatever
+    /// the file says.
+    pub fn from_config(config: &Config) -> UiSettings {
+        UiSettings::themed(config, Theme::configured(&config.settings.theme))
+    }
+
+    /// The settings of `config` with `theme` as it is.
+    fn themed(config: &Config, theme: Theme) -> UiSettings {
         let settings = &config.settings;
         let mut warnings = config.warnings.clone();
         let keymap = match &config.path {
@@ -42,17 +53,9 @@ impl UiSettings {
         };
         UiSettings {
             keymap,
-            theme: theme.with_styles(&settings.theme),
+            theme,
             timeouts: settings.timeouts(),
             warnings,
         }
-    }
-
-    /// The settings of `config`; `NO_COLOR` makes the theme plain, whatever
-    /// the file says.
-    pub fn from_config(config: &Config) -> UiSettings {
-        let mut ui = UiSettings::with_theme(config, Theme::colored());
-        ui.theme = Theme::configured(&config.settings.theme);
-        ui
     }
 }
