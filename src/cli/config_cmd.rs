@@ -11,7 +11,7 @@ use crate::config::theme::describe as describe_style;
 use crate::config::timeouts::describe;
 use crate::locale::width::pad;
 use crate::locale::{Lang, Locale};
-use crate::tui::settings::UiSettings;
+use crate::tui::settings::{UiSettings, configured_keys};
 use crate::tui::theme::Theme;
 
 /// Where a value came from, as `--json` writes it.
@@ -170,11 +170,9 @@ fn effective(global: &GlobalArgs) -> Effective {
             })
             .collect()
     };
-    let refused: Vec<_> = ui.warnings.iter().filter_map(|w| w.at).collect();
-    let keys = settings
-        .keys
+    let keys = configured_keys(file)
+        .applied
         .iter()
-        .filter(|k| !refused.contains(&k.at))
         .map(|k| KeyReport {
             screen: k.screen.clone(),
             action: k.action.clone(),

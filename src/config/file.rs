@@ -14,7 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::keys::{KeyNames, Rebinding};
+use super::keys::{KeyNameError, KeyNames, Rebinding};
 use super::theme::{ROLES, parse_style};
 use super::timeouts::{MAX_REVEAL, parse_duration};
 use super::warning::{ConfigWarning, Position, Problem};
@@ -264,9 +264,13 @@ impl Reader<'_> {
                 let mut chords = Vec::new();
                 for name in &names {
                     match super::keys::parse_key(name) {
-                        Some(chord) => chords.push(chord),
-                        None => {
-                            let problem = Problem::BadKey((*name).to_owned());
+                        Ok(chord) => chords.push(chord),
+                        Err(e) => {
+                            let name = (*name).to_owned();
+                            let problem = match e {
+                                KeyNameError::NotAKey => Problem::BadKey(name),
+                                KeyNameError::Unsendable => Problem::UnsendableKey(name),
+                            };
                             self.warn(keys.span().start, problem);
                         }
                     }
@@ -285,6 +289,8 @@ impl Reader<'_> {
                 });
             }
         }
+        // The parser's tables are sorted by name; an earlier line wins a key.
+        self.settings.keys.sort_by_key(|k| (k.at.line, k.at.column));
     }
 }
 

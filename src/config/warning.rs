@@ -63,6 +63,8 @@ pub enum Problem {
     /// Ctrl-c quits everywhere, whatever the file says.
     FixedAction(String),
     BadKey(String),
+    /// A key no terminal sends as written (`ctrl-shift-n`, `shift-1`).
+    UnsendableKey(String),
     /// The key already does something else on that screen.
     KeyTaken {
         screen: String,
@@ -70,7 +72,8 @@ pub enum Problem {
         key: String,
         other: String,
     },
-    /// A printable key on a screen where keys type text.
+    /// A key the text field takes (a character, Backspace, ←, Ctrl-a…) on
+    /// a screen where keys type text.
     TypingKey {
         screen: String,
         key: String,
@@ -133,6 +136,7 @@ impl Problem {
             ),
             Problem::FixedAction(action) => locale.f("config.fixed_action", &[("action", action)]),
             Problem::BadKey(key) => locale.f("config.bad_key", &[("key", key)]),
+            Problem::UnsendableKey(key) => locale.f("config.unsendable_key", &[("key", key)]),
             Problem::KeyTaken {
                 screen,
                 action,

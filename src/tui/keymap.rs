@@ -5,6 +5,8 @@
 
 mod custom;
 
+pub use custom::ConfiguredKeys;
+
 use std::borrow::Cow;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -264,6 +266,11 @@ impl Key {
             other => format!("{other:?}"),
         };
         let mut label = base;
+        // A character carries its Shift (`G`); other keys say it.
+        let character = matches!(self.code, KeyCode::Char(_) | KeyCode::BackTab);
+        if self.modifiers.contains(KeyModifiers::SHIFT) && !character {
+            label = format!("Shift-{label}");
+        }
         if self.modifiers.contains(KeyModifiers::ALT) {
             label = format!("Alt-{label}");
         }
@@ -1144,6 +1151,23 @@ mod tests {
                 assert_eq!(action_for(mode, key), None, "{mode:?} binds {key:?}");
             }
         }
+    }
+
+    #[test]
+    fn labels_name_shift_where_the_key_does_not_show_it() {
+        let shifted = |code| Key {
+            code,
+            modifiers: KeyModifiers::SHIFT,
+        };
+        assert_eq!(shifted(KeyCode::Up).label(), "Shift-↑");
+        assert_eq!(shifted(KeyCode::F(5)).label(), "Shift-F5");
+        let ctrl_alt_shift_end = Key {
+            code: KeyCode::End,
+            modifiers: KeyModifiers::SHIFT | KeyModifiers::ALT | KeyModifiers::CONTROL,
+        };
+        assert_eq!(ctrl_alt_shift_end.label(), "Ctrl-Alt-Shift-End");
+        assert_eq!(ch('G').label(), "G");
+        assert_eq!(key(KeyCode::BackTab).label(), "Shift-Tab");
     }
 
     #[test]
