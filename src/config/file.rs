@@ -41,9 +41,9 @@ pub fn read(path: &Path, named: bool) -> (Option<Settings>, Vec<ConfigWarning>) 
         at,
         problem,
     };
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_checked(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(Refused::Missing) => {
             let warnings = if named {
                 vec![warn(None, Problem::Missing)]
             } else {
@@ -51,7 +51,7 @@ pub fn read(path: &Path, named: bool) -> (Option<Settings>, Vec<ConfigWarning>) 
             };
             return (None, warnings);
         }
-        Err(e) => return (None, vec![warn(None, Problem::Unreadable(e.to_string()))]),
+        Err(Refused::Problem(problem)) => return (None, vec![warn(None, problem)]),
     };
     let mut reader = Reader {
         path,
@@ -65,6 +65,62 @@ pub fn read(path: &Path, named: bool) -> (Option<Settings>, Vec<ConfigWarning>) 
         .warnings
         .sort_by_key(|w| w.at.map(|a| (a.line, a.column)));
     (Some(reader.settings), reader.warnings)
+}
+
+/// Larger than this, the file is not read: a config file is a few lines.
+pub const MAX_SIZE: u64 = 1024 * 1024;
+
+/// Why the file's text was not read.
+enum Refused {
+    Missing,
+    Problem(Problem),
+}
+
+/// The file's text, when it is small and only its owner (this user or
+/// root) can change it: it can send the OpenBao login to the server its
+/// `vault` names, so it is trusted as ssh trusts `~/.ssh/config`.
+fn read_checked(path: &Path) -> Result<String, Refused> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+
+    let unreadable = |e: std::io::Error| Refused::Problem(Problem::Unreadable(e.to_string()));
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Refused::Missing,
+        _ => unreadable(e),
+    })?;
+    // The opened file's own metadata: what is checked is what is read.
+    let meta = file.metadata().map_err(unreadable)?;
+    if let Some(problem) = untrusted(meta.mode(), meta.uid(), crate::platform::current_uid()) {
+        return Err(Refused::Problem(problem));
+    }
+    let too_large = || Refused::Problem(Problem::TooLarge { max: MAX_SIZE });
+    if meta.len() > MAX_SIZE {
+        return Err(too_large());
+    }
+    // The file may grow between the check and the read.
+    let mut bytes = Vec::new();
+    file.take(MAX_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_SIZE {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let e = std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        unreadable(e)
+    })
+}
+
+/// Why a file with this `mode` and `owner` is not to be trusted by user
+/// `me`, if it is not.
+pub(super) fn untrusted(mode: u32, owner: u32, me: u32) -> Option<Problem> {
+    if mode & 0o022 != 0 {
+        return Some(Problem::WritableByOthers);
+    }
+    if owner != me && owner != 0 {
+        return Some(Problem::ForeignOwner(owner));
+    }
+    None
 }
 
 struct Reader<'a> {

@@ -226,7 +226,13 @@ mod tests {
             parse_key("shift-up"),
             chord(KeyCode::Up, KeyModifiers::SHIFT)
         );
-        for unsendable in ["shift-1", "shift-/", "ctrl-shift-n", "ctrl-shift-N", "ctrl-alt-shift-x"] {
+        for unsendable in [
+            "shift-1",
+            "shift-/",
+            "ctrl-shift-n",
+            "ctrl-shift-N",
+            "ctrl-alt-shift-x",
+        ] {
             assert_eq!(
                 parse_key(unsendable),
                 Err(KeyNameError::Unsendable),

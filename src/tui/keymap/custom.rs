@@ -169,7 +169,10 @@ fn text_field_takes(key: &Key) -> bool {
 /// A key a choice field of the form reads (`Form::handle_input`): →, Space
 /// and ← move between its values, whatever the modifiers.
 fn choice_field_takes(key: &Key) -> bool {
-    matches!(key.code, KeyCode::Right | KeyCode::Left | KeyCode::Char(' '))
+    matches!(
+        key.code,
+        KeyCode::Right | KeyCode::Left | KeyCode::Char(' ')
+    )
 }
 
 /// A rebinding whose key another action of one of its modes has.
@@ -205,12 +208,15 @@ fn first_collision(keymap: &Keymap, candidates: &[Candidate<'_>]) -> Option<Coll
                 .iter()
                 .filter(|b| b.action != c.action)
                 .find_map(|b| {
-                    c.keys.iter().find(|k| b.keys.contains(k)).map(|k| Collision {
-                        at,
-                        key: *k,
-                        mode: *mode,
-                        other: b.action,
-                    })
+                    c.keys
+                        .iter()
+                        .find(|k| b.keys.contains(k))
+                        .map(|k| Collision {
+                            at,
+                            key: *k,
+                            mode: *mode,
+                            other: b.action,
+                        })
                 })
         })
     })
@@ -397,7 +403,10 @@ mod tests {
         );
         assert_eq!(warnings, []);
         let shift_x = KeyEvent::new(KeyCode::Char('X'), KeyModifiers::SHIFT);
-        assert_eq!(keymap.action_for(Mode::List, &shift_x), Some(Action::Delete));
+        assert_eq!(
+            keymap.action_for(Mode::List, &shift_x),
+            Some(Action::Delete)
+        );
         assert_eq!(keymap.keys_of(Mode::List, Action::Delete), "X");
     }
 
@@ -446,7 +455,12 @@ mod tests {
         }
         // Keys the field does not read stay free.
         let ConfiguredKeys { warnings, .. } = Keymap::configured(
-            &[rebinding("filter", "submit", &["ctrl-j", "alt-enter", "f2"], 2)],
+            &[rebinding(
+                "filter",
+                "submit",
+                &["ctrl-j", "alt-enter", "f2"],
+                2,
+            )],
             Path::new("c.toml"),
         );
         assert_eq!(warnings, []);
@@ -508,7 +522,10 @@ mod tests {
             keymap.action_for(Mode::List, &press('x')),
             Some(Action::Delete)
         );
-        assert_eq!(keymap.action_for(Mode::List, &press('e')), Some(Action::Edit));
+        assert_eq!(
+            keymap.action_for(Mode::List, &press('e')),
+            Some(Action::Edit)
+        );
     }
 
     /// Every action is bound once per mode, so a rebinding replaces all its keys.
