@@ -42,8 +42,9 @@ fn main() -> ExitCode {
     let locale = Locale::get(lang);
     let result = match args.command {
         Some(command) => {
-            // In the UI they show in the status line instead.
-            for warning in &args.global.file.warnings {
+            // In the UI they show in the status line instead. The refused
+            // rebindings too: the file is one file, whatever reads it.
+            for warning in &flowvault::tui::settings::warnings(&args.global.file) {
                 eprintln!("warning: {}", escape_line(&warning.text(locale)));
             }
             // A renewal panic that `refresh` or the daemon recovers from is

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::fs::Permissions;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use common::{TestVault, bare_cmd};
@@ -15,6 +17,8 @@ fn config_file(text: &str) -> (TempDir, PathBuf) {
     let dir = TempDir::new().expect("temp dir");
     let path = dir.path().join("config.toml");
     std::fs::write(&path, text).expect("write the config file");
+    // Whatever the umask: a file others may write is not read.
+    std::fs::set_permissions(&path, Permissions::from_mode(0o600)).expect("chmod");
     (dir, path)
 }
 
@@ -120,11 +124,15 @@ fn config_prints_each_value_and_where_it_came_from() {
         line("timeouts.reveal"),
         format!("timeouts.reveal 30s file {file}")
     );
+    // Read, but nothing acts on them yet: `config` says so.
     assert_eq!(
         line("timeouts.clipboard_clear"),
-        "timeouts.clipboard_clear 30s default"
+        "timeouts.clipboard_clear 30s default (not used yet)"
     );
-    assert_eq!(line("timeouts.auto_lock"), "timeouts.auto_lock off default");
+    assert_eq!(
+        line("timeouts.auto_lock"),
+        "timeouts.auto_lock off default (not used yet)"
+    );
     assert_eq!(line("theme.muted"), "theme.muted dim default");
     assert_eq!(
         line("keys.list.delete"),
@@ -157,6 +165,114 @@ fn a_refused_rebinding_is_a_warning_and_not_listed() {
     );
     let message = warning["message"].as_str().unwrap();
     assert!(message.contains("already does “add”"), "{message}");
+}
+
+/// A screen that does not exist takes nothing: `config` does not list the
+/// rebinding as applied, and says why, as text and as JSON.
+#[test]
+fn a_rebinding_on_an_unknown_screen_is_not_listed_as_applied() {
+    let (_dir, path) = config_file("[keys.lists]\ndelete = \"x\"\n[keys.list]\nedit = \"E\"\n");
+    let json = config_json(bare_cmd().arg("--config").arg(&path));
+    let keys = json["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0]["screen"], "list");
+    assert_eq!(keys[0]["action"], "edit");
+    let message = json["warnings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("unknown screen “lists”"), "{message}");
+    let out = bare_cmd()
+        .arg("--config")
+        .arg(&path)
+        .env("FLOWVAULT_LANG", "en")
+        .arg("config")
+        .output()
+        .expect("run");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("keys.lists"), "{text}");
+    assert!(text.contains("keys.list.edit"), "{text}");
+}
+
+/// Every command, not only `config`, says which rebindings were refused.
+#[test]
+fn commands_warn_of_refused_rebindings() {
+    let vault = TestVault::new();
+    let (_dir, path) = config_file(&format!(
+        "vault = \"{}\"\n[keys.lists]\ndelete = \"x\"\n[keys.list]\nlaunch = \"l\"\nedit = \"ctrl-shift-e\"\n",
+        vault.path.display()
+    ));
+    let out = bare_cmd()
+        .arg("--config")
+        .arg(&path)
+        .arg("--key-file")
+        .arg(&vault.key)
+        .env("FLOWVAULT_LANG", "en")
+        .args(["list", "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    let file = path.display();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(&format!("warning: config file {file}, line 2, column 7:"))
+            && lines[0].contains("unknown screen “lists”"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("warning: config file {file}, line 5, column 10:"))
+            && lines[1].contains("no action “launch”"),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("warning: config file {file}, line 6, column 8:"))
+            && lines[2].contains("ctrl-shift-e"),
+        "{err}"
+    );
+}
+
+#[test]
+fn timeouts_nothing_acts_on_yet_are_marked_unused_in_json() {
+    let (_dir, path) = config_file("[timeouts]\nclipboard_clear = 45\nauto_lock = \"15m\"\n");
+    let out = bare_cmd()
+        .arg("--config")
+        .arg(&path)
+        .args(["config", "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    // Setting them is no mistake: no warning.
+    assert_eq!(stderr(&out), "");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timeouts = &json["timeouts"];
+    assert_eq!(timeouts["reveal"]["used"], true);
+    assert_eq!(timeouts["clipboard_clear"]["used"], false);
+    assert_eq!(timeouts["clipboard_clear"]["value"]["seconds"], 45);
+    assert_eq!(timeouts["auto_lock"]["used"], false);
+    assert_eq!(timeouts["auto_lock"]["source"]["kind"], "file");
+}
+
+/// A file anyone may change could point `vault` at their server, which
+/// would get the OpenBao login: it is not read.
+#[test]
+fn a_file_others_may_write_is_refused_with_a_warning() {
+    let (_dir, path) = config_file("vault = \"openbao://bao.example:8200/team\"\n");
+    std::fs::set_permissions(&path, Permissions::from_mode(0o666)).unwrap();
+    let out = bare_cmd()
+        .arg("--config")
+        .arg(&path)
+        .env("FLOWVAULT_LANG", "en")
+        .args(["config", "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!("warning: config file {}:", path.display()))
+            && err.contains("writable by its group or by others"),
+        "{err}"
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["vault"]["source"]["kind"], "default");
 }
 
 /// Flag beats variable beats file beats default, for the vault and the language.

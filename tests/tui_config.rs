@@ -6,14 +6,16 @@
 mod tui_common;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use flowvault::config::Config;
 use flowvault::locale::Lang;
 use flowvault::tui::harness::Harness;
+use flowvault::tui::message::{Effect, Msg, Timer};
 use flowvault::tui::settings::UiSettings;
 use flowvault::tui::theme::Theme;
 use flowvault::vault::Connection;
-use ratatui::crossterm::event::KeyCode;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier};
 use tempfile::TempDir;
 
@@ -176,16 +178,45 @@ fn a_broken_file_shows_its_line_and_column_on_the_unlock_screen_too() {
     assert!(status.contains("not valid TOML"), "{screen}");
 }
 
+/// The hide timer is set for the file's time, not the default 10 s; until
+/// it fires the secret shows, and when it fires it hides.
 #[test]
 fn revealed_secrets_hide_after_the_configured_time() {
     let setup = Setup::new("[timeouts]\nreveal = \"4s\"\n");
     let mut h = setup.harness((120, 40));
     h.press(KeyCode::Enter);
-    h.press(KeyCode::Char('v'));
+    // The press through the app itself, to see the timer it asks for.
+    let effects = h.app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('v'),
+        KeyModifiers::NONE,
+    )));
+    let hides: Vec<(Timer, Duration)> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StartTimer(timer @ Timer::HideSecrets(_), delay) => Some((*timer, *delay)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hides.len(), 1, "{effects:?}");
+    let (hide, delay) = hides[0];
+    assert_eq!(delay, Duration::from_secs(4));
     let screen = h.screen();
     assert!(screen.contains(CANARY), "not revealed:\n{screen}");
     assert!(footer(&screen).contains("v hide (4 s)"), "{screen}");
-    assert_eq!(h.app.timeouts().reveal, std::time::Duration::from_secs(4));
+    // Before the time: the countdown ticks, the secret stays.
+    for effect in &effects {
+        if let Effect::StartTimer(timer @ Timer::Countdown(_), _) = effect {
+            h.send(Msg::Timer(*timer));
+        }
+    }
+    h.fire_timers();
+    let screen = h.screen();
+    assert!(screen.contains(CANARY), "hidden too soon:\n{screen}");
+    // At the time: hidden.
+    h.send(Msg::Timer(hide));
+    let screen = h.screen();
+    assert!(!screen.contains(CANARY), "still shown:\n{screen}");
+    assert!(footer(&screen).contains("v reveal"), "{screen}");
 }
 
 /// The roles drawn in the file's colours, as a terminal would get them: the
@@ -264,4 +295,52 @@ fn hints_in_the_text_name_the_rebound_keys() {
     h.press(KeyCode::Char('R'));
     let rename = h.screen();
     assert!(rename.contains("Ctrl-r renames · Esc cancels"), "{rename}");
+    h.type_text(" on");
+    // Enter, the default, no longer renames; Ctrl-r does.
+    h.press(KeyCode::Enter);
+    assert!(!setup.vault.intact().iter().any(|c| c.name == "Later on"));
+    h.ctrl('r');
+    let names: Vec<String> = setup.vault.intact().into_iter().map(|c| c.name).collect();
+    assert!(names.contains(&"Later on".to_owned()), "{names:?}");
+    assert!(!names.contains(&"Later".to_owned()), "{names:?}");
+    let screen = h.screen();
+    assert!(
+        !screen.contains("Ctrl-r renames"),
+        "still renaming:\n{screen}"
+    );
+}
+
+/// The filter's "no match" line names the key that clears it, as bound.
+#[test]
+fn the_no_match_line_names_the_key_that_clears_the_filter() {
+    let setup = Setup::new("[keys.filter]\nback = \"ctrl-x\"\n[keys.list]\nback = \"backspace\"\n");
+    let mut h = setup.harness((100, 24));
+    h.type_text("/zzz");
+    let screen = h.screen();
+    assert!(
+        screen.contains("No connection matches “zzz”. Ctrl-x clears the filter."),
+        "{screen}"
+    );
+    h.press(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(
+        screen.contains("No connection matches “zzz”. Backspace clears the filter."),
+        "{screen}"
+    );
+    h.press(KeyCode::Backspace);
+    assert!(h.screen().contains("Twilio SMS"));
+}
+
+/// A vault that needs a key file says which key quits, as bound.
+#[test]
+fn the_key_file_notice_names_the_key_that_quits() {
+    let setup = Setup::new("[keys.unlock]\nquit = \"f10\"\n");
+    let ui = setup.settings(Theme::plain());
+    // The test vault opens only with its key file; none is given.
+    let mut h = Harness::configured(&setup.vault.path, None, Lang::En, (120, 40), ui);
+    let screen = h.screen();
+    assert!(screen.contains("not a passphrase. Quit (F10)"), "{screen}");
+    assert!(!screen.contains("(Esc)"), "{screen}");
+    h.press(KeyCode::F(10));
+    assert!(h.quit, "F10 does not quit");
 }

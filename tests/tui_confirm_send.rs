@@ -593,3 +593,42 @@ fn the_dialog_says_when_more_lies_below() {
     row_with(&screen, "Body=Welcome+aboard");
     assert!(confirmation_shown(&screen), "{screen}");
 }
+
+/// With the keys rebound, the dialog's texts name the keys bound, and they
+/// scroll as they say.
+#[test]
+fn the_dialog_names_the_keys_as_rebound() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let (_rt, _server, v) = counting();
+    let path = v.dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "[keys.confirm_run]\nyes = \"s\"\nno = \"c\"\ndown = \"J\"\nup = \"K\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config = flowvault::config::Config::load(Some(path));
+    let ui = flowvault::tui::settings::UiSettings::with_theme(
+        &config,
+        flowvault::tui::theme::Theme::plain(),
+    );
+    assert_eq!(ui.warnings, []);
+    let mut hn = Harness::configured(&v.path, Some(key()), Lang::En, (60, 15), ui);
+    at_flow(&mut hn, ONBOARDING);
+    hn.press(KeyCode::Char('R'));
+    let bottom = |screen: &str| screen.lines().rev().nth(2).unwrap_or("").to_owned();
+    let screen = hn.screen();
+    assert!(bottom(&screen).contains("↓ more: J/K"), "{screen}");
+    let joined = screen
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c == '│' || c.is_whitespace()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains("s sends; c sends nothing."), "{screen}");
+    for _ in 0..40 {
+        hn.press(KeyCode::Char('J'));
+    }
+    let screen = hn.screen();
+    assert!(!bottom(&screen).contains("↓ more"), "{screen}");
+}

@@ -11,7 +11,7 @@ use crate::config::theme::describe as describe_style;
 use crate::config::timeouts::describe;
 use crate::locale::width::pad;
 use crate::locale::{Lang, Locale};
-use crate::tui::settings::UiSettings;
+use crate::tui::settings::{UiSettings, configured_keys};
 use crate::tui::theme::Theme;
 
 /// Where a value came from, as `--json` writes it.
@@ -47,12 +47,22 @@ pub struct FileReport {
     pub source: Source,
 }
 
+/// One timeout, where it came from, and whether anything acts on it yet.
+#[derive(Debug, Serialize)]
+pub struct TimeoutReport {
+    pub value: DurationValue,
+    pub source: Source,
+    /// `false`: read and reported, but nothing acts on it yet (clearing
+    /// the clipboard and auto-lock are still to come).
+    pub used: bool,
+}
+
 /// `[timeouts]`.
 #[derive(Debug, Serialize)]
 pub struct TimeoutsReport {
-    pub reveal: Sourced<DurationValue>,
-    pub clipboard_clear: Sourced<DurationValue>,
-    pub auto_lock: Sourced<DurationValue>,
+    pub reveal: TimeoutReport,
+    pub clipboard_clear: TimeoutReport,
+    pub auto_lock: TimeoutReport,
 }
 
 /// One theme role.
@@ -134,12 +144,13 @@ fn effective(global: &GlobalArgs) -> Effective {
         origin => from(origin, "FLOWVAULT_LANG", "--lang"),
     };
     let timeouts = settings.timeouts();
-    let duration = |value: Option<std::time::Duration>, set: bool| Sourced {
+    let duration = |value: Option<std::time::Duration>, set: bool, used: bool| TimeoutReport {
         value: DurationValue {
             text: describe(value),
             seconds: value.map(|d| d.as_secs()),
         },
         source: if set { in_file() } else { Source::Default },
+        used,
     };
     let ui = UiSettings::with_theme(file, Theme::colored());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -170,11 +181,9 @@ fn effective(global: &GlobalArgs) -> Effective {
             })
             .collect()
     };
-    let refused: Vec<_> = ui.warnings.iter().filter_map(|w| w.at).collect();
-    let keys = settings
-        .keys
+    let keys = configured_keys(file)
+        .applied
         .iter()
-        .filter(|k| !refused.contains(&k.at))
         .map(|k| KeyReport {
             screen: k.screen.clone(),
             action: k.action.clone(),
@@ -208,9 +217,13 @@ fn effective(global: &GlobalArgs) -> Effective {
             source: lang_source,
         },
         timeouts: TimeoutsReport {
-            reveal: duration(Some(timeouts.reveal), settings.reveal.is_some()),
-            clipboard_clear: duration(timeouts.clipboard_clear, settings.clipboard_clear.is_some()),
-            auto_lock: duration(timeouts.auto_lock, settings.auto_lock.is_some()),
+            reveal: duration(Some(timeouts.reveal), settings.reveal.is_some(), true),
+            clipboard_clear: duration(
+                timeouts.clipboard_clear,
+                settings.clipboard_clear.is_some(),
+                false,
+            ),
+            auto_lock: duration(timeouts.auto_lock, settings.auto_lock.is_some(), false),
         },
         theme,
         keys,
@@ -241,27 +254,37 @@ fn print_text(e: &Effective, locale: &Locale) {
         (Some(path), false) => locale.f("config.file_absent", &[("path", path)]),
         (None, _) => locale.t("config.no_file").to_owned(),
     });
-    let mut rows: Vec<(String, String, &Source)> = vec![
+    let mut rows: Vec<(String, String, String)> = vec![
         (
             "vault".to_owned(),
             e.vault.value.clone().unwrap_or_else(|| "-".to_owned()),
-            &e.vault.source,
+            source_text(&e.vault.source, locale),
         ),
-        ("lang".to_owned(), e.lang.value.to_owned(), &e.lang.source),
+        (
+            "lang".to_owned(),
+            e.lang.value.to_owned(),
+            source_text(&e.lang.source, locale),
+        ),
     ];
     for (name, t) in [
         ("reveal", &e.timeouts.reveal),
         ("clipboard_clear", &e.timeouts.clipboard_clear),
         ("auto_lock", &e.timeouts.auto_lock),
     ] {
-        rows.push((format!("timeouts.{name}"), t.value.text.clone(), &t.source));
+        let mut source = source_text(&t.source, locale);
+        if !t.used {
+            source = format!("{source} {}", locale.t("config.not_used_yet"));
+        }
+        rows.push((format!("timeouts.{name}"), t.value.text.clone(), source));
     }
     for r in &e.theme {
-        rows.push((format!("theme.{}", r.role), r.style.clone(), &r.source));
+        let source = source_text(&r.source, locale);
+        rows.push((format!("theme.{}", r.role), r.style.clone(), source));
     }
     for k in &e.keys {
         let keys = k.keys.join(", ");
-        rows.push((format!("keys.{}.{}", k.screen, k.action), keys, &k.source));
+        let source = source_text(&k.source, locale);
+        rows.push((format!("keys.{}.{}", k.screen, k.action), keys, source));
     }
     let name_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0) + 2;
     let value_width = rows
@@ -275,7 +298,7 @@ fn print_text(e: &Effective, locale: &Locale) {
             "{}{}{}",
             pad(name, name_width),
             pad(value, value_width),
-            source_text(source, locale)
+            source
         ));
     }
     if e.keys.is_empty() {

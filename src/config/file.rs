@@ -14,7 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::keys::{KeyNames, Rebinding};
+use super::keys::{KeyNameError, KeyNames, Rebinding};
 use super::theme::{ROLES, parse_style};
 use super::timeouts::{MAX_REVEAL, parse_duration};
 use super::warning::{ConfigWarning, Position, Problem};
@@ -41,9 +41,9 @@ pub fn read(path: &Path, named: bool) -> (Option<Settings>, Vec<ConfigWarning>) 
         at,
         problem,
     };
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_checked(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(Refused::Missing) => {
             let warnings = if named {
                 vec![warn(None, Problem::Missing)]
             } else {
@@ -51,7 +51,7 @@ pub fn read(path: &Path, named: bool) -> (Option<Settings>, Vec<ConfigWarning>) 
             };
             return (None, warnings);
         }
-        Err(e) => return (None, vec![warn(None, Problem::Unreadable(e.to_string()))]),
+        Err(Refused::Problem(problem)) => return (None, vec![warn(None, problem)]),
     };
     let mut reader = Reader {
         path,
@@ -65,6 +65,62 @@ pub fn read(path: &Path, named: bool) -> (Option<Settings>, Vec<ConfigWarning>) 
         .warnings
         .sort_by_key(|w| w.at.map(|a| (a.line, a.column)));
     (Some(reader.settings), reader.warnings)
+}
+
+/// Larger than this, the file is not read: a config file is a few lines.
+pub const MAX_SIZE: u64 = 1024 * 1024;
+
+/// Why the file's text was not read.
+enum Refused {
+    Missing,
+    Problem(Problem),
+}
+
+/// The file's text, when it is small and only its owner (this user or
+/// root) can change it: it can send the OpenBao login to the server its
+/// `vault` names, so it is trusted as ssh trusts `~/.ssh/config`.
+fn read_checked(path: &Path) -> Result<String, Refused> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+
+    let unreadable = |e: std::io::Error| Refused::Problem(Problem::Unreadable(e.to_string()));
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Refused::Missing,
+        _ => unreadable(e),
+    })?;
+    // The opened file's own metadata: what is checked is what is read.
+    let meta = file.metadata().map_err(unreadable)?;
+    if let Some(problem) = untrusted(meta.mode(), meta.uid(), crate::platform::current_uid()) {
+        return Err(Refused::Problem(problem));
+    }
+    let too_large = || Refused::Problem(Problem::TooLarge { max: MAX_SIZE });
+    if meta.len() > MAX_SIZE {
+        return Err(too_large());
+    }
+    // The file may grow between the check and the read.
+    let mut bytes = Vec::new();
+    file.take(MAX_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_SIZE {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let e = std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        unreadable(e)
+    })
+}
+
+/// Why a file with this `mode` and `owner` is not to be trusted by user
+/// `me`, if it is not.
+pub(super) fn untrusted(mode: u32, owner: u32, me: u32) -> Option<Problem> {
+    if mode & 0o022 != 0 {
+        return Some(Problem::WritableByOthers);
+    }
+    if owner != me && owner != 0 {
+        return Some(Problem::ForeignOwner(owner));
+    }
+    None
 }
 
 struct Reader<'a> {
@@ -207,10 +263,7 @@ impl Reader<'_> {
         setting: &str,
         value: &Spanned<DurationValue>,
     ) -> Option<Option<Duration>> {
-        let text = match value.get_ref() {
-            DurationValue::Seconds(n) => n.to_string(),
-            DurationValue::Text(text) => text.clone(),
-        };
+        let text = value.get_ref().text();
         let parsed = parse_duration(&text);
         if parsed.is_none() {
             let setting = setting.to_owned();
@@ -228,10 +281,7 @@ impl Reader<'_> {
         match reveal {
             Some(d) if d <= MAX_REVEAL => Some(d),
             _ => {
-                let text = match value.get_ref() {
-                    DurationValue::Seconds(n) => n.to_string(),
-                    DurationValue::Text(text) => text.clone(),
-                };
+                let text = value.get_ref().text();
                 let setting = "reveal".to_owned();
                 self.warn(value.span().start, Problem::BadDuration { setting, text });
                 None
@@ -270,9 +320,13 @@ impl Reader<'_> {
                 let mut chords = Vec::new();
                 for name in &names {
                     match super::keys::parse_key(name) {
-                        Some(chord) => chords.push(chord),
-                        None => {
-                            let problem = Problem::BadKey((*name).to_owned());
+                        Ok(chord) => chords.push(chord),
+                        Err(e) => {
+                            let name = (*name).to_owned();
+                            let problem = match e {
+                                KeyNameError::NotAKey => Problem::BadKey(name),
+                                KeyNameError::Unsendable => Problem::UnsendableKey(name),
+                            };
                             self.warn(keys.span().start, problem);
                         }
                     }
@@ -291,6 +345,8 @@ impl Reader<'_> {
                 });
             }
         }
+        // The parser's tables are sorted by name; an earlier line wins a key.
+        self.settings.keys.sort_by_key(|k| (k.at.line, k.at.column));
     }
 }
 
@@ -313,6 +369,16 @@ struct TimeoutsSection {
 enum DurationValue {
     Seconds(u64),
     Text(String),
+}
+
+impl DurationValue {
+    /// The value as written, for parsing and for messages.
+    fn text(&self) -> String {
+        match self {
+            DurationValue::Seconds(n) => n.to_string(),
+            DurationValue::Text(text) => text.clone(),
+        }
+    }
 }
 
 /// `~/…` is the home folder, as a shell would have it.

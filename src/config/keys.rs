@@ -45,8 +45,19 @@ pub struct Rebinding {
     pub at: Position,
 }
 
-/// Parses a key name; `None` for a name that is not a key.
-pub fn parse_key(text: &str) -> Option<KeyChord> {
+/// Why a key name binds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyNameError {
+    /// Not a key at all (`hyper-x`, `f99`).
+    NotAKey,
+    /// A key no terminal reports as such: Ctrl-Shift with a letter arrives
+    /// as Ctrl with the small letter, Shift with `1` as `!` (or whatever
+    /// the keyboard layout puts there).
+    Unsendable,
+}
+
+/// Parses a key name into the key as a terminal reports it.
+pub fn parse_key(text: &str) -> Result<KeyChord, KeyNameError> {
     let mut modifiers = KeyModifiers::NONE;
     let mut rest = text;
     // `-` alone is the minus key, and `ctrl--` is Ctrl with it.
@@ -63,8 +74,8 @@ pub fn parse_key(text: &str) -> Option<KeyChord> {
         modifiers |= modifier;
         rest = tail;
     }
-    let code = code_of(rest)?;
-    Some(normalize(code, modifiers))
+    let code = code_of(rest).ok_or(KeyNameError::NotAKey)?;
+    normalize(code, modifiers)
 }
 
 fn code_of(name: &str) -> Option<KeyCode> {
@@ -103,31 +114,39 @@ fn code_of(name: &str) -> Option<KeyCode> {
     Some(code)
 }
 
-/// One spelling per key, as the terminal reports it: Shift with a letter is
-/// the capital letter, Shift-Tab is BackTab.
-fn normalize(code: KeyCode, modifiers: KeyModifiers) -> KeyChord {
+/// One spelling per key, as the terminal reports it: with a character,
+/// Shift is in the character itself (Shift-a is `A`, and the UI ignores the
+/// Shift flag on characters), Shift-Tab is BackTab. Keyboard enhancement is
+/// never turned on, so Ctrl-Shift-n arrives as Ctrl-n: such keys are refused.
+fn normalize(code: KeyCode, modifiers: KeyModifiers) -> Result<KeyChord, KeyNameError> {
     let shift = modifiers.contains(KeyModifiers::SHIFT);
+    let ctrl = modifiers.contains(KeyModifiers::CONTROL);
+    let unshifted = modifiers - KeyModifiers::SHIFT;
     let (code, modifiers) = match code {
-        KeyCode::Char(c) if shift && c.is_ascii_alphabetic() => (
-            KeyCode::Char(c.to_ascii_uppercase()),
-            modifiers - KeyModifiers::SHIFT,
-        ),
-        // Ctrl-Y and Ctrl-y are one key to a terminal.
-        KeyCode::Char(c) if modifiers.contains(KeyModifiers::CONTROL) => {
-            (KeyCode::Char(c.to_ascii_lowercase()), modifiers)
+        KeyCode::Char(c) if shift && c.is_ascii_alphabetic() && ctrl => {
+            return Err(KeyNameError::Unsendable);
         }
-        KeyCode::Tab if shift => (KeyCode::BackTab, modifiers - KeyModifiers::SHIFT),
+        KeyCode::Char(c) if shift && c.is_ascii_alphabetic() => {
+            (KeyCode::Char(c.to_ascii_uppercase()), unshifted)
+        }
+        // Space is Space with Shift held or not.
+        KeyCode::Char(' ') => (code, unshifted),
+        // Which character Shift makes of `1` depends on the keyboard.
+        KeyCode::Char(_) if shift => return Err(KeyNameError::Unsendable),
+        // Ctrl-Y and Ctrl-y are one key to a terminal.
+        KeyCode::Char(c) if ctrl => (KeyCode::Char(c.to_ascii_lowercase()), modifiers),
+        KeyCode::Tab | KeyCode::BackTab if shift => (KeyCode::BackTab, unshifted),
         other => (other, modifiers),
     };
-    KeyChord { code, modifiers }
+    Ok(KeyChord { code, modifiers })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn chord(code: KeyCode, modifiers: KeyModifiers) -> Option<KeyChord> {
-        Some(KeyChord { code, modifiers })
+    fn chord(code: KeyCode, modifiers: KeyModifiers) -> Result<KeyChord, KeyNameError> {
+        Ok(KeyChord { code, modifiers })
     }
 
     #[test]
@@ -178,7 +197,47 @@ mod tests {
     #[test]
     fn names_that_are_no_key_are_refused() {
         for bad in ["", "ctrl-", "hyper-x", "f0", "f99", "enterr", "ctrl-xy"] {
-            assert_eq!(parse_key(bad), None, "{bad:?}");
+            assert_eq!(parse_key(bad), Err(KeyNameError::NotAKey), "{bad:?}");
+        }
+    }
+
+    /// Shift never stays on a character: the UI ignores it there, so such a
+    /// binding would never fire.
+    #[test]
+    fn shift_is_folded_into_characters_or_refused() {
+        assert_eq!(
+            parse_key("shift-a"),
+            chord(KeyCode::Char('A'), KeyModifiers::NONE)
+        );
+        assert_eq!(
+            parse_key("alt-shift-a"),
+            chord(KeyCode::Char('A'), KeyModifiers::ALT)
+        );
+        assert_eq!(
+            parse_key("shift-space"),
+            chord(KeyCode::Char(' '), KeyModifiers::NONE)
+        );
+        assert_eq!(
+            parse_key("shift-backtab"),
+            chord(KeyCode::BackTab, KeyModifiers::NONE)
+        );
+        // Keys other than characters keep Shift: terminals report Shift-↑.
+        assert_eq!(
+            parse_key("shift-up"),
+            chord(KeyCode::Up, KeyModifiers::SHIFT)
+        );
+        for unsendable in [
+            "shift-1",
+            "shift-/",
+            "ctrl-shift-n",
+            "ctrl-shift-N",
+            "ctrl-alt-shift-x",
+        ] {
+            assert_eq!(
+                parse_key(unsendable),
+                Err(KeyNameError::Unsendable),
+                "{unsendable:?}"
+            );
         }
     }
 }

@@ -20,6 +20,19 @@ pub use keys::{KeyChord, Rebinding};
 pub use timeouts::Timeouts;
 pub use warning::{ConfigWarning, Position, Problem};
 
+/// A Rust name as the config file spells it: words split at capitals and
+/// joined by `separator` (`PageDown` as `page_down`, `DarkGray` as `dark-gray`).
+pub fn file_name(camel: &str, separator: char) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(separator);
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// What the file sets; `None` and empty lists leave the defaults.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
@@ -103,9 +116,7 @@ mod tests {
     use ratatui::style::Color;
 
     fn load(text: &str) -> Config {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        std::fs::write(&path, text).unwrap();
+        let (dir, path) = with_mode(text, 0o600);
         let config = Config::load(Some(path));
         drop(dir);
         config
@@ -231,6 +242,13 @@ copy = ["y", "ctrl-y"]
     }
 
     #[test]
+    fn rust_names_are_spelled_as_the_file_writes_them() {
+        assert_eq!(file_name("PageDown", '_'), "page_down");
+        assert_eq!(file_name("DarkGray", '-'), "dark-gray");
+        assert_eq!(file_name("Quit", '_'), "quit");
+    }
+
+    #[test]
     fn relative_vault_paths_are_relative_to_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
@@ -251,6 +269,95 @@ copy = ["y", "ctrl-y"]
         assert_eq!(named.warnings[0].problem, Problem::Missing);
         let (settings, warnings) = file::read(&path, false);
         assert_eq!((settings, warnings), (None, vec![]));
+    }
+
+    fn with_mode(text: &str, mode: u32) -> (tempfile::TempDir, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        (dir, path)
+    }
+
+    /// Such a file could send the OpenBao login to a server of anyone's choosing.
+    #[test]
+    fn a_file_others_may_write_is_not_read() {
+        for mode in [0o664, 0o646, 0o666] {
+            let (_dir, path) = with_mode("vault = \"openbao://evil.example\"\n", mode);
+            let config = Config::load(Some(path));
+            assert_eq!(config.settings, Settings::default(), "{mode:o}");
+            assert_eq!(
+                config
+                    .warnings
+                    .iter()
+                    .map(|w| &w.problem)
+                    .collect::<Vec<_>>(),
+                [&Problem::WritableByOthers],
+                "{mode:o}"
+            );
+            let text = config.warnings[0].text(crate::locale::Locale::get(Lang::En));
+            assert!(text.contains("chmod go-w"), "{text}");
+        }
+        let (_dir, path) = with_mode("lang = \"fr\"\n", 0o644);
+        assert_eq!(Config::load(Some(path)).settings.lang, Some(Lang::Fr));
+    }
+
+    #[test]
+    fn only_this_user_or_root_may_own_the_file() {
+        assert_eq!(file::untrusted(0o600, 1000, 1000), None);
+        assert_eq!(file::untrusted(0o644, 0, 1000), None);
+        assert_eq!(
+            file::untrusted(0o600, 1001, 1000),
+            Some(Problem::ForeignOwner(1001))
+        );
+        assert_eq!(
+            file::untrusted(0o600, 1001, 0),
+            Some(Problem::ForeignOwner(1001))
+        );
+        assert_eq!(
+            file::untrusted(0o620, 1000, 1000),
+            Some(Problem::WritableByOthers)
+        );
+    }
+
+    /// A real file of another user, where this test may make one (as root).
+    #[test]
+    fn a_file_of_another_user_is_not_read() {
+        let (_dir, path) = with_mode("lang = \"fr\"\n", 0o644);
+        let stranger = crate::platform::current_uid() + 4242;
+        if std::os::unix::fs::chown(&path, Some(stranger), None).is_err() {
+            // Not root: `only_this_user_or_root_may_own_the_file` covers the rule.
+            return;
+        }
+        let config = Config::load(Some(path));
+        assert_eq!(config.settings, Settings::default());
+        assert_eq!(config.warnings[0].problem, Problem::ForeignOwner(stranger));
+    }
+
+    #[test]
+    fn a_file_over_a_mebibyte_is_not_read() {
+        let mut text = "lang = \"fr\"\n".to_owned();
+        text.push_str(&"# padding\n".repeat(file::MAX_SIZE as usize / 10));
+        let (_dir, path) = with_mode(&text, 0o600);
+        let config = Config::load(Some(path));
+        assert_eq!(config.settings, Settings::default());
+        assert_eq!(
+            config.warnings[0].problem,
+            Problem::TooLarge {
+                max: file::MAX_SIZE
+            }
+        );
+        let text = config.warnings[0].text(crate::locale::Locale::get(Lang::En));
+        assert!(text.contains("1 MiB"), "{text}");
+        // At the limit, it is read.
+        let mut text = "lang = \"fr\"\n".to_owned();
+        let comment = file::MAX_SIZE as usize - text.len() - 1;
+        text.push_str(&"#".repeat(comment));
+        text.push('\n');
+        assert_eq!(text.len() as u64, file::MAX_SIZE);
+        let (_dir, path) = with_mode(&text, 0o600);
+        assert_eq!(Config::load(Some(path)).settings.lang, Some(Lang::Fr));
     }
 
     #[test]

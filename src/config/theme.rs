@@ -95,16 +95,7 @@ fn color_name(color: Color) -> String {
         Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
         Color::Indexed(i) => i.to_string(),
         // ratatui writes `DarkGray`; the file's spelling is `dark-gray`.
-        named => {
-            let mut out = String::new();
-            for (i, c) in named.to_string().chars().enumerate() {
-                if c.is_ascii_uppercase() && i > 0 {
-                    out.push('-');
-                }
-                out.push(c.to_ascii_lowercase());
-            }
-            out
-        }
+        named => super::file_name(&named.to_string(), '-'),
     }
 }
 

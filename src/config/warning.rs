@@ -44,6 +44,15 @@ pub enum Problem {
     Missing,
     /// The file is there but cannot be read.
     Unreadable(String),
+    /// The file is larger than `max` bytes: not read.
+    TooLarge {
+        max: u64,
+    },
+    /// Its group or others may write the file: not read.
+    WritableByOthers,
+    /// The file belongs to this user id, neither the current user nor
+    /// root: not read.
+    ForeignOwner(u32),
     BadVault(String),
     UnknownLang(String),
     BadDuration {
@@ -63,6 +72,8 @@ pub enum Problem {
     /// Ctrl-c quits everywhere, whatever the file says.
     FixedAction(String),
     BadKey(String),
+    /// A key no terminal sends as written (`ctrl-shift-n`, `shift-1`).
+    UnsendableKey(String),
     /// The key already does something else on that screen.
     KeyTaken {
         screen: String,
@@ -70,7 +81,8 @@ pub enum Problem {
         key: String,
         other: String,
     },
-    /// A printable key on a screen where keys type text.
+    /// A key the text field takes (a character, Backspace, ←, Ctrl-a…) on
+    /// a screen where keys type text.
     TypingKey {
         screen: String,
         key: String,
@@ -114,6 +126,14 @@ impl Problem {
             Problem::UnknownSetting(key) => locale.f("config.unknown_setting", &[("key", key)]),
             Problem::Missing => locale.t("config.missing").to_owned(),
             Problem::Unreadable(error) => locale.f("config.unreadable", &[("error", error)]),
+            Problem::TooLarge { max } => {
+                let max = format!("{} MiB", max / (1024 * 1024));
+                locale.f("config.too_large", &[("max", &max)])
+            }
+            Problem::WritableByOthers => locale.t("config.writable_by_others").to_owned(),
+            Problem::ForeignOwner(uid) => {
+                locale.f("config.foreign_owner", &[("uid", &uid.to_string())])
+            }
             Problem::BadVault(error) => locale.f("config.bad_vault", &[("error", error)]),
             Problem::UnknownLang(lang) => locale.f("config.unknown_lang", &[("lang", lang)]),
             Problem::BadDuration { setting, text } => locale.f(
@@ -133,6 +153,7 @@ impl Problem {
             ),
             Problem::FixedAction(action) => locale.f("config.fixed_action", &[("action", action)]),
             Problem::BadKey(key) => locale.f("config.bad_key", &[("key", key)]),
+            Problem::UnsendableKey(key) => locale.f("config.unsendable_key", &[("key", key)]),
             Problem::KeyTaken {
                 screen,
                 action,

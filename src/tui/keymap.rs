@@ -5,9 +5,13 @@
 
 mod custom;
 
+pub use custom::ConfiguredKeys;
+
 use std::borrow::Cow;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::config::file_name;
 
 /// What a key asks for; components match these, never key codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,20 +72,8 @@ pub enum Action {
 impl Action {
     /// The action's name in the config file: `delete`, `page_down`.
     pub fn name(self) -> String {
-        snake_case(&format!("{self:?}"))
+        file_name(&format!("{self:?}"), '_')
     }
-}
-
-/// `PageDown` as `page_down`.
-fn snake_case(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 /// What the app is doing, which decides what keys mean.
@@ -214,7 +206,7 @@ impl Mode {
             Mode::WizardChoice => Mode::WizardForm,
             other => other,
         };
-        snake_case(&format!("{same:?}"))
+        file_name(&format!("{same:?}"), '_')
     }
 
     /// The help section that explains this mode's keys.
@@ -278,6 +270,11 @@ impl Key {
             other => format!("{other:?}"),
         };
         let mut label = base;
+        // A character carries its Shift (`G`); other keys say it.
+        let character = matches!(self.code, KeyCode::Char(_) | KeyCode::BackTab);
+        if self.modifiers.contains(KeyModifiers::SHIFT) && !character {
+            label = format!("Shift-{label}");
+        }
         if self.modifiers.contains(KeyModifiers::ALT) {
             label = format!("Alt-{label}");
         }
@@ -1170,6 +1167,23 @@ mod tests {
                 assert_eq!(action_for(mode, key), None, "{mode:?} binds {key:?}");
             }
         }
+    }
+
+    #[test]
+    fn labels_name_shift_where_the_key_does_not_show_it() {
+        let shifted = |code| Key {
+            code,
+            modifiers: KeyModifiers::SHIFT,
+        };
+        assert_eq!(shifted(KeyCode::Up).label(), "Shift-↑");
+        assert_eq!(shifted(KeyCode::F(5)).label(), "Shift-F5");
+        let ctrl_alt_shift_end = Key {
+            code: KeyCode::End,
+            modifiers: KeyModifiers::SHIFT | KeyModifiers::ALT | KeyModifiers::CONTROL,
+        };
+        assert_eq!(ctrl_alt_shift_end.label(), "Ctrl-Alt-Shift-End");
+        assert_eq!(ch('G').label(), "G");
+        assert_eq!(key(KeyCode::BackTab).label(), "Shift-Tab");
     }
 
     #[test]

@@ -298,7 +298,7 @@ impl App {
             if matches!(&self.phase, Phase::Locked(s) if matches!(s.stage, super::screens::unlock::Stage::Unlock))
                 && crate::vault::file_admin::opens_only_with_key_file(&self.vault_path)
             {
-                let screen = UnlockScreen::key_file_needed(self.vault_path.clone(), self.locale);
+                let screen = UnlockScreen::key_file_needed(self.vault_path.clone());
                 self.phase = Phase::Locked(screen);
             }
             return Vec::new();

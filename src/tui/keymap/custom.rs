@@ -1,16 +1,28 @@
 //! The keymap with the config file's `[keys.SCREEN] ACTION = KEYS`: each
 //! rebinding replaces the action's keys on every mode of that screen, or is
 //! refused with a warning (and the defaults kept) when it names no screen or
-//! action, would rebind Ctrl-c, types text where keys type text, or takes a
-//! key another action of the screen has.
+//! action, would rebind Ctrl-c, takes a key the text field or choice field
+//! of the screen reads, or takes a key another action of the screen has.
 
 use std::borrow::Cow;
 use std::path::Path;
 
-use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent};
+use tui_input::Input;
 
 use super::{Action, Key, Keymap, Mode};
 use crate::config::{ConfigWarning, Position, Problem, Rebinding};
+use crate::tui::widgets::text_input::{Lines, edit};
+
+/// The keymap the file's `[keys]` make, and which of them it took.
+#[derive(Debug, Clone)]
+pub struct ConfiguredKeys {
+    pub keymap: Keymap,
+    /// The rebindings in force, in file order.
+    pub applied: Vec<Rebinding>,
+    /// The rebindings refused, and why.
+    pub warnings: Vec<ConfigWarning>,
+}
 
 /// A rebinding that names a real action of a real screen.
 struct Candidate<'a> {
@@ -23,7 +35,7 @@ struct Candidate<'a> {
 impl Keymap {
     /// The default keys with `rebindings` (from the file at `path`) applied;
     /// the warnings say what was refused and where.
-    pub fn configured(rebindings: &[Rebinding], path: &Path) -> (Keymap, Vec<ConfigWarning>) {
+    pub fn configured(rebindings: &[Rebinding], path: &Path) -> ConfiguredKeys {
         let mut warnings = Vec::new();
         let mut warn = |at: Position, problem| {
             warnings.push(ConfigWarning {
@@ -39,21 +51,29 @@ impl Keymap {
                 Err((at, problem)) => warn(at, problem),
             }
         }
+        // The earlier line wins a key: the later one is refused.
+        candidates.sort_by_key(|c| (c.rebinding.at.line, c.rebinding.at.column));
         // Refused one at a time until none collides: dropping one rebinding
         // brings back its default keys, which may collide with another.
         loop {
             let keymap = Keymap::with(&candidates);
-            let Some((i, key, other)) = first_collision(&keymap, &candidates) else {
-                return (keymap, warnings);
+            let Some(collision) = first_collision(&keymap, &candidates) else {
+                let applied = candidates.iter().map(|c| c.rebinding.clone()).collect();
+                return ConfiguredKeys {
+                    keymap,
+                    applied,
+                    warnings,
+                };
             };
-            let refused = candidates.remove(i);
+            let (refused, other) = collision.later(&candidates);
+            let refused = candidates.remove(refused);
             let r = refused.rebinding;
             warn(
                 r.at,
                 Problem::KeyTaken {
                     screen: r.screen.clone(),
                     action: r.action.clone(),
-                    key: key.label(),
+                    key: collision.key.label(),
                     other: other.name(),
                 },
             );
@@ -114,7 +134,11 @@ fn candidate(r: &Rebinding) -> Result<Candidate<'_>, (Position, Problem)> {
         })
         .collect();
     let typing = modes.iter().any(|m| m.is_typing());
-    if let Some(key) = keys.iter().find(|k| typing && types_text(k)) {
+    // NextChoice and PrevChoice do on their keys what the choice field does.
+    let choosing = modes.contains(&Mode::WizardChoice)
+        && !matches!(action, Action::NextChoice | Action::PrevChoice);
+    let taken = |k: &&Key| (typing && text_field_takes(k)) || (choosing && choice_field_takes(k));
+    if let Some(key) = keys.iter().find(taken) {
         return Err((
             r.at,
             Problem::TypingKey {
@@ -131,15 +155,53 @@ fn candidate(r: &Rebinding) -> Result<Candidate<'_>, (Position, Problem)> {
     })
 }
 
-/// A key a text field would take as a character.
-fn types_text(key: &Key) -> bool {
-    matches!(key.code, KeyCode::Char(_)) && (key.modifiers - KeyModifiers::SHIFT).is_empty()
+/// A key a text field reads: a character, or one that edits (Backspace,
+/// ←, Home, Ctrl-a, Alt-b…). Bound to an action, the field would lose it.
+fn text_field_takes(key: &Key) -> bool {
+    // Asked of the field itself, so this never drifts from what it reads:
+    // with the cursor inside a word inside the text, every key it reads
+    // changes the text or moves the cursor.
+    let mut field = Input::new("one two three".to_owned()).with_cursor(5);
+    let event = Event::Key(KeyEvent::new(key.code, key.modifiers));
+    edit(&mut field, &event, Lines::Single)
 }
 
-/// The first rebinding whose keys another action of one of its modes has:
-/// its index, the key, and the other action.
-fn first_collision(keymap: &Keymap, candidates: &[Candidate<'_>]) -> Option<(usize, Key, Action)> {
-    candidates.iter().enumerate().find_map(|(i, c)| {
+/// A key a choice field of the form reads (`Form::handle_input`): →, Space
+/// and ← move between its values, whatever the modifiers.
+fn choice_field_takes(key: &Key) -> bool {
+    matches!(
+        key.code,
+        KeyCode::Right | KeyCode::Left | KeyCode::Char(' ')
+    )
+}
+
+/// A rebinding whose key another action of one of its modes has.
+struct Collision {
+    /// The rebinding, by index.
+    at: usize,
+    key: Key,
+    mode: Mode,
+    /// The action that has the key too.
+    other: Action,
+}
+
+impl Collision {
+    /// The rebinding to refuse, by index, and the action that keeps the
+    /// key: when both actions were rebound, the one written later is refused.
+    fn later(&self, candidates: &[Candidate<'_>]) -> (usize, Action) {
+        let rebound_other = candidates
+            .iter()
+            .position(|c| c.action == self.other && c.modes.contains(&self.mode));
+        match rebound_other {
+            Some(j) if j > self.at => (j, candidates[self.at].action),
+            _ => (self.at, self.other),
+        }
+    }
+}
+
+/// The first rebinding whose keys another action of one of its modes has.
+fn first_collision(keymap: &Keymap, candidates: &[Candidate<'_>]) -> Option<Collision> {
+    candidates.iter().enumerate().find_map(|(at, c)| {
         c.modes.iter().find_map(|mode| {
             keymap
                 .bindings(*mode)
@@ -149,7 +211,12 @@ fn first_collision(keymap: &Keymap, candidates: &[Candidate<'_>]) -> Option<(usi
                     c.keys
                         .iter()
                         .find(|k| b.keys.contains(k))
-                        .map(|k| (i, *k, b.action))
+                        .map(|k| Collision {
+                            at,
+                            key: *k,
+                            mode: *mode,
+                            other: b.action,
+                        })
                 })
         })
     })
@@ -159,7 +226,7 @@ fn first_collision(keymap: &Keymap, candidates: &[Candidate<'_>]) -> Option<(usi
 mod tests {
     use super::*;
     use crate::config::keys::parse_key;
-    use ratatui::crossterm::event::KeyEvent;
+    use ratatui::crossterm::event::KeyModifiers;
 
     fn rebinding(screen: &str, action: &str, names: &[&str], line: usize) -> Rebinding {
         Rebinding {
@@ -182,7 +249,9 @@ mod tests {
 
     #[test]
     fn a_rebound_action_answers_to_its_new_keys_only() {
-        let (keymap, warnings) = Keymap::configured(
+        let ConfiguredKeys {
+            keymap, warnings, ..
+        } = Keymap::configured(
             &[rebinding("list", "delete", &["x"], 2)],
             Path::new("c.toml"),
         );
@@ -207,7 +276,9 @@ mod tests {
 
     #[test]
     fn a_screen_name_covers_its_variants() {
-        let (keymap, warnings) = Keymap::configured(
+        let ConfiguredKeys {
+            keymap, warnings, ..
+        } = Keymap::configured(
             &[rebinding("details", "copy", &["y", "ctrl-y"], 2)],
             Path::new("c.toml"),
         );
@@ -225,7 +296,9 @@ mod tests {
 
     #[test]
     fn a_key_another_action_has_is_refused_and_the_default_kept() {
-        let (keymap, warnings) = Keymap::configured(
+        let ConfiguredKeys {
+            keymap, warnings, ..
+        } = Keymap::configured(
             &[rebinding("list", "delete", &["a"], 3)],
             Path::new("c.toml"),
         );
@@ -250,7 +323,9 @@ mod tests {
 
     #[test]
     fn two_actions_may_swap_their_keys() {
-        let (keymap, warnings) = Keymap::configured(
+        let ConfiguredKeys {
+            keymap, warnings, ..
+        } = Keymap::configured(
             &[
                 rebinding("list", "add", &["d"], 2),
                 rebinding("list", "delete", &["a"], 3),
@@ -270,7 +345,9 @@ mod tests {
 
     #[test]
     fn unknown_names_ctrl_c_and_typing_keys_are_refused() {
-        let (keymap, warnings) = Keymap::configured(
+        let ConfiguredKeys {
+            keymap, warnings, ..
+        } = Keymap::configured(
             &[
                 rebinding("lists", "delete", &["x"], 2),
                 rebinding("list", "launch", &["x"], 3),
@@ -302,6 +379,153 @@ mod tests {
             ]
         );
         assert_eq!(keymap, Keymap::default());
+    }
+
+    #[test]
+    fn only_the_rebindings_taken_are_reported_applied() {
+        let rebindings = [
+            rebinding("lists", "delete", &["x"], 2),
+            rebinding("list", "delete", &["a"], 4),
+            rebinding("list", "edit", &["E"], 6),
+        ];
+        let configured = Keymap::configured(&rebindings, Path::new("c.toml"));
+        assert_eq!(configured.applied, [rebindings[2].clone()]);
+        assert_eq!(configured.warnings.len(), 2);
+    }
+
+    #[test]
+    fn shifted_letters_fire_on_the_capital_the_terminal_sends() {
+        let ConfiguredKeys {
+            keymap, warnings, ..
+        } = Keymap::configured(
+            &[rebinding("list", "delete", &["shift-x"], 2)],
+            Path::new("c.toml"),
+        );
+        assert_eq!(warnings, []);
+        let shift_x = KeyEvent::new(KeyCode::Char('X'), KeyModifiers::SHIFT);
+        assert_eq!(
+            keymap.action_for(Mode::List, &shift_x),
+            Some(Action::Delete)
+        );
+        assert_eq!(keymap.keys_of(Mode::List, Action::Delete), "X");
+    }
+
+    /// The text field would never see them again: the prompt could not be
+    /// edited.
+    #[test]
+    fn editing_keys_are_refused_on_typing_screens() {
+        let editing = [
+            "backspace",
+            "delete",
+            "left",
+            "right",
+            "home",
+            "end",
+            "ctrl-a",
+            "ctrl-e",
+            "ctrl-k",
+            "ctrl-u",
+            "ctrl-w",
+            "alt-b",
+            "alt-f",
+            "alt-backspace",
+            "ctrl-left",
+            "shift-x",
+        ];
+        for name in editing {
+            let ConfiguredKeys {
+                keymap, warnings, ..
+            } = Keymap::configured(
+                &[rebinding("filter", "submit", &[name], 2)],
+                Path::new("c.toml"),
+            );
+            let key = Key {
+                code: parse_key(name).unwrap().code,
+                modifiers: parse_key(name).unwrap().modifiers,
+            };
+            assert_eq!(
+                problems(&warnings),
+                [Problem::TypingKey {
+                    screen: "filter".into(),
+                    key: key.label(),
+                }],
+                "{name}"
+            );
+            assert_eq!(keymap, Keymap::default(), "{name}");
+        }
+        // Keys the field does not read stay free.
+        let ConfiguredKeys { warnings, .. } = Keymap::configured(
+            &[rebinding(
+                "filter",
+                "submit",
+                &["ctrl-j", "alt-enter", "f2"],
+                2,
+            )],
+            Path::new("c.toml"),
+        );
+        assert_eq!(warnings, []);
+    }
+
+    /// A choice field moves on →, Space and ← whatever the modifiers: only
+    /// the choice actions may have them.
+    #[test]
+    fn the_choice_fields_keys_are_refused_to_other_actions() {
+        let ConfiguredKeys {
+            keymap, warnings, ..
+        } = Keymap::configured(
+            &[rebinding("wizard_form", "save", &["shift-right"], 2)],
+            Path::new("c.toml"),
+        );
+        assert_eq!(
+            problems(&warnings),
+            [Problem::TypingKey {
+                screen: "wizard_form".into(),
+                key: "Shift-→".into(),
+            }]
+        );
+        assert_eq!(keymap, Keymap::default());
+        let ConfiguredKeys { warnings, .. } = Keymap::configured(
+            &[rebinding("wizard_form", "next_choice", &["space"], 2)],
+            Path::new("c.toml"),
+        );
+        assert_eq!(warnings, []);
+    }
+
+    /// The line written first keeps the key; the warning is on the line
+    /// that came after it.
+    #[test]
+    fn a_key_two_lines_want_goes_to_the_first() {
+        let ConfiguredKeys {
+            keymap,
+            warnings,
+            applied,
+        } = Keymap::configured(
+            &[
+                rebinding("list", "edit", &["x"], 5),
+                rebinding("list", "delete", &["x"], 3),
+            ],
+            Path::new("c.toml"),
+        );
+        assert_eq!(
+            problems(&warnings),
+            [Problem::KeyTaken {
+                screen: "list".into(),
+                action: "edit".into(),
+                key: "x".into(),
+                other: "delete".into(),
+            }]
+        );
+        assert_eq!(warnings[0].at.map(|a| a.line), Some(5));
+        assert_eq!(applied.len(), 1);
+        assert_eq!(applied[0].action, "delete");
+        assert_eq!(
+            keymap.action_for(Mode::List, &press('x')),
+            Some(Action::Delete)
+        );
+        assert_eq!(
+            keymap.action_for(Mode::List, &press('e')),
+            Some(Action::Edit)
+        );
     }
 
     /// Every action is bound once per mode, so a rebinding replaces all its keys.

@@ -261,7 +261,8 @@ impl ConnectionList {
             } else {
                 "list.no_match"
             };
-            let text = locale.f(key, &[("filter", self.filter.value())]);
+            let clear = view.keymap.keys_of(self.mode(), Action::Back);
+            let text = locale.f(key, &[("filter", self.filter.value()), ("clear", &clear)]);
             frame.render_widget(
                 Paragraph::new(text).style(theme.muted),
                 Rect {

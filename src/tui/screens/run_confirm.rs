@@ -16,7 +16,7 @@ use crate::actions::{StepOutcome, StepReport, Warning};
 use crate::catalog::{ActionRun, AuthKind, AuthSpec, Catalog};
 use crate::present::labels::{action_name, step_failure, warning};
 use crate::tui::intent::{FlowIntent, Intent};
-use crate::tui::keymap::{Action, Mode};
+use crate::tui::keymap::{Action, Key, Mode};
 use crate::tui::widgets::dialog::frame_dialog;
 use crate::vault::status::Status;
 use crate::vault::{Connection, Flow, FlowStep, StoredConnection};
@@ -169,11 +169,12 @@ impl RunConfirm {
                 );
                 prose(&mut lines, text, theme.text);
             }
-            prose(
-                &mut lines,
-                locale.t("confirm_run.shown").to_owned(),
-                theme.muted,
+            let keys = |action| view.keymap.keys_of(Mode::ConfirmRun, action);
+            let shown = locale.f(
+                "confirm_run.shown",
+                &[("yes", &keys(Action::Yes)), ("no", &keys(Action::No))],
             );
+            prose(&mut lines, shown, theme.muted);
         } else {
             let total = self.steps().count();
             let blocked = self
@@ -286,7 +287,19 @@ impl RunConfirm {
         let scroll = self.scroll.min(max);
         frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
         if scroll < max && popup.height > 0 {
-            let more = format!(" {} ", view.locale.t("confirm_run.more"));
+            // The first key of each, as the mark is short.
+            let first = |action| {
+                let binding = view.keymap.bindings(Mode::ConfirmRun).iter();
+                binding
+                    .filter(|b| b.action == action)
+                    .find_map(|b| b.keys.first().map(Key::label))
+                    .unwrap_or_default()
+            };
+            let (down, up) = (first(Action::Down), first(Action::Up));
+            let more = view
+                .locale
+                .f("confirm_run.more", &[("down", &down), ("up", &up)]);
+            let more = format!(" {more} ");
             let room = popup.width.saturating_sub(4);
             let mark = Rect::new(popup.x + 2, popup.bottom() - 1, room, 1);
             frame.render_widget(

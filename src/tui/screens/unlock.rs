@@ -54,6 +54,10 @@ pub struct UnlockScreen {
     creating: bool,
     /// The message is "too short": it goes once the passphrase is long enough.
     too_short: bool,
+    /// Only a key file opens the vault: the screen says how, naming the
+    /// quit key as bound when it is drawn (the config file's keys are
+    /// applied after this screen is made).
+    needs_key_file: bool,
 }
 
 impl UnlockScreen {
@@ -71,23 +75,21 @@ impl UnlockScreen {
             message: None,
             creating: !exists,
             too_short: false,
+            needs_key_file: false,
         }
     }
 
     /// A vault that opens only with a key file, opened without one: typing
     /// a passphrase cannot work, so the screen says how to open it.
-    pub fn key_file_needed(path: PathBuf, locale: &crate::locale::Locale) -> UnlockScreen {
-        let message = locale.f(
-            "unlock.needs_key_file",
-            &[("path", &path.display().to_string())],
-        );
+    pub fn key_file_needed(path: PathBuf) -> UnlockScreen {
         UnlockScreen {
             path,
             stage: Stage::Blocked,
             input: Input::default(),
-            message: Some(message),
+            message: None,
             creating: false,
             too_short: false,
+            needs_key_file: true,
         }
     }
 
@@ -108,12 +110,14 @@ impl UnlockScreen {
             message: None,
             creating: false,
             too_short: false,
+            needs_key_file: false,
         }
     }
 
     /// The attempt failed: show why and let the operator try again.
     pub fn failed(&mut self, message: String, can_retry: bool) {
         self.message = Some(message);
+        self.needs_key_file = false;
         self.too_short = false;
         self.input = Input::default();
         self.stage = match (can_retry, self.creating) {
@@ -239,7 +243,12 @@ impl UnlockScreen {
             };
             labelled(frame, row(inner, 2), &truncate(prompt, w / 2), input, theme);
         }
-        if let Some(message) = &self.message {
+        let needs_key_file = self.needs_key_file.then(|| {
+            let quit = view.keymap.keys_of(self.mode(), Action::Quit);
+            let path = self.path.display().to_string();
+            locale.f("unlock.needs_key_file", &[("path", &path), ("quit", &quit)])
+        });
+        if let Some(message) = needs_key_file.as_ref().or(self.message.as_ref()) {
             // Messages may name a command to run: wrap them, never cut them.
             let rows = Rect {
                 y: inner.y + 4,
