@@ -710,7 +710,9 @@ async fn a_reload_reads_the_config_file_again_and_opens_the_vault_it_names_now()
 
     let config = first.dir.path().join("config.toml");
     let names = |path: &Path| format!("vault = {:?}\n", path.display().to_string());
+    // flowvault ignores a config file others could write, whatever the umask.
     std::fs::write(&config, names(&first.path)).unwrap();
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     // No --vault: the config file names the vault.
     let mut cmd = Command::new(common::BIN);
     common::isolate(&mut cmd);
