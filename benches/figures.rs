@@ -20,9 +20,10 @@ use tempfile::TempDir;
 /// The binary measured; `FLOWVAULT_FIGURES_BIN` names another build of the
 /// same version (an older copy of this bench with its binary, kept aside).
 fn bin() -> PathBuf {
-    std::env::var_os("FLOWVAULT_FIGURES_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_flowvault")))
+    std::env::var_os("FLOWVAULT_FIGURES_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_flowvault")),
+        PathBuf::from,
+    )
 }
 const ROWS: u16 = 24;
 const COLS: u16 = 80;

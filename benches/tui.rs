@@ -151,7 +151,7 @@ impl Live {
                             at: Instant::now(),
                             busy: app.busy(),
                             mode: app.mode(),
-                        })
+                        });
                     },
                 ))
                 .unwrap();

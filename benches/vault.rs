@@ -56,7 +56,7 @@ fn seal_open(c: &mut Criterion) {
         b.iter(|| {
             let sealed = key.seal(&ctx, black_box(value)).unwrap();
             black_box(key.open(&ctx, &sealed).unwrap());
-        })
+        });
     });
 }
 
@@ -68,7 +68,7 @@ fn add_many(c: &mut Criterion) {
             || (new_vault(), connections(COUNT)),
             |((_dir, mut vault), conns)| vault.add_connections(&conns).unwrap(),
             BatchSize::PerIteration,
-        )
+        );
     });
     group.bench_function("one connection, durable commit (fsync)", |b| {
         let (_dir, mut vault) = new_vault();
@@ -78,7 +78,7 @@ fn add_many(c: &mut Criterion) {
             let mut conn = connections(1).remove(0);
             conn.name = format!("single {i}");
             vault.add_connection(&conn).unwrap();
-        })
+        });
     });
     group.finish();
 }
@@ -98,7 +98,7 @@ fn list_many(c: &mut Criterion) {
             for row in &rows {
                 black_box(assess(row, catalog, tokens.get(row.id()), now));
             }
-        })
+        });
     });
     group.finish();
 }
@@ -111,10 +111,10 @@ fn integrity_and_rekey(c: &mut Criterion) {
         vault.add_connections(&connections(n)).unwrap();
         let path = dir.path().join("vault.db");
         group.bench_function(format!("digest check, {n} connections"), |b| {
-            b.iter(|| vault.verify_integrity().unwrap())
+            b.iter(|| vault.verify_integrity().unwrap());
         });
         group.bench_function(format!("open with key file, {n} connections"), |b| {
-            b.iter(|| black_box(Vault::open(&path, &key()).unwrap()))
+            b.iter(|| black_box(Vault::open(&path, &key()).unwrap()));
         });
     }
     group.bench_function("rekey, 10,000 connections", |b| {
@@ -126,7 +126,7 @@ fn integrity_and_rekey(c: &mut Criterion) {
             },
             |(_dir, mut vault)| vault.rekey(&key(), KdfParams::default()).unwrap(),
             BatchSize::PerIteration,
-        )
+        );
     });
     group.finish();
 }

@@ -56,11 +56,11 @@ fn every_kind_of_write_moves_the_mark_another_handle_reads() {
     let watcher = watcher.as_ref();
     let mut c = connection("Prod");
     assert_moves("add", &mut writer, watcher, |s| {
-        s.add_connection(&c).unwrap()
+        s.add_connection(&c).unwrap();
     });
     assert_moves("add many", &mut writer, watcher, |s| {
         s.add_connections(&[connection("Staging"), connection("Dev")])
-            .unwrap()
+            .unwrap();
     });
     c.fields.set("client_secret", "rotated");
     assert_moves("edit", &mut writer, watcher, |s| {
@@ -75,7 +75,7 @@ fn every_kind_of_write_moves_the_mark_another_handle_reads() {
     };
     assert_moves("token store", &mut writer, watcher, |s| {
         s.store_token(&c.id, &token, Some(&SecretValue::new("rt-2")))
-            .unwrap()
+            .unwrap();
     });
     assert_moves("renewal state", &mut writer, watcher, |s| {
         let state = RefreshState {
@@ -83,11 +83,11 @@ fn every_kind_of_write_moves_the_mark_another_handle_reads() {
             last_error: Some("timeout".into()),
             ..RefreshState::default()
         };
-        s.store_refresh_state(&c.id, &state).unwrap()
+        s.store_refresh_state(&c.id, &state).unwrap();
     });
     let mut flow = Flow::new("Nightly");
     assert_moves("flow add", &mut writer, watcher, |s| {
-        s.add_flow(&flow).unwrap()
+        s.add_flow(&flow).unwrap();
     });
     flow.steps.push(FlowStep::new(
         "get_users",
@@ -101,10 +101,10 @@ fn every_kind_of_write_moves_the_mark_another_handle_reads() {
         flow.version = s.rename_flow(&flow, "Hourly").unwrap();
     });
     assert_moves("flow delete", &mut writer, watcher, |s| {
-        s.delete_flow(&flow.id).unwrap()
+        s.delete_flow(&flow.id).unwrap();
     });
     assert_moves("delete", &mut writer, watcher, |s| {
-        s.delete_connection(&c.id).unwrap()
+        s.delete_connection(&c.id).unwrap();
     });
 }
 

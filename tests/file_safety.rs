@@ -287,7 +287,7 @@ fn list_limited(vault: &TestVault, memory: u64, cpu_secs: u64) -> Output {
                     rlim_cur: value,
                     rlim_max: value,
                 };
-                if libc::setrlimit(resource, &limit) != 0 {
+                if libc::setrlimit(resource, &raw const limit) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
             }

@@ -399,8 +399,10 @@ fn assert_boxes_closed(screen: &str, what: &str) {
             let right = row
                 .iter()
                 .find(|(c, ch)| *c > left && *ch == '┐')
-                .map(|(c, _)| *c)
-                .unwrap_or_else(|| panic!("{what}: ┌ without ┐ on row {top}:\n{screen}"));
+                .map_or_else(
+                    || panic!("{what}: ┌ without ┐ on row {top}:\n{screen}"),
+                    |(c, _)| *c,
+                );
             let bottom = (top + 1..rows.len())
                 .find(|&r| at(r, left) == Some('└') && at(r, right) == Some('┘'));
             frames.push(Frame {

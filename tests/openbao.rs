@@ -294,7 +294,7 @@ fn every_change_is_in_the_trail_without_a_secret() {
     vault.delete_connection(&c.id).unwrap();
 
     let entries = vault.audit_entries(&AuditQuery::default()).unwrap();
-    let actions: Vec<String> = entries.iter().map(|e| e.action_name()).collect();
+    let actions: Vec<String> = entries.iter().map(ActionName::action_name).collect();
     assert_eq!(
         actions,
         [

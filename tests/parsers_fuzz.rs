@@ -346,7 +346,7 @@ impl HeaderFixture {
         std::fs::write(&self.path, &self.pristine).unwrap();
         let db = rusqlite::Connection::open(&self.path).unwrap();
         for (table, columns) in [("key_slots", &edit.slot), ("vault_meta", &edit.meta)] {
-            for (column, value) in columns.iter() {
+            for (column, value) in columns {
                 if let Some(value) = value.sql() {
                     // NOT NULL columns refuse some values: that edit is skipped.
                     let _ = db.execute(&format!("UPDATE {table} SET {column} = ?1"), [value]);

@@ -50,7 +50,7 @@ fn spawn(mut cmd: Command, as_nobody: bool) -> Running {
                 rlim_cur: libc::RLIM_INFINITY,
                 rlim_max: libc::RLIM_INFINITY,
             };
-            if libc::setrlimit(libc::RLIMIT_CORE, &unlimited) != 0 {
+            if libc::setrlimit(libc::RLIMIT_CORE, &raw const unlimited) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())

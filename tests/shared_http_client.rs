@@ -105,7 +105,7 @@ fn the_list_shows_before_any_client_is_built_and_then_one_serves_everything() {
                 .enable_all()
                 .build()
                 .expect("a runtime")
-                .block_on(work)
+                .block_on(work);
         })
     };
     let first = on_own_runtime(Box::pin(async move {

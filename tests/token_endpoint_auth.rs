@@ -26,7 +26,7 @@ fn form_decoded(text: &str) -> Option<String> {
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
         .ok()
-        .map(|s| s.into_owned())
+        .map(std::borrow::Cow::into_owned)
 }
 
 /// The client id and secret an RFC 6749 server reads from the header.

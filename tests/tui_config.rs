@@ -234,7 +234,7 @@ fn theme_roles_draw_in_the_file_colours() {
     let selected: String = (0..60)
         .map(|x| &buffer[(x, 2)])
         .filter(|c| (c.fg, c.bg) == (Color::Black, Color::Yellow))
-        .map(|c| c.symbol())
+        .map(ratatui::buffer::Cell::symbol)
         .collect();
     assert_eq!(selected, ">Twilio SMS");
     // The footer's keys, the title.

@@ -1292,8 +1292,7 @@ fn twilio_sms_arrives_as_twilio_expects() {
     let field = |k: &str| {
         form.iter()
             .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("no {k} in {form:?}"))
+            .map_or_else(|| panic!("no {k} in {form:?}"), |(_, v)| v.as_str())
     };
     assert_eq!(field("To"), "+14155550123");
     assert_eq!(field("From"), "+14155550100");

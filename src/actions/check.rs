@@ -51,11 +51,11 @@ pub fn warnings(
     let mut out = Vec::new();
     match (step.connection.as_ref(), connection) {
         (None, _) if action.connection == ConnectionNeed::Required => {
-            out.push(Warning::NoConnection)
+            out.push(Warning::NoConnection);
         }
         (None, _) => {}
         (Some(_), None | Some(StoredConnection::Damaged(_))) => {
-            out.push(Warning::ConnectionUnusable)
+            out.push(Warning::ConnectionUnusable);
         }
         (Some(_), Some(StoredConnection::Intact(c))) => {
             if !action.accepts(&c.service, &c.method) {

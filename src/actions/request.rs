@@ -160,7 +160,7 @@ pub fn prepare(
                         format!("Basic {MASK}"),
                     ),
                     AuthKind::ClientCredentials => {
-                        add_header("Authorization", bearer(token), format!("Bearer {MASK}"))
+                        add_header("Authorization", bearer(token), format!("Bearer {MASK}"));
                     }
                     AuthKind::ApiKey if field("location") == "query" => {
                         let mut parsed = Url::parse(&real_url).map_err(|_| PrepareError::BadUrl)?;

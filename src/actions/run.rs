@@ -222,8 +222,9 @@ pub fn run_sent_event(flow: &Flow, reports: &[StepReport]) -> Option<AuditEvent>
     for report in reports {
         let request = match &report.outcome {
             StepOutcome::Answered { request, .. }
-            | StepOutcome::Failed(StepFailure::Send { request, .. })
-            | StepOutcome::Failed(StepFailure::Refused { request, .. }) => request,
+            | StepOutcome::Failed(
+                StepFailure::Send { request, .. } | StepFailure::Refused { request, .. },
+            ) => request,
             _ => continue,
         };
         let host = url::Url::parse(&request.url)

@@ -251,7 +251,7 @@ impl TokenClient {
                 &parsed
                     .expires_in
                     .as_ref()
-                    .map(|v| v.to_string())
+                    .map(std::string::ToString::to_string)
                     .unwrap_or_default(),
                 32,
             ),

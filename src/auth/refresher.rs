@@ -287,7 +287,7 @@ impl<S: TokenSource> Refresher<S> {
             return;
         };
         // Copied here, so the scan's heap is left with nothing in use.
-        let candidates: Vec<Candidate> = scanned.to_vec();
+        let candidates: Vec<Candidate> = scanned.clone();
         drop(scanned);
         crate::platform::release_free_heap();
         let mut seen = HashSet::new();

@@ -52,8 +52,7 @@ pub fn print_registration(shell: &str) -> Result<(), CliError> {
     // absolute, so that `./flowvault completions bash` works after a `cd`.
     let invoked = std::env::args_os()
         .next()
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "flowvault".into());
+        .map_or_else(|| "flowvault".into(), std::path::PathBuf::from);
     let invoked = match std::env::current_dir() {
         Ok(dir) if invoked.components().count() > 1 => dir.join(invoked),
         _ => invoked,

@@ -230,12 +230,11 @@ impl Reader<'_> {
         let Some(text) = self.string(value) else {
             return;
         };
-        match Lang::parse(text.get_ref()) {
-            Some(lang) => self.settings.lang = Some(lang),
-            None => {
-                let lang = text.get_ref().clone();
-                self.warn(text.span().start, Problem::UnknownLang(lang));
-            }
+        if let Some(lang) = Lang::parse(text.get_ref()) {
+            self.settings.lang = Some(lang)
+        } else {
+            let lang = text.get_ref().clone();
+            self.warn(text.span().start, Problem::UnknownLang(lang));
         }
     }
 
@@ -296,18 +295,17 @@ impl Reader<'_> {
                 self.warn(role.span().start, Problem::UnknownRole(name));
                 continue;
             }
-            match parse_style(text.get_ref()) {
-                Some(style) => self.settings.theme.push(StyleSetting {
+            if let Some(style) = parse_style(text.get_ref()) {
+                self.settings.theme.push(StyleSetting {
                     role: role.get_ref().clone(),
                     style,
-                }),
-                None => {
-                    let problem = Problem::BadStyle {
-                        role: role.get_ref().clone(),
-                        text: text.get_ref().clone(),
-                    };
-                    self.warn(text.span().start, problem);
-                }
+                });
+            } else {
+                let problem = Problem::BadStyle {
+                    role: role.get_ref().clone(),
+                    text: text.get_ref().clone(),
+                };
+                self.warn(text.span().start, problem);
             }
         }
     }

@@ -35,7 +35,7 @@ impl Table {
     fn get(&self, key: &str) -> Option<&'static str> {
         let (mut low, mut high) = (0, self.ends.len());
         while low < high {
-            let mid = (low + high) / 2;
+            let mid = usize::midpoint(low, high);
             let (k, text) = self.entry(mid);
             match k.cmp(key) {
                 std::cmp::Ordering::Less => low = mid + 1,
@@ -218,15 +218,12 @@ fn fill(template: &str, args: &[(&str, &str)]) -> String {
                 .find(|(n, _)| *n == name)
                 .map(|(_, value)| (*value, close))
         });
-        match value {
-            Some((value, close)) => {
-                out.push_str(value);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
+        if let Some((value, close)) = value {
+            out.push_str(value);
+            rest = &after[close + 1..];
+        } else {
+            out.push('{');
+            rest = after;
         }
     }
     out.push_str(rest);

@@ -18,7 +18,7 @@ pub fn is_read_only_fs(path: &Path) -> std::io::Result<bool> {
     let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c_path` is a NUL-terminated string and `stat` a writable
     // statvfs; both outlive the call.
-    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &raw mut stat) };
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }

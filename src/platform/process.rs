@@ -53,7 +53,7 @@ pub fn core_limit() -> std::io::Result<(u64, u64)> {
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid, writable rlimit for the call to fill.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) };
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_CORE, &raw mut limit) };
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -86,7 +86,7 @@ fn disable_core_files() -> std::io::Result<()> {
     };
     // SAFETY: `zero` is a valid rlimit that lives across the call; lowering a
     // limit needs no privilege.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) };
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_CORE, &raw const zero) };
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }

@@ -103,7 +103,7 @@ pub fn monotonic_usec() -> u64 {
     };
     // SAFETY: `now` is a valid, writable timespec for the call to fill;
     // CLOCK_MONOTONIC is always available on the platforms we build for.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
     if rc != 0 {
         return 0;
     }

@@ -290,7 +290,7 @@ impl EffectRunner {
             .spawn(move || {
                 // Renewals are background work: keys go first.
                 crate::platform::thread_priority::lower_this_thread();
-                runtime.block_on(task)
+                runtime.block_on(task);
             });
         if let Err(e) = started {
             tracing::warn!(error = %e, "token refresher not started");

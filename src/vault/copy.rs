@@ -122,7 +122,7 @@ pub fn copy_vault(
         match existing_flows.get(&canonical_name(&flow.name)) {
             None => flow_plans.push((None, flow, steps)),
             Some(there) if same_steps(&there.steps, &steps) => {
-                flow_plans.push((Some(there.clone()), flow, steps))
+                flow_plans.push((Some(there.clone()), flow, steps));
             }
             Some(there) if overwrite => flow_plans.push((Some(there.clone()), flow, steps)),
             Some(_) => differs.push(format!("flow “{}”", flow.name)),

@@ -100,8 +100,7 @@ pub fn log_event(event: &RefreshEvent) {
                 return;
             };
             let next = crate::auth::schedule::renew_at(token, 0.0)
-                .map(format_time)
-                .unwrap_or_else(|| "-".to_owned());
+                .map_or_else(|| "-".to_owned(), format_time);
             tracing::info!(
                 connection = %id,
                 outcome = "renewed",
@@ -116,8 +115,8 @@ pub fn log_event(event: &RefreshEvent) {
             reason,
             retry_in,
             ..
-        } => match retry_in {
-            Some(wait) => {
+        } => {
+            if let Some(wait) = retry_in {
                 let next = crate::auth::schedule::after(now, *wait);
                 tracing::warn!(
                     connection = %id,
@@ -136,15 +135,16 @@ pub fn log_event(event: &RefreshEvent) {
                         ],
                     )
                 );
+            } else {
+                tracing::warn!(
+                    connection = %id,
+                    outcome = "failed",
+                    next_attempt = "none",
+                    "{}",
+                    locale.f("daemon.failed_stop", &[("name", name), ("reason", &escape_line(reason))])
+                );
             }
-            None => tracing::warn!(
-                connection = %id,
-                outcome = "failed",
-                next_attempt = "none",
-                "{}",
-                locale.f("daemon.failed_stop", &[("name", name), ("reason", &escape_line(reason))])
-            ),
-        },
+        }
         RefreshEvent::Updated { .. } => {}
     }
 }

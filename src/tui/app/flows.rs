@@ -297,13 +297,12 @@ impl App {
     /// A flow name was typed: a new flow, or a rename.
     pub(super) fn name_flow(&mut self, renaming: Option<FlowId>, name: String) -> Vec<Effect> {
         let renamed = renaming.as_ref().and_then(|id| self.flow(id));
-        let command = match renamed {
-            Some(flow) => VaultCommand::RenameFlow(flow.clone(), name),
-            None => {
-                let flow = Flow::new(name);
-                self.follow_ups.select_flow = Some(flow.id.clone());
-                VaultCommand::AddFlow(flow)
-            }
+        let command = if let Some(flow) = renamed {
+            VaultCommand::RenameFlow(flow.clone(), name)
+        } else {
+            let flow = Flow::new(name);
+            self.follow_ups.select_flow = Some(flow.id.clone());
+            VaultCommand::AddFlow(flow)
         };
         vec![Effect::Vault(command)]
     }

@@ -89,17 +89,14 @@ impl FlowNameDialog {
 
     fn check(&mut self, flows: &[Flow], view: View<'_>) {
         let name = self.input.value();
-        self.error = match validate_name(name) {
-            Err(e) => Some(name_error(view.locale, e).to_owned()),
-            Ok(()) => {
-                let wanted = normalise_name(name);
-                flows
-                    .iter()
-                    .any(|f| {
-                        Some(&f.id) != self.renaming.as_ref() && normalise_name(&f.name) == wanted
-                    })
-                    .then(|| view.locale.f("flows.duplicate", &[("name", name.trim())]))
-            }
+        self.error = if let Err(e) = validate_name(name) {
+            Some(name_error(view.locale, e).to_owned())
+        } else {
+            let wanted = normalise_name(name);
+            flows
+                .iter()
+                .any(|f| Some(&f.id) != self.renaming.as_ref() && normalise_name(&f.name) == wanted)
+                .then(|| view.locale.f("flows.duplicate", &[("name", name.trim())]))
         };
     }
 

@@ -68,7 +68,7 @@ impl ActionPicker {
         let matching = self.matching(view);
         match action {
             Some(Action::Down) => {
-                self.selected = (self.selected + 1).min(matching.len().saturating_sub(1))
+                self.selected = (self.selected + 1).min(matching.len().saturating_sub(1));
             }
             Some(Action::Up) => self.selected = self.selected.saturating_sub(1),
             Some(Action::Submit) => {
@@ -207,7 +207,7 @@ impl ConnectionPicker {
     pub fn handle(&mut self, action: Action) -> PickOutcome<ConnectionChoice> {
         match action {
             Action::Down => {
-                self.selected = (self.selected + 1).min(self.choices.len().saturating_sub(1))
+                self.selected = (self.selected + 1).min(self.choices.len().saturating_sub(1));
             }
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Submit => return PickOutcome::Picked(self.choices[self.selected].clone()),

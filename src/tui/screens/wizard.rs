@@ -286,7 +286,7 @@ impl Wizard {
         match action {
             Some(Action::Down) => {
                 self.service_selected =
-                    (self.service_selected + 1).min(matching.len().saturating_sub(1))
+                    (self.service_selected + 1).min(matching.len().saturating_sub(1));
             }
             Some(Action::Up) => self.service_selected = self.service_selected.saturating_sub(1),
             Some(Action::Submit) => {
@@ -319,7 +319,7 @@ impl Wizard {
         let count = self.service.map_or(0, |s| s.methods.len());
         match action {
             Some(Action::Down) => {
-                self.method_selected = (self.method_selected + 1).min(count.saturating_sub(1))
+                self.method_selected = (self.method_selected + 1).min(count.saturating_sub(1));
             }
             Some(Action::Up) => self.method_selected = self.method_selected.saturating_sub(1),
             Some(Action::Submit) => {
@@ -382,17 +382,16 @@ impl Wizard {
 
     fn check_name(&mut self, rows: &[ListRow], locale: &Locale) {
         let name = self.name.value();
-        self.name_error = match validate_name(name) {
-            Err(e) => Some(name_error(locale, e).to_owned()),
-            Ok(()) => {
-                let wanted = normalise_name(name);
-                let editing = self.editing.as_ref().map(|c| &c.id);
-                let taken = rows.iter().any(|r| {
-                    Some(r.stored.id()) != editing
-                        && r.stored.name().is_some_and(|n| normalise_name(n) == wanted)
-                });
-                taken.then(|| locale.f("wizard.duplicate", &[("name", name.trim())]))
-            }
+        self.name_error = if let Err(e) = validate_name(name) {
+            Some(name_error(locale, e).to_owned())
+        } else {
+            let wanted = normalise_name(name);
+            let editing = self.editing.as_ref().map(|c| &c.id);
+            let taken = rows.iter().any(|r| {
+                Some(r.stored.id()) != editing
+                    && r.stored.name().is_some_and(|n| normalise_name(n) == wanted)
+            });
+            taken.then(|| locale.f("wizard.duplicate", &[("name", name.trim())]))
         };
     }
 

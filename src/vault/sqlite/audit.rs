@@ -470,8 +470,10 @@ fn user_name() -> String {
         .iter()
         .filter_map(|v| std::env::var(v).ok())
         .find(|u| !u.trim().is_empty())
-        .map(|u| u.trim().to_owned())
-        .unwrap_or_else(|| format!("uid{}", crate::platform::current_uid()))
+        .map_or_else(
+            || format!("uid{}", crate::platform::current_uid()),
+            |u| u.trim().to_owned(),
+        )
 }
 
 fn host_name() -> String {

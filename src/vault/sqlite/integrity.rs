@@ -161,7 +161,7 @@ pub(super) fn bucket_of(id: &str) -> usize {
     // since listing calls this once per row.
     let (mut low, mut high) = (1, BUCKETS);
     while low < high {
-        let mid = (low + high) / 2;
+        let mid = usize::midpoint(low, high);
         if id.as_bytes() >= &bucket_bound(mid)[..] {
             low = mid + 1;
         } else {
@@ -785,7 +785,7 @@ mod tests {
             "", "0", "00", "01", "0f", "0g", "10", "9z", "AB12", "ZZ", "fe", "ff", "ffff", "g",
             "zz", "é",
         ];
-        for id in uuids.chain(others.iter().map(|s| s.to_string())) {
+        for id in uuids.chain(others.iter().map(std::string::ToString::to_string)) {
             let bucket = bucket_of(&id);
             let holding: Vec<usize> = (0..BUCKETS).filter(|&b| in_range(&id, b)).collect();
             assert_eq!(holding, [bucket], "{id:?}");
