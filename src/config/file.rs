@@ -231,7 +231,7 @@ impl Reader<'_> {
             return;
         };
         if let Some(lang) = Lang::parse(text.get_ref()) {
-            self.settings.lang = Some(lang)
+            self.settings.lang = Some(lang);
         } else {
             let lang = text.get_ref().clone();
             self.warn(text.span().start, Problem::UnknownLang(lang));
