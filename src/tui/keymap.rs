@@ -811,14 +811,16 @@ const RUN_VIEW: &[Binding] = &[
         "keys.page_up",
         false,
     ),
-    bind(&[ch('y')], Action::Copy, "keys.copy_body", false),
-    bind(&[ch('s')], Action::Save, "keys.save_body", false),
     bind(
         &[key(KeyCode::Esc), ch('q')],
         Action::Back,
         "keys.close",
         true,
     ),
+    // After close: where the footer is narrow (a longer language) these go
+    // first, and `close` stays.
+    bind(&[ch('y')], Action::Copy, "keys.copy_body", true),
+    bind(&[ch('s')], Action::Save, "keys.save_body", true),
     FORCE_QUIT,
 ];
 
@@ -850,14 +852,16 @@ const RUN_VIEW_FIXABLE: &[Binding] = &[
         "keys.page_up",
         false,
     ),
-    bind(&[ch('y')], Action::Copy, "keys.copy_body", false),
-    bind(&[ch('s')], Action::Save, "keys.save_body", false),
     bind(
         &[key(KeyCode::Esc), ch('q')],
         Action::Back,
         "keys.close",
         true,
     ),
+    // After close: where the footer is narrow (a longer language) these go
+    // first, and `close` stays.
+    bind(&[ch('y')], Action::Copy, "keys.copy_body", true),
+    bind(&[ch('s')], Action::Save, "keys.save_body", true),
     FORCE_QUIT,
 ];
 
