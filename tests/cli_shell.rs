@@ -489,3 +489,77 @@ fn copy_asks_again_for_a_mistyped_destination_passphrase() {
     let out = to.cmd().args(["show", "api"]).output().unwrap();
     assert_success(&out, "show the copied connection");
 }
+
+/// Types `keys` into an interactive bash (no rc files) in a pseudo-terminal
+/// with the completion script loaded, and returns the screen once `until`
+/// shows on it.
+fn interactive_bash(vault: &TestVault, keys: &str, until: &str) -> String {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new("bash");
+    cmd.args(["--norc", "--noprofile", "-i"]);
+    cmd.env_clear();
+    cmd.env("TERM", "xterm");
+    cmd.env("HOME", vault.dir.path());
+    cmd.env("PS1", "$ ");
+    cmd.env(
+        "PATH",
+        format!("{}:/usr/bin:/bin", bin_dir_once(vault).display()),
+    );
+    cmd.env("FLOWVAULT_VAULT", &vault.path);
+    cmd.env("FLOWVAULT_KEY_FILE", &vault.key);
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let mut writer = pty.master.take_writer().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    writer
+        .write_all(b"source <(flowvault completions bash); echo LOADED\r")
+        .unwrap();
+    let mut seen = String::new();
+    let mut typed = false;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !seen.contains(until) || !typed {
+        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        if !typed && seen.contains("LOADED\r\n") {
+            writer.write_all(keys.as_bytes()).unwrap();
+            typed = true;
+        }
+        assert!(Instant::now() < deadline, "never showed {until:?}:\n{seen}");
+    }
+    child.kill().ok();
+    seen
+}
+
+#[test]
+fn bash_puts_a_name_with_a_space_on_the_line_as_one_word() {
+    if !has("bash") {
+        eprintln!("skipped: no bash");
+        return;
+    }
+    let vault = TestVault::new();
+    vault
+        .cmd()
+        .args(["add", "http", "billing api", "--empty"])
+        .assert()
+        .success();
+    let screen = interactive_bash(&vault, "flowvault show bil\t", "billing\\ api");
+    assert!(screen.contains("flowvault show billing\\ api"), "{screen}");
+}

@@ -66,8 +66,22 @@ pub fn print_registration(shell: &str) -> Result<(), CliError> {
             &invoked.to_string_lossy(),
             &mut script,
         )
-        .and_then(|()| std::io::stdout().write_all(&script))
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    if completer.name() == "bash" {
+        script = quoted_for_bash(&script);
+    }
+    std::io::stdout()
+        .write_all(&script)
         .map_err(|e| CliError::failure(e.to_string()))
+}
+
+/// clap's bash script with `-o filenames`, so that readline quotes what it
+/// inserts: a connection named `billing api` goes on the line as
+/// `billing\ api`, one word, not two.
+fn quoted_for_bash(script: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(script)
+        .replace("complete -o nospace", "complete -o filenames -o nospace")
+        .into_bytes()
 }
 
 /// Catalog service ids, with their names as help.
