@@ -156,14 +156,24 @@ fn a_refused_binding_keeps_the_default_and_says_so_in_the_status_line() {
     let screen = h.screen();
     let status = screen.lines().nth(38).unwrap();
     assert!(
-        status.contains(
-            "config.toml, line 2, column 10: [keys.list] delete: a already does “add” here"
-        ),
+        status.contains("config.toml line 2: [keys.list] delete: a already does “add” here"),
         "{screen}"
     );
     assert!(footer(&screen).contains("d delete"), "{screen}");
     h.press(KeyCode::Char('d'));
     assert!(h.screen().contains("Delete “Twilio SMS”?"));
+}
+
+#[test]
+fn at_80_columns_the_status_line_says_how_many_problems_and_where_to_read_them() {
+    let setup = Setup::new("[keys.list]\ndelete = \"a\"\n[theme]\nmuted = \"chartreuse-ish\"\n");
+    let mut h = setup.harness((80, 24));
+    let screen = h.screen();
+    let status = screen.lines().nth(22).unwrap();
+    assert!(
+        status.starts_with("2 config problems (flowvault config lists them): config.toml line 2"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -174,7 +184,7 @@ fn a_broken_file_shows_its_line_and_column_on_the_unlock_screen_too() {
     let screen = h.screen();
     assert!(screen.contains("Unlock vault"), "{screen}");
     let status = screen.lines().nth(38).unwrap();
-    assert!(status.contains("config.toml, line 1, column"), "{screen}");
+    assert!(status.contains("config.toml line 1: "), "{screen}");
     assert!(status.contains("not valid TOML"), "{screen}");
 }
 

@@ -118,6 +118,29 @@ impl ConfigWarning {
     }
 }
 
+impl ConfigWarning {
+    /// The warning for the status line, shortest first: the file's name (not
+    /// its folder), the line, what is wrong. `flowvault config` gives the rest.
+    pub fn short_text(&self, locale: &Locale) -> String {
+        let file = self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let problem = self.problem.text(locale);
+        match self.at {
+            Some(at) => locale.f(
+                "config.status_at",
+                &[
+                    ("file", &file),
+                    ("line", &at.line.to_string()),
+                    ("problem", &problem),
+                ],
+            ),
+            None => locale.f("config.status", &[("file", &file), ("problem", &problem)]),
+        }
+    }
+}
+
 impl Problem {
     fn text(&self, locale: &Locale) -> String {
         match self {

@@ -271,14 +271,15 @@ impl App {
         self.keymap = keymap;
         self.theme = theme;
         self.timeouts = timeouts;
+        // The count and where to read them all come first: at 80 columns the
+        // end of a long warning is cut.
         let text = warnings.first().map(|first| {
-            let first = first.text(self.locale);
+            let first = first.short_text(self.locale);
             match warnings.len() {
                 1 => first,
-                n => self.locale.f(
-                    "config.more",
-                    &[("warning", &first), ("n", &(n - 1).to_string())],
-                ),
+                n => self
+                    .locale
+                    .f("config.more", &[("warning", &first), ("n", &n.to_string())]),
             }
         });
         self.status.set_config_warning(text);
