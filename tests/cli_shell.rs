@@ -340,19 +340,60 @@ fn options_set_by_the_environment_are_not_shown_as_required() {
     assert!(!stderr.contains("--passphrase-file <"), "{stderr}");
 }
 
+/// A program in a pseudo-terminal: what it prints arrives on `output`.
+struct Terminal {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    keys: Box<dyn Write + Send>,
+    output: mpsc::Receiver<Vec<u8>>,
+}
+
+impl Terminal {
+    fn spawn(cmd: portable_pty::CommandBuilder, cols: u16) -> Terminal {
+        use portable_pty::{PtySize, native_pty_system};
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let keys = pty.master.take_writer().unwrap();
+        let (tx, output) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Terminal {
+            child,
+            keys,
+            output,
+        }
+    }
+
+    /// Adds what arrives within `wait` to `seen`.
+    fn read_into(&self, seen: &mut String, wait: Duration) {
+        if let Ok(chunk) = self.output.recv_timeout(wait) {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    fn type_keys(&mut self, keys: &str) {
+        self.keys.write_all(keys.as_bytes()).unwrap();
+    }
+}
+
 /// `flowvault ARGS` in a pseudo-terminal, answering each passphrase prompt
 /// with the next of `answers`; returns the exit code and what it printed.
 fn with_typed_passphrases(vault: &TestVault, args: &[&str], answers: &[&str]) -> (u32, String) {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 80,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(BIN);
+    let mut cmd = portable_pty::CommandBuilder::new(BIN);
     for var in [
         "FLOWVAULT_KEY_FILE",
         "FLOWVAULT_PASSPHRASE_FILE",
@@ -365,35 +406,20 @@ fn with_typed_passphrases(vault: &TestVault, args: &[&str], answers: &[&str]) ->
     cmd.arg("--vault");
     cmd.arg(&vault.path);
     cmd.args(args);
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut writer = pty.master.take_writer().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
+    let mut terminal = Terminal::spawn(cmd, 80);
     let mut seen = String::new();
     let mut answered = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
+        terminal.read_into(&mut seen, Duration::from_millis(50));
         let prompts = seen.matches("Passphrase for").count();
         if prompts > answered && answered < answers.len() {
-            writer
-                .write_all(format!("{}\r", answers[answered]).as_bytes())
-                .unwrap();
+            terminal.type_keys(&format!("{}\r", answers[answered]));
             answered += 1;
         }
-        if let Some(status) = child.try_wait().unwrap() {
-            while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+        if let Some(status) = terminal.child.try_wait().unwrap() {
+            // What it printed last, before the terminal closed.
+            while let Ok(chunk) = terminal.output.recv_timeout(Duration::from_millis(200)) {
                 seen.push_str(&String::from_utf8_lossy(&chunk));
             }
             return (status.exit_code(), seen);
@@ -494,16 +520,7 @@ fn copy_asks_again_for_a_mistyped_destination_passphrase() {
 /// with the completion script loaded, and returns the screen once `until`
 /// shows on it.
 fn interactive_bash(vault: &TestVault, keys: &str, until: &str) -> String {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new("bash");
+    let mut cmd = portable_pty::CommandBuilder::new("bash");
     cmd.args(["--norc", "--noprofile", "-i"]);
     cmd.env_clear();
     cmd.env("TERM", "xterm");
@@ -515,36 +532,20 @@ fn interactive_bash(vault: &TestVault, keys: &str, until: &str) -> String {
     );
     cmd.env("FLOWVAULT_VAULT", &vault.path);
     cmd.env("FLOWVAULT_KEY_FILE", &vault.key);
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut writer = pty.master.take_writer().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    writer
-        .write_all(b"source <(flowvault completions bash); echo LOADED\r")
-        .unwrap();
+    let mut terminal = Terminal::spawn(cmd, 120);
+    terminal.type_keys("source <(flowvault completions bash); echo LOADED\r");
     let mut seen = String::new();
     let mut typed = false;
     let deadline = Instant::now() + Duration::from_secs(60);
     while !seen.contains(until) || !typed {
-        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
+        terminal.read_into(&mut seen, Duration::from_millis(50));
         if !typed && seen.contains("LOADED\r\n") {
-            writer.write_all(keys.as_bytes()).unwrap();
+            terminal.type_keys(keys);
             typed = true;
         }
         assert!(Instant::now() < deadline, "never showed {until:?}:\n{seen}");
     }
-    child.kill().ok();
+    terminal.child.kill().ok();
     seen
 }
 
