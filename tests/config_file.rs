@@ -23,9 +23,15 @@ fn config_file(text: &str) -> (TempDir, PathBuf) {
 }
 
 fn config_json(cmd: &mut assert_cmd::Command) -> Value {
+    config_json_and_warnings(cmd).0
+}
+
+/// `config --json` run by `cmd`: its JSON, and what it said on stderr.
+fn config_json_and_warnings(cmd: &mut assert_cmd::Command) -> (Value, String) {
     let out = cmd.args(["config", "--json"]).output().expect("run");
     assert!(out.status.success(), "{out:?}");
-    serde_json::from_slice(&out.stdout).expect("config --json is JSON")
+    let json = serde_json::from_slice(&out.stdout).expect("config --json is JSON");
+    (json, stderr(&out))
 }
 
 fn stderr(out: &std::process::Output) -> String {
@@ -35,18 +41,10 @@ fn stderr(out: &std::process::Output) -> String {
 #[test]
 fn a_file_that_is_not_toml_is_a_warning_with_line_and_column_and_defaults_apply() {
     let (_dir, path) = config_file("vault = \"/srv/elsewhere.db\"\n\n[timeouts\nreveal = 30\n");
-    let out = bare_cmd()
-        .arg("--config")
-        .arg(&path)
-        .args(["config", "--json"])
-        .output()
-        .expect("run");
-    assert!(out.status.success(), "{out:?}");
-    let err = stderr(&out);
+    let (json, err) = config_json_and_warnings(bare_cmd().arg("--config").arg(&path));
     let expected = format!("warning: config file {}, line 3, column ", path.display());
     assert!(err.starts_with(&expected), "{err}");
     assert!(err.contains("not valid TOML"), "{err}");
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     // Nothing of the file applies, not even its first, good line.
     assert_eq!(json["vault"]["source"]["kind"], "default");
     assert_ne!(json["vault"]["value"], "/srv/elsewhere.db");
@@ -147,13 +145,7 @@ fn config_prints_each_value_and_where_it_came_from() {
 #[test]
 fn a_refused_rebinding_is_a_warning_and_not_listed() {
     let (_dir, path) = config_file("[keys.list]\ndelete = \"a\"\nrefresh = \"F5\"\n");
-    let out = bare_cmd()
-        .arg("--config")
-        .arg(&path)
-        .args(["config", "--json"])
-        .output()
-        .expect("run");
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = config_json(bare_cmd().arg("--config").arg(&path));
     let keys = json["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert_eq!(keys[0]["action"], "refresh");
@@ -233,16 +225,9 @@ fn commands_warn_of_refused_rebindings() {
 #[test]
 fn timeouts_nothing_acts_on_yet_are_marked_unused_in_json() {
     let (_dir, path) = config_file("[timeouts]\nclipboard_clear = 45\nauto_lock = \"15m\"\n");
-    let out = bare_cmd()
-        .arg("--config")
-        .arg(&path)
-        .args(["config", "--json"])
-        .output()
-        .expect("run");
-    assert!(out.status.success(), "{out:?}");
+    let (json, err) = config_json_and_warnings(bare_cmd().arg("--config").arg(&path));
     // Setting them is no mistake: no warning.
-    assert_eq!(stderr(&out), "");
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err, "");
     let timeouts = &json["timeouts"];
     assert_eq!(timeouts["reveal"]["used"], true);
     assert_eq!(timeouts["clipboard_clear"]["used"], false);
@@ -257,21 +242,17 @@ fn timeouts_nothing_acts_on_yet_are_marked_unused_in_json() {
 fn a_file_others_may_write_is_refused_with_a_warning() {
     let (_dir, path) = config_file("vault = \"openbao://bao.example:8200/team\"\n");
     std::fs::set_permissions(&path, Permissions::from_mode(0o666)).unwrap();
-    let out = bare_cmd()
-        .arg("--config")
-        .arg(&path)
-        .env("FLOWVAULT_LANG", "en")
-        .args(["config", "--json"])
-        .output()
-        .expect("run");
-    assert!(out.status.success(), "{out:?}");
-    let err = stderr(&out);
+    let (json, err) = config_json_and_warnings(
+        bare_cmd()
+            .arg("--config")
+            .arg(&path)
+            .env("FLOWVAULT_LANG", "en"),
+    );
     assert!(
         err.starts_with(&format!("warning: config file {}:", path.display()))
             && err.contains("writable by its group or by others"),
         "{err}"
     );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["vault"]["source"]["kind"], "default");
 }
 
