@@ -123,11 +123,27 @@ fn start_clearer(
 /// `<private dir>/clipboard-<terminal device>`: one marker per terminal, so
 /// a copy in one window does not cancel the clear of another.
 fn marker_path(terminal: &File) -> Result<PathBuf, CliError> {
-    let device = terminal
-        .metadata()
-        .map_err(|e| marker_error(Path::new(TERMINAL), &e))?
-        .rdev();
+    // `/dev/tty` itself is one device for everyone: the terminal behind it
+    // is the controlling terminal that /proc names.
+    let device = match controlling_terminal() {
+        Some(device) => device,
+        None => terminal
+            .metadata()
+            .map_err(|e| marker_error(Path::new(TERMINAL), &e))?
+            .rdev(),
+    };
     Ok(private_dir()?.join(format!("clipboard-{device:x}")))
+}
+
+/// The device number of this process's controlling terminal (`tty_nr` of
+/// `/proc/self/stat`), where the system says.
+fn controlling_terminal() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name in parentheses may hold spaces and parentheses itself.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    // state, ppid, pgrp, session, tty_nr.
+    let device: u64 = after_name.split_whitespace().nth(4)?.parse().ok()?;
+    (device != 0).then_some(device)
 }
 
 /// `$XDG_RUNTIME_DIR/flowvault`, else `/tmp/flowvault-UID`: created mode

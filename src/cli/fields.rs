@@ -507,6 +507,65 @@ mod tests {
         input.parse_lines(&set, &fits).unwrap();
     }
 
+    fn http_bearer() -> FieldSet<'static> {
+        let s = Catalog::embedded().service("http").unwrap();
+        FieldSet::credentials(s, s.method("bearer").unwrap())
+    }
+
+    fn parsed(set: &FieldSet<'_>, text: &str) -> Result<Credentials, CliError> {
+        let mut input = FieldInput::default();
+        input.parse_lines(set, text)?;
+        let mut fields = Credentials::default();
+        input.apply(set, &mut fields)?;
+        Ok(fields)
+    }
+
+    #[test]
+    fn a_heredoc_block_is_the_text_between_its_lines_without_the_last_break() {
+        let set = http_bearer();
+        let pem = "-----BEGIN PRIVATE KEY-----\n  indented = kept \n\n-----END PRIVATE KEY-----";
+        let text = format!("# a key\ntoken<<END\n{pem}\nEND\n");
+        assert_eq!(parsed(&set, &text).unwrap().get("token"), Some(pem));
+        // A blank line before the marker is a final newline kept.
+        let fields = parsed(&set, "token<<X\nabc\n\nX").unwrap();
+        assert_eq!(fields.get("token"), Some("abc\n"));
+        // CRLF input loses the whole last break, and keeps the inner ones.
+        let fields = parsed(&set, "token<<X\r\na\r\nb\r\nX\r\n").unwrap();
+        assert_eq!(fields.get("token"), Some("a\r\nb"));
+        // A marker must be the whole line; one inside a line is content.
+        let fields = parsed(&set, "token << EOF\nnot EOF\nEOF \nEOF").unwrap();
+        assert_eq!(fields.get("token"), Some("not EOF\nEOF "));
+    }
+
+    #[test]
+    fn heredoc_blocks_sit_beside_key_value_lines() {
+        let s = Catalog::embedded().service("twilio").unwrap();
+        let set = FieldSet::credentials(s, s.default_method());
+        let fields = parsed(
+            &set,
+            "account_sid=AC0123456789abcdef0123456789abcdef\nauth_token<<T\nx<<y=z\nT\n",
+        )
+        .unwrap();
+        assert_eq!(fields.get("auth_token"), Some("x<<y=z"));
+        // `=` before `<<`: a plain line whose value holds `<<`.
+        let fields = parsed(&set, "auth_token=a<<b\n").unwrap();
+        assert_eq!(fields.get("auth_token"), Some("a<<b"));
+    }
+
+    #[test]
+    fn an_unterminated_block_names_its_key_and_marker_and_never_its_content() {
+        let set = http_bearer();
+        let err = parsed(&set, "token<<END\nsekrit\nEN\n").err().unwrap();
+        assert_eq!(err.exit, crate::cli::Exit::Usage);
+        assert!(err.message.contains("token<<END"), "{}", err.message);
+        assert!(err.message.contains("line 1"), "{}", err.message);
+        assert!(!err.message.contains("sekrit"));
+        let err = parsed(&set, "token<<\nx\n").err().unwrap();
+        assert!(err.message.contains("marker"), "{}", err.message);
+        let err = parsed(&set, "sekrit<<END\nEND\n").err().unwrap();
+        assert!(!err.message.contains("sekrit"), "{}", err.message);
+    }
+
     #[test]
     fn unknown_fields_name_the_known_ones() {
         let err = FieldInput::from_args(&twilio(), &["sid=AC1".into()])
