@@ -134,12 +134,19 @@ async fn the_programs_exit_status_is_flowvaults() {
     }
 }
 
+/// `--env` arguments, a variable already in the environment, what the error says.
+type MissingCase = (
+    &'static [&'static str],
+    Option<(&'static str, &'static str)>,
+    &'static str,
+);
+
 #[tokio::test]
 async fn a_missing_reference_stops_everything_before_the_program_starts() {
     let (vault, _server) = vault_with_token_server("t").await;
     let ran = vault.dir.path().join("ran");
     let touch = format!("touch {}", ran.display());
-    let cases: [(&[&str], Option<(&str, &str)>, &str); 3] = [
+    let cases: [MissingCase; 3] = [
         (
             &["--env", "A=flowvault://m/no_such_field"],
             None,
@@ -530,4 +537,28 @@ fn a_newer_copy_cancels_the_older_clear() {
     // between them on the screen, and would have wiped the second value.
     assert_eq!(screen.matches(CLEAR).count(), 1, "{screen:?}");
     assert!(screen.rfind(CLEAR).unwrap() > second, "{screen:?}");
+}
+
+#[test]
+fn get_on_a_terminal_ends_the_value_with_a_newline_and_escapes_controls() {
+    let (vault, config) = clip_vault("off");
+    vault.add(
+        "http",
+        "odd",
+        Some("bearer"),
+        &[],
+        &[("token", "a\u{1b}[2Jb")],
+    );
+    let line = format!(
+        "{}; {}",
+        flowvault_line(&vault, &config, "get api token"),
+        flowvault_line(&vault, &config, "get odd token"),
+    );
+    let (screen, _) = in_terminal(&line, Duration::from_secs(3));
+    assert!(screen.contains("first-value\r\n"), "{screen:?}");
+    assert!(
+        !screen.contains('\u{1b}'),
+        "escaped on a terminal: {screen:?}"
+    );
+    assert!(screen.contains(r"a\x1b[2Jb"), "{screen:?}");
 }
