@@ -562,3 +562,28 @@ fn get_on_a_terminal_ends_the_value_with_a_newline_and_escapes_controls() {
     );
     assert!(screen.contains(r"a\x1b[2Jb"), "{screen:?}");
 }
+
+#[test]
+fn get_clip_refuses_a_marker_folder_others_may_enter_and_copies_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let (vault, config) = clip_vault("1s");
+    let runtime = vault.dir.path().join("runtime");
+    std::fs::create_dir_all(runtime.join("flowvault")).unwrap();
+    std::fs::set_permissions(
+        runtime.join("flowvault"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    let line = format!(
+        "XDG_RUNTIME_DIR={} {}; echo \"exit=$?\"",
+        runtime.display(),
+        flowvault_line(&vault, &config, "get api token --clip")
+    );
+    let (screen, _) = in_terminal(&line, Duration::from_secs(3));
+    assert!(
+        screen.contains("is not a folder only you can enter"),
+        "{screen:?}"
+    );
+    assert!(screen.contains("exit=1"), "{screen:?}");
+    assert!(!screen.contains("\x1b]52"), "nothing copied: {screen:?}");
+}

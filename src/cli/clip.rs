@@ -45,16 +45,20 @@ pub fn copy(
     value: &str,
     clear_after: Option<Duration>,
 ) -> Result<(), CliError> {
+    // Where the clear is tracked is settled first: a copy that could not
+    // be cleared is refused before it is made.
+    let marker = clear_after.map(|_| marker_path(terminal)).transpose()?;
     let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(value));
     let sequence = Zeroizing::new(format!("\x1b]52;c;{}\x07", encoded.as_str()));
     write_to_terminal(terminal, sequence.as_bytes())?;
-    let Some(after) = clear_after else {
+    let (Some(after), Some(marker)) = (clear_after, marker) else {
         return Ok(());
     };
     // Claimed before the helper starts, so an older helper sees it at once.
-    let marker = marker_path(terminal)?;
     let generation = crate::vault::crypto::random_uuid().simple().to_string();
-    write_marker(&marker, &generation)?;
+    write_marker(&marker, &generation).map_err(|e| {
+        CliError::failure(crate::locale::current().f("clip.no_clearer", &[("error", &e.message)]))
+    })?;
     start_clearer(terminal, after, &generation, &marker)
 }
 
