@@ -18,7 +18,7 @@ mod get;
 mod list;
 mod man;
 mod output;
-pub mod reference;
+mod reference;
 mod resolve;
 mod run;
 mod services;
