@@ -24,6 +24,9 @@ use common::{BIN, isolate};
 /// An unprivileged user for the child ("nobody" on most systems).
 const NOBODY: u32 = 65534;
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The hardened limit: soft 0, the hard one as the parent left it (unlimited
+/// in these tests), so `exec` can hand the user's own limit back.
+const NO_CORE: (&str, &str) = ("0", "unlimited");
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -98,10 +101,8 @@ fn core_limit(child: &Running) -> (String, String) {
         .find(|l| l.starts_with("Max core file size"))
         .expect("a core limit line");
     let mut words = line["Max core file size".len()..].split_whitespace();
-    (
-        words.next().unwrap_or_default().to_owned(),
-        words.next().unwrap_or_default().to_owned(),
-    )
+    let mut word = || words.next().unwrap_or_default().to_owned();
+    (word(), word())
 }
 
 /// `add ... --secrets-stdin` reads standard input before it needs a vault, so
@@ -148,7 +149,7 @@ fn a_cli_command_is_not_dumpable_and_writes_no_core() {
         0,
         "/proc/PID of the CLI must be root's: the process is non-dumpable"
     );
-    assert_eq!(core_limit(&child), ("0".into(), "0".into()));
+    assert_eq!(core_limit(&child), (NO_CORE.0.into(), NO_CORE.1.into()));
 }
 
 #[test]
@@ -156,7 +157,7 @@ fn the_core_limit_is_zero_even_when_the_shell_allows_cores() {
     // Needs no other user: root may raise its own core limit before exec.
     let child = spawn(cli_waiting_on_stdin(), false);
     wait_blocked(&child, "--secrets-stdin");
-    assert_eq!(core_limit(&child), ("0".into(), "0".into()));
+    assert_eq!(core_limit(&child), (NO_CORE.0.into(), NO_CORE.1.into()));
 }
 
 #[test]
@@ -220,5 +221,23 @@ fn the_daemon_is_not_dumpable_and_writes_no_core() {
         0,
         "/proc/PID of the daemon must be root's: the process is non-dumpable"
     );
-    assert_eq!(core_limit(&child), ("0".into(), "0".into()));
+    assert_eq!(core_limit(&child), (NO_CORE.0.into(), NO_CORE.1.into()));
+}
+
+#[test]
+fn a_program_exec_starts_gets_the_users_core_limit_back() {
+    // flowvault itself dumps nothing, but the user's program is not ours to
+    // change: under `ulimit -c unlimited` it keeps an unlimited limit.
+    let dir = tempfile::TempDir::new().unwrap();
+    let out = dir.path().join("limit");
+    let mut cmd = Command::new(BIN);
+    isolate(&mut cmd)
+        .args(["exec", "--", "sh", "-c"])
+        .arg(format!("ulimit -c > {}", out.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = spawn(cmd, false);
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "exec -- sh: {status}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().trim(), "unlimited");
 }

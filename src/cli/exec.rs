@@ -51,6 +51,7 @@ pub fn exec(global: &GlobalArgs, args: ExecArgs) -> Result<(), CliError> {
     let values = resolve_all(global, &wanted, program)?;
     let mut command = Command::new(program);
     command.args(program_args);
+    crate::platform::restore_core_limit(&mut command);
     for (var, value) in &values {
         command.env(var, value.as_str());
     }

@@ -14,4 +14,5 @@ pub use locked_memory::LockedBytes;
 pub use memory::release_free_heap;
 pub use process::{
     HardeningError, core_limit, end_quietly_on_closed_pipe, harden_process, is_dumpable,
+    restore_core_limit,
 };

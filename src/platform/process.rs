@@ -2,6 +2,8 @@
 //! access by other processes of the same user, so a crash or a curious
 //! neighbour cannot copy the data key and secrets out of memory.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 /// Which step of the hardening failed; the process still runs, less protected.
 #[derive(Debug, thiserror::Error)]
 pub enum HardeningError {
@@ -11,9 +13,13 @@ pub enum HardeningError {
     CoreLimit(std::io::Error),
 }
 
-/// Makes the process non-dumpable and its core size limit 0 (soft and hard,
-/// so no child can raise it again). Call first thing in `main`, before any
-/// secret is read. Both steps are tried even if one fails.
+/// Makes the process non-dumpable and its core size limit 0. Call first
+/// thing in `main`, before any secret is read. Both steps are tried even if
+/// one fails.
+///
+/// Only the soft limit is lowered: a non-dumpable process leaves no core
+/// whatever its limit, and keeping the hard one lets a program `exec` starts
+/// get back the limit the user set ([`restore_core_limit`]).
 pub fn harden_process() -> Result<(), HardeningError> {
     let dumpable = disable_dumping();
     let core = disable_core_files();
@@ -79,10 +85,21 @@ fn disable_dumping() -> std::io::Result<()> {
     Ok(())
 }
 
+/// The core limit the process started with (soft, hard); set once, read
+/// between fork and exec, hence atomics rather than a lock.
+static STARTING_CORE_LIMIT: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+static CORE_LIMIT_KNOWN: AtomicBool = AtomicBool::new(false);
+
 fn disable_core_files() -> std::io::Result<()> {
+    let (soft, hard) = core_limit()?;
+    STARTING_CORE_LIMIT[0].store(soft, Ordering::SeqCst);
+    STARTING_CORE_LIMIT[1].store(hard, Ordering::SeqCst);
+    CORE_LIMIT_KNOWN.store(true, Ordering::SeqCst);
+    // rlim_t is u64 on Linux but not on every platform.
+    #[allow(clippy::unnecessary_cast)]
     let zero = libc::rlimit {
         rlim_cur: 0,
-        rlim_max: 0,
+        rlim_max: hard as libc::rlim_t,
     };
     // SAFETY: `zero` is a valid rlimit that lives across the call; lowering a
     // limit needs no privilege.
@@ -91,6 +108,30 @@ fn disable_core_files() -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Gives the program `command` starts the core limit this process started
+/// with, so `flowvault exec` does not change what the user's program may dump.
+pub fn restore_core_limit(command: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only atomics are read and setrlimit, which
+    // is async-signal-safe, is called with a valid local.
+    unsafe {
+        command.pre_exec(|| {
+            if !CORE_LIMIT_KNOWN.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            // rlim_t is u64 on Linux but not on every platform.
+            #[allow(clippy::unnecessary_cast)]
+            let limit = libc::rlimit {
+                rlim_cur: STARTING_CORE_LIMIT[0].load(Ordering::SeqCst) as libc::rlim_t,
+                rlim_max: STARTING_CORE_LIMIT[1].load(Ordering::SeqCst) as libc::rlim_t,
+            };
+            // Failing leaves the program with no core files, the safe side.
+            libc::setrlimit(libc::RLIMIT_CORE, &raw const limit);
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +143,12 @@ mod tests {
         harden_process().unwrap();
         #[cfg(target_os = "linux")]
         assert!(!is_dumpable(), "PR_GET_DUMPABLE must be 0 after hardening");
-        assert_eq!(core_limit().unwrap(), (0, 0));
+        let (soft, hard) = core_limit().unwrap();
+        assert_eq!(soft, 0, "no core file from this process");
+        assert_eq!(
+            hard,
+            STARTING_CORE_LIMIT[1].load(Ordering::SeqCst),
+            "the hard limit is kept for the programs `exec` starts"
+        );
     }
 }
