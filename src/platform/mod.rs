@@ -7,6 +7,7 @@ mod memory;
 mod process;
 pub mod sd_notify;
 pub mod thread_priority;
+mod unix_peer;
 
 pub use file_access::{current_uid, is_read_only_fs, is_writable};
 pub use locked_memory::LockedBytes;
@@ -14,3 +15,4 @@ pub use memory::release_free_heap;
 pub use process::{
     HardeningError, core_limit, end_quietly_on_closed_pipe, harden_process, is_dumpable,
 };
+pub use unix_peer::{QuietWriter, in_new_session, peer_uid};
