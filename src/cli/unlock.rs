@@ -82,10 +82,15 @@ pub fn with_file<T>(
 ) -> Result<T, CliError> {
     let path = file_path(args, operation)?;
     if no_key_option(args) && crate::vault::agent::open(&path).is_some() {
-        // Before the prompt, so nobody wonders why the agent did not answer.
-        super::output::message(
-            &crate::locale::current().f("agent.needs_key", &[("operation", operation)]),
-        );
+        // Said before the prompt, so nobody wonders why the agent did not answer.
+        let text = crate::locale::current().f("agent.needs_key", &[("operation", operation)]);
+        if !has_terminal() {
+            return Err(CliError {
+                exit: Exit::CannotUnlock,
+                message: text,
+            });
+        }
+        super::output::message(&text);
     }
     with_file_key(args, &path, |key| run(&path, &key))
 }

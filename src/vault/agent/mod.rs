@@ -65,6 +65,11 @@ pub fn open(path: &Path) -> Option<AgentStore> {
     client::open(&socket_path(), path)
 }
 
+/// The vault file `path` through the agent on `socket`, if it holds it.
+pub fn open_at(socket: &Path, path: &Path) -> Option<AgentStore> {
+    client::open(socket, path)
+}
+
 /// Whether an agent answers on its socket.
 pub fn is_running() -> bool {
     client::is_running(&socket_path())
