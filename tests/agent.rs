@@ -727,3 +727,130 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault() {
     });
     let _ = child.kill();
 }
+
+/// The daemon opens the vault through the agent and renews tokens; once the
+/// agent is locked its vault requests fail, which it logs, and it runs on.
+#[tokio::test]
+async fn the_daemon_renews_through_the_agent_and_outlives_a_lock() {
+    use std::io::BufRead;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "CANARY-TOKEN-77aa",
+            "expires_in": 2,
+        })))
+        .mount(&server)
+        .await;
+    let setup = Setup::new();
+    setup.vault.add(
+        "auth0",
+        "mgmt",
+        None,
+        &[("domain", &server.uri()), ("client_id", "c1")],
+        &[("client_secret", "CANARY-SECRET-77aa")],
+    );
+    assert_success(&setup.unlock(&[]), "unlock");
+    let mut daemon = setup
+        .bare()
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("JOURNAL_STREAM")
+        .env_remove("FLOWVAULT_LOG")
+        .arg("daemon")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stderr = daemon.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = Vec::new();
+    let mut wait_for = |needle: &str, log: &mut Vec<String>| {
+        let end = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < end {
+            if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+                let found = line.contains(needle);
+                log.push(line);
+                if found {
+                    return;
+                }
+            }
+        }
+        panic!("no {needle:?} in the daemon's log:\n{}", log.join("\n"));
+    };
+    wait_for("renewed “mgmt”", &mut log);
+    assert_success(&setup.run(&["lock"]), "lock");
+    wait_for("unlock agent", &mut log);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        daemon.try_wait().unwrap().is_none(),
+        "the daemon ended after the lock:\n{}",
+        log.join("\n")
+    );
+    // SAFETY: kill with the pid of our own child and a valid signal.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let status = daemon.wait().unwrap();
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(2)) {
+        log.push(line);
+    }
+    let log = log.join("\n");
+    assert!(status.success(), "{status:?}:\n{log}");
+    assert!(!log.contains("CANARY"), "a secret in the log:\n{log}");
+}
+
+/// Hostile bytes on the socket get one clear answer and a closed
+/// connection; the agent goes on serving.
+#[test]
+fn hostile_frames_are_answered_and_closed_and_the_agent_goes_on() {
+    use std::os::unix::net::UnixStream;
+    let setup = Setup::new();
+    assert_success(&setup.unlock(&[]), "unlock");
+    let answer = |bytes: &[u8]| {
+        let mut stream = UnixStream::connect(&setup.socket).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(bytes).unwrap();
+        // The agent closes with the rest of the bytes unread, which a Unix
+        // socket reports as a reset once its answer has been read.
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stream.read(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    };
+    let mut oversized = (u32::MAX).to_be_bytes().to_vec();
+    oversized.extend_from_slice(b"{}");
+    let mut garbage = 9u32.to_be_bytes().to_vec();
+    garbage.extend_from_slice(b"not json!");
+    for (what, bytes) in [("oversized", oversized), ("garbage", garbage)] {
+        let got = answer(&bytes);
+        assert!(got.len() > 4, "{what}: an answer");
+        let reply: Value = serde_json::from_slice(&got[4..]).unwrap();
+        assert!(reply["Failed"]["Other"].is_string(), "{what}: {reply}");
+    }
+    // A store call before any `Open` is refused, not served.
+    let body = serde_json::to_vec(&serde_json::json!("Connections")).unwrap();
+    let mut frame = u32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    let mut stream = UnixStream::connect(&setup.socket).unwrap();
+    stream.write_all(&frame).unwrap();
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).unwrap();
+    let mut reply = vec![0u8; u32::from_be_bytes(len) as usize];
+    stream.read_exact(&mut reply).unwrap();
+    let reply: Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(reply, serde_json::json!({"Failed": "NotHeld"}));
+    assert_success(&setup.run(&["list"]), "list after the hostile peers");
+}
