@@ -39,11 +39,16 @@ impl Setup {
     /// The binary on this vault with no key option, no terminal and no
     /// standard input, as cron or a script would run it.
     fn bare(&self) -> Command {
+        self.bare_on(&self.vault.path)
+    }
+
+    /// As [`Setup::bare`], on the vault file `vault`.
+    fn bare_on(&self, vault: &Path) -> Command {
         let mut cmd = Command::new(BIN);
         isolate(&mut cmd)
             .env("FLOWVAULT_AGENT_SOCKET", &self.socket)
             .arg("--vault")
-            .arg(&self.vault.path)
+            .arg(vault)
             .stdin(Stdio::null());
         without_terminal(&mut cmd);
         cmd
@@ -775,7 +780,7 @@ async fn the_daemon_renews_through_the_agent_and_outlives_a_lock() {
         }
     });
     let mut log = Vec::new();
-    let mut wait_for = |needle: &str, log: &mut Vec<String>| {
+    let wait_for = |needle: &str, log: &mut Vec<String>| {
         let end = Instant::now() + Duration::from_secs(60);
         while Instant::now() < end {
             if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
@@ -853,4 +858,43 @@ fn hostile_frames_are_answered_and_closed_and_the_agent_goes_on() {
     let reply: Value = serde_json::from_slice(&reply).unwrap();
     assert_eq!(reply, serde_json::json!({"Failed": "NotHeld"}));
     assert_success(&setup.run(&["list"]), "list after the hostile peers");
+}
+
+/// Two vault files unlocked at once: each command reaches its own.
+#[test]
+fn two_vaults_are_held_at_once() {
+    let setup = Setup::new();
+    let other = TestVault::with_passphrase("another passphrase 42");
+    assert_success(&setup.unlock(&[]), "unlock the first");
+    let out = setup
+        .bare_on(&other.path)
+        .arg("--passphrase-file")
+        .arg(&other.key)
+        .args(["unlock", "--timeout", "10m"])
+        .output()
+        .unwrap();
+    assert_success(&out, "unlock the second");
+    assert_eq!(setup.agent_pids().len(), 1, "one agent holds both");
+    let add = |vault: &Path, name: &str| {
+        let mut child = setup
+            .bare_on(vault)
+            .args(["add", "http", name, "--method", "bearer", "--secrets-stdin"])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"token=t\n").unwrap();
+        assert_success(&child.wait_with_output().unwrap(), name);
+    };
+    add(&setup.vault.path, "in-first");
+    add(&other.path, "in-second");
+    let names = |vault: &TestVault| -> Vec<String> {
+        vault
+            .list_json()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&setup.vault), ["in-first"]);
+    assert_eq!(names(&other), ["in-second"]);
 }

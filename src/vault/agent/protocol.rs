@@ -272,7 +272,12 @@ impl From<WireError> for VaultError {
 /// Writes `message` as one frame; the JSON, which may hold secrets, is
 /// wiped once sent.
 pub fn write_message<T: Serialize>(out: &mut impl Write, message: &T) -> Result<(), FrameError> {
-    let body = Zeroizing::new(serde_json::to_vec(message).map_err(FrameError::Garbled)?);
+    // Sized first, so the buffer never grows: a growing buffer would leave
+    // the secrets of its earlier, smaller copies in freed memory unwiped.
+    let mut size = ByteCount(0);
+    serde_json::to_writer(&mut size, message).map_err(FrameError::Garbled)?;
+    let mut body = Zeroizing::new(Vec::with_capacity(size.0));
+    serde_json::to_writer(&mut *body, message).map_err(FrameError::Garbled)?;
     let len = u32::try_from(body.len())
         .ok()
         .filter(|&n| n <= MAX_FRAME)
@@ -296,6 +301,20 @@ pub fn read_message<T: for<'de> Deserialize<'de>>(
         .map_err(FrameError::Garbled)
 }
 
+/// Counts what is written, to size a buffer before writing into it.
+struct ByteCount(usize);
+
+impl Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// One frame's bytes: a big-endian u32 length, then that many bytes.
 fn read_frame(input: &mut impl Read) -> Result<Option<Zeroizing<Vec<u8>>>, FrameError> {
     let mut header = [0u8; 4];
@@ -313,13 +332,14 @@ fn read_frame(input: &mut impl Read) -> Result<Option<Zeroizing<Vec<u8>>>, Frame
     if len > MAX_FRAME {
         return Err(FrameError::TooLarge(u64::from(len)));
     }
-    // Read into a buffer that grows with what arrives: a peer announcing
-    // 64 MiB and sending nothing costs no allocation up front.
-    let mut body = Zeroizing::new(Vec::new());
-    let read = input.take(u64::from(len)).read_to_end(&mut body)?;
-    if read < len as usize {
-        return Err(FrameError::Truncated);
-    }
+    // Allocated once at its full size (see `write_message`). The peer is
+    // already known to be this user's own process (SO_PEERCRED), and the
+    // length is capped, so a large announcement costs at most MAX_FRAME.
+    let mut body = Zeroizing::new(vec![0u8; len as usize]);
+    input.read_exact(&mut body).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => FrameError::Truncated,
+        _ => FrameError::Io(e),
+    })?;
     Ok(Some(body))
 }
 
