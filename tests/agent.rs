@@ -898,3 +898,77 @@ fn two_vaults_are_held_at_once() {
     assert_eq!(names(&setup.vault), ["in-first"]);
     assert_eq!(names(&other), ["in-second"]);
 }
+
+/// `unlock` at a terminal: the passphrase typed at the prompt, a mistyped
+/// one asked for again (the agent started for the first try waits for the
+/// second), then commands with no prompt.
+#[test]
+fn unlock_asks_at_the_terminal_and_a_mistyped_passphrase_is_asked_again() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let setup = Setup::new();
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(BIN);
+    for var in [
+        "FLOWVAULT_VAULT",
+        "FLOWVAULT_KEY_FILE",
+        "FLOWVAULT_PASSPHRASE_FILE",
+        "FLOWVAULT_LANG",
+        "LC_ALL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("LANG", "C");
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent/flowvault-tests");
+    cmd.env("FLOWVAULT_AGENT_SOCKET", &setup.socket);
+    cmd.args(["--vault"]);
+    cmd.arg(&setup.vault.path);
+    cmd.args(["unlock", "--timeout", "5m"]);
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let mut keys = pty.master.take_writer().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let wait_for = |needle: &str, seen: &mut String| {
+        let end = Instant::now() + Duration::from_secs(30);
+        while !seen.contains(needle) && Instant::now() < end {
+            if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
+                seen.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+        assert!(seen.contains(needle), "no {needle:?} in:\n{seen}");
+    };
+    wait_for("Passphrase for", &mut seen);
+    keys.write_all(b"not it\r").unwrap();
+    wait_for("try again (2 left)", &mut seen);
+    keys.write_all(format!("{PASSPHRASE}\r").as_bytes())
+        .unwrap();
+    wait_for("flowvault lock", &mut seen);
+    assert!(
+        eventually(Duration::from_secs(10), || child
+            .try_wait()
+            .ok()
+            .flatten()
+            .is_some()),
+        "unlock ended"
+    );
+    assert!(child.wait().unwrap().success(), "{seen}");
+    assert!(!seen.contains(PASSPHRASE), "the passphrase was echoed");
+    assert_eq!(setup.agent_pids().len(), 1);
+    assert_success(&setup.run(&["list"]), "list with no prompt");
+}

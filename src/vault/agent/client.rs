@@ -345,4 +345,7 @@ impl Store for AgentStore {
         // Only a hint: a failure here shows at the next real request.
         let _ = self.call(&Request::ShedCaches);
     }
+
+    // `read_on_two_threads` keeps its default (nothing): it is a hint for a
+    // one-shot process, and the agent is a long-lived one.
 }
