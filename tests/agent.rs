@@ -734,7 +734,8 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault() {
 }
 
 /// The daemon opens the vault through the agent and renews tokens; once the
-/// agent is locked its vault requests fail, which it logs, and it runs on.
+/// agent is locked its vault requests fail, which it logs, and it runs on,
+/// to renew again once the vault is unlocked again.
 #[tokio::test]
 async fn the_daemon_renews_through_the_agent_and_outlives_a_lock() {
     use std::io::BufRead;
@@ -802,6 +803,9 @@ async fn the_daemon_renews_through_the_agent_and_outlives_a_lock() {
         "the daemon ended after the lock:\n{}",
         log.join("\n")
     );
+    // Unlocked again, the daemon renews through the new agent, unrestarted.
+    assert_success(&setup.unlock(&[]), "unlock again");
+    wait_for("renewed “mgmt”", &mut log);
     // SAFETY: kill with the pid of our own child and a valid signal.
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
     let status = daemon.wait().unwrap();

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use crate::platform::QuietWriter;
 
-use super::protocol::{Request, Response, WireError, WireKey, read_message, write_message};
+use super::protocol::{
+    FrameError, Request, Response, WireError, WireKey, read_message, write_message,
+};
 use crate::vault::audit::{AuditCheck, AuditEntry, AuditEvent, AuditQuery};
 use crate::vault::{
     AuditLog, ChangeFeed, ChangeMark, Connection, ConnectionId, Flow, FlowId, RefreshState,
@@ -34,7 +36,15 @@ impl Channel {
     }
 
     fn call(&mut self, request: &Request) -> Result<Response, VaultError> {
-        write_message(&mut QuietWriter(&self.stream), request)?;
+        self.send(request)?;
+        self.receive()
+    }
+
+    fn send(&mut self, request: &Request) -> Result<(), FrameError> {
+        write_message(&mut QuietWriter(&self.stream), request)
+    }
+
+    fn receive(&mut self) -> Result<Response, VaultError> {
         match read_message(&mut self.stream)? {
             Some(response) => Ok(response),
             None => Err(VaultError::Agent(
@@ -54,14 +64,23 @@ pub fn is_running(socket: &Path) -> bool {
 /// it the usual way.
 pub fn open(socket: &Path, path: &Path) -> Option<AgentStore> {
     let path = std::fs::canonicalize(path).ok()?;
+    let (channel, location) = open_channel(socket, &path)?;
+    Some(AgentStore {
+        socket: socket.to_owned(),
+        path,
+        location,
+        channel: Mutex::new(channel),
+    })
+}
+
+/// A connection on which the agent has opened the vault at the canonical
+/// `path`, and the vault's location as the agent names it.
+fn open_channel(socket: &Path, path: &Path) -> Option<(Channel, String)> {
     let mut channel = Channel::connect(socket)?;
-    match channel.call(&Request::Open { path: path.clone() }) {
-        Ok(Response::Opened { location }) => Some(AgentStore {
-            socket: socket.to_owned(),
-            path,
-            location,
-            channel: Mutex::new(channel),
-        }),
+    match channel.call(&Request::Open {
+        path: path.to_owned(),
+    }) {
+        Ok(Response::Opened { location }) => Some((channel, location)),
         _ => None,
     }
 }
@@ -139,7 +158,17 @@ impl AgentStore {
             .channel
             .lock()
             .map_err(|_| VaultError::Agent("a request failed midway".to_owned()))?;
-        match channel.call(request)? {
+        if channel.send(request).is_err() {
+            // The agent this handle spoke to has gone (locked, timed out)
+            // and read none of the request: an agent that holds the vault
+            // again, after a new `unlock`, takes over, so a running daemon
+            // carries on without a restart.
+            let (fresh, _) = open_channel(&self.socket, &self.path)
+                .ok_or_else(|| VaultError::from(WireError::NotHeld))?;
+            *channel = fresh;
+            channel.send(request)?;
+        }
+        match channel.receive()? {
             Response::Failed(e) => Err(e.into()),
             response => Ok(response),
         }

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -83,12 +83,17 @@ pub fn serve(socket: &Path, timeout: Duration) -> Result<(), ServeError> {
         peers: Mutex::new(HashMap::new()),
         next_peer: AtomicU64::new(0),
         handles: AtomicUsize::new(0),
+        ending: AtomicBool::new(false),
     });
     let watchdog = Arc::clone(&agent);
     std::thread::spawn(move || watchdog.watch());
     let own_uid = crate::platform::current_uid();
     for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
+        let Ok(stream) = stream else {
+            // Out of descriptors or memory for now: wait rather than spin.
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        };
         // Another user's process is closed on without a word: the socket's
         // mode should already have kept it out.
         if crate::platform::peer_uid(&stream).ok() != Some(own_uid) {
@@ -151,6 +156,8 @@ struct Agent {
     next_peer: AtomicU64,
     /// Per-connection vault handles still alive.
     handles: AtomicUsize,
+    /// Set by the first thread to end the agent; any other waits for the exit.
+    ending: AtomicBool,
 }
 
 /// A lock that a panicking thread poisoned still guards valid data here:
@@ -282,6 +289,12 @@ impl Agent {
     /// Forgets every key and ends the process: the socket goes first, so
     /// no new client reaches an agent on its way out.
     fn end(&self, why: &str) -> ! {
+        if self.ending.swap(true, Ordering::AcqRel) {
+            // Another thread (a lock, the timeout) is already ending it.
+            loop {
+                std::thread::park();
+            }
+        }
         let ours = std::fs::symlink_metadata(&self.socket)
             .is_ok_and(|m| (m.dev(), m.ino()) == self.identity);
         if ours {
