@@ -976,3 +976,69 @@ fn unlock_asks_at_the_terminal_and_a_mistyped_passphrase_is_asked_again() {
     assert_eq!(setup.agent_pids().len(), 1);
     assert_success(&setup.run(&["list"]), "list with no prompt");
 }
+
+/// A listener another user planted where the agent's socket should be (the
+/// /tmp fallback is shared) never receives a passphrase: the client checks
+/// who answers (SO_PEERCRED) before it sends anything, and `unlock` refuses
+/// a folder that is not the user's own.
+#[test]
+fn a_socket_planted_by_another_user_gets_no_passphrase() {
+    if flowvault::platform::current_uid() != 0 {
+        eprintln!("not root: cannot run a listener as another user here");
+        return;
+    }
+    let setup = Setup::new();
+    std::fs::set_permissions(setup.run.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The other user's own folder, where ours should have been.
+    let folder = setup.socket.parent().unwrap();
+    std::fs::create_dir(folder).unwrap();
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(folder, Some(65534), Some(65534)).unwrap();
+    let script = r#"
+import os, socket
+s = socket.socket(socket.AF_UNIX)
+s.bind("SOCKET")
+os.chmod("SOCKET", 0o777)
+s.listen(8)
+s.settimeout(8)
+got = 0
+try:
+    while True:
+        c, _ = s.accept()
+        c.settimeout(2)
+        try:
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                got += len(chunk)
+        except OSError:
+            pass
+except OSError:
+    pass
+print(got)
+"#
+    .replace("SOCKET", &setup.socket.to_string_lossy());
+    let mut planted = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(&script)
+        .uid(65534)
+        .gid(65534)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(eventually(Duration::from_secs(10), || setup
+        .socket
+        .exists()));
+    let out = setup.unlock(&[]);
+    let text = assert_error(&out, 1, "unlock with a planted socket");
+    assert!(text.contains("another user"), "{text}");
+    assert_error(
+        &setup.run(&["list"]),
+        3,
+        "list does not use the planted socket",
+    );
+    let out = planted.wait_with_output().unwrap();
+    let received = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(received, "0", "the planted listener received bytes");
+}

@@ -327,9 +327,10 @@ pub enum Command {
         ))]
         shell: String,
     },
-    /// Unlock the vault file once and keep it open in a per-user agent:
-    /// commands, the UI and the daemon then ask for no passphrase
+    /// Unlock once: a per-user agent keeps the vault file open, so commands ask for no passphrase
     ///
+    /// Commands, the UI and the daemon given no --key-file or
+    /// --passphrase-file work through the agent while it holds the vault.
     /// The agent forgets the key after TIMEOUT with no request, or at
     /// `flowvault lock`. Its socket is $XDG_RUNTIME_DIR/flowvault/agent.sock
     /// (else /tmp/flowvault-UID/agent.sock; FLOWVAULT_AGENT_SOCKET overrides).

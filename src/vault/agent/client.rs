@@ -28,9 +28,14 @@ struct Channel {
 }
 
 impl Channel {
-    /// Connects to the agent at `socket`; `None` when none answers there.
+    /// Connects to the agent at `socket`; `None` when none answers there,
+    /// or when what answers is another user's process: in a shared /tmp
+    /// another user could have planted a listener to collect passphrases.
     fn connect(socket: &Path) -> Option<Channel> {
         let stream = UnixStream::connect(socket).ok()?;
+        if crate::platform::peer_uid(&stream).ok()? != crate::platform::current_uid() {
+            return None;
+        }
         stream.set_read_timeout(Some(ANSWER_TIMEOUT)).ok()?;
         Some(Channel { stream })
     }
