@@ -1019,7 +1019,7 @@ except OSError:
 print(got)
 "#
     .replace("SOCKET", &setup.socket.to_string_lossy());
-    let mut planted = Command::new("/usr/bin/python3")
+    let planted = Command::new("/usr/bin/python3")
         .arg("-c")
         .arg(&script)
         .uid(65534)
