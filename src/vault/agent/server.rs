@@ -84,6 +84,7 @@ pub fn serve(socket: &Path, timeout: Duration) -> Result<(), ServeError> {
         next_peer: AtomicU64::new(0),
         handles: AtomicUsize::new(0),
         ending: AtomicBool::new(false),
+        tried_unlock: AtomicBool::new(false),
     });
     let watchdog = Arc::clone(&agent);
     std::thread::spawn(move || watchdog.watch());
@@ -158,6 +159,8 @@ struct Agent {
     handles: AtomicUsize,
     /// Set by the first thread to end the agent; any other waits for the exit.
     ending: AtomicBool,
+    /// Whether any `unlock` was asked of this agent, successful or not.
+    tried_unlock: AtomicBool,
 }
 
 /// A lock that a panicking thread poisoned still guards valid data here:
@@ -205,8 +208,13 @@ impl Agent {
         drop(handle);
         lock(&self.peers).remove(&id);
         // An agent whose every `unlock` failed holds nothing and has no
-        // one left to try again: it ends rather than linger.
-        if lock(&self.held).is_empty() && lock(&self.peers).is_empty() {
+        // one left to try again: it ends rather than linger. (Before any
+        // `unlock` came, a client that only looked is no reason to end:
+        // the `unlock` that started the agent may still be connecting.)
+        if self.tried_unlock.load(Ordering::Acquire)
+            && lock(&self.held).is_empty()
+            && lock(&self.peers).is_empty()
+        {
             self.end("nothing held");
         }
     }
@@ -221,9 +229,11 @@ impl Agent {
                 path,
                 key,
                 timeout_secs,
-            } => self
-                .unlock(path, key.into(), Duration::from_secs(timeout_secs))
-                .map(|()| Response::Done),
+            } => {
+                self.tried_unlock.store(true, Ordering::Release);
+                self.unlock(path, key.into(), Duration::from_secs(timeout_secs))
+                    .map(|()| Response::Done)
+            }
             Request::Open { path } => self.open(&path, handle),
             Request::Lock => Ok(Response::Done),
             call => match handle.store.as_mut() {
