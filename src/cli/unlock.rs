@@ -40,13 +40,13 @@ pub fn file_path(args: &GlobalArgs, operation: &'static str) -> Result<PathBuf, 
 /// terminal if no file gives a key; OpenBao never does.
 pub fn open_store(args: &GlobalArgs) -> Result<Box<dyn Store>, CliError> {
     let location = location(args)?;
+    if let VaultLocation::File(path) = &location
+        && no_key_option(args)
+        && let Some(store) = crate::vault::agent::open(path)
+    {
+        return Ok(Box::new(store));
+    }
     match &location {
-        VaultLocation::File(path)
-            if no_key_option(args)
-                && let Some(store) = crate::vault::agent::open(path) =>
-        {
-            Ok(Box::new(store))
-        }
         VaultLocation::File(path) => with_file_key(args, path, |key| {
             let access = StoreAccess {
                 unlock: Some(key),
