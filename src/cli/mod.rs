@@ -1,5 +1,6 @@
 //! The headless commands of CLI.md.
 
+mod agent_cmds;
 mod audit;
 mod clip;
 pub mod completions;
@@ -392,6 +393,30 @@ pub enum Command {
         ))]
         shell: String,
     },
+    /// Unlock once: a per-user agent keeps the vault file open, so commands ask for no passphrase
+    ///
+    /// Commands, the UI and the daemon given no --key-file or
+    /// --passphrase-file work through the agent while it holds the vault.
+    /// The agent forgets the key after TIMEOUT with no request, or at
+    /// `flowvault lock`. Its socket is $XDG_RUNTIME_DIR/flowvault/agent.sock
+    /// (else /tmp/flowvault-UID/agent.sock; FLOWVAULT_AGENT_SOCKET overrides).
+    Unlock {
+        /// Forget the key after this long with no request: 30s, 15m, 1h [default: 15m]
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
+    },
+    /// Make the unlock agent forget every key now and end
+    Lock,
+    /// Run the unlock agent (started by `unlock`)
+    #[command(hide = true)]
+    AgentServe {
+        /// The socket to listen on
+        #[arg(long, value_name = "PATH")]
+        socket: PathBuf,
+        /// The idle timeout until the first unlock sets its own, in seconds
+        #[arg(long, value_name = "SECONDS")]
+        timeout_secs: u64,
+    },
     /// Print the manual page (roff): `flowvault man | man -l -`
     Man {
         /// A command, for its own page (`flowvault man flows add`)
@@ -510,6 +535,12 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
             transit_key,
         } => vault_cmds::init(global, new_key_file.as_deref(), transit_key),
         Command::Completions { shell } => completions::print_registration(&shell),
+        Command::Unlock { timeout } => agent_cmds::unlock(global, timeout.as_deref()),
+        Command::Lock => agent_cmds::lock(global),
+        Command::AgentServe {
+            socket,
+            timeout_secs,
+        } => agent_cmds::serve(&socket, timeout_secs),
         Command::Man { command } => man::print_page(&command),
         Command::Config { json } => config_cmd::config(global, json),
         Command::Services { json } => services::services(json),

@@ -35,10 +35,17 @@ pub fn file_path(args: &GlobalArgs, operation: &'static str) -> Result<PathBuf, 
     }
 }
 
-/// Opens the vault; a file asks for its passphrase on the terminal if no
-/// file gives a key, OpenBao never does.
+/// Opens the vault; a file with no key option given is reached through the
+/// unlock agent if it holds it, else asks for its passphrase on the
+/// terminal if no file gives a key; OpenBao never does.
 pub fn open_store(args: &GlobalArgs) -> Result<Box<dyn Store>, CliError> {
     let location = location(args)?;
+    if let VaultLocation::File(path) = &location
+        && no_key_option(args)
+        && let Some(store) = crate::vault::agent::open(path)
+    {
+        return Ok(Box::new(store));
+    }
     match &location {
         VaultLocation::File(path) => with_file_key(args, path, |key| {
             let access = StoreAccess {
@@ -74,7 +81,24 @@ pub fn with_file<T>(
     mut run: impl FnMut(&Path, &UnlockKey) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
     let path = file_path(args, operation)?;
+    if no_key_option(args) && crate::vault::agent::open(&path).is_some() {
+        // Said before the prompt, so nobody wonders why the agent did not answer.
+        let text = crate::locale::current().f("agent.needs_key", &[("operation", operation)]);
+        if !has_terminal() {
+            return Err(CliError {
+                exit: Exit::CannotUnlock,
+                message: text,
+            });
+        }
+        super::output::message(&text);
+    }
     with_file_key(args, &path, |key| run(&path, &key))
+}
+
+/// Whether neither `--key-file` nor `--passphrase-file` (nor their
+/// variables) was given: only then is the unlock agent asked.
+fn no_key_option(args: &GlobalArgs) -> bool {
+    args.key_file.is_none() && args.passphrase_file.is_none()
 }
 
 /// Runs `open` with the key of the vault file `path` the global options give.

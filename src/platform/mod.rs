@@ -8,6 +8,7 @@ mod memory;
 mod process;
 pub mod sd_notify;
 pub mod thread_priority;
+mod unix_peer;
 
 pub use file_access::{current_uid, is_read_only_fs, is_writable};
 pub use locked_memory::LockedBytes;
@@ -16,3 +17,4 @@ pub use process::{
     HardeningError, core_limit, end_quietly_on_closed_pipe, harden_process, is_dumpable,
     restore_core_limit,
 };
+pub use unix_peer::{QuietWriter, in_new_session, peer_uid};

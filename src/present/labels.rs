@@ -441,6 +441,7 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
         E::FileOnly(operation) => locale.f("vault_error.file_only", &[("operation", operation)]),
         E::OpenBaoOnly(option) => locale.f("vault_error.openbao_only", &[("option", option)]),
         E::NoUnlockKey(p) => locale.f("vault_error.no_unlock_key", &[("path", &path(p))]),
+        E::Agent(detail) => locale.f("vault_error.agent", &[("detail", detail)]),
         other => locale.f("vault_error.other", &[("detail", &other.to_string())]),
     }
 }
@@ -627,6 +628,8 @@ pub fn audit_action(locale: &Locale, action: crate::vault::audit::AuditAction) -
         AuditAction::FlowRemove => "audit.action.flow_remove",
         AuditAction::SecretPrinted => "audit.action.secret_printed",
         AuditAction::ExecEnv => "audit.action.exec_env",
+        AuditAction::AgentUnlocked => "audit.action.agent_unlocked",
+        AuditAction::AgentLocked => "audit.action.agent_locked",
     })
 }
 

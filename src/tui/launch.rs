@@ -30,7 +30,13 @@ pub fn launch(
     let (width, height) =
         ratatui::crossterm::terminal::size().wrap_err("cannot read the terminal size")?;
     let theme = ui.theme;
-    let (mut app, start) = App::on_location(&location, key, locale, theme, (width, height));
+    // A file the unlock agent holds opens without the unlock screen.
+    let through_agent = key.is_none()
+        && matches!(&location, VaultLocation::File(path) if crate::vault::agent::open(path).is_some());
+    let (mut app, mut start) = App::on_location(&location, key, locale, theme, (width, height));
+    if through_agent {
+        start = app.start_without_key();
+    }
     app.configure(ui);
     let session = VaultSession::at(location, bao);
     let runtime = tokio::runtime::Builder::new_current_thread()

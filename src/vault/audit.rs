@@ -44,6 +44,10 @@ pub enum AuditAction {
     /// Values were put in a program's environment by `exec` (the detail
     /// names the fields and the program).
     ExecEnv,
+    /// The unlock agent opened the vault and keeps it open for commands.
+    AgentUnlocked,
+    /// The unlock agent was told to forget the vault (`flowvault lock`).
+    AgentLocked,
 }
 
 /// What kind of record an entry is about.
@@ -87,18 +91,19 @@ pub struct AuditEntry {
 }
 
 /// Which entries to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditQuery {
     /// Only entries about this connection or flow id.
     pub target_id: Option<String>,
     /// Only entries at or after this time.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub since: Option<OffsetDateTime>,
     /// At most this many, the most recent.
     pub last: Option<usize>,
 }
 
 /// What checking the trail found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuditCheck {
     /// Every entry is there, unaltered, in order.
     Intact { entries: u64 },

@@ -52,16 +52,21 @@ impl VaultLocation {
 }
 
 /// Opens the vault at `location`; a file is unlocked and checks what is read
-/// as [`Vault::open_checking_reads`] does.
+/// as [`Vault::open_checking_reads`] does, or, given no key, is reached
+/// through the unlock agent if it holds it.
 pub fn open_store(
     location: &VaultLocation,
     access: &StoreAccess,
 ) -> Result<Box<dyn Store>, VaultError> {
     match location {
-        VaultLocation::File(path) => {
-            let key = file_key(path, access)?;
-            Ok(Box::new(Vault::open_checking_reads(path, key)?))
-        }
+        VaultLocation::File(path) => match &access.unlock {
+            Some(key) => Ok(Box::new(Vault::open_checking_reads(path, key)?)),
+            // No key: the unlock agent's copy, if it holds this vault.
+            None => match super::agent::open(path) {
+                Some(store) => Ok(Box::new(store)),
+                None => Err(VaultError::NoUnlockKey(path.to_owned())),
+            },
+        },
         VaultLocation::OpenBao(location) => {
             let login = login(&access.bao)?;
             Ok(Box::new(super::openbao::open(location, &login)?))

@@ -77,6 +77,10 @@ pub enum VaultError {
     /// A vault file was to be opened without a passphrase or key file.
     #[error("the vault file {0} needs a passphrase or key file to open")]
     NoUnlockKey(PathBuf),
+    /// The unlock agent could not be asked, or answered with something else
+    /// than a vault error; never carries a secret.
+    #[error("the unlock agent: {0}")]
+    Agent(String),
     #[error("the audit trail was altered outside flowvault at entry {seq}: {reason}")]
     AuditBroken { seq: u64, reason: String },
     #[error(transparent)]

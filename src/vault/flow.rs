@@ -28,11 +28,12 @@ impl FlowId {
 }
 
 /// A named list of actions, run in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flow {
     pub id: FlowId,
     pub name: String,
     pub steps: Vec<FlowStep>,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// A sealed value of this flow failed its integrity check; its steps are not shown.
     pub damaged: bool,
@@ -43,7 +44,7 @@ pub struct Flow {
 }
 
 /// One action of a flow, with its settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowStep {
     pub id: String,
     /// Catalog action id ("twilio.send_sms").
@@ -85,7 +86,7 @@ impl FlowStep {
 }
 
 /// Where a connection is used: flow name and 1-based position.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     pub flow: String,
     pub position: usize,

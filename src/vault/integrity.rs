@@ -4,7 +4,9 @@
 use std::fmt;
 
 /// The kinds of record the digest covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum RecordKind {
     Connections,
     Tokens,
@@ -36,7 +38,7 @@ impl RecordKind {
 }
 
 /// How the records of one kind differ from what the digest expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KindMismatch {
     pub kind: RecordKind,
     /// How many records the digest counts.
@@ -66,7 +68,7 @@ pub enum Change {
 }
 
 /// Every kind of record whose rows do not match the sealed digest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IntegrityReport {
     pub mismatches: Vec<KindMismatch>,
 }

@@ -1,5 +1,6 @@
 //! The encrypted vault: crypto, the SQLite file and its migrations, the domain model.
 
+pub mod agent;
 pub mod audit;
 mod backend;
 pub mod copy;

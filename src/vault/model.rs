@@ -128,7 +128,7 @@ impl<'de> Deserialize<'de> for Credentials {
 }
 
 /// A named set of credentials for one service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connection {
     pub id: ConnectionId,
     pub name: String,
@@ -137,7 +137,9 @@ pub struct Connection {
     /// Catalog method id of that service ("client_credentials").
     pub method: String,
     pub fields: Credentials,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     /// The stored version this copy stands for (a new record is saved as
     /// version 1); a save names it, and fails if another writer came first.
@@ -167,7 +169,7 @@ impl Connection {
 }
 
 /// A connection whose sealed values failed their integrity check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DamagedConnection {
     pub id: ConnectionId,
     /// The name, when that value itself was intact.
@@ -175,7 +177,7 @@ pub struct DamagedConnection {
 }
 
 /// One row of the connection table as read back.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum StoredConnection {
     Intact(Connection),
     Damaged(DamagedConnection),

@@ -110,7 +110,7 @@ pub trait VaultStore {
 /// A mark of the vault's state: two marks differ when a record was written
 /// between them, by any process or machine (renewal leases and audit entries
 /// alone, which no list shows, do not count).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangeMark(pub String);
 
 /// "What changed since": how live reload and the refresher notice writes

@@ -58,7 +58,7 @@ pub struct RefreshState {
 }
 
 /// What the vault knows of a connection's token.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub token: Option<Token>,
     pub state: RefreshState,

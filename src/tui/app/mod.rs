@@ -347,9 +347,10 @@ impl App {
         (app, start)
     }
 
-    /// Effects to run at start on a vault that needs no key (OpenBao): it
-    /// is opened at once; a failure cannot be retried by typing.
-    fn start_without_key(&mut self) -> Vec<Effect> {
+    /// Effects to run at start on a vault that needs no key (OpenBao, or a
+    /// file the unlock agent holds): it is opened at once; a failure cannot
+    /// be retried by typing.
+    pub fn start_without_key(&mut self) -> Vec<Effect> {
         self.key_file_unlock = true;
         self.phase = Phase::Locked(UnlockScreen::working(self.vault_path.clone()));
         vec![Effect::Vault(VaultCommand::Connect)]
