@@ -2,9 +2,11 @@
 
 pub mod audit;
 mod backend;
+pub mod backup;
 pub mod copy;
 pub mod crypto;
 mod error;
+pub mod export;
 mod file;
 pub mod file_admin;
 mod flow;
@@ -31,7 +33,7 @@ pub use model::{
     SecretValue, StoredConnection, canonical_name, normalise_name, now, validate_name,
 };
 pub use sqlite::Vault;
-pub use store::{AuditLog, ChangeFeed, ChangeMark, Store, VaultStore};
+pub use store::{AuditLog, ChangeFeed, ChangeMark, RecordBatch, Store, VaultStore};
 pub use token::{RefreshState, Token, TokenRecord};
 
 /// The default vault file: `<user data dir>/flowvault/vault.db`.

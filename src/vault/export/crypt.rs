@@ -1,0 +1,132 @@
+//! The age layer: a document sealed to a passphrase (scrypt) or to X25519
+//! recipients, and opened again. Plaintext buffers are zeroized.
+
+use std::io::{Read, Write};
+
+use age::secrecy::SecretString;
+use age::{DecryptError, Identity, Recipient};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::PortingError;
+use super::document::{ExportDocument, FORMAT, VERSION};
+
+/// How an export is encrypted.
+pub enum Encryption {
+    /// To a passphrase (age's scrypt recipient).
+    Passphrase(SecretString),
+    /// To age X25519 public keys (`age1…`).
+    Recipients(Vec<age::x25519::Recipient>),
+}
+
+/// How an export is decrypted.
+pub enum Decryption {
+    /// With the passphrase it was encrypted to.
+    Passphrase(SecretString),
+    /// With identities from an age identity file.
+    Identities(Vec<Box<dyn Identity>>),
+}
+
+/// Serialises `doc` straight into the encryptor (no whole plaintext in
+/// memory) and writes the age file to `out`.
+pub fn seal_document<W: Write>(
+    doc: &ExportDocument,
+    encryption: Encryption,
+    out: W,
+) -> Result<W, PortingError> {
+    let encryptor = match encryption {
+        Encryption::Passphrase(passphrase) => age::Encryptor::with_user_passphrase(passphrase),
+        Encryption::Recipients(recipients) => {
+            age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn Recipient))
+                .map_err(|e| PortingError::Write(std::io::Error::other(e.to_string())))?
+        }
+    };
+    let mut writer = encryptor.wrap_output(out).map_err(PortingError::Write)?;
+    serde_json::to_writer(&mut writer, doc)
+        .map_err(|e| PortingError::Write(std::io::Error::other(e)))?;
+    writer.flush().map_err(PortingError::Write)?;
+    writer.finish().map_err(PortingError::Write)
+}
+
+/// Whether `bytes` is an age file encrypted to a passphrase (rather than
+/// to recipients); an error if it is no age file at all.
+pub fn is_passphrase_encrypted(bytes: &[u8]) -> Result<bool, PortingError> {
+    Ok(age::Decryptor::new_buffered(bytes)
+        .map_err(decrypt_error)?
+        .is_scrypt())
+}
+
+/// Decrypts and parses an export; every failure is told apart as a wrong
+/// key, a damaged file or a document this version does not read.
+pub fn open_document(bytes: &[u8], decryption: Decryption) -> Result<ExportDocument, PortingError> {
+    let decryptor = age::Decryptor::new_buffered(bytes).map_err(decrypt_error)?;
+    let identities: Vec<Box<dyn Identity>> = match decryption {
+        Decryption::Passphrase(passphrase) => {
+            vec![Box::new(age::scrypt::Identity::new(passphrase))]
+        }
+        Decryption::Identities(identities) => identities,
+    };
+    let mut reader = decryptor
+        .decrypt(identities.iter().map(|i| i.as_ref() as &dyn Identity))
+        .map_err(decrypt_error)?;
+    // The ciphertext is longer than the plaintext: one allocation, so no
+    // copy of the plaintext is left behind by a reallocation.
+    let mut plain = Zeroizing::new(Vec::with_capacity(bytes.len()));
+    reader
+        .read_to_end(&mut plain)
+        .map_err(|e| PortingError::Damaged(e.to_string()))?;
+    parse(&plain)
+}
+
+/// The document in `plain`, after its format and version are checked.
+fn parse(plain: &[u8]) -> Result<ExportDocument, PortingError> {
+    #[derive(Deserialize)]
+    struct Header {
+        format: Option<String>,
+        version: Option<u32>,
+    }
+    let header: Header = serde_json::from_slice(plain)
+        .map_err(|_| PortingError::NotAnExport("its content is not a JSON object".into()))?;
+    if header.format.as_deref() != Some(FORMAT) {
+        return Err(PortingError::NotAnExport(format!(
+            "its format is not \"{FORMAT}\""
+        )));
+    }
+    match header.version {
+        Some(VERSION) => {}
+        Some(v) if v > VERSION => {
+            return Err(PortingError::NotAnExport(format!(
+                "it is version {v}, written by a newer flowvault; upgrade flowvault"
+            )));
+        }
+        other => {
+            return Err(PortingError::NotAnExport(format!(
+                "version {} is not one this flowvault reads",
+                other.map_or("(none)".to_owned(), |v| v.to_string())
+            )));
+        }
+    }
+    // The error names where, never a value.
+    serde_json::from_slice(plain).map_err(|e| {
+        PortingError::NotAnExport(format!(
+            "malformed at line {} column {}",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+fn decrypt_error(e: DecryptError) -> PortingError {
+    match e {
+        DecryptError::DecryptionFailed
+        | DecryptError::KeyDecryptionFailed
+        | DecryptError::NoMatchingKeys => PortingError::WrongKey,
+        DecryptError::ExcessiveWork { required, .. } => PortingError::TooMuchWork(required),
+        DecryptError::InvalidHeader => PortingError::Damaged("its age header is malformed".into()),
+        DecryptError::InvalidMac => PortingError::Damaged("its age header was altered".into()),
+        DecryptError::UnknownFormat => {
+            PortingError::Damaged("it is not in a known age format".into())
+        }
+        DecryptError::Io(e) => PortingError::Damaged(e.to_string()),
+    }
+}
