@@ -625,6 +625,9 @@ pub fn audit_action(locale: &Locale, action: crate::vault::audit::AuditAction) -
         AuditAction::FlowEdit => "audit.action.flow_edit",
         AuditAction::FlowRename => "audit.action.flow_rename",
         AuditAction::FlowRemove => "audit.action.flow_remove",
+        AuditAction::Export => "audit.action.export",
+        AuditAction::Import => "audit.action.import",
+        AuditAction::Backup => "audit.action.backup",
     })
 }
 

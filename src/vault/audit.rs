@@ -39,6 +39,12 @@ pub enum AuditAction {
     FlowRename,
     /// A flow was removed.
     FlowRemove,
+    /// Every record was exported to an encrypted file.
+    Export,
+    /// Records were imported from an export.
+    Import,
+    /// A copy of the vault file was made.
+    Backup,
 }
 
 /// What kind of record an entry is about.

@@ -3,7 +3,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::error::VaultError;
 use super::file;
@@ -46,9 +46,9 @@ pub fn backup_vault(
     force: bool,
 ) -> Result<BackupReport, BackupError> {
     refuse_destination(vault.path(), dest, force)?;
-    let temp = temp_path(dest);
+    let temp = file::temp_beside(dest, "backup");
     let made = copy_and_check(vault, unlock, &temp).and_then(|report| {
-        put_in_place(&temp, dest, force)?;
+        file::put_in_place(&temp, dest, force)?;
         Ok(report)
     });
     // On success only the companions of the check are left to remove.
@@ -76,16 +76,6 @@ fn refuse_destination(vault: &Path, dest: &Path, force: bool) -> Result<(), Back
         .into()),
         _ => Ok(()),
     }
-}
-
-/// A new private file beside `dest`, named so it is seen as flowvault's.
-fn temp_path(dest: &Path) -> PathBuf {
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "vault".into());
-    let hidden = format!(".{name}.backup-{}", super::crypto::random_uuid());
-    dest.with_file_name(hidden)
 }
 
 fn copy_and_check(
@@ -126,27 +116,6 @@ fn copy_and_check(
         bytes: 0,
         connections,
     })
-}
-
-/// Renames the checked copy to `dest`; without `force`, by a link that
-/// fails if `dest` appeared meanwhile.
-fn put_in_place(temp: &Path, dest: &Path, force: bool) -> Result<(), BackupError> {
-    if force {
-        fs::rename(temp, dest).map_err(|source| io_error("cannot create file", dest, source))?;
-    } else {
-        fs::hard_link(temp, dest).map_err(|source| match source.kind() {
-            std::io::ErrorKind::AlreadyExists => VaultError::FileExists(dest.to_owned()),
-            _ => io_error("cannot create file", dest, source),
-        })?;
-    }
-    let folder = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Ok(dir) = fs::File::open(folder) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }
 
 fn io_error(context: &'static str, path: &Path, source: std::io::Error) -> VaultError {

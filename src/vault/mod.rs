@@ -23,7 +23,7 @@ mod token;
 
 pub use backend::{BaoOptions, DEFAULT_TRANSIT_KEY, StoreAccess, create_store, open_store};
 pub use error::{InsecureReason, VaultError};
-pub use file::check_new_path;
+pub use file::{check_new_path, put_in_place, temp_beside};
 pub use flow::{Flow, FlowId, FlowStep, Usage};
 pub use integrity::{Change, IntegrityReport, KindMismatch, RecordKind};
 pub use keyslot::{KdfParams, MAX_KEY_FILE_LEN, MIN_KEY_FILE_LEN, UnlockKey};
