@@ -38,17 +38,15 @@ pub fn encryption(
             UnlockKey::Passphrase(first)
         }
     };
-    Ok(Encryption::Passphrase(secret(unlock::checked_new_passphrase(
-        key,
-    )?)))
+    Ok(Encryption::Passphrase(secret(
+        unlock::checked_new_passphrase(key)?,
+    )))
 }
 
 /// An `age1…` public key, or a usage error naming it.
 pub fn parse_recipient(text: &str) -> Result<age::x25519::Recipient, CliError> {
     text.trim().parse().map_err(|_| {
-        CliError::usage(
-            crate::locale::current().f("porting.bad_recipient", &[("recipient", text)]),
-        )
+        CliError::usage(crate::locale::current().f("porting.bad_recipient", &[("recipient", text)]))
     })
 }
 
@@ -98,9 +96,7 @@ fn require_terminal() -> Result<(), CliError> {
     }
     Err(CliError {
         exit: Exit::CannotUnlock,
-        message: crate::locale::current()
-            .t("porting.no_terminal")
-            .to_owned(),
+        message: crate::locale::current().t("porting.no_terminal").to_owned(),
     })
 }
 

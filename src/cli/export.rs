@@ -7,7 +7,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::vault::audit::{AuditAction, AuditEvent};
-use crate::vault::export::{Encryption, ExportDocument, PortingError, build_document, seal_document};
+use crate::vault::export::{
+    Encryption, ExportDocument, PortingError, build_document, seal_document,
+};
 
 use super::GlobalArgs;
 use super::age_keys;
@@ -42,8 +44,7 @@ pub fn export(global: &GlobalArgs, args: ExportArgs) -> Result<(), CliError> {
     let mut store = unlock::open_store(global)?;
     store.read_on_two_threads();
     let document = build_document(store.as_ref()).map_err(|e| porting_error(&args.file, e))?;
-    let encryption =
-        age_keys::encryption(&args.recipients, args.age_passphrase_file.as_deref())?;
+    let encryption = age_keys::encryption(&args.recipients, args.age_passphrase_file.as_deref())?;
     let how = match &encryption {
         Encryption::Passphrase(_) => "passphrase".to_owned(),
         Encryption::Recipients(r) => format!("{} recipients", r.len()),
@@ -142,11 +143,17 @@ pub fn porting_error(file: &Path, error: PortingError) -> CliError {
         ),
         PortingError::NotAnExport(detail) => (
             Exit::Failure,
-            locale.f("porting.not_an_export", &[("path", &path), ("detail", &detail)]),
+            locale.f(
+                "porting.not_an_export",
+                &[("path", &path), ("detail", &detail)],
+            ),
         ),
         PortingError::TooMuchWork(n) => (
             Exit::Failure,
-            locale.f("porting.too_much_work", &[("path", &path), ("n", &n.to_string())]),
+            locale.f(
+                "porting.too_much_work",
+                &[("path", &path), ("n", &n.to_string())],
+            ),
         ),
         PortingError::Invalid(problems) => (
             Exit::Failure,

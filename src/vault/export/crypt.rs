@@ -11,6 +11,10 @@ use zeroize::Zeroizing;
 use super::PortingError;
 use super::document::{ExportDocument, FORMAT, VERSION};
 
+/// The highest scrypt work factor a passphrase file may ask for: the age
+/// tool writes 18; 22 takes some 16 times as long, a few seconds.
+const MAX_WORK_FACTOR: u8 = 22;
+
 /// How an export is encrypted.
 pub enum Encryption {
     /// To a passphrase (age's scrypt recipient).
@@ -62,7 +66,11 @@ pub fn open_document(bytes: &[u8], decryption: Decryption) -> Result<ExportDocum
     let decryptor = age::Decryptor::new_buffered(bytes).map_err(decrypt_error)?;
     let identities: Vec<Box<dyn Identity>> = match decryption {
         Decryption::Passphrase(passphrase) => {
-            vec![Box::new(age::scrypt::Identity::new(passphrase))]
+            let mut identity = age::scrypt::Identity::new(passphrase);
+            // age's own limit follows this machine's speed, and refuses
+            // the work factor the age tool writes (18) on a slow one.
+            identity.set_max_work_factor(MAX_WORK_FACTOR);
+            vec![Box::new(identity)]
         }
         Decryption::Identities(identities) => identities,
     };
