@@ -139,7 +139,7 @@ fn backup_keeps_an_existing_file_unless_forced_and_is_audited() {
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), "precious");
     let leftovers: Vec<_> = std::fs::read_dir(vault.dir.path())
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().contains(".backup-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");

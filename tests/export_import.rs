@@ -278,7 +278,7 @@ fn export_then_import_into_an_empty_vault_round_trips_every_service() {
     assert_eq!(mode, 0o600, "the export is private");
     let leftovers: Vec<_> = std::fs::read_dir(source.dir.path())
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().contains(".export-"))
         .collect();
     assert!(

@@ -185,8 +185,7 @@ pub fn write_new_private_file(path: &Path, bytes: &[u8]) -> Result<(), VaultErro
 pub fn temp_beside(dest: &Path, purpose: &str) -> PathBuf {
     let name = dest
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "flowvault".into());
+        .map_or_else(|| "flowvault".into(), |n| n.to_string_lossy().into_owned());
     let hidden = format!(".{name}.{purpose}-{}", super::crypto::random_uuid());
     dest.with_file_name(hidden)
 }

@@ -138,3 +138,37 @@ fn decrypt_error(e: DecryptError) -> PortingError {
         DecryptError::Io(e) => PortingError::Damaged(e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealed(json: &str) -> Vec<u8> {
+        let identity = age::x25519::Identity::generate();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&identity.to_public() as _)).unwrap();
+        let mut out = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut out).unwrap();
+        writer.write_all(json.as_bytes()).unwrap();
+        writer.finish().unwrap();
+        let opened = open_document(&out, Decryption::Identities(vec![Box::new(identity)]));
+        match opened {
+            Ok(_) => Vec::new(),
+            Err(e) => e.to_string().into_bytes(),
+        }
+    }
+
+    #[test]
+    fn a_document_of_another_format_or_version_is_named_as_such() {
+        let said = |json: &str| String::from_utf8(sealed(json)).unwrap();
+        assert!(said("[1, 2]").contains("not a JSON object"));
+        assert!(said(r#"{"format":"other","version":1}"#).contains("format is not"));
+        assert!(said(r#"{"format":"flowvault-export","version":9}"#).contains("newer flowvault"));
+        assert!(said(r#"{"format":"flowvault-export"}"#).contains("(none)"));
+        let malformed = said(r#"{"format":"flowvault-export","version":1,"connections":7}"#);
+        assert!(malformed.contains("malformed at line 1"), "{malformed}");
+        let valid = r#"{"format":"flowvault-export","version":1,
+            "exported_at":"2026-12-02T10:00:00Z","connections":[],"flows":[]}"#;
+        assert_eq!(said(valid), "");
+    }
+}

@@ -201,3 +201,171 @@ fn same_steps(a: &[FlowStep], b: &[FlowStep]) -> bool {
             x.action == y.action && x.connection == y.connection && x.inputs == y.inputs
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::export::document::{ExportedConnection, ExportedFlow, FORMAT, VERSION};
+    use crate::vault::model::Credentials;
+    use crate::vault::token::Token;
+
+    fn fields(token: &str) -> Credentials {
+        let mut fields = Credentials::default();
+        fields.set("token", token);
+        fields
+    }
+
+    fn exported(name: &str, token: &str) -> ExportedConnection {
+        let c = Connection::new(name, "http", "bearer", fields(token));
+        ExportedConnection {
+            id: c.id,
+            name: c.name,
+            service: c.service,
+            method: c.method,
+            fields: c.fields,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            token: Some(Token {
+                access_token: crate::vault::SecretValue::new("at"),
+                token_type: "Bearer".into(),
+                scope: None,
+                obtained_at: crate::vault::now(),
+                expires_at: None,
+            }),
+        }
+    }
+
+    fn flow_using(name: &str, connection: &ConnectionId) -> ExportedFlow {
+        ExportedFlow {
+            id: FlowId::random(),
+            name: name.into(),
+            created_at: crate::vault::now(),
+            steps: vec![ExportedStep {
+                action: "http.request".into(),
+                connection: Some(connection.clone()),
+                inputs: Credentials::default(),
+            }],
+        }
+    }
+
+    fn doc(connections: Vec<ExportedConnection>, flows: Vec<ExportedFlow>) -> ExportDocument {
+        ExportDocument {
+            format: FORMAT.into(),
+            version: VERSION,
+            exported_at: crate::vault::now(),
+            connections,
+            flows,
+        }
+    }
+
+    fn changes(records: &[PlannedRecord]) -> Vec<(&str, Change)> {
+        records
+            .iter()
+            .map(|r| (r.name.as_str(), r.change))
+            .collect()
+    }
+
+    #[test]
+    fn into_an_empty_vault_everything_is_added_with_its_ids_and_tokens() {
+        let a = exported("A", "1");
+        let flow = flow_using("F", &a.id);
+        let plan = plan_import(&doc(vec![a.clone()], vec![flow.clone()]), &[], &[], false);
+        assert_eq!(changes(&plan.connections), [("A", Change::Added)]);
+        assert_eq!(changes(&plan.flows), [("F", Change::Added)]);
+        assert_eq!(plan.batch.added[0].id, a.id);
+        assert_eq!(plan.batch.added[0].created_at, a.created_at);
+        assert_eq!(plan.batch.tokens.len(), 1);
+        assert_eq!(plan.batch.added_flows[0].id, flow.id);
+        assert_eq!(plan.batch.added_flows[0].steps[0].connection, Some(a.id));
+        assert!(plan.conflicts().is_empty());
+    }
+
+    #[test]
+    fn a_clash_is_a_conflict_unless_overwrite_and_the_same_values_are_unchanged() {
+        let there = Connection::new("billing", "http", "bearer", fields("old"));
+        let same = Connection::new("Same", "http", "bearer", fields("s"));
+        let document = doc(
+            vec![exported("Billing", "new"), exported("same", "s")],
+            vec![],
+        );
+        let existing = [there.clone(), same.clone()];
+        let plan = plan_import(&document, &existing, &[], false);
+        assert_eq!(
+            changes(&plan.connections),
+            [("Billing", Change::Conflict), ("same", Change::Unchanged)]
+        );
+        assert_eq!(plan.conflicts(), ["connection “Billing”"]);
+
+        let plan = plan_import(&document, &existing, &[], true);
+        assert_eq!(
+            changes(&plan.connections),
+            [
+                ("Billing", Change::Overwritten),
+                ("same", Change::Unchanged)
+            ]
+        );
+        let updated = &plan.batch.updated[0];
+        assert_eq!(
+            (&updated.id, updated.version, updated.created_at),
+            (&there.id, there.version, there.created_at),
+            "the replaced connection keeps its id, version and creation time"
+        );
+        assert_eq!(updated.fields.get("token"), Some("new"));
+        assert_eq!(plan.batch.tokens[0].0, there.id, "its token goes to its id");
+        assert!(plan.batch.added.is_empty());
+    }
+
+    #[test]
+    fn flow_steps_point_at_this_vaults_ids() {
+        let there = Connection::new("Billing", "http", "bearer", fields("old"));
+        let incoming = exported("Billing", "new");
+        let fresh = exported("Fresh", "f");
+        let mut existing_flow = Flow::new("F");
+        existing_flow.steps = vec![FlowStep::new(
+            "http.request",
+            Some(there.id.clone()),
+            Credentials::default(),
+        )];
+        let document = doc(
+            vec![incoming.clone(), fresh.clone()],
+            vec![flow_using("F", &incoming.id), flow_using("G", &fresh.id)],
+        );
+        let plan = plan_import(
+            &document,
+            std::slice::from_ref(&there),
+            std::slice::from_ref(&existing_flow),
+            true,
+        );
+        // F already uses Billing by this vault's id: nothing to change.
+        assert_eq!(
+            changes(&plan.flows),
+            [("F", Change::Unchanged), ("G", Change::Added)]
+        );
+        assert_eq!(
+            plan.batch.added_flows[0].steps[0].connection,
+            Some(fresh.id)
+        );
+    }
+
+    #[test]
+    fn an_id_the_vault_already_uses_under_another_name_is_replaced() {
+        let incoming = exported("New name", "x");
+        let mut there = Connection::new("Old name", "http", "bearer", fields("y"));
+        there.id = incoming.id.clone();
+        let flow = flow_using("F", &incoming.id);
+        let plan = plan_import(
+            &doc(vec![incoming.clone()], vec![flow]),
+            &[there],
+            &[],
+            false,
+        );
+        let added = &plan.batch.added[0];
+        assert_ne!(added.id, incoming.id);
+        assert_eq!(
+            plan.batch.added_flows[0].steps[0].connection,
+            Some(added.id.clone()),
+            "the flow follows the new id"
+        );
+        assert_eq!(plan.batch.tokens[0].0, added.id);
+    }
+}
