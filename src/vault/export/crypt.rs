@@ -45,11 +45,43 @@ pub fn seal_document<W: Write>(
                 .map_err(|e| PortingError::Write(std::io::Error::other(e.to_string())))?
         }
     };
-    let mut writer = encryptor.wrap_output(out).map_err(PortingError::Write)?;
+    let mut writer = Counting {
+        inner: encryptor.wrap_output(out).map_err(PortingError::Write)?,
+        written: 0,
+    };
     serde_json::to_writer(&mut writer, doc)
         .map_err(|e| PortingError::Write(std::io::Error::other(e)))?;
-    writer.flush().map_err(PortingError::Write)?;
-    writer.finish().map_err(PortingError::Write)
+    // age keeps the last chunk of plaintext in a buffer it drops without
+    // zeroizing: spaces, which a JSON reader skips, fill that chunk and
+    // then the whole buffer once more, so no secret is left in it.
+    let tail = writer.written % AGE_CHUNK;
+    let padding = vec![b' '; AGE_CHUNK - tail + AGE_CHUNK];
+    writer
+        .inner
+        .write_all(&padding)
+        .map_err(PortingError::Write)?;
+    writer.inner.finish().map_err(PortingError::Write)
+}
+
+/// The plaintext chunk of age's STREAM (its writer's buffer).
+const AGE_CHUNK: usize = 64 * 1024;
+
+/// A writer that counts what passes through it.
+struct Counting<W> {
+    inner: W,
+    written: usize,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Whether `bytes` is an age file encrypted to a passphrase (rather than
@@ -156,6 +188,38 @@ mod tests {
             Ok(_) => Vec::new(),
             Err(e) => e.to_string().into_bytes(),
         }
+    }
+
+    #[test]
+    fn the_sealed_document_ends_in_a_whole_chunk_of_spaces() {
+        let identity = age::x25519::Identity::generate();
+        let doc = ExportDocument {
+            format: FORMAT.into(),
+            version: VERSION,
+            exported_at: crate::vault::now(),
+            connections: Vec::new(),
+            flows: Vec::new(),
+        };
+        let sealed = seal_document(
+            &doc,
+            Encryption::Recipients(vec![identity.to_public()]),
+            Vec::new(),
+        )
+        .unwrap();
+        let decryptor = age::Decryptor::new_buffered(&sealed[..]).unwrap();
+        let mut plain = Vec::new();
+        decryptor
+            .decrypt(std::iter::once(&identity as &dyn Identity))
+            .unwrap()
+            .read_to_end(&mut plain)
+            .unwrap();
+        // The last chunk age buffered holds spaces only, none of the document.
+        assert_eq!(plain.len() % AGE_CHUNK, 0);
+        assert!(plain[plain.len() - AGE_CHUNK..].iter().all(|&b| b == b' '));
+        let read: ExportDocument = serde_json::from_slice(&plain).unwrap();
+        assert_eq!(read, doc);
+        let opened = open_document(&sealed, Decryption::Identities(vec![Box::new(identity)]));
+        assert_eq!(opened.unwrap(), doc);
     }
 
     #[test]
