@@ -784,20 +784,27 @@ fn exports_open_with_the_age_tool_and_its_files_import() {
 
 /// `age -p -o OUT IN` in a pseudo-terminal, the passphrase typed at both prompts.
 fn age_with_passphrase(input: &Path, output: &Path, passphrase: &str) {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new("age");
+    let mut cmd = portable_pty::CommandBuilder::new("age");
     cmd.arg("-p");
     cmd.arg("-o");
     cmd.arg(output);
     cmd.arg(input);
+    let (code, seen) = in_terminal(cmd, "passphrase", &[passphrase, passphrase]);
+    assert_eq!(code, 0, "age -p failed: {seen}");
+}
+
+/// Runs `cmd` in a pseudo-terminal, typing the next of `answers` each time
+/// another `prompt` appears; returns the exit code and what it showed.
+fn in_terminal(cmd: portable_pty::CommandBuilder, prompt: &str, answers: &[&str]) -> (u32, String) {
+    use portable_pty::{PtySize, native_pty_system};
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
     let mut child = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();
@@ -818,16 +825,75 @@ fn age_with_passphrase(input: &Path, output: &Path, passphrase: &str) {
         if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
             seen.push_str(&String::from_utf8_lossy(&chunk));
         }
-        let prompts = seen.matches("passphrase").count();
-        if prompts > answered && answered < 2 {
-            keys.write_all(format!("{passphrase}\r").as_bytes())
+        if seen.matches(prompt).count() > answered && answered < answers.len() {
+            // The prompt is printed before echo is turned off: keys typed
+            // at once would be echoed by the terminal, not the program.
+            std::thread::sleep(Duration::from_millis(300));
+            keys.write_all(format!("{}\r", answers[answered]).as_bytes())
                 .unwrap();
             answered += 1;
         }
         if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "age -p failed: {seen}");
-            return;
+            while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+                seen.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            return (status.exit_code(), seen);
         }
-        assert!(Instant::now() < deadline, "age -p did not end: {seen}");
+        assert!(
+            Instant::now() < deadline,
+            "no end; the terminal shows:\n{seen}"
+        );
     }
+}
+
+/// The binary on `vault` in a pseudo-terminal, unlocked by its key file.
+fn flowvault_in_terminal(vault: &TestVault, args: &[&str]) -> portable_pty::CommandBuilder {
+    let mut cmd = portable_pty::CommandBuilder::new(common::BIN);
+    for var in [
+        "FLOWVAULT_KEY_FILE",
+        "FLOWVAULT_PASSPHRASE_FILE",
+        "FLOWVAULT_LANG",
+        "LC_ALL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("LANG", "C");
+    cmd.arg("--vault");
+    cmd.arg(&vault.path);
+    cmd.arg("--key-file");
+    cmd.arg(&vault.key);
+    cmd.args(args);
+    cmd
+}
+
+#[test]
+fn the_export_passphrase_is_typed_twice_unechoed_and_once_to_import() {
+    let source = full_vault();
+    let file = source.dir.path().join("typed.age");
+    let file_arg = file.to_str().unwrap();
+    let typed = "typed export passphrase";
+
+    // Two different answers: refused, no file.
+    let cmd = flowvault_in_terminal(&source, &["export", file_arg]);
+    let (code, seen) = in_terminal(cmd, "the export", &[typed, "something else"]);
+    assert_eq!(code, 2, "{seen}");
+    assert!(!file.exists());
+    let cmd = flowvault_in_terminal(&source, &["export", file_arg]);
+    let (code, seen) = in_terminal(cmd, "the export", &[typed, typed]);
+    assert_eq!(code, 0, "{seen}");
+    assert!(
+        seen.contains("Passphrase for the export") && seen.contains("Repeat"),
+        "{seen}"
+    );
+    assert!(
+        !seen.contains(typed),
+        "the passphrase is never echoed: {seen}"
+    );
+
+    let target = TestVault::new();
+    let cmd = flowvault_in_terminal(&target, &["import", file_arg]);
+    let (code, seen) = in_terminal(cmd, "Passphrase of", &[typed]);
+    assert_eq!(code, 0, "{seen}");
+    assert!(!seen.contains(typed), "{seen}");
+    assert_same_records(&open(&source), &open(&target));
 }
