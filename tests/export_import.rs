@@ -354,6 +354,32 @@ fn export_then_import_into_an_empty_vault_round_trips_every_service() {
 }
 
 #[test]
+fn an_export_goes_through_a_pipe_and_back() {
+    let source = full_vault();
+    let identity = age::x25519::Identity::generate();
+    let public = identity.to_public().to_string();
+    let out = source
+        .cmd()
+        .args(["export", "-", "--recipient", &public])
+        .output()
+        .unwrap();
+    assert_success(&out, "export -");
+    assert!(out.stdout.starts_with(b"age-encryption.org/v1\n"));
+    let target = TestVault::new();
+    let key = target.dir.path().join("identity.txt");
+    write_private(&key, format!("{}\n", age_secret(&identity)));
+    let imported = target
+        .cmd()
+        .args(["import", "-", "--identity"])
+        .arg(&key)
+        .write_stdin(out.stdout)
+        .output()
+        .unwrap();
+    assert_success(&imported, "import -");
+    assert_same_records(&open(&source), &open(&target));
+}
+
+#[test]
 fn an_existing_file_is_refused_unless_forced_and_bad_recipients_before_unlocking() {
     let source = full_vault();
     let pass = passphrase_file(source.dir.path(), "export-pass", EXPORT_PASSPHRASE);
@@ -534,6 +560,14 @@ fn a_document_with_records_no_vault_takes_is_refused_whole() {
                 d.connections[1].name = first.to_uppercase();
             }),
             "appears twice",
+        ),
+        (
+            "an input the action does not take",
+            sealed_variant(&source, |d| {
+                let flow = d.flows.iter_mut().find(|f| !f.steps.is_empty()).unwrap();
+                flow.steps[0].inputs.set("no_such_input", "x");
+            }),
+            "has no input “no_such_input”",
         ),
         (
             "a newer version",

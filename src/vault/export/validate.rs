@@ -60,12 +60,27 @@ pub fn validate(doc: &ExportDocument, catalog: &Catalog) -> Result<(), PortingEr
             problems.push(format!("{what}: the name appears twice"));
         }
         for (i, step) in flow.steps.iter().enumerate() {
-            if catalog.action(&step.action).is_none() {
+            let Some(action) = catalog.action(&step.action) else {
                 problems.push(format!(
                     "{what} action {}: no action “{}” in the catalog",
                     i + 1,
                     step.action
                 ));
+                continue;
+            };
+            for (key, value) in step.inputs.iter() {
+                match action.inputs.iter().find(|f| f.key == key) {
+                    None => problems.push(format!(
+                        "{what} action {}: {} has no input “{key}”",
+                        i + 1,
+                        action.id
+                    )),
+                    Some(field) => {
+                        if let Err(e) = field.validate(value.expose()) {
+                            problems.push(format!("{what} action {}: {e}", i + 1));
+                        }
+                    }
+                }
             }
             if let Some(id) = &step.connection
                 && !ids.contains(id)
