@@ -931,3 +931,40 @@ fn the_export_passphrase_is_typed_twice_unechoed_and_once_to_import() {
     assert!(!seen.contains(typed), "{seen}");
     assert_same_records(&open(&source), &open(&target));
 }
+
+#[test]
+fn a_batch_that_fails_part_way_writes_nothing() {
+    let test_vault = TestVault::new();
+    test_vault.add("http", "Taken", Some("bearer"), &[], &[("token", "t")]);
+    let mut vault = open(&test_vault);
+    let mut fields = Credentials::default();
+    fields.set("token", "x");
+    let first = Connection::new("First", "http", "bearer", fields.clone());
+    let clash = Connection::new("taken", "http", "bearer", fields);
+    let mut flow = Flow::new("Uses first");
+    flow.steps = vec![FlowStep::new(
+        "http.request",
+        Some(first.id.clone()),
+        Credentials::default(),
+    )];
+    let batch = flowvault::vault::RecordBatch {
+        added: vec![first.clone(), clash],
+        added_flows: vec![flow],
+        ..Default::default()
+    };
+    assert!(
+        vault.write_batch(&batch).is_err(),
+        "the second name is taken"
+    );
+    drop(vault);
+    let names: Vec<String> = test_vault
+        .list_json()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["Taken"], "the first connection was rolled back too");
+    let (_, flows) = visible_state(&test_vault);
+    assert_eq!(flows, Value::Array(Vec::new()));
+    let verify = test_vault.cmd().arg("verify").output().unwrap();
+    assert_success(&verify, "verify after the rolled-back batch");
+}
