@@ -3,6 +3,9 @@
 //! file or a name clash changes nothing; the files interoperate with the
 //! `age` tool.
 
+#[path = "common/bao.rs"]
+#[allow(dead_code)]
+mod bao;
 mod common;
 
 use std::io::{Read, Write};
@@ -967,4 +970,86 @@ fn a_batch_that_fails_part_way_writes_nothing() {
     assert_eq!(flows, Value::Array(Vec::new()));
     let verify = test_vault.cmd().arg("verify").output().unwrap();
     assert_success(&verify, "verify after the rolled-back batch");
+}
+
+// ---------------------------------------------------------------------------
+// OpenBao
+
+/// The binary on an OpenBao vault, logged in as root, HOME of its own.
+fn on_bao(server: &bao::BaoServer, home: &Path, prefix: &str) -> assert_cmd::Command {
+    let mut cmd = common::bare_cmd();
+    for var in [
+        "BAO_TOKEN",
+        "VAULT_TOKEN",
+        "BAO_ADDR",
+        "VAULT_ADDR",
+        "XDG_DATA_HOME",
+        "XDG_STATE_HOME",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", home)
+        .env("BAO_TOKEN", &server.root_token)
+        .arg("--vault")
+        .arg(format!(
+            "openbao+http://127.0.0.1:{}/secret/{prefix}",
+            server.port
+        ));
+    cmd
+}
+
+#[test]
+fn an_export_imports_into_openbao_and_back_out_the_same() {
+    let server = bao::BaoServer::start();
+    let source = full_vault();
+    let (file, pass) = export_with_passphrase(&source);
+    let home = source.dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let bao = || on_bao(&server, &home, "imported");
+    assert_success(&bao().arg("init").output().unwrap(), "init on OpenBao");
+    let pass_arg = pass.to_str().unwrap();
+    let out = bao()
+        .arg("import")
+        .arg(&file)
+        .args(["--age-passphrase-file", pass_arg])
+        .output()
+        .unwrap();
+    assert_success(&out, "import into OpenBao");
+
+    // Out again into a new file: the same records as the source.
+    let again = bao()
+        .args(["export", "--age-passphrase-file", pass_arg])
+        .arg(source.dir.path().join("from-bao.age"))
+        .output()
+        .unwrap();
+    assert_success(&again, "export from OpenBao");
+    let target = TestVault::new();
+    let out = import_with(&target, &source.dir.path().join("from-bao.age"), &pass, &[]);
+    assert_success(&out, "import of OpenBao's export");
+    assert_same_records(&open(&source), &open(&target));
+
+    // A second import into OpenBao changes nothing; its trail has the import.
+    let check = bao()
+        .arg("import")
+        .arg(&file)
+        .args(["--age-passphrase-file", pass_arg, "--check", "--json"])
+        .output()
+        .unwrap();
+    assert_success(&check, "--check on OpenBao");
+    assert!(
+        check_rows(&check)
+            .iter()
+            .all(|(change, ..)| change == "unchanged")
+    );
+    let audit = bao().args(["audit", "--json"]).output().unwrap();
+    assert_success(&audit, "audit on OpenBao");
+    let entries: Vec<Value> = serde_json::from_slice(&audit.stdout).unwrap();
+    assert!(
+        entries.iter().any(|e| e["action"] == "import"),
+        "{entries:?}"
+    );
+    assert!(
+        entries.iter().any(|e| e["action"] == "export"),
+        "{entries:?}"
+    );
 }
