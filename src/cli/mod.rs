@@ -1,7 +1,9 @@
 //! The headless commands of CLI.md.
 
+mod age_keys;
 mod agent_cmds;
 mod audit;
+mod backup;
 mod clip;
 pub mod completions;
 mod config_cmd;
@@ -13,9 +15,11 @@ mod daemon;
 mod detail_code;
 mod error;
 mod exec;
+mod export;
 mod fields;
 mod flows;
 mod get;
+mod import;
 mod list;
 mod man;
 mod output;
@@ -380,6 +384,55 @@ pub enum Command {
         #[arg(long)]
         accept: bool,
     },
+    /// Write every connection, token and flow into an age-encrypted file
+    ///
+    /// Encrypted to age public keys (--recipient), else to a passphrase read
+    /// from --age-passphrase-file or typed twice. Not to be confused with the
+    /// global --passphrase-file, which unlocks the vault.
+    Export {
+        /// The file to create (mode 0600), or - for standard output when it is not a terminal
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Encrypt to this age public key (age1…) instead of a passphrase; repeatable
+        #[arg(long = "recipient", value_name = "AGE_PUBKEY")]
+        recipients: Vec<String>,
+        /// Encrypt to the first line of this file, as the export's passphrase
+        #[arg(long, value_name = "PATH", conflicts_with = "recipients")]
+        age_passphrase_file: Option<PathBuf>,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Merge an export into this vault (records of the same name: see --overwrite)
+    Import {
+        /// The export file, or - for standard input
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Decrypt with this age identity file (for an export made with --recipient)
+        #[arg(long, value_name = "PATH")]
+        identity: Option<PathBuf>,
+        /// Decrypt with the first line of this file, the export's passphrase
+        #[arg(long, value_name = "PATH", conflicts_with = "identity")]
+        age_passphrase_file: Option<PathBuf>,
+        /// Replace connections and flows of the same name that hold other values (their ids are kept)
+        #[arg(long)]
+        overwrite: bool,
+        /// Print what would change (added, overwritten, unchanged, conflict) and write nothing
+        #[arg(long)]
+        check: bool,
+        /// With --check: print the changes as JSON
+        #[arg(long, requires = "check")]
+        json: bool,
+    },
+    /// Copy the vault file while others use it (SQLite's online backup), and check the copy
+    Backup {
+        /// The file to create (mode 0600); it opens with the vault's passphrase or key file
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the script that completes flowvault's commands and names in SHELL
     ///
     /// bash: `source <(flowvault completions bash)` in ~/.bashrc; zsh: the
@@ -710,6 +763,39 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
                 overwrite,
             },
         ),
+        Command::Export {
+            file,
+            recipients,
+            age_passphrase_file,
+            force,
+        } => export::export(
+            global,
+            export::ExportArgs {
+                file,
+                recipients,
+                age_passphrase_file,
+                force,
+            },
+        ),
+        Command::Import {
+            file,
+            identity,
+            age_passphrase_file,
+            overwrite,
+            check,
+            json,
+        } => import::import(
+            global,
+            import::ImportArgs {
+                file,
+                identity,
+                age_passphrase_file,
+                overwrite,
+                check,
+                json,
+            },
+        ),
+        Command::Backup { file, force } => backup::backup(global, file, force),
         Command::Audit {
             name,
             json,

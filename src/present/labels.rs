@@ -630,6 +630,9 @@ pub fn audit_action(locale: &Locale, action: crate::vault::audit::AuditAction) -
         AuditAction::ExecEnv => "audit.action.exec_env",
         AuditAction::AgentUnlocked => "audit.action.agent_unlocked",
         AuditAction::AgentLocked => "audit.action.agent_locked",
+        AuditAction::Export => "audit.action.export",
+        AuditAction::Import => "audit.action.import",
+        AuditAction::Backup => "audit.action.backup",
     })
 }
 

@@ -48,6 +48,12 @@ pub enum AuditAction {
     AgentUnlocked,
     /// The unlock agent was told to forget the vault (`flowvault lock`).
     AgentLocked,
+    /// Every record was exported to an encrypted file.
+    Export,
+    /// Records were imported from an export.
+    Import,
+    /// A copy of the vault file was made.
+    Backup,
 }
 
 /// What kind of record an entry is about.

@@ -179,6 +179,36 @@ pub fn write_new_private_file(path: &Path, bytes: &[u8]) -> Result<(), VaultErro
     Ok(())
 }
 
+/// A path for a temporary file beside `dest`, hidden and named for what
+/// it becomes (`.NAME.PURPOSE-RANDOM`), so a half-written file is never
+/// at `dest` itself.
+pub fn temp_beside(dest: &Path, purpose: &str) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map_or_else(|| "flowvault".into(), |n| n.to_string_lossy().into_owned());
+    let hidden = format!(".{name}.{purpose}-{}", super::crypto::random_uuid());
+    dest.with_file_name(hidden)
+}
+
+/// Moves the finished file `temp` to `dest` and syncs the folder. Without
+/// `force` by a link, which fails if `dest` exists (even one made since it
+/// was checked); `temp` is then still there for the caller to remove.
+pub fn put_in_place(temp: &Path, dest: &Path, force: bool) -> Result<(), VaultError> {
+    if force {
+        fs::rename(temp, dest).map_err(|source| io_error("cannot create file", dest, source))?;
+    } else {
+        fs::hard_link(temp, dest).map_err(|source| match source.kind() {
+            ErrorKind::AlreadyExists => VaultError::FileExists(dest.to_owned()),
+            _ => io_error("cannot create file", dest, source),
+        })?;
+        let _ = fs::remove_file(temp);
+    }
+    if let Ok(dir) = fs::File::open(folder_of(dest)) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
 /// Checks an existing vault path: a regular file, not a symlink, not readable
 /// or writable by group or others, in a folder only its owner can write, and
 /// writable (SQLite writes its journal beside the file even to read).

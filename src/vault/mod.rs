@@ -3,9 +3,11 @@
 pub mod agent;
 pub mod audit;
 mod backend;
+pub mod backup;
 pub mod copy;
 pub mod crypto;
 mod error;
+pub mod export;
 mod file;
 pub mod file_admin;
 mod flow;
@@ -22,7 +24,7 @@ mod token;
 
 pub use backend::{BaoOptions, DEFAULT_TRANSIT_KEY, StoreAccess, create_store, open_store};
 pub use error::{InsecureReason, VaultError};
-pub use file::check_new_path;
+pub use file::{check_new_path, put_in_place, temp_beside};
 pub use flow::{Flow, FlowId, FlowStep, Usage};
 pub use integrity::{Change, IntegrityReport, KindMismatch, RecordKind};
 pub use keyslot::{KdfParams, MAX_KEY_FILE_LEN, MIN_KEY_FILE_LEN, UnlockKey};
@@ -32,7 +34,7 @@ pub use model::{
     SecretValue, StoredConnection, canonical_name, normalise_name, now, validate_name,
 };
 pub use sqlite::Vault;
-pub use store::{AuditLog, ChangeFeed, ChangeMark, Store, VaultStore};
+pub use store::{AuditLog, ChangeFeed, ChangeMark, RecordBatch, Store, VaultStore};
 pub use token::{RefreshState, Token, TokenRecord};
 
 /// The default vault file: `<user data dir>/flowvault/vault.db`.

@@ -105,6 +105,58 @@ pub trait VaultStore {
 
     /// Where flows use a connection.
     fn connection_usage(&self, id: &ConnectionId) -> Result<Vec<Usage>, VaultError>;
+
+    /// Writes a whole batch of records (an import). A vault file writes it
+    /// in one transaction: all or none. This default, which OpenBao uses,
+    /// writes record by record (its KV store has no transaction across
+    /// keys): a failure part-way leaves the records before it written, and
+    /// running the same import again completes it.
+    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), VaultError> {
+        self.add_connections(&batch.added)?;
+        for connection in &batch.updated {
+            self.update_connection(connection)?;
+        }
+        for (id, token) in &batch.tokens {
+            self.store_token(id, token, None)?;
+        }
+        for flow in &batch.added_flows {
+            self.add_flow(flow)?;
+            if !flow.steps.is_empty() {
+                self.save_steps(flow)?;
+            }
+        }
+        for flow in &batch.updated_flows {
+            self.save_steps(flow)?;
+        }
+        Ok(())
+    }
+}
+
+/// Records to write together, in this order: connections, then tokens
+/// (which need their connection), then flows (whose steps name connections).
+#[derive(Debug, Clone, Default)]
+pub struct RecordBatch {
+    /// New connections, as version 1; their names and ids must be unused.
+    pub added: Vec<Connection>,
+    /// Connections to replace, each at its stored version (id kept).
+    pub updated: Vec<Connection>,
+    /// Tokens to store for connections of this batch.
+    pub tokens: Vec<(ConnectionId, Token)>,
+    /// New flows with their steps.
+    pub added_flows: Vec<Flow>,
+    /// Flows whose steps are replaced, each at its stored version.
+    pub updated_flows: Vec<Flow>,
+}
+
+impl RecordBatch {
+    /// Whether the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.updated.is_empty()
+            && self.tokens.is_empty()
+            && self.added_flows.is_empty()
+            && self.updated_flows.is_empty()
+    }
 }
 
 /// A mark of the vault's state: two marks differ when a record was written

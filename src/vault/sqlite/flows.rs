@@ -176,10 +176,23 @@ pub(super) fn flow_by_name(vault: &Vault, name: &str) -> Result<Flow, VaultError
 }
 
 pub(super) fn add_flow(vault: &mut Vault, flow: &Flow) -> Result<(), VaultError> {
+    vault.write_with_digest("cannot save the flow", |_, digest| {
+        insert_flow(vault, digest, flow)
+    })
+}
+
+/// Inserts a new flow row, version 1, without steps (inside the caller's
+/// write transaction).
+pub(super) fn insert_flow(
+    vault: &Vault,
+    digest: &mut Digest,
+    flow: &Flow,
+) -> Result<(), VaultError> {
     let name = canonical_name(&flow.name);
     let sealed = vault.seal_in(FLOWS, flow.id.as_str(), "name", name.as_bytes())?;
-    vault.write_with_digest("cannot save the flow", |tx, digest| {
-        tx.execute(
+    vault
+        .db
+        .execute(
             "INSERT INTO flows (id, name_hash, name, created_at, version) VALUES (?1, ?2, ?3, ?4, 1)",
             params![
                 flow.id.as_str(),
@@ -189,14 +202,24 @@ pub(super) fn add_flow(vault: &mut Vault, flow: &Flow) -> Result<(), VaultError>
             ],
         )
         .map_err(|e| flow_write_error(e, &flow.name))?;
-        integrity::retag(vault, Some(digest), RecordKind::Flows, flow.id.as_str(), None)?;
-        audit::record(vault, AuditAction::FlowAdd, audit::about_flow(&flow.id, &name), None)
-    })
+    integrity::retag(
+        vault,
+        Some(digest),
+        RecordKind::Flows,
+        flow.id.as_str(),
+        None,
+    )?;
+    audit::record(
+        vault,
+        AuditAction::FlowAdd,
+        audit::about_flow(&flow.id, &name),
+        None,
+    )
 }
 
 /// Moves a flow from `flow.version` to the next version (inside the caller's
 /// write transaction), or fails with a conflict if it is no longer there.
-fn bump_version(
+pub(super) fn bump_version(
     vault: &Vault,
     digest: &mut Digest,
     flow: &Flow,
@@ -321,7 +344,7 @@ pub(super) fn save_steps(vault: &mut Vault, flow: &Flow) -> Result<i64, VaultErr
     })
 }
 
-fn write_steps(
+pub(super) fn write_steps(
     vault: &Vault,
     tx: &rusqlite::Transaction<'_>,
     digest: &mut Digest,

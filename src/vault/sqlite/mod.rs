@@ -24,6 +24,8 @@ use super::store::{Store, VaultStore};
 use super::token::{RefreshState, Token, TokenRecord};
 
 mod audit;
+mod backup;
+mod batch;
 mod change_feed;
 mod flows;
 mod integrity;
@@ -31,6 +33,7 @@ mod rekey;
 mod rows;
 mod tokens;
 
+pub(super) use backup::{PagesCopied, integrity_check};
 use integrity::{Digest, RowTagger};
 use rows::{RowOpener, SealedRow};
 
@@ -713,6 +716,11 @@ impl VaultStore for Vault {
     fn connection_usage(&self, id: &ConnectionId) -> Result<Vec<Usage>, VaultError> {
         self.check_whole()?;
         flows::connection_usage(self, id)
+    }
+
+    fn write_batch(&mut self, batch: &super::store::RecordBatch) -> Result<(), VaultError> {
+        self.check_whole()?;
+        batch::write_batch(self, batch)
     }
 }
 

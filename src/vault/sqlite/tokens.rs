@@ -205,14 +205,7 @@ pub(super) fn store_token(
             connection.fields.set("refresh_token", rotated.expose());
             vault.write_row(tx, digest, &connection, false)?;
         }
-        upsert(vault, digest, RecordKind::Tokens, id, &sealed)?;
-        integrity::delete_where(
-            &vault.db,
-            digest,
-            RecordKind::RenewalStates,
-            "connection_id = ?1",
-            id.as_str(),
-        )?;
+        put_sealed(vault, digest, id, &sealed)?;
         audit::record(
             vault,
             AuditAction::Refresh,
@@ -220,6 +213,36 @@ pub(super) fn store_token(
             None,
         )
     })
+}
+
+/// Stores a token (inside the caller's write transaction) and resets the
+/// renewal state.
+pub(super) fn put_token(
+    vault: &Vault,
+    digest: &mut Digest,
+    id: &ConnectionId,
+    token: &Token,
+) -> Result<(), VaultError> {
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(token).expect("tokens serialise"));
+    let sealed = vault.seal_in(TOKENS, id.as_str(), "token", &json)?;
+    put_sealed(vault, digest, id, &sealed)
+}
+
+fn put_sealed(
+    vault: &Vault,
+    digest: &mut Digest,
+    id: &ConnectionId,
+    sealed: &[u8],
+) -> Result<(), VaultError> {
+    upsert(vault, digest, RecordKind::Tokens, id, sealed)?;
+    integrity::delete_where(
+        &vault.db,
+        digest,
+        RecordKind::RenewalStates,
+        "connection_id = ?1",
+        id.as_str(),
+    )?;
+    Ok(())
 }
 
 /// Inserts or replaces one connection's token or renewal state, tagged.
