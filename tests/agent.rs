@@ -1049,3 +1049,44 @@ print(got)
     let received = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     assert_eq!(received, "0", "the planted listener received bytes");
 }
+
+#[test]
+fn export_and_import_work_through_the_agent() {
+    let setup = Setup::new();
+    assert_success(&setup.unlock(&[]), "unlock");
+    for name in ["billing", "mail"] {
+        let out = setup.run_with_stdin(
+            &["add", "http", name, "--method", "bearer", "--secrets-stdin"],
+            &format!("token={name}-secret\n"),
+        );
+        assert_success(&out, "add");
+    }
+    let files = TempDir::new().unwrap();
+    let pass = files.path().join("export-pass");
+    std::fs::write(&pass, "export passphrase\n").unwrap();
+    std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let export = files.path().join("all.age");
+    let out = setup.run(&[
+        "export",
+        export.to_str().unwrap(),
+        "--age-passphrase-file",
+        pass.to_str().unwrap(),
+    ]);
+    assert_success(&out, "export through the agent");
+
+    for name in ["billing", "mail"] {
+        assert_success(&setup.run(&["rm", name, "--yes"]), "rm");
+    }
+    let out = setup.run(&[
+        "import",
+        export.to_str().unwrap(),
+        "--age-passphrase-file",
+        pass.to_str().unwrap(),
+    ]);
+    assert_success(&out, "import through the agent");
+    for name in ["billing", "mail"] {
+        let out = setup.run(&["get", name, "token"]);
+        assert_success(&out, "get");
+        assert_eq!(out.stdout, format!("{name}-secret").as_bytes());
+    }
+}

@@ -134,7 +134,7 @@ pub trait VaultStore {
 
 /// Records to write together, in this order: connections, then tokens
 /// (which need their connection), then flows (whose steps name connections).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct RecordBatch {
     /// New connections, as version 1; their names and ids must be unused.
     pub added: Vec<Connection>,

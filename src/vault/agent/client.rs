@@ -232,6 +232,13 @@ impl VaultStore for AgentStore {
         ask!(self, request, Response::Done => ())
     }
 
+    fn write_batch(&mut self, batch: &crate::vault::RecordBatch) -> Result<(), VaultError> {
+        let request = Request::WriteBatch {
+            batch: batch.clone(),
+        };
+        ask!(self, request, Response::Done => ())
+    }
+
     fn update_connection(&mut self, connection: &Connection) -> Result<i64, VaultError> {
         let request = Request::UpdateConnection {
             connection: connection.clone(),

@@ -103,6 +103,10 @@ pub enum Request {
     AddConnections {
         connections: Vec<Connection>,
     },
+    /// One batch, so an import through the agent is one transaction too.
+    WriteBatch {
+        batch: crate::vault::RecordBatch,
+    },
     UpdateConnection {
         connection: Connection,
     },

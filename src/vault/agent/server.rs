@@ -376,6 +376,10 @@ fn dispatch(store: &mut dyn Store, call: Request) -> Result<Response, WireError>
             store.add_connections(&connections)?;
             R::Done
         }
+        Request::WriteBatch { batch } => {
+            store.write_batch(&batch)?;
+            R::Done
+        }
         Request::UpdateConnection { connection } => {
             R::Version(store.update_connection(&connection)?)
         }
