@@ -85,6 +85,66 @@ fn main() {
         }))),
         "",
     );
+    place.unlock(&large);
+    for (what, through_agent) in [("key file", false), ("through the agent", true)] {
+        let time = |args: &[&str]| {
+            if through_agent {
+                place.timed_through_agent(&large, args)
+            } else {
+                place.timed(&large, args, None)
+            }
+        };
+        table.row(
+            &format!("`get NAME FIELD`, {what}, 10,000 connections"),
+            ms(median((0..21).map(|i| {
+                let name = connection_name((i * 4 + 1) % LARGE);
+                time(&["get", &name, "account_sid"])
+            }))),
+            "",
+        );
+        table.row(
+            &format!("`exec --env` a secret and a token `-- true`, {what}"),
+            ms(median((0..21).map(|i| {
+                let secret = format!("S=flowvault://Connection%20{:05}/account_sid", i * 4 + 1);
+                let token = format!("T=flowvault://Connection%20{:05}/token", i * 4);
+                time(&["exec", "--env", &secret, "--env", &token, "--", "true"])
+            }))),
+            "",
+        );
+    }
+    place.lock(&large);
+
+    let export = place.dir.join("large.age");
+    let passphrase = place.dir.join("export-passphrase");
+    std::fs::write(&passphrase, "a passphrase for the figures\n").unwrap();
+    private(&passphrase, 0o600);
+    let age_args = ["--age-passphrase-file", passphrase.to_str().unwrap()];
+    let export_arg = export.to_str().unwrap();
+    table.row(
+        "`export` 10,000 connections (age, passphrase)",
+        ms(median((0..3).map(|_| {
+            place.timed(
+                &large,
+                &[&["export", export_arg, "--force"], &age_args[..]].concat(),
+                None,
+            )
+        }))),
+        "",
+    );
+    let size = std::fs::metadata(&export).unwrap().len();
+    table.row(
+        &format!(
+            "`import` 10,000 connections into an empty vault ({:.1} MB file)",
+            mb(size)
+        ),
+        ms(median((0..3).map(|i| {
+            let empty = place.vault(&format!("import-{i}"), 0);
+            let args = [&["import", export_arg], &age_args[..]].concat();
+            place.timed(&empty, &args, None)
+        }))),
+        "",
+    );
+
     table.row(
         "`add` as a process (fsync bound)",
         ms(median((0..15).map(|i| {
@@ -228,47 +288,83 @@ impl Place {
     }
 
     fn command(&self, vault: &Path) -> Command {
+        let mut cmd = self.command_without_key(vault);
+        cmd.env("FLOWVAULT_KEY_FILE", &self.key);
+        cmd
+    }
+
+    /// A command given no key: it works through the unlock agent of this
+    /// place's socket.
+    fn command_without_key(&self, vault: &Path) -> Command {
         let mut cmd = Command::new(bin());
         for var in ISOLATING_ENV {
             cmd.env_remove(var);
         }
         cmd.env("LANG", "C")
             .env("FLOWVAULT_VAULT", vault)
-            .env("FLOWVAULT_KEY_FILE", &self.key)
+            .env("FLOWVAULT_AGENT_SOCKET", self.agent_socket())
             .env("FLOWVAULT_LOG_DIR", &self.dir);
         cmd
     }
 
-    /// The wall time of one whole command, from spawn to exit.
-    fn timed(&self, vault: &Path, args: &[&str], stdin: Option<&str>) -> Duration {
-        let mut cmd = self.command(vault);
-        cmd.args(args)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let start = Instant::now();
-        let mut child = cmd.spawn().unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        let took = start.elapsed();
+    fn agent_socket(&self) -> PathBuf {
+        self.dir.join("agent").join("agent.sock")
+    }
+
+    /// Starts an agent holding `vault` (unlocked with the key file).
+    fn unlock(&self, vault: &Path) {
+        let out = self.command(vault).arg("unlock").output().unwrap();
         assert!(
             out.status.success(),
-            "{args:?}: {}",
+            "unlock: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        took
     }
+
+    /// Tells the agent to forget every key and end.
+    fn lock(&self, vault: &Path) {
+        let _ = self.command_without_key(vault).arg("lock").output();
+    }
+
+    /// The wall time of one whole command, from spawn to exit.
+    fn timed(&self, vault: &Path, args: &[&str], stdin: Option<&str>) -> Duration {
+        timed(self.command(vault), args, stdin)
+    }
+
+    /// As [`Place::timed`], through the unlock agent.
+    fn timed_through_agent(&self, vault: &Path, args: &[&str]) -> Duration {
+        timed(self.command_without_key(vault), args, None)
+    }
+}
+
+/// The wall time of `cmd` with `args`, from spawn to exit.
+fn timed(mut cmd: Command, args: &[&str], stdin: Option<&str>) -> Duration {
+    cmd.args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let took = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    took
 }
 
 fn private(path: &Path, mode: u32) {
