@@ -69,8 +69,14 @@ pub fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<(), CliError> {
         message(locale.t("cli.audit_empty"));
         return Ok(());
     }
+    // The action column is as wide as its widest label in this listing, so
+    // a long one ("handed to a program") does not push its row out of line.
+    let action_width = entries
+        .iter()
+        .map(|e| width(audit_action(locale, e.event.action)))
+        .fold(16, usize::max);
     for entry in &entries {
-        print_line(&entry_line(locale, entry));
+        print_line(&entry_line(locale, entry, action_width));
     }
     Ok(())
 }
@@ -100,7 +106,7 @@ fn target_id(vault: &dyn Store, name: &str) -> Result<String, CliError> {
 }
 
 /// One line of the listing: when, who, what, which, and the detail.
-fn entry_line(locale: &Locale, entry: &AuditEntry) -> String {
+fn entry_line(locale: &Locale, entry: &AuditEntry, action_width: usize) -> String {
     let pad = |s: &str, w: usize| {
         let s = escape_line(s);
         format!("{s}{}", " ".repeat(w.saturating_sub(width(&s))))
@@ -112,7 +118,7 @@ fn entry_line(locale: &Locale, entry: &AuditEntry) -> String {
         "{} {} {} {} {}",
         pad(&at, 20),
         pad(&entry.actor, 20),
-        pad(audit_action(locale, entry.event.action), 16),
+        pad(audit_action(locale, entry.event.action), action_width),
         pad(target, 20),
         escape_line(detail)
     )
