@@ -128,6 +128,16 @@ impl EffectRunner {
         self.editor = editor;
     }
 
+    /// Whether the runner holds the vault open (its key with it): a lock
+    /// lets go of it. Tests look; the app never needs to.
+    pub fn holds_vault(&self) -> bool {
+        let spare = self.spare.lock().expect("spare handle").is_some();
+        match &self.vault {
+            VaultSide::Blocking(session) => spare || session.vault().is_some(),
+            VaultSide::Worker(_) => spare,
+        }
+    }
+
     /// Which kind of runner this is.
     pub fn runner(&self) -> Runner {
         match self.vault {

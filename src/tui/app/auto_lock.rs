@@ -109,8 +109,9 @@ impl App {
     /// the refresher stops; the unlock screen says why.
     fn lock(&mut self, after: Duration) -> Vec<Effect> {
         self.auto_lock.disarm();
-        let minutes = after.as_secs().div_ceil(60).to_string();
-        let note = self.locale.f("unlock.auto_locked", &[("n", &minutes)]);
+        // As the config file writes it: `15m`, `1h30m`.
+        let idle = crate::config::timeouts::describe(Some(after));
+        let note = self.locale.f("unlock.auto_locked", &[("after", &idle)]);
         self.phase = Phase::Locked(UnlockScreen::locked(self.vault_path.clone(), note));
         self.overlays.clear();
         self.connections = Connections::default();
