@@ -190,7 +190,8 @@ impl CredentialsForm {
             Lines::Multi => text,
             Lines::Single => text.strip_suffix('\n').unwrap_or(text),
         };
-        f.input = Input::new(value.to_owned());
+        // At its start: the first line says more of a value than its last.
+        f.input = Input::new(value.to_owned()).with_cursor(0);
         f.error = check(f, false).err();
         true
     }
