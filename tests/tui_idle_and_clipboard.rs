@@ -317,3 +317,21 @@ fn a_clear_is_an_empty_osc_52() {
     backend.copy_to_clipboard("").unwrap();
     assert_eq!(out.0.borrow().as_slice(), b"\x1b]52;c;\x07");
 }
+
+#[test]
+fn coming_back_from_the_editor_counts_as_the_operators_doing() {
+    use flowvault::tui::editor::EditorError;
+    use flowvault::tui::message::Msg;
+    let (_v, mut h) = unlocked((80, 24), settings(Some(IDLE), None));
+    h.press(KeyCode::Char('e'));
+    // Ctrl-o, then a long while in the editor: its answer comes at 59 s.
+    h.pass_time(Duration::from_secs(59));
+    h.send(Msg::Edited {
+        field: "auth_token".into(),
+        result: Err(EditorError::Failed("exit status: 1".into())),
+    });
+    h.pass_time(Duration::from_secs(30));
+    h.fire(is_lock);
+    assert!(!h.app.rows().is_empty(), "not locked on the way back");
+    assert!(h.screen().contains("The editor exited with a failure"));
+}

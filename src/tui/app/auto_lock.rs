@@ -124,7 +124,6 @@ impl App {
             runs,
             ..Default::default()
         };
-        self.countdown = super::Countdown::default();
         // A notice may name a connection.
         self.status.dismiss();
         self.status.set_warning(None);

@@ -432,8 +432,9 @@ impl App {
 
     fn apply(&mut self, msg: Msg) -> Vec<Effect> {
         self.now = now() + self.clock_skew;
-        if matches!(msg, Msg::Key(_) | Msg::Paste(_)) {
-            // Only the operator keeps the UI unlocked: renewals and redraws do not.
+        if matches!(msg, Msg::Key(_) | Msg::Paste(_) | Msg::Edited { .. }) {
+            // Only the operator keeps the UI unlocked: renewals and redraws
+            // do not. Time spent in the editor is the operator's too.
             let at = self.instant();
             self.auto_lock.input(at);
         }
