@@ -124,8 +124,10 @@ where
         self.0.backend_mut().release()?;
         work();
         self.0.backend_mut().take_back()?;
-        // Whatever the editor left on the screen: the next frame is drawn whole.
-        self.0.clear().map_err(io::Error::other)
+        // Whatever the editor left on the screen: the next frame is drawn
+        // whole. Not `clear`, which asks the terminal where its cursor is.
+        let area = self.0.get_frame().area();
+        self.0.resize(area).map_err(io::Error::other)
     }
 }
 
