@@ -21,6 +21,8 @@ pub struct AddArgs {
     pub method: Option<String>,
     pub set: Vec<String>,
     pub secrets_stdin: bool,
+    /// `--secret-file KEY=PATH` arguments.
+    pub secret_files: Vec<String>,
     pub empty: bool,
 }
 
@@ -50,6 +52,7 @@ pub fn add(global: &GlobalArgs, args: AddArgs) -> Result<(), CliError> {
     // Everything that can be checked without the key is checked first.
     let set = FieldSet::credentials(service, method);
     let mut input = FieldInput::from_args(&set, &args.set)?;
+    input.read_files(&set, &args.secret_files)?;
     if args.secrets_stdin {
         input.read_stdin(&set)?;
     }
@@ -119,21 +122,25 @@ pub fn show(
     Ok(())
 }
 
-/// `edit NAME [--set KEY=VALUE]… [--secrets-stdin]`.
+/// `edit NAME [--set KEY=VALUE]… [--secret-file KEY=PATH]… [--secrets-stdin]`.
 pub fn edit(
     global: &GlobalArgs,
     name: &str,
     sets: &[String],
+    secret_files: &[String],
     secrets_stdin: bool,
 ) -> Result<(), CliError> {
-    if sets.is_empty() && !secrets_stdin {
-        return Err(CliError::usage(global.locale().t("cli.nothing_to_change")));
+    if sets.is_empty() && secret_files.is_empty() && !secrets_stdin {
+        return Err(CliError::usage(
+            global.locale().t("secret_input.nothing_to_change"),
+        ));
     }
     let mut vault = open_store(global)?;
     let mut connection = vault.connection(name)?;
     let (service, method) = service_and_method(&connection.service, Some(&connection.method))?;
     let set = FieldSet::credentials(service, method);
     let mut input = FieldInput::from_args(&set, sets)?;
+    input.read_files(&set, secret_files)?;
     if secrets_stdin {
         input.read_stdin(&set)?;
     }

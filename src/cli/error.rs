@@ -13,6 +13,10 @@ pub enum Exit {
     CannotUnlock = 3,
     Integrity = 4,
     NotFound = 5,
+    /// `exec`: the program exists but cannot be run (as shells say).
+    CannotExecute = 126,
+    /// `exec`: no such program (as shells say).
+    CommandNotFound = 127,
 }
 
 /// A failed command: one line for stderr and its exit code; never a secret.

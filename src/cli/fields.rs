@@ -74,10 +74,41 @@ impl<'a> FieldSet<'a> {
     }
 }
 
+/// Largest file `--secret-file` reads: room for a certificate chain or a
+/// service-account JSON file, never a read until memory runs out.
+pub const MAX_SECRET_FILE_BYTES: usize = 1024 * 1024;
+
 /// Field values given to one command, before they reach a connection.
 #[derive(Default)]
 pub struct FieldInput {
-    values: Vec<(String, Zeroizing<String>)>,
+    values: Vec<GivenValue>,
+}
+
+/// One value given for a field.
+struct GivenValue {
+    key: String,
+    value: Zeroizing<String>,
+    /// Kept byte for byte (a file, a heredoc block); a `KEY=VALUE` value is
+    /// trimmed, as a typed value's stray spaces are never meant.
+    exact: bool,
+}
+
+impl GivenValue {
+    fn typed(key: &str, value: &str) -> GivenValue {
+        GivenValue {
+            key: key.to_owned(),
+            value: Zeroizing::new(value.to_owned()),
+            exact: false,
+        }
+    }
+
+    fn exact(key: &str, value: Zeroizing<String>) -> GivenValue {
+        GivenValue {
+            key: key.to_owned(),
+            value,
+            exact: true,
+        }
+    }
 }
 
 impl FieldInput {
@@ -95,11 +126,23 @@ impl FieldInput {
                         .f("cli.secret_on_command_line", &[("label", set.label(field))]),
                 ));
             }
-            input
-                .values
-                .push((key.to_owned(), Zeroizing::new(value.to_owned())));
+            input.values.push(GivenValue::typed(key, value));
         }
         Ok(input)
+    }
+
+    /// Adds `--secret-file KEY=PATH` values: each file's bytes exactly (no
+    /// newline added or removed), UTF-8, at most [`MAX_SECRET_FILE_BYTES`].
+    pub fn read_files(&mut self, set: &FieldSet<'_>, files: &[String]) -> Result<(), CliError> {
+        for arg in files {
+            let (key, path) = arg.split_once('=').ok_or_else(|| {
+                CliError::usage(crate::locale::current().t("secret_input.file_syntax"))
+            })?;
+            set.known(key)?;
+            let value = read_secret_file(key, std::path::Path::new(path))?;
+            self.values.push(GivenValue::exact(key, value));
+        }
+        Ok(())
     }
 
     /// Adds `KEY=VALUE` lines read from standard input (at most
@@ -124,40 +167,51 @@ impl FieldInput {
         self.parse_lines(set, &text)
     }
 
+    /// Reads `KEY=VALUE` lines and `KEY<<MARKER` … `MARKER` blocks. A
+    /// block's value is exactly the text between the line after `KEY<<MARKER`
+    /// and the line break before the `MARKER` line, as a shell's `$(cat
+    /// file)` would give: the block's last line break is not part of it.
     fn parse_lines(&mut self, set: &FieldSet<'_>, text: &str) -> Result<(), CliError> {
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim_end_matches('\r');
-            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+        let mut lines = Lines::new(text);
+        while let Some(line) = lines.next_line() {
+            let n = line.number;
+            let content = line.content;
+            if content.trim().is_empty() || content.trim_start().starts_with('#') {
+                continue;
+            }
+            if let Some((key, marker)) = heredoc_start(content) {
+                let field = set.field(key).ok_or_else(|| unknown_on_line(set, n))?;
+                if marker.is_empty() || marker.contains(char::is_whitespace) {
+                    return Err(CliError::usage(crate::locale::current().f(
+                        "secret_input.heredoc_no_marker",
+                        &[("line", &n.to_string()), ("key", &field.key)],
+                    )));
+                }
+                let value = lines.block_until(marker).ok_or_else(|| {
+                    CliError::usage(crate::locale::current().f(
+                        "secret_input.heredoc_unterminated",
+                        &[
+                            ("key", &field.key),
+                            ("marker", marker),
+                            ("line", &n.to_string()),
+                        ],
+                    ))
+                })?;
+                check_value_size(&value, n)?;
+                self.values.push(GivenValue::exact(&field.key, value));
                 continue;
             }
             // The line may hold a secret: messages name only the line number.
-            let (key, value) = line.split_once('=').ok_or_else(|| {
+            let (key, value) = content.split_once('=').ok_or_else(|| {
                 CliError::usage(
-                    crate::locale::current()
-                        .f("cli.stdin_syntax", &[("line", &(n + 1).to_string())]),
+                    crate::locale::current().f("cli.stdin_syntax", &[("line", &n.to_string())]),
                 )
             })?;
-            if value.len() > MAX_STDIN_VALUE_BYTES {
-                return Err(CliError::usage(crate::locale::current().f(
-                    "cli.stdin_value_too_large",
-                    &[
-                        ("line", &(n + 1).to_string()),
-                        ("max", &MAX_STDIN_VALUE_BYTES.to_string()),
-                    ],
-                )));
-            }
+            check_value_size(value, n)?;
             if set.field(key.trim()).is_none() {
-                return Err(CliError::usage(crate::locale::current().f(
-                    "cli.stdin_unknown_field",
-                    &[
-                        ("line", &(n + 1).to_string()),
-                        ("owner", &set.owner),
-                        ("keys", &set.keys()),
-                    ],
-                )));
+                return Err(unknown_on_line(set, n));
             }
-            self.values
-                .push((key.trim().to_owned(), Zeroizing::new(value.to_owned())));
+            self.values.push(GivenValue::typed(key.trim(), value));
         }
         Ok(())
     }
@@ -176,7 +230,11 @@ impl FieldInput {
                 return Ok(());
             }
             let value = unlock::prompt_secret(&format!("{}: ", set.label(field)))?;
-            self.values.push((field.key.clone(), value));
+            self.values.push(GivenValue {
+                key: field.key.clone(),
+                value,
+                exact: false,
+            });
         }
         Ok(())
     }
@@ -184,14 +242,15 @@ impl FieldInput {
     fn has(&self, key: &str) -> bool {
         self.values
             .iter()
-            .any(|(k, v)| k == key && !v.trim().is_empty())
+            .any(|v| v.key == key && !v.value.trim().is_empty())
     }
 
     /// Validates every given value and writes it into `fields` (blank clears).
     pub fn apply(&self, set: &FieldSet<'_>, fields: &mut Credentials) -> Result<(), CliError> {
-        for (key, value) in &self.values {
+        for GivenValue { key, value, exact } in &self.values {
             let field = set.field(key).expect("keys were checked when read");
-            if !value.trim().is_empty() {
+            let blank = value.trim().is_empty();
+            if !blank {
                 field.validate(value).map_err(|e| {
                     CliError::usage(crate::present::labels::field_error(
                         crate::locale::current(),
@@ -200,9 +259,165 @@ impl FieldInput {
                     ))
                 })?;
             }
-            fields.set(key.clone(), value.trim().to_owned());
+            let stored = if *exact && !blank {
+                value.as_str()
+            } else {
+                value.trim()
+            };
+            fields.set(key.clone(), stored.to_owned());
         }
         Ok(())
+    }
+}
+
+/// The lines of standard input, each with its number (from 1) and where it
+/// starts, so a block can be cut out of the text exactly.
+struct Lines<'t> {
+    text: &'t str,
+    pos: usize,
+    number: usize,
+}
+
+/// One line: its number and its text without the line break (nor a `\r`
+/// before it).
+struct Line<'t> {
+    number: usize,
+    start: usize,
+    content: &'t str,
+    /// Whether it ended in `\r\n`.
+    crlf: bool,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Lines<'t> {
+        Lines {
+            text,
+            pos: 0,
+            number: 0,
+        }
+    }
+
+    fn next_line(&mut self) -> Option<Line<'t>> {
+        if self.pos >= self.text.len() {
+            return None;
+        }
+        let start = self.pos;
+        let end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i + 1);
+        self.pos = end;
+        self.number += 1;
+        let line = &self.text[start..end];
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let (content, crlf) = match line.strip_suffix('\r') {
+            Some(content) => (content, true),
+            None => (line, false),
+        };
+        Some(Line {
+            number: self.number,
+            start,
+            content,
+            crlf,
+        })
+    }
+
+    /// The text from here to the line break before the next line that is
+    /// exactly `marker`; `None` if no such line comes.
+    fn block_until(&mut self, marker: &str) -> Option<Zeroizing<String>> {
+        let body_start = self.pos;
+        while let Some(line) = self.next_line() {
+            if line.content == marker {
+                let body = &self.text[body_start..line.start.max(body_start)];
+                let body = body.strip_suffix('\n').unwrap_or(body);
+                // A block typed with CRLF line ends loses the whole last break.
+                let body = if line.crlf {
+                    body.strip_suffix('\r').unwrap_or(body)
+                } else {
+                    body
+                };
+                return Some(Zeroizing::new(body.to_owned()));
+            }
+        }
+        None
+    }
+}
+
+/// `KEY<<MARKER`: the key and the marker, when `<<` comes before any `=`.
+fn heredoc_start(line: &str) -> Option<(&str, &str)> {
+    let at = line.find("<<")?;
+    if line.find('=').is_some_and(|eq| eq < at) {
+        return None;
+    }
+    Some((line[..at].trim(), line[at + 2..].trim()))
+}
+
+fn check_value_size(value: &str, line: usize) -> Result<(), CliError> {
+    if value.len() <= MAX_STDIN_VALUE_BYTES {
+        return Ok(());
+    }
+    Err(CliError::usage(crate::locale::current().f(
+        "cli.stdin_value_too_large",
+        &[
+            ("line", &line.to_string()),
+            ("max", &MAX_STDIN_VALUE_BYTES.to_string()),
+        ],
+    )))
+}
+
+/// An unknown key on standard input, named by line only (it may be a
+/// secret typed on the wrong line).
+fn unknown_on_line(set: &FieldSet<'_>, line: usize) -> CliError {
+    CliError::usage(crate::locale::current().f(
+        "cli.stdin_unknown_field",
+        &[
+            ("line", &line.to_string()),
+            ("owner", &set.owner),
+            ("keys", &set.keys()),
+        ],
+    ))
+}
+
+/// A `--secret-file` file's text, refused if too large or not UTF-8; the
+/// messages name the key and the path, never the content.
+fn read_secret_file(key: &str, path: &std::path::Path) -> Result<Zeroizing<String>, CliError> {
+    let locale = crate::locale::current();
+    let shown = path.display().to_string();
+    let unreadable = |e: std::io::Error| {
+        CliError::usage(locale.f(
+            "secret_input.file_unreadable",
+            &[("path", &shown), ("key", key), ("error", &e.to_string())],
+        ))
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // Room for it all at once: a growing buffer would leave copies behind.
+    let size = file.metadata().map_or(0, |m| m.len());
+    let capacity =
+        usize::try_from(size).map_or(MAX_SECRET_FILE_BYTES, |n| n.min(MAX_SECRET_FILE_BYTES)) + 1;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
+    // One byte over the limit is enough to know it was exceeded.
+    file.take(MAX_SECRET_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() > MAX_SECRET_FILE_BYTES {
+        return Err(CliError::usage(locale.f(
+            "secret_input.file_too_large",
+            &[
+                ("path", &shown),
+                ("key", key),
+                ("max", &MAX_SECRET_FILE_BYTES.to_string()),
+            ],
+        )));
+    }
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(text) => Ok(Zeroizing::new(text)),
+        Err(e) => {
+            // The refused bytes are wiped like any secret.
+            drop(Zeroizing::new(e.into_bytes()));
+            Err(CliError::usage(locale.f(
+                "secret_input.file_not_utf8",
+                &[("path", &shown), ("key", key)],
+            )))
+        }
     }
 }
 
@@ -290,6 +505,65 @@ mod tests {
         assert!(!err.message.contains("sekrit"));
         let fits = format!("auth_token={}", "x".repeat(MAX_STDIN_VALUE_BYTES));
         input.parse_lines(&set, &fits).unwrap();
+    }
+
+    fn http_bearer() -> FieldSet<'static> {
+        let s = Catalog::embedded().service("http").unwrap();
+        FieldSet::credentials(s, s.method("bearer").unwrap())
+    }
+
+    fn parsed(set: &FieldSet<'_>, text: &str) -> Result<Credentials, CliError> {
+        let mut input = FieldInput::default();
+        input.parse_lines(set, text)?;
+        let mut fields = Credentials::default();
+        input.apply(set, &mut fields)?;
+        Ok(fields)
+    }
+
+    #[test]
+    fn a_heredoc_block_is_the_text_between_its_lines_without_the_last_break() {
+        let set = http_bearer();
+        let pem = "-----BEGIN PRIVATE KEY-----\n  indented = kept \n\n-----END PRIVATE KEY-----";
+        let text = format!("# a key\ntoken<<END\n{pem}\nEND\n");
+        assert_eq!(parsed(&set, &text).unwrap().get("token"), Some(pem));
+        // A blank line before the marker is a final newline kept.
+        let fields = parsed(&set, "token<<X\nabc\n\nX").unwrap();
+        assert_eq!(fields.get("token"), Some("abc\n"));
+        // CRLF input loses the whole last break, and keeps the inner ones.
+        let fields = parsed(&set, "token<<X\r\na\r\nb\r\nX\r\n").unwrap();
+        assert_eq!(fields.get("token"), Some("a\r\nb"));
+        // A marker must be the whole line; one inside a line is content.
+        let fields = parsed(&set, "token << EOF\nnot EOF\nEOF \nEOF").unwrap();
+        assert_eq!(fields.get("token"), Some("not EOF\nEOF "));
+    }
+
+    #[test]
+    fn heredoc_blocks_sit_beside_key_value_lines() {
+        let s = Catalog::embedded().service("twilio").unwrap();
+        let set = FieldSet::credentials(s, s.default_method());
+        let fields = parsed(
+            &set,
+            "account_sid=AC0123456789abcdef0123456789abcdef\nauth_token<<T\nx<<y=z\nT\n",
+        )
+        .unwrap();
+        assert_eq!(fields.get("auth_token"), Some("x<<y=z"));
+        // `=` before `<<`: a plain line whose value holds `<<`.
+        let fields = parsed(&set, "auth_token=a<<b\n").unwrap();
+        assert_eq!(fields.get("auth_token"), Some("a<<b"));
+    }
+
+    #[test]
+    fn an_unterminated_block_names_its_key_and_marker_and_never_its_content() {
+        let set = http_bearer();
+        let err = parsed(&set, "token<<END\nsekrit\nEN\n").err().unwrap();
+        assert_eq!(err.exit, crate::cli::Exit::Usage);
+        assert!(err.message.contains("token<<END"), "{}", err.message);
+        assert!(err.message.contains("line 1"), "{}", err.message);
+        assert!(!err.message.contains("sekrit"));
+        let err = parsed(&set, "token<<\nx\n").err().unwrap();
+        assert!(err.message.contains("marker"), "{}", err.message);
+        let err = parsed(&set, "sekrit<<END\nEND\n").err().unwrap();
+        assert!(!err.message.contains("sekrit"), "{}", err.message);
     }
 
     #[test]

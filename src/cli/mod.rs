@@ -1,6 +1,7 @@
 //! The headless commands of CLI.md.
 
 mod audit;
+mod clip;
 pub mod completions;
 mod config_cmd;
 pub mod configured;
@@ -10,11 +11,15 @@ mod copy;
 mod daemon;
 mod detail_code;
 mod error;
+mod exec;
 mod fields;
 mod flows;
+mod get;
 mod list;
 mod man;
 mod output;
+mod reference;
+mod resolve;
 mod run;
 mod services;
 mod shapes;
@@ -152,9 +157,16 @@ pub enum Command {
         /// A non-secret field
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// Read KEY=VALUE lines (secrets) from standard input
+        /// Read KEY=VALUE lines and KEY<<MARKER … MARKER blocks (secrets) from standard input
+        ///
+        /// A block's value is the lines between `KEY<<MARKER` and the line
+        /// that is exactly MARKER, without the line break before MARKER (as
+        /// `$(cat FILE)` gives); use --secret-file to keep a final newline.
         #[arg(long)]
         secrets_stdin: bool,
+        /// A field's value from a file, byte for byte (PEM keys, JSON files)
+        #[arg(long = "secret-file", value_name = "KEY=PATH")]
+        secret_file: Vec<String>,
         /// Allow required fields to be missing; the connection is marked empty
         #[arg(long)]
         empty: bool,
@@ -183,9 +195,16 @@ pub enum Command {
         /// A non-secret field
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// Read KEY=VALUE lines (secrets) from standard input
+        /// Read KEY=VALUE lines and KEY<<MARKER … MARKER blocks (secrets) from standard input
+        ///
+        /// A block's value is the lines between `KEY<<MARKER` and the line
+        /// that is exactly MARKER, without the line break before MARKER (as
+        /// `$(cat FILE)` gives); use --secret-file to keep a final newline.
         #[arg(long)]
         secrets_stdin: bool,
+        /// A field's value from a file, byte for byte (PEM keys, JSON files)
+        #[arg(long = "secret-file", value_name = "KEY=PATH")]
+        secret_file: Vec<String>,
     },
     /// Rename a connection
     Rename {
@@ -216,6 +235,53 @@ pub enum Command {
         /// when stdout is not a terminal; on one, control characters are escaped)
         #[arg(long)]
         raw: bool,
+    },
+    /// Print one value raw: a field, or `token` (no newline unless on a terminal)
+    ///
+    /// `get NAME FIELD` or `get flowvault://NAME/FIELD`. FIELD is one of the
+    /// connection's field keys (`show` lists them), or `token` for a valid
+    /// access token, fetched or renewed first as `token` does.
+    Get {
+        /// The connection, or a whole reference flowvault://NAME/FIELD
+        #[arg(add = ArgValueCandidates::new(connection_names), value_name = "NAME|REFERENCE")]
+        name: String,
+        /// A field key of the connection, or `token`
+        field: Option<String>,
+        /// Copy it to the terminal's clipboard (OSC 52) instead, and clear
+        /// that after timeouts.clipboard_clear (default 30 s)
+        #[arg(long)]
+        clip: bool,
+        /// Print it exactly even on a terminal (exact is the default when
+        /// stdout is not a terminal; on one, control characters are escaped)
+        #[arg(long, conflicts_with = "clip")]
+        raw: bool,
+    },
+    /// Run a program with secrets in its environment, and return its exit status
+    ///
+    /// Each --env VAR=flowvault://NAME/FIELD, and each variable already in the
+    /// environment whose value is such a reference, is set to its value;
+    /// all are resolved before CMD starts (one missing: exit 5, CMD never
+    /// runs). Tokens are valid for at least 60 s. Values are never in argv.
+    Exec {
+        /// A variable for CMD and the reference of its value
+        #[arg(long = "env", value_name = "VAR=REFERENCE")]
+        env: Vec<String>,
+        /// The program and its arguments, after --
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// Clear the clipboard later unless a newer copy replaced it (started by `get --clip`)
+    #[command(hide = true)]
+    ClearClipboard {
+        /// Milliseconds to wait
+        #[arg(long, value_name = "MS")]
+        after_ms: u64,
+        /// The copy this clear belongs to
+        #[arg(long, value_name = "ID")]
+        generation: String,
+        /// The file naming the terminal's latest copy
+        #[arg(long, value_name = "PATH")]
+        marker: PathBuf,
     },
     /// Renew tokens now: one connection, or every one that keeps tokens
     Refresh {
@@ -464,6 +530,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
             method,
             set,
             secrets_stdin,
+            secret_file,
             empty,
         } => connections::add(
             global,
@@ -473,6 +540,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
                 method,
                 set,
                 secrets_stdin,
+                secret_files: secret_file,
                 empty,
             },
         ),
@@ -486,10 +554,35 @@ pub fn run(global: &GlobalArgs, command: Command) -> Result<(), CliError> {
             name,
             set,
             secrets_stdin,
-        } => connections::edit(global, &name, &set, secrets_stdin),
+            secret_file,
+        } => connections::edit(global, &name, &set, &secret_file, secrets_stdin),
         Command::Rename { name, new_name } => connections::rename(global, &name, &new_name),
         Command::Rm { name, force, yes } => connections::remove(global, &name, force, yes),
         Command::Token { name, raw } => tokens::token(global, &name, raw),
+        Command::Get {
+            name,
+            field,
+            clip,
+            raw,
+        } => get::get(
+            global,
+            get::GetArgs {
+                name,
+                field,
+                clip,
+                raw,
+            },
+        ),
+        Command::Exec { env, command } => exec::exec(global, exec::ExecArgs { env, command }),
+        Command::ClearClipboard {
+            after_ms,
+            generation,
+            marker,
+        } => clip::clear_later(
+            std::time::Duration::from_millis(after_ms),
+            &generation,
+            &marker,
+        ),
         Command::Refresh { name, json } => tokens::refresh(global, name.as_deref(), json),
         Command::Daemon => daemon::run(global),
         Command::Actions { json } => flows::actions(global, json),

@@ -39,29 +39,7 @@ pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError>
     let locale = global.locale();
     let mut vault = open_store(global)?;
     let connection = vault.connection(name)?;
-    require_tokens(locale, &connection)?;
-    let client = TokenClient::new();
-    let holder = holder_name();
-    let result = runtime()?.block_on(obtain(
-        vault.as_mut(),
-        &client,
-        &connection.id,
-        &holder,
-        false,
-    ));
-    let (token, error) = result.map_err(|e| obtain_error(locale, &connection.name, e))?;
-    if let Some(error) = error {
-        eprint_line(&locale.f(
-            "cli.token_stale",
-            &[
-                ("name", &connection.name),
-                (
-                    "error",
-                    &crate::present::labels::grant_error(locale, &error),
-                ),
-            ],
-        ));
-    }
+    let token = usable_token(locale, vault.as_mut(), &connection, time::Duration::ZERO)?;
     vault.append_audit(&AuditEvent::connection(
         AuditAction::TokenPrinted,
         &connection,
@@ -72,6 +50,54 @@ pub fn token(global: &GlobalArgs, name: &str, raw: bool) -> Result<(), CliError>
         Exactness::for_stdout(raw).apply(token.access_token.expose())
     );
     Ok(())
+}
+
+/// A token of `connection` valid for at least `min_valid` more: the stored
+/// one while fresh, else fetched or renewed (what `token` prints). A renewal
+/// that fails while the stored token still lasts is a warning on stderr.
+/// If the token endpoint's own tokens live less than `min_valid`, one
+/// renewal is all there is to ask for.
+pub(super) fn usable_token(
+    locale: &Locale,
+    vault: &mut dyn Store,
+    connection: &Connection,
+    min_valid: time::Duration,
+) -> Result<Token, CliError> {
+    require_tokens(locale, connection)?;
+    let client = TokenClient::new();
+    let holder = holder_name();
+    let runtime = runtime()?;
+    let mut force = false;
+    loop {
+        let result = runtime.block_on(obtain(vault, &client, &connection.id, &holder, force));
+        let (token, error) = result.map_err(|e| obtain_error(locale, &connection.name, e))?;
+        let lasts = token.expires_at.is_none_or(|at| at - now() >= min_valid);
+        if !lasts && !force {
+            // Fresh by the renewal schedule, yet too short for this caller.
+            force = true;
+            continue;
+        }
+        if let Some(error) = error {
+            if !lasts {
+                return Err(obtain_error(
+                    locale,
+                    &connection.name,
+                    ObtainError::Grant(error),
+                ));
+            }
+            eprint_line(&locale.f(
+                "cli.token_stale",
+                &[
+                    ("name", &connection.name),
+                    (
+                        "error",
+                        &crate::present::labels::grant_error(locale, &error),
+                    ),
+                ],
+            ));
+        }
+        return Ok(token);
+    }
 }
 
 /// `refresh [NAME] [--json]`: renew now, one connection or every one that

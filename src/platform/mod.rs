@@ -1,6 +1,7 @@
 //! The few operating-system calls flowvault makes for its own safety, behind
 //! safe functions: every `unsafe` block of the hardening work lives here.
 
+pub mod child;
 mod file_access;
 mod locked_memory;
 mod memory;

@@ -625,6 +625,8 @@ pub fn audit_action(locale: &Locale, action: crate::vault::audit::AuditAction) -
         AuditAction::FlowEdit => "audit.action.flow_edit",
         AuditAction::FlowRename => "audit.action.flow_rename",
         AuditAction::FlowRemove => "audit.action.flow_remove",
+        AuditAction::SecretPrinted => "audit.action.secret_printed",
+        AuditAction::ExecEnv => "audit.action.exec_env",
     })
 }
 

@@ -39,6 +39,11 @@ pub enum AuditAction {
     FlowRename,
     /// A flow was removed.
     FlowRemove,
+    /// A field's value was printed by `get` (the detail names the field).
+    SecretPrinted,
+    /// Values were put in a program's environment by `exec` (the detail
+    /// names the fields and the program).
+    ExecEnv,
 }
 
 /// What kind of record an entry is about.
