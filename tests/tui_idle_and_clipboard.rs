@@ -335,3 +335,21 @@ fn coming_back_from_the_editor_counts_as_the_operators_doing() {
     assert!(!h.app.rows().is_empty(), "not locked on the way back");
     assert!(h.screen().contains("The editor exited with a failure"));
 }
+
+#[test]
+fn a_lock_clears_a_copy_still_waiting_for_its_clear() {
+    let (_v, mut h) = unlocked(
+        (80, 24),
+        settings(Some(IDLE), Some(Duration::from_secs(300))),
+    );
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Char('j'));
+    h.press(KeyCode::Char('y'));
+    assert_eq!(h.copied, [token()]);
+    h.pass_time(IDLE);
+    h.fire(is_lock);
+    assert_eq!(h.copied, [token(), String::new()], "cleared at the lock");
+    // Its timer, firing later, has nothing left to clear.
+    h.fire(is_clear);
+    assert_eq!(h.copied.len(), 2);
+}
