@@ -122,15 +122,13 @@ fn config_prints_each_value_and_where_it_came_from() {
         line("timeouts.reveal"),
         format!("timeouts.reveal 30s file {file}")
     );
-    // Read, but nothing acts on them yet: `config` says so.
+    // The UI acts on both: no "(not used yet)" any more, and the UI
+    // locks itself after 15 minutes unless the file says otherwise.
     assert_eq!(
         line("timeouts.clipboard_clear"),
-        "timeouts.clipboard_clear 30s default (not used yet)"
+        "timeouts.clipboard_clear 30s default"
     );
-    assert_eq!(
-        line("timeouts.auto_lock"),
-        "timeouts.auto_lock off default (not used yet)"
-    );
+    assert_eq!(line("timeouts.auto_lock"), "timeouts.auto_lock 15m default");
     assert_eq!(line("theme.muted"), "theme.muted dim default");
     assert_eq!(
         line("keys.list.delete"),
@@ -223,16 +221,17 @@ fn commands_warn_of_refused_rebindings() {
 }
 
 #[test]
-fn timeouts_nothing_acts_on_yet_are_marked_unused_in_json() {
+fn every_timeout_is_marked_used_in_json() {
     let (_dir, path) = config_file("[timeouts]\nclipboard_clear = 45\nauto_lock = \"15m\"\n");
     let (json, err) = config_json_and_warnings(bare_cmd().arg("--config").arg(&path));
     // Setting them is no mistake: no warning.
     assert_eq!(err, "");
     let timeouts = &json["timeouts"];
     assert_eq!(timeouts["reveal"]["used"], true);
-    assert_eq!(timeouts["clipboard_clear"]["used"], false);
+    assert_eq!(timeouts["clipboard_clear"]["used"], true);
     assert_eq!(timeouts["clipboard_clear"]["value"]["seconds"], 45);
-    assert_eq!(timeouts["auto_lock"]["used"], false);
+    assert_eq!(timeouts["auto_lock"]["used"], true);
+    assert_eq!(timeouts["auto_lock"]["value"]["seconds"], 900);
     assert_eq!(timeouts["auto_lock"]["source"]["kind"], "file");
 }
 

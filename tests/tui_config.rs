@@ -289,7 +289,7 @@ fn the_default_theme_draws_nothing_in_dark_gray() {
 #[test]
 fn hints_in_the_text_name_the_rebound_keys() {
     let setup = Setup::new(
-        "[keys.wizard_form]\ncreate_empty = \"ctrl-o\"\n[keys.rename]\nsubmit = \"ctrl-r\"\n",
+        "[keys.wizard_form]\ncreate_empty = \"ctrl-g\"\n[keys.rename]\nsubmit = \"ctrl-r\"\n",
     );
     let mut h = setup.harness((80, 24));
     h.press(KeyCode::Char('a'));
@@ -298,9 +298,9 @@ fn hints_in_the_text_name_the_rebound_keys() {
     h.type_text("Later");
     h.press(KeyCode::Enter);
     let form = h.screen();
-    assert!(form.contains("Ctrl-o creates it empty"), "{form}");
+    assert!(form.contains("Ctrl-g creates it empty"), "{form}");
     assert!(!form.contains("Ctrl-n"), "{form}");
-    h.ctrl('o');
+    h.ctrl('g');
     assert!(setup.vault.intact().iter().any(|c| c.name == "Later"));
     h.press(KeyCode::Char('R'));
     let rename = h.screen();

@@ -125,6 +125,11 @@ impl Pty {
 
     /// Without the key file the UI asks for the passphrase itself.
     fn spawn_with(setup: &Setup, with_key_file: bool) -> Pty {
+        Pty::spawn_with_env(setup, with_key_file, &[])
+    }
+
+    /// As [`Pty::spawn_with`], with more variables set (`EDITOR`, say).
+    fn spawn_with_env(setup: &Setup, with_key_file: bool, env: &[(&str, &Path)]) -> Pty {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -145,6 +150,9 @@ impl Pty {
             cmd.env("FLOWVAULT_KEY_FILE", &setup.key);
         }
         cmd.env("FLOWVAULT_LOG_DIR", setup.dir.path());
+        for (var, value) in env {
+            cmd.env(var, value);
+        }
         cmd.cwd(setup.dir.path());
         let child = pair.slave.spawn_command(cmd).expect("spawn flowvault");
         // The child holds its own end; ours would keep the reader from ever
@@ -534,4 +542,79 @@ fn on_help_an_unbound_key_does_nothing_and_q_does_what_the_footer_says() {
     pty.wait_for("q quit");
     pty.keys("q");
     assert!(pty.wait_exit().success());
+}
+
+/// Ctrl-o hands the real terminal to `$EDITOR` (raw mode off, the main
+/// screen back), takes it again, and the key the editor wrote is saved
+/// byte for byte, its final line break with it.
+#[test]
+fn ctrl_o_hands_the_terminal_to_the_editor_and_takes_its_bytes() {
+    let setup = Setup::new();
+    let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBqdrx\n-----END PRIVATE KEY-----\n";
+    let source = setup.dir.path().join("key.pem");
+    std::fs::write(&source, pem).unwrap();
+    let editor = setup.dir.path().join("editor.sh");
+    // The editor sees a terminal in cooked mode, as a shell leaves it.
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nstty -a | grep -q ' icanon' && echo cooked > '{}.mode'\ncat '{}' > \"$1\"\n",
+            source.display(),
+            source.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let mut pty = Pty::spawn_with_env(&setup, true, &[("VISUAL", &editor)]);
+    pty.wait_for("No connections yet.");
+    pty.keys("a");
+    pty.wait_for("Choose the service");
+    pty.keys("bigquery");
+    pty.wait_for("Search: bigquery");
+    pty.keys("\r");
+    pty.wait_for("Name the connection");
+    pty.keys("Warehouse");
+    pty.wait_for("✓ available");
+    pty.keys("\r");
+    pty.wait_for("Project ID");
+    pty.keys("my-project-123\tsvc@my-project-123.iam.gserviceaccount.com\t");
+    pty.wait_for("> Private Key");
+    let before = pty.raw.len();
+    pty.keys("\x0f");
+    pty.wait_for("3 lines");
+    let during = &pty.raw[before..];
+    let at = |seq: &[u8]| during.windows(seq.len()).position(|w| w == seq);
+    let left = at(b"\x1b[?1049l").expect("the main screen back for the editor");
+    let back = at(b"\x1b[?1049h").expect("the alternate screen again after");
+    assert!(left < back);
+    let mode = std::fs::read_to_string(format!("{}.mode", source.display()));
+    assert_eq!(
+        mode.ok().as_deref(),
+        Some("cooked\n"),
+        "raw mode off for the editor"
+    );
+    pty.keys("\r");
+    pty.wait_for("Added “Warehouse”.");
+    assert!(!String::from_utf8_lossy(&pty.raw).contains("MIIE"));
+
+    // A copy, then a quit before its clear: the clipboard is cleared on the way out.
+    pty.keys("\r");
+    pty.wait_for("t copy token");
+    pty.keys("y");
+    pty.wait_for("the clipboard clears in 30 s");
+    let before = pty.raw.len();
+    pty.keys("\x03");
+    assert!(pty.wait_exit().success());
+    let after = &pty.raw[before..];
+    assert!(
+        after.windows(8).any(|w| w == b"\x1b]52;c;\x07"),
+        "an empty OSC 52 at exit"
+    );
+
+    let out = Setup::cli(&setup.vault, &setup.key)
+        .args(["show", "Warehouse", "--reveal", "--json"])
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_slice(&out.stdout).expect("show --json prints JSON");
+    assert_eq!(shown["fields"]["private_key"], Value::from(pem), "{shown}");
 }

@@ -182,7 +182,7 @@ fn y_copies_the_body_in_view_with_osc_52() {
     row_with(
         &screen,
         &format!(
-            "Copied the body of action 1 ({} B) to the clipboard.",
+            "Copied the body of action 1 ({} B); the clipboard clears in 30 s.",
             ORDERED.len()
         ),
     );

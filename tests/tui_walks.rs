@@ -402,7 +402,7 @@ fn the_copy_notice_is_visible_over_the_details() {
     press_all(&mut h, &[KeyCode::Enter, KeyCode::Char('y')]);
     let screen = h.screen();
     assert!(
-        screen.contains("Copied Account SID of “Main” to the clipboard."),
+        screen.contains("Copied Account SID of “Main”; the clipboard clears in 30 s."),
         "{screen}"
     );
 }

@@ -47,13 +47,13 @@ pub struct FileReport {
     pub source: Source,
 }
 
-/// One timeout, where it came from, and whether anything acts on it yet.
+/// One timeout and where it came from.
 #[derive(Debug, Serialize)]
 pub struct TimeoutReport {
     pub value: DurationValue,
     pub source: Source,
-    /// `false`: read and reported, but nothing acts on it yet (clearing
-    /// the clipboard and auto-lock are still to come).
+    /// Always `true` now that the UI acts on every timeout; kept for the
+    /// scripts that read it.
     pub used: bool,
 }
 
@@ -144,13 +144,13 @@ fn effective(global: &GlobalArgs) -> Effective {
         origin => from(origin, "FLOWVAULT_LANG", "--lang"),
     };
     let timeouts = settings.timeouts();
-    let duration = |value: Option<std::time::Duration>, set: bool, used: bool| TimeoutReport {
+    let duration = |value: Option<std::time::Duration>, set: bool| TimeoutReport {
         value: DurationValue {
             text: describe(value),
             seconds: value.map(|d| d.as_secs()),
         },
         source: if set { in_file() } else { Source::Default },
-        used,
+        used: true,
     };
     let ui = UiSettings::with_theme(file, Theme::colored());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -217,13 +217,9 @@ fn effective(global: &GlobalArgs) -> Effective {
             source: lang_source,
         },
         timeouts: TimeoutsReport {
-            reveal: duration(Some(timeouts.reveal), settings.reveal.is_some(), true),
-            clipboard_clear: duration(
-                timeouts.clipboard_clear,
-                settings.clipboard_clear.is_some(),
-                false,
-            ),
-            auto_lock: duration(timeouts.auto_lock, settings.auto_lock.is_some(), false),
+            reveal: duration(Some(timeouts.reveal), settings.reveal.is_some()),
+            clipboard_clear: duration(timeouts.clipboard_clear, settings.clipboard_clear.is_some()),
+            auto_lock: duration(timeouts.auto_lock, settings.auto_lock.is_some()),
         },
         theme,
         keys,
@@ -271,10 +267,7 @@ fn print_text(e: &Effective, locale: &Locale) {
         ("clipboard_clear", &e.timeouts.clipboard_clear),
         ("auto_lock", &e.timeouts.auto_lock),
     ] {
-        let mut source = source_text(&t.source, locale);
-        if !t.used {
-            source = format!("{source} {}", locale.t("config.not_used_yet"));
-        }
+        let source = source_text(&t.source, locale);
         rows.push((format!("timeouts.{name}"), t.value.text.clone(), source));
     }
     for r in &e.theme {

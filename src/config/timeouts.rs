@@ -24,8 +24,8 @@ impl Default for Timeouts {
             reveal: Duration::from_secs(10),
             // As `get --clip` in CLI.md.
             clipboard_clear: Some(Duration::from_secs(30)),
-            // Off until the UI can lock itself (not built yet).
-            auto_lock: None,
+            // As 1Password's and rbw's default lock after inactivity.
+            auto_lock: Some(Duration::from_secs(15 * 60)),
         }
     }
 }

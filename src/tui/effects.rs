@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 use super::app::App;
+use super::editor::Editor;
 use super::message::{Effect, Msg, Timer, VaultCommand, VaultReply};
 use super::session::VaultSession;
 use crate::actions::ActionClients;
@@ -39,6 +40,16 @@ pub enum Runner {
     Worker,
 }
 
+/// What effects reach outside the app: the terminal's clipboard, and the
+/// terminal itself, handed to the operator's editor for a while.
+pub trait Outside {
+    /// Puts `text` on the clipboard (OSC 52); an empty text clears it.
+    fn copy(&mut self, text: Zeroizing<String>) -> io::Result<()>;
+    /// Runs `work` (the editor) with the terminal given back as the shell
+    /// had it, then takes it again and redraws it whole.
+    fn with_terminal_released(&mut self, work: &mut dyn FnMut()) -> io::Result<()>;
+}
+
 /// What a blocking runner recorded instead of starting.
 #[derive(Debug, Default)]
 pub struct Recorded {
@@ -46,6 +57,8 @@ pub struct Recorded {
     pub timers: Vec<Timer>,
     /// The app asked for the token refresher.
     pub refresher_started: bool,
+    /// The app stopped the token refresher (it locked itself).
+    pub refresher_stopped: bool,
     /// Commands the app sent to the refresher.
     pub refresh_commands: Vec<RefreshCommand>,
 }
@@ -63,6 +76,8 @@ pub struct EffectRunner {
     /// Commands for a refresher not started yet (while a large vault's
     /// rest is read): handed to it when it starts.
     held_for_refresher: Vec<RefreshCommand>,
+    /// The operator's editor, for multi-line values.
+    editor: Editor,
     /// What a blocking runner did not start; empty for a worker.
     pub recorded: Recorded,
 }
@@ -83,6 +98,7 @@ impl EffectRunner {
             tx: None,
             refresher: None,
             held_for_refresher: Vec::new(),
+            editor: Editor::from_env(),
             recorded: Recorded::default(),
         }
     }
@@ -102,7 +118,23 @@ impl EffectRunner {
             tx: Some(tx),
             refresher: None,
             held_for_refresher: Vec::new(),
+            editor: Editor::from_env(),
             recorded: Recorded::default(),
+        }
+    }
+
+    /// Uses `editor` for multi-line values instead of `$VISUAL`/`$EDITOR`.
+    pub fn set_editor(&mut self, editor: Editor) {
+        self.editor = editor;
+    }
+
+    /// Whether the runner holds the vault open (its key with it): a lock
+    /// lets go of it. Tests look; the app never needs to.
+    pub fn holds_vault(&self) -> bool {
+        let spare = self.spare.lock().expect("spare handle").is_some();
+        match &self.vault {
+            VaultSide::Blocking(session) => spare || session.vault().is_some(),
+            VaultSide::Worker(_) => spare,
         }
     }
 
@@ -115,13 +147,13 @@ impl EffectRunner {
     }
 
     /// Performs `effects` in order, and what their answers ask for, until
-    /// nothing is left; `copy` puts text on the clipboard. Returns whether
-    /// the app asked to quit (what is left is then dropped).
+    /// nothing is left; `outside` holds the clipboard and the terminal.
+    /// Returns whether the app asked to quit (what is left is then dropped).
     pub fn perform_all(
         &mut self,
         app: &mut App,
         effects: Vec<Effect>,
-        copy: &mut dyn FnMut(Zeroizing<String>) -> io::Result<()>,
+        outside: &mut dyn Outside,
     ) -> io::Result<bool> {
         let mut queue: VecDeque<Effect> = effects.into();
         while let Some(effect) = queue.pop_front() {
@@ -137,7 +169,28 @@ impl EffectRunner {
                         queue.extend(app.update(Msg::Vault(reply)));
                     }
                 }
-                Effect::Copy(text) => copy(text)?,
+                Effect::Copy(text) => outside.copy(text)?,
+                // On this thread: the editor has the terminal, and the UI
+                // waits for it as a shell would.
+                Effect::Edit { field, text } => {
+                    let mut result = None;
+                    outside.with_terminal_released(&mut || {
+                        result = Some(self.editor.edit(&text));
+                    })?;
+                    if let Some(result) = result {
+                        queue.extend(app.update(Msg::Edited { field, result }));
+                    }
+                }
+                Effect::StopRefresher => {
+                    // Dropping the handle stops the refresher; the spare
+                    // handle holds the vault's key, so it goes too.
+                    self.refresher = None;
+                    self.held_for_refresher.clear();
+                    *self.spare.lock().expect("spare handle") = None;
+                    if self.tx.is_none() {
+                        self.recorded.refresher_stopped = true;
+                    }
+                }
                 // On this thread, at once: a body is at most 10 MiB, written
                 // in a moment, and the prompt waits for the answer anyway.
                 Effect::SaveBody {

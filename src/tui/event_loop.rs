@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 use super::app::App;
-use super::effects::{EffectRunner, POLL_INTERVAL};
+use super::effects::{EffectRunner, Outside, POLL_INTERVAL};
 use super::message::{Effect, Msg};
 use super::session::VaultSession;
 use super::terminal::TerminalExtras;
@@ -66,8 +66,7 @@ where
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         let effects = std::mem::take(&mut pending);
-        let mut copy = |text: Zeroizing<String>| terminal.backend_mut().copy_to_clipboard(&text);
-        if runner.perform_all(&mut app, effects, &mut copy)? {
+        if runner.perform_all(&mut app, effects, &mut TerminalOutside(terminal))? {
             return Ok(());
         }
         if draw(terminal, &mut app)? {
@@ -103,6 +102,32 @@ where
         while let Ok(msg) = rx.try_recv() {
             pending.extend(app.update(msg));
         }
+    }
+}
+
+/// The real terminal as effects reach it.
+struct TerminalOutside<'a, B: Backend + TerminalExtras>(&'a mut Terminal<B>);
+
+impl<B> Outside for TerminalOutside<'_, B>
+where
+    B: Backend + TerminalExtras,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    fn copy(&mut self, text: Zeroizing<String>) -> io::Result<()> {
+        self.0.backend_mut().copy_to_clipboard(&text)
+    }
+
+    fn with_terminal_released(&mut self, work: &mut dyn FnMut()) -> io::Result<()> {
+        // No event is read meanwhile: the editor is started by a key, and
+        // crossterm's reader thread ends once it has delivered one, so it
+        // does not compete with the editor for what the operator types.
+        self.0.backend_mut().release()?;
+        work();
+        self.0.backend_mut().take_back()?;
+        // Whatever the editor left on the screen: the next frame is drawn
+        // whole. Not `clear`, which asks the terminal where its cursor is.
+        let area = self.0.get_frame().area();
+        self.0.resize(area).map_err(io::Error::other)
     }
 }
 

@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use unicode_width::UnicodeWidthStr;
 
 use super::app::App;
-use super::effects::EffectRunner;
+use super::effects::{EffectRunner, Outside};
 use super::message::{Effect, Msg, Timer};
 use super::session::VaultSession;
 use super::settings::UiSettings;
@@ -34,7 +34,27 @@ pub struct Harness {
     pub refresher_started: bool,
     /// Commands the app sent to the refresher.
     pub refresh_commands: Vec<RefreshCommand>,
+    /// The app stopped the refresher (it locked itself).
+    pub refresher_stopped: bool,
     pub quit: bool,
+}
+
+/// The harness's outside: copies are recorded (an empty one is a clear),
+/// and the editor runs at once, there being no terminal to hand over.
+struct Recorder<'a> {
+    copied: &'a mut Vec<String>,
+}
+
+impl Outside for Recorder<'_> {
+    fn copy(&mut self, text: zeroize::Zeroizing<String>) -> std::io::Result<()> {
+        self.copied.push(text.to_string());
+        Ok(())
+    }
+
+    fn with_terminal_released(&mut self, work: &mut dyn FnMut()) -> std::io::Result<()> {
+        work();
+        Ok(())
+    }
 }
 
 impl Harness {
@@ -114,6 +134,7 @@ impl Harness {
             timers: Vec::new(),
             refresher_started: false,
             refresh_commands: Vec::new(),
+            refresher_stopped: false,
             quit: false,
         };
         harness.perform(start);
@@ -135,19 +156,18 @@ impl Harness {
     }
 
     fn perform(&mut self, effects: Vec<Effect>) {
-        let copied = &mut self.copied;
-        let mut copy = |text: zeroize::Zeroizing<String>| {
-            copied.push(text.to_string());
-            Ok(())
+        let mut outside = Recorder {
+            copied: &mut self.copied,
         };
         let quit = self
             .runner
-            .perform_all(&mut self.app, effects, &mut copy)
+            .perform_all(&mut self.app, effects, &mut outside)
             .expect("a test clipboard never fails");
         self.quit |= quit;
         let recorded = &mut self.runner.recorded;
         self.timers.append(&mut recorded.timers);
         self.refresher_started |= recorded.refresher_started;
+        self.refresher_stopped |= std::mem::take(&mut recorded.refresher_stopped);
         self.refresh_commands.append(&mut recorded.refresh_commands);
     }
 
@@ -181,6 +201,23 @@ impl Harness {
         for timer in std::mem::take(&mut self.timers) {
             self.send(Msg::Timer(timer));
         }
+    }
+
+    /// Fires the pending timers `which` picks; the others stay pending.
+    pub fn fire(&mut self, which: impl Fn(&Timer) -> bool) {
+        let (fired, kept) = std::mem::take(&mut self.timers)
+            .into_iter()
+            .partition::<Vec<_>, _>(|t| which(t));
+        self.timers = kept;
+        for timer in fired {
+            self.send(Msg::Timer(timer));
+        }
+    }
+
+    /// Time passes for the app (its clock moves on) without a sleep; the
+    /// timers that would have fired meanwhile are fired by the test.
+    pub fn pass_time(&mut self, by: std::time::Duration) {
+        self.app.pass_time(by);
     }
 
     /// Resizes the terminal.

@@ -37,6 +37,15 @@ pub enum Intent {
         value: Zeroizing<String>,
         label: String,
     },
+    /// Put a connection's current access token on the clipboard, fetched
+    /// or renewed first if it has none that is fresh.
+    CopyToken(ConnectionId),
+    /// Open the operator's editor on a form field's value.
+    OpenEditor {
+        /// The field's catalog key.
+        field: String,
+        text: Zeroizing<String>,
+    },
     /// The operator said yes to a deletion.
     Confirmed(DeleteTarget),
     /// Something the flows pane asks for.

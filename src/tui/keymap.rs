@@ -67,6 +67,10 @@ pub enum Action {
     Reload,
     /// An edit was refused, the connection was deleted elsewhere: save it anew.
     Recreate,
+    /// Details: copy the connection's current access token.
+    CopyToken,
+    /// A form: write the focused field's value in `$VISUAL`/`$EDITOR`.
+    OpenEditor,
 }
 
 impl Action {
@@ -497,6 +501,8 @@ const WIZARD_FORM: &[Binding] = &[
     // Not Ctrl-e, which readline users press to reach the end of the line.
     bind(&[ctrl('s')], Action::Save, "keys.save", true),
     bind(&[ctrl('n')], Action::CreateEmpty, "keys.create_empty", true),
+    // Not Ctrl-e either: `o` for "open in the editor".
+    bind(&[ctrl('o')], Action::OpenEditor, "keys.editor", true),
     bind(&[key(KeyCode::Esc)], Action::Back, "keys.back", true),
     FORCE_QUIT,
 ];
@@ -556,6 +562,7 @@ const DETAILS_REVEALED: &[Binding] = &[
     bind(&[ch('k'), key(KeyCode::Up)], Action::Up, "keys.up", false),
     bind(&[ch('v')], Action::Reveal, "keys.hide_in", true),
     bind(&[ch('y')], Action::Copy, "keys.copy", true),
+    bind(&[ch('t')], Action::CopyToken, "keys.copy_token", true),
     bind(&[ch('e')], Action::Edit, "keys.edit", true),
     bind(&[ch('d')], Action::Delete, "keys.delete", true),
     bind(
@@ -577,6 +584,7 @@ const DETAILS: &[Binding] = &[
     bind(&[ch('k'), key(KeyCode::Up)], Action::Up, "keys.up", false),
     bind(&[ch('v')], Action::Reveal, "keys.reveal", true),
     bind(&[ch('y')], Action::Copy, "keys.copy", true),
+    bind(&[ch('t')], Action::CopyToken, "keys.copy_token", true),
     bind(&[ch('e')], Action::Edit, "keys.edit", true),
     bind(&[ch('d')], Action::Delete, "keys.delete", true),
     bind(
@@ -775,6 +783,7 @@ const INPUTS_FORM: &[Binding] = &[
         false,
     ),
     bind(&[ctrl('s')], Action::Save, "keys.save", true),
+    bind(&[ctrl('o')], Action::OpenEditor, "keys.editor", true),
     bind(&[key(KeyCode::Esc)], Action::Back, "keys.cancel", true),
     FORCE_QUIT,
 ];

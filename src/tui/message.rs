@@ -26,6 +26,13 @@ pub enum Msg {
         reports: Vec<StepReport>,
     },
     Timer(Timer),
+    /// The operator's editor closed on a form field's value: the text it
+    /// left, or why there is none.
+    Edited {
+        /// The catalog key of the field that was edited.
+        field: String,
+        result: Result<Zeroizing<String>, crate::tui::editor::EditorError>,
+    },
     /// A response body was written to `path`, or why not.
     BodySaved {
         path: std::path::PathBuf,
@@ -81,6 +88,8 @@ pub enum VaultReply {
     },
     /// An audit entry about no connection was appended.
     Recorded,
+    /// The session let go of the vault (the UI locked itself).
+    Locked,
 }
 
 /// What a write did, as the vault did it: the app writes its notice and
@@ -155,8 +164,18 @@ pub struct Snapshot {
 pub enum Effect {
     Quit,
     Vault(VaultCommand),
-    /// Put text on the clipboard with OSC 52 (works over SSH).
+    /// Put text on the clipboard with OSC 52 (works over SSH); an empty
+    /// text clears it.
     Copy(Zeroizing<String>),
+    /// Hand the terminal to the operator's editor on `text`; the result
+    /// comes back as `Msg::Edited` for the field `field`.
+    Edit {
+        field: String,
+        text: Zeroizing<String>,
+    },
+    /// Stop the token refresher and let go of the second vault handle
+    /// (the UI locked itself; a new unlock starts them again).
+    StopRefresher,
     /// Send `Msg::Timer` after the delay.
     StartTimer(Timer, Duration),
     /// Start the token refresher on the unlocked vault.
@@ -209,6 +228,8 @@ pub enum VaultCommand {
     Audit(AuditEvent),
     /// Read a connection's recent history, for its details.
     History(ConnectionId),
+    /// Let go of the vault and its key (the UI locked itself).
+    Lock,
 }
 
 /// A timer; the generation lets a newer timer supersede an older one.
@@ -220,4 +241,8 @@ pub enum Timer {
     Countdown(u64),
     /// Try again to read the connections past the first page.
     ReadTheRest,
+    /// Clear the clipboard, if this generation's copy is still the last.
+    ClearClipboard(u64),
+    /// See whether the operator has been idle long enough to lock.
+    AutoLock(u64),
 }

@@ -1,6 +1,7 @@
 //! The terminal UI: app state, messages, event loop, screens, widgets, theme.
 
 pub mod app;
+pub mod editor;
 pub mod effects;
 pub mod event_loop;
 #[cfg(any(test, feature = "test-support"))]

@@ -269,6 +269,13 @@ impl VaultSession {
             VaultCommand::Reload => Ok(VaultReply::Reloaded(self.read_all()?)),
             VaultCommand::Audit(event) => super::history::record(self.open_vault()?, &event),
             VaultCommand::History(id) => super::history::read(self.open_vault()?, id),
+            VaultCommand::Lock => {
+                // Dropping the store drops its key; the next command needs an unlock.
+                self.vault = None;
+                self.seen = None;
+                self.unreachable = false;
+                Ok(VaultReply::Locked)
+            }
             VaultCommand::SaveFlow(flow) => {
                 let vault = self.open_vault()?;
                 let stored = vault.flows()?.into_iter().find(|f| f.id == flow.id);

@@ -7,7 +7,8 @@ use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::crossterm::cursor::Show;
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::terminal::{
-    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, enable_raw_mode, size,
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode, size,
 };
 use ratatui::crossterm::{execute, queue};
 use ratatui::layout::Rect;
@@ -71,8 +72,17 @@ pub trait TerminalExtras {
     /// Ends the frame started by [`TerminalExtras::begin_frame`].
     fn end_frame(&mut self) -> io::Result<()>;
     /// Puts `text` on the clipboard of the operator's own terminal (OSC 52),
-    /// which works over SSH.
+    /// which works over SSH; an empty text clears it.
     fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()>;
+    /// Hands the terminal back as the shell had it (for the operator's
+    /// editor). A backend with no real terminal has nothing to hand back.
+    fn release(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// Takes the terminal again after [`TerminalExtras::release`].
+    fn take_back(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The terminal the UI draws on.
@@ -154,6 +164,16 @@ impl<W: Write> TerminalExtras for CrosstermBackend<FrameWriter<W>> {
             zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(text));
         write!(self, "\x1b]52;c;{}\x07", encoded.as_str())?;
         self.flush()
+    }
+
+    fn release(&mut self) -> io::Result<()> {
+        execute!(self, DisableBracketedPaste, LeaveAlternateScreen, Show)?;
+        disable_raw_mode()
+    }
+
+    fn take_back(&mut self) -> io::Result<()> {
+        enable_raw_mode()?;
+        execute!(self, EnterAlternateScreen, EnableBracketedPaste)
     }
 }
 

@@ -424,14 +424,14 @@ impl App {
     /// carries text; bytes that are not UTF-8 become U+FFFD).
     pub(super) fn copy_body(&mut self, position: usize, body: &[u8]) -> Vec<Effect> {
         let text = Zeroizing::new(String::from_utf8_lossy(body).into_owned());
-        let notice = self.locale.f(
+        let notice = self.copied_notice(
             "response.copied",
             &[
                 ("position", &position.to_string()),
                 ("size", &size_words(self.locale, body.len())),
             ],
         );
-        vec![Effect::Copy(text), self.notify(notice, false)]
+        self.put_on_clipboard(text, notice)
     }
 
     /// `s` in the run view: the prompt for where to save the body.

@@ -18,6 +18,9 @@ pub struct FollowUps {
     /// Real runs under way, with their flow: what they send is recorded in
     /// the audit trail when they finish, whether their view is open or not.
     pub runs_sending: Vec<(u64, crate::vault::Flow)>,
+    /// `t` asked for this connection's token, which is being renewed: it
+    /// is copied when the renewal comes back.
+    pub token_copy: Option<ConnectionId>,
     /// The vault opened with its first page of connections: the refresher
     /// starts when the rest has been read (or could not be).
     pub refresher_after_reload: bool,

@@ -22,6 +22,18 @@ impl App {
         Some(Effect::Vault(VaultCommand::Audit(event)))
     }
 
+    /// An entry about the connection `id`, whatever screen is open.
+    pub(super) fn audit_connection(
+        &self,
+        id: &crate::vault::ConnectionId,
+        action: AuditAction,
+        detail: Option<String>,
+    ) -> Option<Effect> {
+        let connection = self.connection(id)?;
+        let event = AuditEvent::connection(action, connection, detail);
+        Some(Effect::Vault(VaultCommand::Audit(event)))
+    }
+
     /// The entry of a real run that sent requests, if this one did.
     pub(super) fn audit_run(&mut self, run: u64, reports: &[StepReport]) -> Option<Effect> {
         let sending = &mut self.follow_ups.runs_sending;

@@ -47,15 +47,21 @@ pub enum Phase {
     Open,
 }
 
+mod auto_lock;
+mod clipboard;
 mod conflict;
 mod countdown;
+mod edit;
 mod flows;
 mod follow_ups;
 mod history;
 mod panes;
 mod status_line;
+mod token_copy;
 mod work;
 
+use auto_lock::AutoLock;
+use clipboard::ClipboardGuard;
 use countdown::Countdown;
 use follow_ups::FollowUps;
 use panes::{Connections, Flows};
@@ -198,6 +204,12 @@ pub struct App {
     countdown: Countdown,
     /// The clock, set as messages arrive; `render` reads it, never the system clock.
     now: OffsetDateTime,
+    /// How far tests moved the app's clocks on (see `pass_time`); zero otherwise.
+    clock_skew: std::time::Duration,
+    /// The last copy, cleared from the clipboard when its time is up.
+    clipboard: ClipboardGuard,
+    /// The idle time that locks the UI.
+    auto_lock: AutoLock,
     changed: bool,
 }
 
@@ -255,8 +267,23 @@ impl App {
             follow_ups: FollowUps::default(),
             countdown: Countdown::default(),
             now: now(),
+            clock_skew: std::time::Duration::ZERO,
+            clipboard: ClipboardGuard::default(),
+            auto_lock: AutoLock::new(std::time::Instant::now()),
             changed: true,
         }
+    }
+
+    /// The monotonic clock idle time is measured by.
+    fn instant(&self) -> std::time::Instant {
+        std::time::Instant::now() + self.clock_skew
+    }
+
+    /// Moves the app's clocks on by `by`, as if that much time had passed:
+    /// tests of timeouts play time instead of sleeping through it.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn pass_time(&mut self, by: std::time::Duration) {
+        self.clock_skew += by;
     }
 
     /// Takes the config file's keys, theme and timeouts; its warnings show
@@ -286,8 +313,7 @@ impl App {
         self.changed = true;
     }
 
-    /// The timeouts in effect (the clipboard's and auto-lock's are for the
-    /// features that will use them).
+    /// The timeouts in effect.
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts
     }
@@ -401,7 +427,18 @@ impl App {
 
     /// Applies one message; returns the effects for the event loop.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
-        self.now = now();
+        let effects = self.apply(msg);
+        self.clear_before_quit(effects)
+    }
+
+    fn apply(&mut self, msg: Msg) -> Vec<Effect> {
+        self.now = now() + self.clock_skew;
+        if matches!(msg, Msg::Key(_) | Msg::Paste(_) | Msg::Edited { .. }) {
+            // Only the operator keeps the UI unlocked: renewals and redraws
+            // do not. Time spent in the editor is the operator's too.
+            let at = self.instant();
+            self.auto_lock.input(at);
+        }
         // Every message is followed by a frame: a state change can never
         // wait unseen behind a guess that nothing changed. An unchanged
         // frame costs nothing on the wire (ratatui writes only the cells
@@ -429,6 +466,7 @@ impl App {
             Msg::Refresh(event) => self.handle_refresh(event),
             Msg::RunFinished { run, reports } => self.run_finished(run, reports),
             Msg::BodySaved { path, size, result } => self.body_saved(path, size, result),
+            Msg::Edited { field, result } => self.edited(&field, result),
         }
     }
 
@@ -455,6 +493,10 @@ impl App {
                 vec![Effect::Vault(VaultCommand::Reload)]
             }
             Timer::ReadTheRest => Vec::new(),
+            Timer::ClearClipboard(generation) => {
+                self.clipboard.expired(generation).into_iter().collect()
+            }
+            Timer::AutoLock(generation) => self.auto_lock_due(generation),
         }
     }
 
@@ -498,17 +540,19 @@ impl App {
             self.changed = true;
         }
         let mut effects: Vec<Effect> = self.countdown().into_iter().collect();
-        if let RefreshEvent::Renewed { id, name, .. } = &event
-            && self.follow_ups.take_renewal(id)
-        {
-            let text = self.locale.f("notice.renewed", &[("name", name)]);
-            effects.push(self.notify(text, false));
+        if let RefreshEvent::Renewed { id, name, record } = &event {
+            if self.follow_ups.take_renewal(id) {
+                let text = self.locale.f("notice.renewed", &[("name", name)]);
+                effects.push(self.notify(text, false));
+            }
+            effects.extend(self.token_renewed(id, name, record.token.as_ref()));
         }
         if let RefreshEvent::Failed {
             id, name, reason, ..
         } = event
         {
             self.follow_ups.take_renewal(&id);
+            self.token_not_renewed(&id);
             effects.push(self.notify(
                 self.locale.f(
                     "notice.renew_failed",
@@ -527,6 +571,16 @@ impl App {
     fn handle_vault(&mut self, reply: VaultReply) -> Vec<Effect> {
         let locale = self.locale;
         self.vault_work_done(&reply);
+        // Locked: what the vault says of its records, from work sent before
+        // the lock, is not kept.
+        if matches!(self.phase, Phase::Locked(_))
+            && !matches!(
+                reply,
+                VaultReply::Opened(_) | VaultReply::WrongKey | VaultReply::Failed(_)
+            )
+        {
+            return Vec::new();
+        }
         match reply {
             VaultReply::Opened(snapshot) => {
                 self.phase = Phase::Open;
@@ -542,6 +596,7 @@ impl App {
                     vec![Effect::StartRefresher]
                 };
                 effects.extend(self.countdown());
+                effects.extend(self.arm_auto_lock());
                 effects
             }
             VaultReply::WrongKey => {
@@ -594,7 +649,7 @@ impl App {
                 self.show_history(&id, entries);
                 Vec::new()
             }
-            VaultReply::Recorded => Vec::new(),
+            VaultReply::Recorded | VaultReply::Locked => Vec::new(),
             VaultReply::Unreachable(_) => {
                 let text = locale.t("status.unreachable").to_owned();
                 self.status.set_warning(Some(text));
@@ -819,6 +874,8 @@ impl App {
                 effects
             }
             Intent::Copy { value, label } => self.copy(value, &label),
+            Intent::CopyToken(id) => self.copy_token(&id),
+            Intent::OpenEditor { field, text } => vec![Effect::Edit { field, text }],
             Intent::Confirmed(target) => self.confirmed(&target),
             Intent::Flow(intent) => self.perform_flow(intent),
             Intent::NameFlow { renaming, name } => self.name_flow(renaming, name),
@@ -852,16 +909,10 @@ impl App {
             _ => None,
         }
         .unwrap_or_default();
-        let notice = self.notify(
-            self.locale
-                .f("notice.copied", &[("field", label), ("name", &name)]),
-            false,
-        );
-        let audit = self.audit_details(AuditAction::Copy, Some(label.to_owned()));
-        [Some(Effect::Copy(value)), Some(notice), audit]
-            .into_iter()
-            .flatten()
-            .collect()
+        let notice = self.copied_notice("notice.copied", &[("field", label), ("name", &name)]);
+        let mut effects = self.put_on_clipboard(value, notice);
+        effects.extend(self.audit_details(AuditAction::Copy, Some(label.to_owned())));
+        effects
     }
 
     fn refresh_now(&mut self, id: &ConnectionId) -> Vec<Effect> {

@@ -45,7 +45,9 @@ impl App {
                 Work::Unlocking
             }
             VaultCommand::Reload => Work::Reading,
-            VaultCommand::Audit(_) | VaultCommand::History(_) => Work::Background,
+            VaultCommand::Audit(_) | VaultCommand::History(_) | VaultCommand::Lock => {
+                Work::Background
+            }
             _ => Work::Saving,
         };
         if work == Work::Saving && self.work.writing() {

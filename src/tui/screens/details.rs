@@ -93,6 +93,7 @@ impl Details {
                     label: field_label(view.locale, &connection.service, field).to_owned(),
                 });
             }
+            Action::CopyToken => return Reply::Do(Intent::CopyToken(self.id.clone())),
             Action::Edit => return Reply::Do(Intent::EditConnection(self.id.clone())),
             Action::Delete => return Reply::Do(Intent::DeleteConnection(self.id.clone())),
             Action::Back | Action::ForceQuit => return Reply::Close,

@@ -266,6 +266,14 @@ impl super::Screen for FlowNameDialog {
 
 impl super::Screen for InputsEditor {
     fn handle(&mut self, key: &super::KeyInput, ctx: &super::Context<'_>) -> super::Reply {
+        if key.action == Some(Action::OpenEditor) {
+            return match self.form.editor_request() {
+                Some((field, text)) => {
+                    super::Reply::Do(crate::tui::intent::Intent::OpenEditor { field, text })
+                }
+                None => super::Reply::Ignored,
+            };
+        }
         let current = ctx
             .flows
             .iter()

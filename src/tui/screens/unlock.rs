@@ -58,6 +58,9 @@ pub struct UnlockScreen {
     /// quit key as bound when it is drawn (the config file's keys are
     /// applied after this screen is made).
     needs_key_file: bool,
+    /// Why the vault is locked again (the UI locked itself), shown until
+    /// a message replaces it.
+    note: Option<String>,
 }
 
 impl UnlockScreen {
@@ -76,6 +79,15 @@ impl UnlockScreen {
             creating: !exists,
             too_short: false,
             needs_key_file: false,
+            note: None,
+        }
+    }
+
+    /// Asks for the passphrase again after the UI locked itself; `note` says why.
+    pub fn locked(path: PathBuf, note: String) -> UnlockScreen {
+        UnlockScreen {
+            note: Some(note),
+            ..UnlockScreen::new(path, true)
         }
     }
 
@@ -90,6 +102,7 @@ impl UnlockScreen {
             creating: false,
             too_short: false,
             needs_key_file: true,
+            note: None,
         }
     }
 
@@ -111,6 +124,7 @@ impl UnlockScreen {
             creating: false,
             too_short: false,
             needs_key_file: false,
+            note: None,
         }
     }
 
@@ -248,6 +262,21 @@ impl UnlockScreen {
             let path = self.path.display().to_string();
             locale.f("unlock.needs_key_file", &[("path", &path), ("quit", &quit)])
         });
+        let note = self
+            .note
+            .as_ref()
+            .filter(|_| self.message.is_none() && needs_key_file.is_none());
+        if let Some(note) = note {
+            frame.render_widget(
+                Paragraph::new(Span::styled(note.as_str(), theme.warning))
+                    .wrap(Wrap { trim: true }),
+                Rect {
+                    y: inner.y + 4,
+                    height: inner.height.saturating_sub(4),
+                    ..inner
+                },
+            );
+        }
         if let Some(message) = needs_key_file.as_ref().or(self.message.as_ref()) {
             // Messages may name a command to run: wrap them, never cut them.
             let rows = Rect {

@@ -36,6 +36,11 @@ pub enum WizardOutcome {
     Changed,
     Cancel,
     Save(VaultCommand),
+    /// Write the field `field`'s value in the operator's editor.
+    OpenEditor {
+        field: String,
+        text: zeroize::Zeroizing<String>,
+    },
 }
 
 /// The wizard's state; every step keeps what was typed when stepping back.
@@ -411,6 +416,12 @@ impl Wizard {
             Some(Action::PrevChoice) => {
                 form.cycle(-1);
             }
+            Some(Action::OpenEditor) => {
+                return match form.editor_request() {
+                    Some((field, text)) => WizardOutcome::OpenEditor { field, text },
+                    None => WizardOutcome::Ignored,
+                };
+            }
             Some(_) => return WizardOutcome::Ignored,
             None => {
                 if !form.handle_input(event) {
@@ -727,6 +738,9 @@ impl super::Screen for Wizard {
             WizardOutcome::Cancel => super::Reply::Close,
             WizardOutcome::Save(command) => {
                 super::Reply::Do(crate::tui::intent::Intent::Save(command))
+            }
+            WizardOutcome::OpenEditor { field, text } => {
+                super::Reply::Do(crate::tui::intent::Intent::OpenEditor { field, text })
             }
         }
     }

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use tui_input::Input;
+use zeroize::Zeroizing;
 
 use super::text_input::{InputView, Lines, edit};
 use crate::catalog::{Field, FieldError, Method, Rule};
@@ -161,6 +162,40 @@ impl CredentialsForm {
         changed
     }
 
+    /// The focused field's key and value, for the operator's editor; none
+    /// on a choice field, whose value is chosen, not written.
+    pub fn editor_request(&self) -> Option<(String, Zeroizing<String>)> {
+        if self.focused_choices().is_some() {
+            return None;
+        }
+        let f = self.fields.get(self.focus)?;
+        Some((
+            f.field.key.clone(),
+            Zeroizing::new(f.input.value().to_owned()),
+        ))
+    }
+
+    /// Puts what the editor left into the field `key`; says whether the
+    /// field is there. A field that keeps lines (a secret, a PEM key) takes
+    /// the text byte for byte, final line break and all: a PEM file ends
+    /// with one. Any other field is one line by nature, and editors end
+    /// the file with a line break the operator did not write: exactly one
+    /// final `\n` is dropped there (any other stays, and the field's check
+    /// says whether it belongs).
+    pub fn set_edited(&mut self, key: &str, text: &str) -> bool {
+        let Some(f) = self.fields.iter_mut().find(|f| f.field.key == key) else {
+            return false;
+        };
+        let value = match lines_of(&f.field) {
+            Lines::Multi => text,
+            Lines::Single => text.strip_suffix('\n').unwrap_or(text),
+        };
+        // At its start: the first line says more of a value than its last.
+        f.input = Input::new(value.to_owned()).with_cursor(0);
+        f.error = check(f, false).err();
+        true
+    }
+
     fn check_focused(&mut self) {
         if let Some(f) = self.fields.get_mut(self.focus) {
             f.error = check(f, true).err();
@@ -182,11 +217,19 @@ impl CredentialsForm {
         }
     }
 
-    /// The values typed, over `base` (blank secrets that keep their value stay).
+    /// The values typed, over `base` (blank secrets that keep their value
+    /// stay). A value of one line is trimmed (a copy drags spaces and a line
+    /// break along); one of several lines is kept byte for byte (a PEM key
+    /// ends with its line break, a JSON file keeps its indentation).
     pub fn credentials(&self, base: &Credentials) -> Credentials {
         let mut out = base.clone();
         for f in &self.fields {
-            let value = f.input.value().trim();
+            let raw = f.input.value();
+            let value = if raw.trim().contains('\n') {
+                raw
+            } else {
+                raw.trim()
+            };
             if value.is_empty() && f.keeps_secret {
                 continue;
             }
@@ -274,15 +317,20 @@ impl CredentialsForm {
                     .default_for(self.domain())
                     .map(|d| locale.f("form.default", &[("value", &d)]))
             };
+            // Line breaks never reach the screen: `⏎` stands for each, one
+            // character for one, so the cursor stays where it is.
+            let joined = (!f.field.secret && f.input.value().contains('\n')).then(|| {
+                Input::new(f.input.value().replace('\n', "⏎")).with_cursor(f.input.cursor())
+            });
             let view = InputView {
-                input: &f.input,
+                input: joined.as_ref().unwrap_or(&f.input),
                 masked: f.field.secret,
                 placeholder: placeholder.as_deref(),
                 focused,
             };
             let mut input_area = input_area;
-            if let Some(count) = masked_line_count(f) {
-                // A pasted key shows it went in whole, and no more of it.
+            if let Some(count) = line_count(f) {
+                // A pasted or edited key shows it went in whole, and no more of it.
                 let text = format!(" {}", locale.f("form.lines", &[("n", &count.to_string())]));
                 let hint_width = (width(&text) as u16).min(input_area.width / 2);
                 input_area.width -= hint_width;
@@ -392,11 +440,12 @@ fn lines_of(field: &Field) -> Lines {
     }
 }
 
-/// How many lines a masked value of several lines has; one `•` per character
-/// tells no more than that.
-fn masked_line_count(f: &FormField) -> Option<usize> {
+/// How many lines a value of several lines has: for a masked one, one `•`
+/// per character tells no more than that; for a clear one, it says what
+/// the `⏎` in it stand for.
+fn line_count(f: &FormField) -> Option<usize> {
     let value = f.input.value();
-    (f.field.secret && value.contains('\n')).then(|| value.lines().count())
+    value.contains('\n').then(|| value.lines().count())
 }
 
 fn check(f: &FormField, complete: bool) -> Result<(), FieldError> {
