@@ -659,7 +659,7 @@ fn the_agent_cannot_be_dumped_or_read_by_its_own_user() {
 
 /// The UI on a vault the agent holds starts on the list, with no unlock screen.
 #[test]
-fn the_ui_opens_without_asking_when_the_agent_holds_the_vault() {
+fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_when_idle() {
     use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let setup = Setup::new();
     assert_success(&setup.unlock(&[]), "unlock");
@@ -695,7 +695,13 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault() {
     }
     cmd.env("LANG", "C");
     cmd.env("TERM", "xterm-256color");
-    cmd.env("XDG_CONFIG_HOME", "/nonexistent/flowvault-tests");
+    // A short auto-lock, from a config file as an operator would set it.
+    let config = setup.run.path().join("config");
+    std::fs::create_dir_all(config.join("flowvault")).unwrap();
+    let config_file = config.join("flowvault").join("config.toml");
+    std::fs::write(&config_file, "[timeouts]\nauto_lock = \"2s\"\n").unwrap();
+    std::fs::set_permissions(&config_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    cmd.env("XDG_CONFIG_HOME", &config);
     cmd.env("FLOWVAULT_LOG_DIR", setup.run.path().join("log"));
     cmd.env("FLOWVAULT_AGENT_SOCKET", &setup.socket);
     cmd.arg("--vault");
@@ -714,17 +720,18 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault() {
         }
     });
     let mut parser = vt100::Parser::new(24.try_into().unwrap(), 100.try_into().unwrap(), 0);
-    let end = Instant::now() + Duration::from_secs(30);
-    let mut screen = String::new();
-    while Instant::now() < end {
-        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
-            parser.process(&chunk);
-            screen = parser.screen().contents();
-            if screen.contains("billing-api") {
-                break;
+    let mut screen_until = |wanted: &dyn Fn(&str) -> bool| {
+        let end = Instant::now() + Duration::from_secs(30);
+        let mut screen = parser.screen().contents();
+        while Instant::now() < end && !wanted(&screen) {
+            if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+                parser.process(&chunk);
+                screen = parser.screen().contents();
             }
         }
-    }
+        screen
+    };
+    let screen = screen_until(&|s| s.contains("billing-api"));
     assert!(
         screen.contains("billing-api"),
         "the list shows at once:\n{screen}"
@@ -732,6 +739,25 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault() {
     assert!(
         !screen.to_lowercase().contains("passphrase"),
         "no unlock screen:\n{screen}"
+    );
+    // Idle past the auto-lock: the UI forgets the list and asks for the
+    // passphrase, which opens the vault directly, not through the agent.
+    let screen = screen_until(&|s| s.contains("Locked after"));
+    assert!(
+        screen.contains("Locked after 2s"),
+        "locked when idle:\n{screen}"
+    );
+    assert!(
+        !screen.contains("billing-api"),
+        "the list is gone:\n{screen}"
+    );
+    assert_success(&setup.run(&["lock"]), "lock the agent");
+    keys.write_all(format!("{PASSPHRASE}\r").as_bytes())
+        .unwrap();
+    let screen = screen_until(&|s| s.contains("billing-api"));
+    assert!(
+        screen.contains("billing-api"),
+        "the passphrase opens it again with the agent gone:\n{screen}"
     );
     keys.write_all(b"q").unwrap();
     let _ = eventually(Duration::from_secs(10), || {

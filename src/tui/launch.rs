@@ -35,7 +35,7 @@ pub fn launch(
         && matches!(&location, VaultLocation::File(path) if crate::vault::agent::open(path).is_some());
     let (mut app, mut start) = App::on_location(&location, key, locale, theme, (width, height));
     if through_agent {
-        start = app.start_without_key();
+        start = app.start_through_agent();
     }
     app.configure(ui);
     let session = VaultSession::at(location, bao);

@@ -382,6 +382,16 @@ impl App {
         vec![Effect::Vault(VaultCommand::Connect)]
     }
 
+    /// Effects to run at start on a file the unlock agent holds: opened at
+    /// once, like [`App::start_without_key`], but a vault a passphrase opens
+    /// still locks when idle, and unlocking it again asks for the passphrase
+    /// (the agent is not asked again: the lock is the UI's own).
+    pub fn start_through_agent(&mut self) -> Vec<Effect> {
+        let effects = self.start_without_key();
+        self.key_file_unlock = crate::vault::file_admin::opens_only_with_key_file(&self.vault_path);
+        effects
+    }
+
     /// Whether anything visible changed since the last call.
     pub fn take_changed(&mut self) -> bool {
         std::mem::take(&mut self.changed)
