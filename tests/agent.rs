@@ -659,7 +659,7 @@ fn the_agent_cannot_be_dumped_or_read_by_its_own_user() {
 
 /// The UI on a vault the agent holds starts on the list, with no unlock screen.
 #[test]
-fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_when_idle() {
+fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_with_it() {
     use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let setup = Setup::new();
     assert_success(&setup.unlock(&[]), "unlock");
@@ -699,7 +699,7 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_when_idl
     let config = setup.run.path().join("config");
     std::fs::create_dir_all(config.join("flowvault")).unwrap();
     let config_file = config.join("flowvault").join("config.toml");
-    std::fs::write(&config_file, "[timeouts]\nauto_lock = \"2s\"\n").unwrap();
+    std::fs::write(&config_file, "[timeouts]\nauto_lock = \"4s\"\n").unwrap();
     std::fs::set_permissions(&config_file, std::fs::Permissions::from_mode(0o600)).unwrap();
     cmd.env("XDG_CONFIG_HOME", &config);
     cmd.env("FLOWVAULT_LOG_DIR", setup.run.path().join("log"));
@@ -740,24 +740,35 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_when_idl
         !screen.to_lowercase().contains("passphrase"),
         "no unlock screen:\n{screen}"
     );
-    // Idle past the auto-lock: the UI forgets the list and asks for the
-    // passphrase, which opens the vault directly, not through the agent.
-    let screen = screen_until(&|s| s.contains("Locked after"));
+    // `flowvault lock` elsewhere: the UI notices within its next look at
+    // the vault, forgets the list and asks for the passphrase, which opens
+    // the vault directly, not through the (gone) agent.
+    assert_success(&setup.run(&["lock"]), "lock the agent");
+    let screen = screen_until(&|s| s.contains("forgot the key"));
     assert!(
-        screen.contains("Locked after 2s"),
-        "locked when idle:\n{screen}"
+        screen.contains("The unlock agent forgot the key"),
+        "locked with the agent:\n{screen}"
     );
     assert!(
         !screen.contains("billing-api"),
         "the list is gone:\n{screen}"
     );
-    assert_success(&setup.run(&["lock"]), "lock the agent");
     keys.write_all(format!("{PASSPHRASE}\r").as_bytes())
         .unwrap();
     let screen = screen_until(&|s| s.contains("billing-api"));
     assert!(
         screen.contains("billing-api"),
-        "the passphrase opens it again with the agent gone:\n{screen}"
+        "the passphrase opens it again:\n{screen}"
+    );
+    // Idle past the auto-lock: a vault a passphrase opens locks in the UI.
+    let screen = screen_until(&|s| s.contains("Locked after"));
+    assert!(
+        screen.contains("Locked after 4s"),
+        "locked when idle:\n{screen}"
+    );
+    assert!(
+        !screen.contains("billing-api"),
+        "the list is gone:\n{screen}"
     );
     keys.write_all(b"q").unwrap();
     let _ = eventually(Duration::from_secs(10), || {

@@ -74,7 +74,7 @@ impl From<VaultError> for CliError {
             VaultError::DuplicateFlow(_) | VaultError::FileOnly(_) | VaultError::OpenBaoOnly(_) => {
                 Exit::Usage
             }
-            VaultError::KeyFileTooShort { .. } => Exit::CannotUnlock,
+            VaultError::KeyFileTooShort { .. } | VaultError::AgentLocked => Exit::CannotUnlock,
             _ => Exit::Failure,
         };
         CliError {

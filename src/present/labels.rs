@@ -382,6 +382,7 @@ pub fn vault_error(locale: &Locale, error: &crate::vault::VaultError) -> String 
     let path = |p: &std::path::Path| p.display().to_string();
     match error {
         E::CannotUnlock => locale.t("vault_error.cannot_unlock").to_owned(),
+        E::AgentLocked => locale.t("vault_error.agent_locked").to_owned(),
         E::Missing(p) => locale.f("vault_error.missing", &[("path", &path(p))]),
         E::AlreadyExists(p) => locale.f("vault_error.already_exists", &[("path", &path(p))]),
         E::LeftoverLog(p) => locale.f("vault_error.leftover_log", &[("path", &path(p))]),

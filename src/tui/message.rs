@@ -57,6 +57,10 @@ pub enum VaultReply {
     Opened(Snapshot),
     /// Wrong passphrase or key (or an altered header); the operator may retry.
     WrongKey,
+    /// The unlock agent this vault was opened through forgot its key
+    /// (`flowvault lock`, or its timeout): the UI locks too. `noticed` when
+    /// the periodic look found it, not the answer to a command.
+    AgentLocked { noticed: bool },
     /// Any other failure, in words.
     Failed(String),
     /// A write succeeded: what it did, and the file as it is now.

@@ -87,6 +87,10 @@ impl VaultSession {
         match self.try_perform(command) {
             Ok(reply) => reply,
             Err(VaultError::CannotUnlock) => VaultReply::WrongKey,
+            Err(VaultError::AgentLocked) => {
+                self.vault = None;
+                VaultReply::AgentLocked { noticed: false }
+            }
             Err(VaultError::DuplicateName(name)) => VaultReply::DuplicateName(name),
             Err(VaultError::DuplicateFlow(name)) => VaultReply::DuplicateFlow(name),
             Err(e @ (VaultError::Conflict(_) | VaultError::IdNotFound(_)))
@@ -125,6 +129,11 @@ impl VaultSession {
                 }
                 let text = crate::present::labels::vault_error(crate::locale::current(), &e);
                 Some(VaultReply::Unreachable(text))
+            }
+            Err(VaultError::AgentLocked) => {
+                // Once: with the vault let go, there is nothing to look at.
+                self.vault = None;
+                Some(VaultReply::AgentLocked { noticed: true })
             }
             Err(_) => None,
             Ok(mark) if std::mem::take(&mut self.unreachable) => {

@@ -77,6 +77,12 @@ pub enum VaultError {
     /// A vault file was to be opened without a passphrase or key file.
     #[error("the vault file {0} needs a passphrase or key file to open")]
     NoUnlockKey(PathBuf),
+    /// The unlock agent no longer holds the vault this handle was opened
+    /// on: `flowvault lock`, or its idle timeout.
+    #[error(
+        "the unlock agent no longer holds this vault (locked or timed out); run `flowvault unlock`"
+    )]
+    AgentLocked,
     /// The unlock agent could not be asked, or answered with something else
     /// than a vault error; never carries a secret.
     #[error("the unlock agent: {0}")]

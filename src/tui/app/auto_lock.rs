@@ -108,10 +108,26 @@ impl App {
     /// filled, the filter), the session lets go of the vault and its key,
     /// the refresher stops; the unlock screen says why.
     fn lock(&mut self, after: Duration) -> Vec<Effect> {
-        self.auto_lock.disarm();
         // As the config file writes it: `15m`, `1h30m`.
         let idle = crate::config::timeouts::describe(Some(after));
         let note = self.locale.f("unlock.auto_locked", &[("after", &idle)]);
+        self.lock_saying(note)
+    }
+
+    /// The unlock agent the vault was opened through forgot its key: the
+    /// UI locks as when idle, and unlocking asks for the passphrase (a
+    /// vault only a key file opens says so on the unlock screen).
+    pub(super) fn agent_locked(&mut self) -> Vec<Effect> {
+        if !matches!(self.phase, Phase::Open) {
+            return Vec::new();
+        }
+        self.key_file_unlock = crate::vault::file_admin::opens_only_with_key_file(&self.vault_path);
+        let note = self.locale.t("unlock.agent_locked").to_owned();
+        self.lock_saying(note)
+    }
+
+    fn lock_saying(&mut self, note: String) -> Vec<Effect> {
+        self.auto_lock.disarm();
         self.phase = Phase::Locked(UnlockScreen::locked(self.vault_path.clone(), note));
         self.overlays.clear();
         self.connections = Connections::default();

@@ -660,6 +660,7 @@ impl App {
                 Vec::new()
             }
             VaultReply::Recorded | VaultReply::Locked => Vec::new(),
+            VaultReply::AgentLocked { .. } => self.agent_locked(),
             VaultReply::Unreachable(_) => {
                 let text = locale.t("status.unreachable").to_owned();
                 self.status.set_warning(Some(text));
@@ -927,8 +928,29 @@ impl App {
 
     fn refresh_now(&mut self, id: &ConnectionId) -> Vec<Effect> {
         let locale = self.locale;
+        let name = match self.name_of_token_connection(id, "notice.static_nothing_to_renew") {
+            Ok(name) => name,
+            Err(effects) => return effects,
+        };
+        self.follow_ups.renewal_asked(id);
+        vec![
+            Effect::Refresher(RefreshCommand::Now(id.clone())),
+            self.notify(locale.f("notice.renewing", &[("name", &name)]), false),
+        ]
+    }
+
+    /// The name of `id` if its method uses tokens; else the notice to show
+    /// (`static_notice` for a connection with static credentials).
+    fn name_of_token_connection(
+        &mut self,
+        id: &ConnectionId,
+        static_notice: &str,
+    ) -> Result<String, Vec<Effect>> {
+        let locale = self.locale;
         let Some(connection) = self.connection(id) else {
-            return vec![self.notify(locale.t("notice.damaged").to_owned(), true)];
+            return Err(vec![
+                self.notify(locale.t("notice.damaged").to_owned(), true),
+            ]);
         };
         let name = connection.name.clone();
         let uses_tokens = crate::catalog::Catalog::embedded()
@@ -936,16 +958,11 @@ impl App {
             .and_then(|s| s.method(&connection.method))
             .is_some_and(|m| m.auth.uses_tokens());
         if !uses_tokens {
-            return vec![self.notify(
-                locale.f("notice.static_nothing_to_renew", &[("name", &name)]),
-                false,
-            )];
+            return Err(vec![
+                self.notify(locale.f(static_notice, &[("name", &name)]), false),
+            ]);
         }
-        self.follow_ups.renewal_asked(id);
-        vec![
-            Effect::Refresher(RefreshCommand::Now(id.clone())),
-            self.notify(locale.f("notice.renewing", &[("name", &name)]), false),
-        ]
+        Ok(name)
     }
 
     fn open_edit(

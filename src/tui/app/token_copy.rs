@@ -18,20 +18,10 @@ impl App {
     /// Copies the token of `id`, or asks the refresher for one first.
     pub(super) fn copy_token(&mut self, id: &ConnectionId) -> Vec<Effect> {
         let locale = self.locale;
-        let Some(connection) = self.connection(id) else {
-            return vec![self.notify(locale.t("notice.damaged").to_owned(), true)];
+        let name = match self.name_of_token_connection(id, "notice.no_token_to_copy") {
+            Ok(name) => name,
+            Err(effects) => return effects,
         };
-        let name = connection.name.clone();
-        let uses_tokens = crate::catalog::Catalog::embedded()
-            .service(&connection.service)
-            .and_then(|s| s.method(&connection.method))
-            .is_some_and(|m| m.auth.uses_tokens());
-        if !uses_tokens {
-            return vec![self.notify(
-                locale.f("notice.no_token_to_copy", &[("name", &name)]),
-                false,
-            )];
-        }
         if let Some(token) = self.fresh_token(id) {
             return self.copy_token_now(id, &name, &token);
         }

@@ -66,7 +66,10 @@ impl App {
     pub(super) fn vault_work_done(&mut self, reply: &VaultReply) {
         if !matches!(
             reply,
-            VaultReply::ChangedElsewhere(_) | VaultReply::Unreachable(_) | VaultReply::Reachable(_)
+            VaultReply::ChangedElsewhere(_)
+                | VaultReply::Unreachable(_)
+                | VaultReply::Reachable(_)
+                | VaultReply::AgentLocked { noticed: true }
         ) {
             self.work.in_flight.pop_front();
         }

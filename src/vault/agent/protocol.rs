@@ -240,6 +240,7 @@ impl From<VaultError> for WireError {
             VaultError::AuditBroken { seq, reason } => WireError::AuditBroken { seq, reason },
             // Already the agent's words: not wrapped a second time.
             VaultError::Agent(words) => WireError::Other(words),
+            VaultError::AgentLocked => WireError::NotHeld,
             other => WireError::Other(other.to_string()),
         }
     }
@@ -248,10 +249,7 @@ impl From<VaultError> for WireError {
 impl From<WireError> for VaultError {
     fn from(e: WireError) -> VaultError {
         match e {
-            WireError::NotHeld => VaultError::Agent(
-                "it no longer holds this vault (locked or timed out); run `flowvault unlock`"
-                    .to_owned(),
-            ),
+            WireError::NotHeld => VaultError::AgentLocked,
             WireError::NeedsKey => VaultError::Agent(
                 "this needs the passphrase or key file itself, which the agent never hands out"
                     .to_owned(),
