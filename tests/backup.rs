@@ -101,7 +101,7 @@ fn a_backup_taken_during_200_adds_is_one_consistent_state() {
         "a consistent prefix: {start} ≤ {copied} ≤ {end}"
     );
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains(&format!("{copied} connections")), "{said}");
+    assert!(said.contains(&format!("connections {copied}")), "{said}");
 
     // flowvault's own check, through the command an operator would run.
     let verify = bare_cmd()

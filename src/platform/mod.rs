@@ -14,7 +14,7 @@ pub use file_access::{current_uid, is_read_only_fs, is_writable};
 pub use locked_memory::LockedBytes;
 pub use memory::release_free_heap;
 pub use process::{
-    HardeningError, core_limit, end_quietly_on_closed_pipe, harden_process, is_dumpable,
-    restore_core_limit,
+    HardeningError, core_limit, end_quietly_on_closed_pipe, forbid_core_files, harden_process,
+    is_dumpable, restore_core_limit,
 };
 pub use unix_peer::{QuietWriter, in_new_session, peer_uid};

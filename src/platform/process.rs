@@ -110,6 +110,21 @@ fn disable_core_files() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Sets both core limits to 0, for a process that starts no programs of the
+/// user's (the unlock agent): no later code in it can raise the limit again.
+pub fn forbid_core_files() -> std::io::Result<()> {
+    let zero = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `zero` is a valid rlimit that lives across the call; lowering a
+    // limit needs no privilege.
+    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &raw const zero) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Gives the program `command` starts the core limit this process started
 /// with, so `flowvault exec` does not change what the user's program may dump.
 pub fn restore_core_limit(command: &mut std::process::Command) -> &mut std::process::Command {

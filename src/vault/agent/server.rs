@@ -46,6 +46,10 @@ pub fn serve(socket: &Path, timeout: Duration) -> Result<(), ServeError> {
     if crate::platform::is_dumpable() {
         return Err(ServeError::Dumpable);
     }
+    // The agent starts no programs, so its hard core limit goes to 0 too:
+    // nothing it runs could ever raise it again. A failure leaves the soft
+    // limit at 0 and the process non-dumpable, which already keep cores out.
+    let _ = crate::platform::forbid_core_files();
     let folder = private_folder(socket)?;
     // One agent per socket: the lock is held for the process's life, so two
     // `unlock`s racing start one agent, and the loser leaves the winner's
