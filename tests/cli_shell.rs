@@ -456,6 +456,11 @@ fn a_mistyped_passphrase_is_asked_again_three_tries_in_all() {
         "{screen}"
     );
     assert!(screen.contains("api"), "{screen}");
+    // Typed the moment each prompt showed, and never drawn: echo goes off
+    // before the prompt is written.
+    for typed in ["also wrong", "correct horse battery"] {
+        assert!(!screen.contains(typed), "{typed:?} echoed:\n{screen}");
+    }
 
     let (code, screen) = with_typed_passphrases(&vault, &["list"], &["a", "b", "c", "d"]);
     assert_eq!(code, 3, "{screen}");

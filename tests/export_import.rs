@@ -863,9 +863,6 @@ fn in_terminal(cmd: portable_pty::CommandBuilder, prompt: &str, answers: &[&str]
             seen.push_str(&String::from_utf8_lossy(&chunk));
         }
         if seen.matches(prompt).count() > answered && answered < answers.len() {
-            // The prompt is printed before echo is turned off: keys typed
-            // at once would be echoed by the terminal, not the program.
-            std::thread::sleep(Duration::from_millis(300));
             keys.write_all(format!("{}\r", answers[answered]).as_bytes())
                 .unwrap();
             answered += 1;

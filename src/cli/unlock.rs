@@ -251,12 +251,12 @@ pub fn prompt_secret(prompt: &str) -> Result<Zeroizing<String>, CliError> {
         });
     }
     // The prompt names the vault path, which came from an argument.
-    rpassword::prompt_password(crate::locale::terminal_safe::escape_line(prompt))
-        .map(Zeroizing::new)
-        .map_err(|e| CliError {
+    crate::platform::read_hidden_line(&crate::locale::terminal_safe::escape_line(prompt)).map_err(
+        |e| CliError {
             exit: Exit::CannotUnlock,
             message: crate::locale::current().f("cli.terminal_error", &[("error", &e.to_string())]),
-        })
+        },
+    )
 }
 
 /// Whether a terminal is there to ask the operator.

@@ -3,6 +3,7 @@
 
 pub mod child;
 mod file_access;
+mod hidden_input;
 mod locked_memory;
 mod memory;
 mod process;
@@ -11,6 +12,7 @@ pub mod thread_priority;
 mod unix_peer;
 
 pub use file_access::{current_uid, is_read_only_fs, is_writable};
+pub use hidden_input::read_hidden_line;
 pub use locked_memory::LockedBytes;
 pub use memory::release_free_heap;
 pub use process::{
