@@ -16,6 +16,7 @@ use flowvault::vault::{AuditLog, Credentials, VaultError, VaultStore};
 use serde_json::Value;
 use tempfile::TempDir;
 
+use common::terminal::{self, Terminal};
 use common::{BIN, TestVault, assert_error, assert_success, isolate, write_private};
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -658,9 +659,26 @@ fn the_agent_cannot_be_dumped_or_read_by_its_own_user() {
 }
 
 /// The UI on a vault the agent holds starts on the list, with no unlock screen.
+/// Reads what `terminal` draws into `parser` until its screen satisfies
+/// `wanted` (30 s at most); the screen as it is then.
+fn screen_until(
+    terminal: &Terminal,
+    parser: &mut vt100::Parser,
+    wanted: impl Fn(&str) -> bool,
+) -> String {
+    let end = Instant::now() + Duration::from_secs(30);
+    let mut screen = parser.screen().contents();
+    while Instant::now() < end && !wanted(&screen) {
+        if let Some(chunk) = terminal.read(Duration::from_millis(200)) {
+            parser.process(&chunk);
+            screen = parser.screen().contents();
+        }
+    }
+    screen
+}
+
 #[test]
 fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_with_it() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let setup = Setup::new();
     assert_success(&setup.unlock(&[]), "unlock");
     let out = setup.run_with_stdin(
@@ -675,25 +693,7 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_with_it(
         "token=abc\n",
     );
     assert_success(&out, "add");
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 100,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(BIN);
-    for var in [
-        "FLOWVAULT_VAULT",
-        "FLOWVAULT_KEY_FILE",
-        "FLOWVAULT_PASSPHRASE_FILE",
-        "FLOWVAULT_LANG",
-        "LC_ALL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("LANG", "C");
+    let mut cmd = terminal::flowvault();
     cmd.env("TERM", "xterm-256color");
     // A short auto-lock, from a config file as an operator would set it.
     let config = setup.run.path().join("config");
@@ -706,32 +706,9 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_with_it(
     cmd.env("FLOWVAULT_AGENT_SOCKET", &setup.socket);
     cmd.arg("--vault");
     cmd.arg(&setup.vault.path);
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut keys = pty.master.take_writer().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
+    let mut terminal = Terminal::spawn(cmd, 100);
     let mut parser = vt100::Parser::new(24.try_into().unwrap(), 100.try_into().unwrap(), 0);
-    let mut screen_until = |wanted: &dyn Fn(&str) -> bool| {
-        let end = Instant::now() + Duration::from_secs(30);
-        let mut screen = parser.screen().contents();
-        while Instant::now() < end && !wanted(&screen) {
-            if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
-                parser.process(&chunk);
-                screen = parser.screen().contents();
-            }
-        }
-        screen
-    };
-    let screen = screen_until(&|s| s.contains("billing-api"));
+    let screen = screen_until(&terminal, &mut parser, |s| s.contains("billing-api"));
     assert!(
         screen.contains("billing-api"),
         "the list shows at once:\n{screen}"
@@ -744,7 +721,7 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_with_it(
     // the vault, forgets the list and asks for the passphrase, which opens
     // the vault directly, not through the (gone) agent.
     assert_success(&setup.run(&["lock"]), "lock the agent");
-    let screen = screen_until(&|s| s.contains("forgot the key"));
+    let screen = screen_until(&terminal, &mut parser, |s| s.contains("forgot the key"));
     assert!(
         screen.contains("The unlock agent forgot the key"),
         "locked with the agent:\n{screen}"
@@ -753,15 +730,14 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_with_it(
         !screen.contains("billing-api"),
         "the list is gone:\n{screen}"
     );
-    keys.write_all(format!("{PASSPHRASE}\r").as_bytes())
-        .unwrap();
-    let screen = screen_until(&|s| s.contains("billing-api"));
+    terminal.type_keys(&format!("{PASSPHRASE}\r"));
+    let screen = screen_until(&terminal, &mut parser, |s| s.contains("billing-api"));
     assert!(
         screen.contains("billing-api"),
         "the passphrase opens it again:\n{screen}"
     );
     // Idle past the auto-lock: a vault a passphrase opens locks in the UI.
-    let screen = screen_until(&|s| s.contains("Locked after"));
+    let screen = screen_until(&terminal, &mut parser, |s| s.contains("Locked after"));
     assert!(
         screen.contains("Locked after 4s"),
         "locked when idle:\n{screen}"
@@ -770,11 +746,10 @@ fn the_ui_opens_without_asking_when_the_agent_holds_the_vault_and_locks_with_it(
         !screen.contains("billing-api"),
         "the list is gone:\n{screen}"
     );
-    keys.write_all(b"q").unwrap();
-    let _ = eventually(Duration::from_secs(10), || {
-        child.try_wait().ok().flatten().is_some()
-    });
-    let _ = child.kill();
+    // Esc quits from the unlock screen.
+    terminal.type_keys("\x1b");
+    let _ = eventually(Duration::from_secs(10), || terminal.ended());
+    let _ = terminal.child.kill();
 }
 
 /// The daemon opens the vault through the agent and renews tokens; once the
@@ -952,70 +927,25 @@ fn two_vaults_are_held_at_once() {
 /// second), then commands with no prompt.
 #[test]
 fn unlock_asks_at_the_terminal_and_a_mistyped_passphrase_is_asked_again() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let setup = Setup::new();
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 200,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(BIN);
-    for var in [
-        "FLOWVAULT_VAULT",
-        "FLOWVAULT_KEY_FILE",
-        "FLOWVAULT_PASSPHRASE_FILE",
-        "FLOWVAULT_LANG",
-        "LC_ALL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("LANG", "C");
+    let mut cmd = terminal::flowvault();
     cmd.env("XDG_CONFIG_HOME", "/nonexistent/flowvault-tests");
     cmd.env("FLOWVAULT_AGENT_SOCKET", &setup.socket);
     cmd.args(["--vault"]);
     cmd.arg(&setup.vault.path);
     cmd.args(["unlock", "--timeout", "5m"]);
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut keys = pty.master.take_writer().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
+    let mut terminal = Terminal::spawn(cmd, 200);
     let mut seen = String::new();
-    let wait_for = |needle: &str, seen: &mut String| {
-        let end = Instant::now() + Duration::from_secs(30);
-        while !seen.contains(needle) && Instant::now() < end {
-            if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
-                seen.push_str(&String::from_utf8_lossy(&chunk));
-            }
-        }
-        assert!(seen.contains(needle), "no {needle:?} in:\n{seen}");
-    };
-    wait_for("Passphrase for", &mut seen);
-    keys.write_all(b"not it\r").unwrap();
-    wait_for("try again (2 left)", &mut seen);
-    keys.write_all(format!("{PASSPHRASE}\r").as_bytes())
-        .unwrap();
-    wait_for("flowvault lock", &mut seen);
+    terminal.wait_for("Passphrase for", &mut seen);
+    terminal.type_keys("not it\r");
+    terminal.wait_for("try again (2 left)", &mut seen);
+    terminal.type_keys(&format!("{PASSPHRASE}\r"));
+    terminal.wait_for("flowvault lock", &mut seen);
     assert!(
-        eventually(Duration::from_secs(10), || child
-            .try_wait()
-            .ok()
-            .flatten()
-            .is_some()),
+        eventually(Duration::from_secs(10), || terminal.ended()),
         "unlock ended"
     );
-    assert!(child.wait().unwrap().success(), "{seen}");
+    assert!(terminal.child.wait().unwrap().success(), "{seen}");
     assert!(!seen.contains(PASSPHRASE), "the passphrase was echoed");
     assert_eq!(setup.agent_pids().len(), 1);
     assert_success(&setup.run(&["list"]), "list with no prompt");

@@ -5,13 +5,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::Command as StdCommand;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use clap::CommandFactory;
+use common::terminal::{self, Terminal};
 use common::{BIN, TestVault, assert_success, bare_cmd};
 use flowvault::cli::Cli;
 
@@ -340,95 +340,14 @@ fn options_set_by_the_environment_are_not_shown_as_required() {
     assert!(!stderr.contains("--passphrase-file <"), "{stderr}");
 }
 
-/// A program in a pseudo-terminal: what it prints arrives on `output`.
-struct Terminal {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    keys: Box<dyn Write + Send>,
-    output: mpsc::Receiver<Vec<u8>>,
-}
-
-impl Terminal {
-    fn spawn(cmd: portable_pty::CommandBuilder, cols: u16) -> Terminal {
-        use portable_pty::{PtySize, native_pty_system};
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let child = pty.slave.spawn_command(cmd).unwrap();
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let keys = pty.master.take_writer().unwrap();
-        let (tx, output) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        Terminal {
-            child,
-            keys,
-            output,
-        }
-    }
-
-    /// Adds what arrives within `wait` to `seen`.
-    fn read_into(&self, seen: &mut String, wait: Duration) {
-        if let Ok(chunk) = self.output.recv_timeout(wait) {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    fn type_keys(&mut self, keys: &str) {
-        self.keys.write_all(keys.as_bytes()).unwrap();
-    }
-}
-
 /// `flowvault ARGS` in a pseudo-terminal, answering each passphrase prompt
 /// with the next of `answers`; returns the exit code and what it printed.
 fn with_typed_passphrases(vault: &TestVault, args: &[&str], answers: &[&str]) -> (u32, String) {
-    let mut cmd = portable_pty::CommandBuilder::new(BIN);
-    for var in [
-        "FLOWVAULT_KEY_FILE",
-        "FLOWVAULT_PASSPHRASE_FILE",
-        "FLOWVAULT_LANG",
-        "LC_ALL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("LANG", "C");
+    let mut cmd = terminal::flowvault();
     cmd.arg("--vault");
     cmd.arg(&vault.path);
     cmd.args(args);
-    let mut terminal = Terminal::spawn(cmd, 80);
-    let mut seen = String::new();
-    let mut answered = 0;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        terminal.read_into(&mut seen, Duration::from_millis(50));
-        let prompts = seen.matches("Passphrase for").count();
-        if prompts > answered && answered < answers.len() {
-            terminal.type_keys(&format!("{}\r", answers[answered]));
-            answered += 1;
-        }
-        if let Some(status) = terminal.child.try_wait().unwrap() {
-            // What it printed last, before the terminal closed.
-            while let Ok(chunk) = terminal.output.recv_timeout(Duration::from_millis(200)) {
-                seen.push_str(&String::from_utf8_lossy(&chunk));
-            }
-            return (status.exit_code(), seen);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no end; the terminal shows:\n{seen}"
-        );
-    }
+    Terminal::answering(cmd, "Passphrase for", answers)
 }
 
 #[test]

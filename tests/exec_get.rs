@@ -5,12 +5,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::terminal::{self, Terminal};
 use common::{BIN, TestVault, assert_error, assert_success, write_private};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -399,51 +398,21 @@ fn get_clip_without_a_terminal_is_a_clear_error() {
 /// A shell command line in a pseudo-terminal; returns what the terminal
 /// received within `wait`, and how long the shell took to end.
 fn in_terminal(shell_line: &str, wait: Duration) -> (String, Duration) {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 200,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new("sh");
+    let mut cmd = terminal::isolated("sh");
     cmd.args(["-c", shell_line]);
-    for var in [
-        "FLOWVAULT_KEY_FILE",
-        "FLOWVAULT_PASSPHRASE_FILE",
-        "FLOWVAULT_LANG",
-        "LC_ALL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("LANG", "C");
     let started = Instant::now();
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
+    let mut terminal = Terminal::spawn(cmd, 200);
     let mut seen = Vec::new();
     let mut ended = None;
     let deadline = started + wait;
     while Instant::now() < deadline {
-        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
+        if let Some(chunk) = terminal.read(Duration::from_millis(50)) {
             seen.extend(chunk);
         }
-        if ended.is_none() && child.try_wait().unwrap().is_some() {
+        if ended.is_none() && terminal.ended() {
             ended = Some(started.elapsed());
         }
     }
-    let _ = pty.master.take_writer().map(|mut w| w.flush());
     (
         String::from_utf8_lossy(&seen).into_owned(),
         ended.expect("the shell ended"),

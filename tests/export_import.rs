@@ -8,12 +8,9 @@
 mod bao;
 mod common;
 
-use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use flowvault::catalog::{Catalog, Field, Rule};
 use flowvault::vault::export::{Encryption, ExportDocument, build_document, seal_document};
@@ -24,6 +21,7 @@ use flowvault::vault::{
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use common::terminal::{self, Terminal};
 use common::{TestVault, assert_error, assert_success, write_private};
 
 const EXPORT_PASSPHRASE: &str = "export passphrase 42";
@@ -826,72 +824,13 @@ fn age_with_passphrase(input: &Path, output: &Path, passphrase: &str) {
     cmd.arg("-o");
     cmd.arg(output);
     cmd.arg(input);
-    let (code, seen) = in_terminal(cmd, "passphrase", &[passphrase, passphrase]);
+    let (code, seen) = Terminal::answering(cmd, "passphrase", &[passphrase, passphrase]);
     assert_eq!(code, 0, "age -p failed: {seen}");
-}
-
-/// Runs `cmd` in a pseudo-terminal, typing the next of `answers` each time
-/// another `prompt` appears; returns the exit code and what it showed.
-fn in_terminal(cmd: portable_pty::CommandBuilder, prompt: &str, answers: &[&str]) -> (u32, String) {
-    use portable_pty::{PtySize, native_pty_system};
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 200,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut keys = pty.master.take_writer().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1024];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = String::new();
-    let mut answered = 0;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-        if seen.matches(prompt).count() > answered && answered < answers.len() {
-            keys.write_all(format!("{}\r", answers[answered]).as_bytes())
-                .unwrap();
-            answered += 1;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
-                seen.push_str(&String::from_utf8_lossy(&chunk));
-            }
-            return (status.exit_code(), seen);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no end; the terminal shows:\n{seen}"
-        );
-    }
 }
 
 /// The binary on `vault` in a pseudo-terminal, unlocked by its key file.
 fn flowvault_in_terminal(vault: &TestVault, args: &[&str]) -> portable_pty::CommandBuilder {
-    let mut cmd = portable_pty::CommandBuilder::new(common::BIN);
-    for var in [
-        "FLOWVAULT_KEY_FILE",
-        "FLOWVAULT_PASSPHRASE_FILE",
-        "FLOWVAULT_LANG",
-        "LC_ALL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("LANG", "C");
+    let mut cmd = terminal::flowvault();
     cmd.arg("--vault");
     cmd.arg(&vault.path);
     cmd.arg("--key-file");
@@ -909,11 +848,11 @@ fn the_export_passphrase_is_typed_twice_unechoed_and_once_to_import() {
 
     // Two different answers: refused, no file.
     let cmd = flowvault_in_terminal(&source, &["export", file_arg]);
-    let (code, seen) = in_terminal(cmd, "the export", &[typed, "something else"]);
+    let (code, seen) = Terminal::answering(cmd, "the export", &[typed, "something else"]);
     assert_eq!(code, 2, "{seen}");
     assert!(!file.exists());
     let cmd = flowvault_in_terminal(&source, &["export", file_arg]);
-    let (code, seen) = in_terminal(cmd, "the export", &[typed, typed]);
+    let (code, seen) = Terminal::answering(cmd, "the export", &[typed, typed]);
     assert_eq!(code, 0, "{seen}");
     assert!(
         seen.contains("Passphrase for the export") && seen.contains("Repeat"),
@@ -926,7 +865,7 @@ fn the_export_passphrase_is_typed_twice_unechoed_and_once_to_import() {
 
     let target = TestVault::new();
     let cmd = flowvault_in_terminal(&target, &["import", file_arg]);
-    let (code, seen) = in_terminal(cmd, "Passphrase of", &[typed]);
+    let (code, seen) = Terminal::answering(cmd, "Passphrase of", &[typed]);
     assert_eq!(code, 0, "{seen}");
     assert!(!seen.contains(typed), "{seen}");
     assert_same_records(&open(&source), &open(&target));
