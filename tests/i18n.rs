@@ -24,7 +24,8 @@ use serde_json::Value;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use tui_common::{
-    CANARY, PASSPHRASE, SID, TestVault, assert_fits, conn, key, passphrase, press_all, row_with,
+    CANARY, PASSPHRASE, SID, TestVault, assert_fits, conn, fixed_dir, key, passphrase, press_all,
+    row_with,
 };
 
 const TRANSLATIONS: [Lang; 2] = [Lang::Fr, Lang::Ja];
@@ -322,14 +323,6 @@ fn catalog_labels_are_looked_up_in_the_interface_language() {
 
 const W: u16 = 80;
 const H: u16 = 24;
-
-fn fixed_dir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("fv-")
-        .rand_bytes(8)
-        .tempdir_in("/tmp")
-        .expect("temp dir in /tmp")
-}
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();

@@ -17,19 +17,8 @@ use flowvault::tui::theme::Theme;
 use flowvault::vault::Connection;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier};
-use tempfile::TempDir;
 
-use tui_common::{CANARY, SID, SIZES, TestVault, assert_fits, conn, key, row_with};
-
-/// The vault's folder has a name of fixed length in /tmp, so the path is
-/// as wide on every machine and a filter can hide it.
-fn fixed_dir() -> TempDir {
-    tempfile::Builder::new()
-        .prefix("fv-")
-        .rand_bytes(8)
-        .tempdir_in("/tmp")
-        .expect("temp dir in /tmp")
-}
+use tui_common::{CANARY, SID, SIZES, TestVault, assert_fits, conn, fixed_dir, key, row_with};
 
 fn snapshot(name: &str, screen: &str) {
     let mut s = insta::Settings::clone_current();

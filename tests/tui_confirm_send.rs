@@ -15,7 +15,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use tui_common::{CANARY, SID, SIZES, TestVault, assert_fits, conn, key, row_with};
+use tui_common::{CANARY, SID, SIZES, TestVault, assert_fits, conn, fixed_dir, key, row_with};
 
 const USER_ID: &str = "auth0|507f1f77bcf86cd799439011";
 /// Longer than the 50 characters `to` may have.
@@ -499,16 +499,6 @@ fn a_dry_run_builds_every_action() {
 
 // ---------------------------------------------------------------------------
 // Snapshots
-
-/// The vault folder has a name of fixed length, so a filter can redact it
-/// without moving the header's right alignment.
-fn fixed_dir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("fv-")
-        .rand_bytes(8)
-        .tempdir_in("/tmp")
-        .expect("temp dir in /tmp")
-}
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();

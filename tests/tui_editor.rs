@@ -14,7 +14,7 @@ use flowvault::tui::harness::Harness;
 use flowvault::vault::{Credentials, Flow, FlowStep, VaultStore};
 use ratatui::crossterm::event::KeyCode;
 use tempfile::TempDir;
-use tui_common::{CANARY, SIZES, TestVault, assert_fits, conn, key, row_with};
+use tui_common::{CANARY, SIZES, TestVault, assert_fits, conn, fixed_dir, key, row_with};
 
 /// A 40-line PEM private key, as a key file holds it: with its final line break.
 fn pem() -> String {
@@ -48,15 +48,6 @@ fn fake_editor(dir: &Path, content: &str, exit: i32) -> Editor {
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
     Editor::command(script.into_os_string())
-}
-
-/// The vault's folder has a name of fixed length in /tmp, so a filter can hide it.
-fn fixed_dir() -> TempDir {
-    tempfile::Builder::new()
-        .prefix("fv-")
-        .rand_bytes(8)
-        .tempdir_in("/tmp")
-        .expect("temp dir in /tmp")
 }
 
 fn snapshot(name: &str, screen: &str) {

@@ -20,7 +20,8 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use tui_common::{
-    CANARY, SID, SIZES, TestVault, assert_fits, conn, key, list_selected, press_all, row_with,
+    CANARY, SID, SIZES, TestVault, assert_fits, conn, fixed_dir, key, list_selected, press_all,
+    row_with,
 };
 
 const USER_ID: &str = "auth0|507f1f77bcf86cd799439011";
@@ -30,16 +31,6 @@ const FORBIDDEN: &str = r#"{"statusCode":403,"error":"Forbidden","message":"Insu
 
 // ---------------------------------------------------------------------------
 // Snapshots
-
-/// The vault folder has a name of fixed length, so a filter can redact it
-/// without moving the header's right alignment.
-fn fixed_dir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("fv-")
-        .rand_bytes(8)
-        .tempdir_in("/tmp")
-        .expect("temp dir in /tmp")
-}
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();

@@ -15,9 +15,9 @@ use flowvault::tui::settings::UiSettings;
 use flowvault::tui::theme::Theme;
 use flowvault::vault::{Vault, VaultStore};
 use ratatui::crossterm::event::KeyCode;
-use tempfile::TempDir;
 use tui_common::{
-    CANARY, PASSPHRASE, SID, SIZES, TestVault, assert_fits, conn, key, passphrase, row_with,
+    CANARY, PASSPHRASE, SID, SIZES, TestVault, assert_fits, conn, fixed_dir, key, passphrase,
+    row_with,
 };
 
 const IDLE: Duration = Duration::from_secs(60);
@@ -33,15 +33,6 @@ fn twilio(name: &str) -> flowvault::vault::Connection {
         "auth_token",
         &[("account_sid", SID), ("auth_token", &token())],
     )
-}
-
-/// The vault's folder has a name of fixed length in /tmp, so a filter can hide it.
-fn fixed_dir() -> TempDir {
-    tempfile::Builder::new()
-        .prefix("fv-")
-        .rand_bytes(8)
-        .tempdir_in("/tmp")
-        .expect("temp dir in /tmp")
 }
 
 fn snapshot(name: &str, screen: &str) {

@@ -10,23 +10,12 @@ use flowvault::vault::{Connection, ConnectionId, StoredConnection, VaultStore};
 use ratatui::crossterm::event::KeyCode;
 
 use tui_common::{
-    CANARY, PASSPHRASE, SID, SIZES, TestVault, assert_fits, conn, key, list_selected, passphrase,
-    popup_selected, press_all, row_with,
+    CANARY, PASSPHRASE, SID, SIZES, TestVault, assert_fits, conn, fixed_dir, key, list_selected,
+    passphrase, popup_selected, press_all, row_with,
 };
 
 // ---------------------------------------------------------------------------
 // Snapshots
-
-/// The vault folder lives in /tmp under a name of fixed length, so the path
-/// has the same width on every machine and a filter can redact it without
-/// moving the header's right alignment or the unlock dialog's border.
-fn fixed_dir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("fv-")
-        .rand_bytes(8)
-        .tempdir_in("/tmp")
-        .expect("temp dir in /tmp")
-}
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
