@@ -327,6 +327,35 @@ fn the_idle_timeout_forgets_the_key() {
     );
 }
 
+/// An open UI or daemon looks for changes every second or so; those looks
+/// are no use of the key, so they do not keep the agent unlocked.
+#[test]
+fn looking_for_changes_does_not_hold_off_the_idle_timeout() {
+    use flowvault::vault::ChangeFeed;
+    let setup = Setup::new();
+    assert_success(&setup.unlock(&["--timeout", "3s"]), "unlock --timeout 3s");
+    let store = flowvault::vault::agent::open_at(&setup.socket, &setup.vault.path).unwrap();
+    let mark = store.change_mark().unwrap();
+    let started = Instant::now();
+    let mut forgotten = false;
+    while started.elapsed() < Duration::from_secs(12) {
+        if store.changed_since(&mark).is_err() {
+            forgotten = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(
+        forgotten,
+        "polled every 250 ms, the agent still held the key"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "not before its timeout"
+    );
+    assert_error(&setup.run(&["list"]), 3, "list after the timeout");
+}
+
 #[test]
 fn a_bad_timeout_is_a_usage_error_and_starts_nothing() {
     let setup = Setup::new();

@@ -407,6 +407,17 @@ fn an_existing_file_is_refused_unless_forced_and_bad_recipients_before_unlocking
             .starts_with(b"age-encryption.org/v1\n")
     );
 
+    // Not even --force puts an export in place of the vault it came from.
+    let before = std::fs::read(&source.path).unwrap();
+    let onto_vault = export(
+        &source,
+        &source.path,
+        &["--age-passphrase-file", pass.to_str().unwrap(), "--force"],
+    );
+    let said = assert_error(&onto_vault, 2, "export onto the vault");
+    assert!(said.contains("replace the vault itself"), "{said}");
+    assert_eq!(std::fs::read(&source.path).unwrap(), before);
+
     let bad = export(
         &source,
         &source.dir.path().join("new.age"),

@@ -38,6 +38,12 @@ pub fn export(global: &GlobalArgs, args: ExportArgs) -> Result<(), CliError> {
     if to_stdout && std::io::stdout().is_terminal() {
         return Err(CliError::usage(locale.t("porting.stdout_is_terminal")));
     }
+    if let (false, crate::vault::VaultLocation::File(vault)) =
+        (to_stdout, unlock::location(global)?)
+        && crate::vault::file_admin::same_file(&vault, &args.file)
+    {
+        return Err(CliError::usage(locale.t("porting.export_same_file")));
+    }
     if !to_stdout && !args.force && std::fs::symlink_metadata(&args.file).is_ok() {
         return Err(crate::vault::VaultError::FileExists(args.file.clone()).into());
     }

@@ -33,7 +33,8 @@ pub fn read_hidden_line(prompt: &str) -> io::Result<Zeroizing<String>> {
 
 /// Bytes up to the first line break (or the end of input), without it.
 fn read_line(tty: &File) -> io::Result<Zeroizing<Vec<u8>>> {
-    let mut line = Zeroizing::new(Vec::with_capacity(128));
+    // Never grown, so no smaller copy is left behind in freed memory.
+    let mut line = Zeroizing::new(Vec::with_capacity(MAX_LINE));
     let mut byte = [0u8; 1];
     loop {
         match (&*tty).read(&mut byte) {
@@ -76,8 +77,10 @@ impl EchoOff {
         term.c_lflag &= !(libc::ECHO | libc::ECHOE | libc::ECHOK);
         // The Enter key still ends the prompt's line on screen.
         term.c_lflag |= libc::ICANON | libc::ECHONL;
-        // SAFETY: as above; TCSAFLUSH is not used, so type-ahead is kept.
-        if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &raw const term) } != 0 {
+        // SAFETY: as above. TCSAFLUSH drops keys typed before the prompt, as
+        // ssh does: the terminal already drew them, and they would silently
+        // start the passphrase.
+        if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &raw const term) } != 0 {
             return Err(io::Error::last_os_error());
         }
         Ok(EchoOff { fd, saved })

@@ -62,9 +62,7 @@ pub fn backup_vault(
 
 /// Refuses the vault itself, and an existing file unless `force`.
 fn refuse_destination(vault: &Path, dest: &Path, force: bool) -> Result<(), BackupError> {
-    if let (Ok(a), Ok(b)) = (fs::canonicalize(vault), fs::canonicalize(dest))
-        && a == b
-    {
+    if super::file::same_file(vault, dest) {
         return Err(BackupError::SameFile);
     }
     match fs::symlink_metadata(dest) {

@@ -179,6 +179,12 @@ pub fn write_new_private_file(path: &Path, bytes: &[u8]) -> Result<(), VaultErro
     Ok(())
 }
 
+/// Whether `a` and `b` name one existing file (through links or `..`): a
+/// copy written to `b` would replace `a`.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
+}
+
 /// A path for a temporary file beside `dest`, hidden and named for what
 /// it becomes (`.NAME.PURPOSE-RANDOM`), so a half-written file is never
 /// at `dest` itself.

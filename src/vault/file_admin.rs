@@ -9,6 +9,8 @@ use super::integrity::IntegrityReport;
 use super::keyslot::{KdfParams, UnlockKey};
 use super::sqlite::Vault;
 
+pub use super::file::same_file;
+
 /// Opens the file with `unlock`, then replaces every key slot by one for the
 /// key `new_key` gives; it is asked for only once the old key has opened the
 /// file, so a wrong passphrase is reported before a new one is typed.

@@ -45,6 +45,11 @@ impl Channel {
         self.receive()
     }
 
+    /// Closes the connection: the next send fails and reconnects.
+    fn close(&self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+
     fn send(&mut self, request: &Request) -> Result<(), FrameError> {
         write_message(&mut QuietWriter(&self.stream), request)
     }
@@ -173,7 +178,13 @@ impl AgentStore {
             *channel = fresh;
             channel.send(request)?;
         }
-        match channel.receive()? {
+        let answer = channel.receive();
+        if answer.is_err() {
+            // A late or half-read answer would be taken for the next call's:
+            // this connection is out of step, so the next call opens another.
+            channel.close();
+        }
+        match answer? {
             Response::Failed(e) => Err(e.into()),
             response => Ok(response),
         }

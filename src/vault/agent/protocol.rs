@@ -170,6 +170,18 @@ pub enum Request {
     ShedCaches,
 }
 
+impl Request {
+    /// A look for changes or housekeeping that an open UI or daemon makes on
+    /// its own, not a use of the vault by anyone: it does not hold off the
+    /// idle timeout.
+    pub fn is_background(&self) -> bool {
+        matches!(
+            self,
+            Request::ChangeMark | Request::ChangedSince { .. } | Request::ShedCaches
+        )
+    }
+}
+
 /// One answer; `Failed` for any request that failed.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Response {

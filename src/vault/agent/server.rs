@@ -199,10 +199,14 @@ impl Agent {
                     break;
                 }
             };
-            self.touch();
+            // A UI's or daemon's look for changes is not a use of the key:
+            // counted, it would keep the agent unlocked for as long as one
+            // is open, whatever its timeout.
+            if !request.is_background() {
+                self.touch();
+            }
             if matches!(request, Request::Lock) {
-                let _ = write_message(&mut QuietWriter(&stream), &Response::Done);
-                self.end("lock");
+                self.end("lock", Some((id, &stream)));
             }
             let response = self.answer(request, &mut handle);
             if write_message(&mut QuietWriter(&stream), &response).is_err() {
@@ -219,7 +223,7 @@ impl Agent {
             && lock(&self.held).is_empty()
             && lock(&self.peers).is_empty()
         {
-            self.end("nothing held");
+            self.end("nothing held", None);
         }
     }
 
@@ -287,13 +291,13 @@ impl Agent {
                 (idle.last_request.elapsed(), idle.timeout)
             };
             if idle_for >= timeout {
-                self.end("idle timeout");
+                self.end("idle timeout", None);
             }
             if lock(&self.held).is_empty()
                 && lock(&self.peers).is_empty()
                 && self.started.elapsed() >= FIRST_UNLOCK_WAIT
             {
-                self.end("nothing held");
+                self.end("nothing held", None);
             }
             let left = timeout.saturating_sub(idle_for);
             std::thread::sleep(left.clamp(Duration::from_millis(50), Duration::from_millis(500)));
@@ -301,8 +305,10 @@ impl Agent {
     }
 
     /// Forgets every key and ends the process: the socket goes first, so
-    /// no new client reaches an agent on its way out.
-    fn end(&self, why: &str) -> ! {
+    /// no new client reaches an agent on its way out, then every other
+    /// client is cut off and every store dropped; only then is the client
+    /// that asked for the lock (`locker`: its id and stream) told it is done.
+    fn end(&self, why: &str, locker: Option<(u64, &UnixStream)>) -> ! {
         if self.ending.swap(true, Ordering::AcqRel) {
             // Another thread (a lock, the timeout) is already ending it.
             loop {
@@ -314,8 +320,13 @@ impl Agent {
         if ours {
             let _ = std::fs::remove_file(&self.socket);
         }
-        let mut held = lock(&self.held);
-        for (_, mut store) in held.drain() {
+        for (id, peer) in lock(&self.peers).drain() {
+            if locker.is_none_or(|(locker, _)| locker != id) {
+                let _ = peer.shutdown(std::net::Shutdown::Both);
+            }
+        }
+        let stores: Vec<Box<dyn Store>> = lock(&self.held).drain().map(|(_, s)| s).collect();
+        for mut store in stores {
             // The audit trail says when the key was forgotten and why; a
             // failure to write it must not keep the key in memory.
             let _ = store.append_audit(&AuditEvent {
@@ -326,13 +337,12 @@ impl Agent {
             // Dropping the store wipes its data key (locked, zeroized memory).
             drop(store);
         }
-        drop(held);
-        for (_, peer) in lock(&self.peers).drain() {
-            let _ = peer.shutdown(std::net::Shutdown::Both);
-        }
         let deadline = Instant::now() + DRAIN_WAIT;
         while self.handles.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
+        }
+        if let Some((_, stream)) = locker {
+            let _ = write_message(&mut QuietWriter(stream), &Response::Done);
         }
         std::process::exit(0)
     }

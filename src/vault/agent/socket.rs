@@ -13,15 +13,18 @@ pub const SOCKET_ENV: &str = "FLOWVAULT_AGENT_SOCKET";
 /// `$XDG_RUNTIME_DIR/flowvault/agent.sock`, else
 /// `/tmp/flowvault-$UID/agent.sock`.
 pub fn socket_path() -> PathBuf {
-    if let Some(path) = std::env::var_os(SOCKET_ENV).filter(|p| !p.is_empty()) {
-        return PathBuf::from(path);
-    }
-    match std::env::var_os("XDG_RUNTIME_DIR").filter(|p| !p.is_empty()) {
-        Some(dir) => PathBuf::from(dir).join("flowvault").join("agent.sock"),
-        None => std::env::temp_dir()
-            .join(format!("flowvault-{}", crate::platform::current_uid()))
-            .join("agent.sock"),
-    }
+    let path = if let Some(path) = std::env::var_os(SOCKET_ENV).filter(|p| !p.is_empty()) {
+        PathBuf::from(path)
+    } else {
+        match std::env::var_os("XDG_RUNTIME_DIR").filter(|p| !p.is_empty()) {
+            Some(dir) => PathBuf::from(dir).join("flowvault").join("agent.sock"),
+            None => std::env::temp_dir()
+                .join(format!("flowvault-{}", crate::platform::current_uid()))
+                .join("agent.sock"),
+        }
+    };
+    // The agent runs from `/`: a relative path would name another place there.
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 /// The socket's folder, made with mode 0700 if missing, and refused unless
