@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::PortingError;
 use crate::vault::flow::{Flow, FlowId};
-use crate::vault::model::{ConnectionId, Credentials, StoredConnection};
+use crate::vault::model::{Connection, ConnectionId, Credentials, StoredConnection};
 use crate::vault::store::VaultStore;
 use crate::vault::token::Token;
 
@@ -39,6 +39,22 @@ pub struct ExportedConnection {
     pub updated_at: OffsetDateTime,
     /// The access token last granted, if any.
     pub token: Option<Token>,
+}
+
+impl ExportedConnection {
+    /// `connection` as the document carries it, with its token.
+    pub fn of(connection: Connection, token: Option<Token>) -> ExportedConnection {
+        ExportedConnection {
+            id: connection.id,
+            name: connection.name,
+            service: connection.service,
+            method: connection.method,
+            fields: connection.fields,
+            created_at: connection.created_at,
+            updated_at: connection.updated_at,
+            token,
+        }
+    }
 }
 
 /// One flow and its actions in order.
@@ -75,16 +91,7 @@ pub fn build_document(store: &dyn VaultStore) -> Result<ExportDocument, PortingE
             }
         };
         let token = tokens.remove(&c.id).and_then(|r| r.token);
-        connections.push(ExportedConnection {
-            id: c.id,
-            name: c.name,
-            service: c.service,
-            method: c.method,
-            fields: c.fields,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            token,
-        });
+        connections.push(ExportedConnection::of(c, token));
     }
     let flows = store
         .flows()?

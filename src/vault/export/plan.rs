@@ -217,22 +217,16 @@ mod tests {
 
     fn exported(name: &str, token: &str) -> ExportedConnection {
         let c = Connection::new(name, "http", "bearer", fields(token));
-        ExportedConnection {
-            id: c.id,
-            name: c.name,
-            service: c.service,
-            method: c.method,
-            fields: c.fields,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            token: Some(Token {
+        ExportedConnection::of(
+            c,
+            Some(Token {
                 access_token: crate::vault::SecretValue::new("at"),
                 token_type: "Bearer".into(),
                 scope: None,
                 obtained_at: crate::vault::now(),
                 expires_at: None,
             }),
-        }
+        )
     }
 
     fn flow_using(name: &str, connection: &ConnectionId) -> ExportedFlow {
